@@ -1,0 +1,66 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Layers, bottom up: BallotCore (pure state machines) → BallotWire (binary peer protocol)
+/// → BallotSimulation (seeded cluster simulator) and BallotServer (NIO shell) → `ballot` (CLI).
+let package = Package(
+    name: "Ballot",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "BallotCore", targets: ["BallotCore"]),
+        .library(name: "BallotServer", targets: ["BallotServer"]),
+        .executable(name: "ballot", targets: ["ballot"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure, deterministic election state machines. No dependencies, no I/O, no clocks.
+        .target(name: "BallotCore"),
+        // The binary peer protocol: frames, handshake, strict decoding. Pure Swift, no NIO.
+        .target(name: "BallotWire", dependencies: ["BallotCore"]),
+        // Seeded deterministic cluster simulator with fault injection and invariant checks.
+        .target(name: "BallotSimulation", dependencies: ["BallotCore", "BallotWire"]),
+        // The shell: NIO transport, timers, durable state, HTTP, metrics.
+        .target(
+            name: "BallotServer",
+            dependencies: [
+                "BallotCore", "BallotWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "ballot",
+            dependencies: [
+                "BallotCore", "BallotSimulation", "BallotServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore"]),
+        .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
+        .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation"]),
+        .testTarget(
+            name: "BallotServerTests",
+            dependencies: [
+                "BallotServer", "BallotWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,64 @@
+/// The shape every election algorithm has, so Raft, Bully and Ring share one shell and one simulator.
+///
+/// Implementations are deterministic value types: the same inputs give the same actions. Time enters
+/// only as ``tick()`` calls, randomness only through a seeded generator given at creation.
+public protocol ElectionAlgorithm: Sendable {
+    /// A stable lowercase name, e.g. `raft`, used in flags and metrics.
+    static var algorithmName: String { get }
+
+    var id: NodeID { get }
+    var membership: Membership { get }
+    /// A snapshot of what the node currently believes, for status pages and invariant checks.
+    var status: NodeStatus { get }
+
+    /// One logical clock step. The shell calls it at a fixed interval.
+    mutating func tick() -> [Action]
+    /// A message from a peer. Messages from non-members must be filtered by the shell.
+    mutating func receive(_ message: Message, from peer: NodeID) -> [Action]
+    /// Hand leadership to `target`; the outcome arrives later as ``Action/transferFinished(to:_:)``.
+    mutating func transferLeadership(to target: NodeID) throws(TransferRefusal) -> [Action]
+    /// Give up leadership before the process exits.
+    mutating func shutdown() -> [Action]
+}
+
+/// A read-only snapshot of one node's beliefs.
+public struct NodeStatus: Hashable, Sendable {
+    public var id: NodeID
+    public var role: Role
+    public var term: Term
+    public var votedFor: NodeID?
+    public var leader: NodeID?
+    public var lastLog: LogPosition
+    /// Logical ticks since this node started.
+    public var now: UInt64
+    /// Ticks since this node last heard from its leader (0 on the leader; `nil` if never).
+    public var ticksSinceLeaderContact: UInt64?
+    /// While leader: the tick until which a quorum has promised not to elect anyone else.
+    /// `nil` when the node holds no lease (not leader, transferring, or no quorum heard yet).
+    public var leaseExpiry: UInt64?
+    /// The target of a transfer this node is running, if any.
+    public var transferTarget: NodeID?
+
+    /// True only while this node leads **and** holds a quorum lease: the value to report as
+    /// "is leader" to anyone outside the core.
+    public var holdsLease: Bool {
+        guard role == .leader, let expiry = leaseExpiry else { return false }
+        return now < expiry
+    }
+
+    public init(
+        id: NodeID, role: Role, term: Term, votedFor: NodeID?, leader: NodeID?, lastLog: LogPosition,
+        now: UInt64, ticksSinceLeaderContact: UInt64?, leaseExpiry: UInt64?, transferTarget: NodeID?
+    ) {
+        self.id = id
+        self.role = role
+        self.term = term
+        self.votedFor = votedFor
+        self.leader = leader
+        self.lastLog = lastLog
+        self.now = now
+        self.ticksSinceLeaderContact = ticksSinceLeaderContact
+        self.leaseExpiry = leaseExpiry
+        self.transferTarget = transferTarget
+    }
+}

@@ -1,0 +1,75 @@
+/// Tunables of the Raft election core, in logical ticks.
+///
+/// The shell chooses the tick length (for example 10 ms) and converts durations to ticks.
+public struct RaftConfiguration: Hashable, Sendable {
+    /// T: election timeouts are drawn uniformly from [T, 2T) (Raft §5.2). Also the CheckQuorum
+    /// window and the leader-stickiness window.
+    public var electionTimeoutTicks: UInt64
+    /// How often a leader sends heartbeats. Must be well below T.
+    public var heartbeatIntervalTicks: UInt64
+    /// Thesis §9.6: probe with a pre-vote before raising the term, so a node that was cut off
+    /// cannot force a healthy leader to step down when it returns.
+    public var preVote: Bool
+    /// Thesis §6.2: a leader that has not heard from a quorum within T steps down.
+    public var checkQuorum: Bool
+    /// Thesis §4.2.3 / §9.6: refuse (pre-)votes while a live leader was heard within T.
+    public var leaderStickiness: Bool
+    /// ρ: the largest relative clock-rate error between any two nodes. It shortens the leader lease
+    /// so that a lease never outlives the voters' promises (see ``leaseTicks``).
+    public var clockDriftBound: Double
+
+    public init(
+        electionTimeoutTicks: UInt64 = 10,
+        heartbeatIntervalTicks: UInt64 = 1,
+        preVote: Bool = true,
+        checkQuorum: Bool = true,
+        leaderStickiness: Bool = true,
+        clockDriftBound: Double = 0.05
+    ) {
+        self.electionTimeoutTicks = electionTimeoutTicks
+        self.heartbeatIntervalTicks = heartbeatIntervalTicks
+        self.preVote = preVote
+        self.checkQuorum = checkQuorum
+        self.leaderStickiness = leaderStickiness
+        self.clockDriftBound = clockDriftBound
+    }
+
+    /// How long an acknowledged heartbeat keeps the leader's lease alive, in the leader's ticks.
+    ///
+    /// A voter refuses votes for T−1 of its own ticks after a heartbeat arrived (one tick is lost to
+    /// tick granularity). With clock rates within 1±ρ, the lease L is safe when
+    /// L/(1−ρ) ≤ (T−1)/(1+ρ), so L = ⌊(T−1)(1−ρ)/(1+ρ)⌋. The lease relies on leader stickiness;
+    /// without it there is no lease.
+    public var leaseTicks: UInt64 {
+        guard leaderStickiness, checkQuorum, electionTimeoutTicks > 1 else { return 0 }
+        let factor = (1 - clockDriftBound) / (1 + clockDriftBound)
+        return UInt64((Double(electionTimeoutTicks - 1) * factor).rounded(.down))
+    }
+
+    /// Checks the values make a working configuration.
+    public func validate() throws(RaftConfigurationError) {
+        guard electionTimeoutTicks >= 2 else { throw .electionTimeoutTooShort(electionTimeoutTicks) }
+        guard heartbeatIntervalTicks >= 1, heartbeatIntervalTicks < electionTimeoutTicks else {
+            throw .heartbeatNotBelowElectionTimeout(
+                heartbeat: heartbeatIntervalTicks, electionTimeout: electionTimeoutTicks)
+        }
+        guard clockDriftBound >= 0, clockDriftBound < 0.5 else { throw .driftBoundOutOfRange(clockDriftBound) }
+    }
+}
+
+public enum RaftConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    case electionTimeoutTooShort(UInt64)
+    case heartbeatNotBelowElectionTimeout(heartbeat: UInt64, electionTimeout: UInt64)
+    case driftBoundOutOfRange(Double)
+
+    public var description: String {
+        switch self {
+        case .electionTimeoutTooShort(let t):
+            "election timeout of \(t) ticks is too short; use at least 2 ticks"
+        case .heartbeatNotBelowElectionTimeout(let h, let t):
+            "heartbeat interval (\(h) ticks) must be at least 1 tick and below the election timeout (\(t) ticks)"
+        case .driftBoundOutOfRange(let rho):
+            "clock drift bound \(rho) must be in [0, 0.5)"
+        }
+    }
+}

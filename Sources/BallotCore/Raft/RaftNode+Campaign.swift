@@ -1,0 +1,87 @@
+extension RaftNode {
+    /// Starts a campaign: a pre-vote first when PreVote is on (thesis §9.6), straight to a real vote
+    /// for a leadership transfer (thesis §3.10) or when PreVote is off (Raft §5.2).
+    mutating func startCampaign(transfer isTransfer: Bool) {
+        if configuration.preVote && !isTransfer {
+            beginPhase(.preVote, isTransfer: false, startedAt: now)
+        } else {
+            beginPhase(.vote, isTransfer: isTransfer, startedAt: now)
+        }
+    }
+
+    /// Opens one phase of a campaign and asks every peer for its (pre-)vote.
+    private mutating func beginPhase(_ phase: CampaignPhase, isTransfer: Bool, startedAt: UInt64) {
+        resetElectionTimer()
+        let proposedTerm: Term
+        switch phase {
+        case .preVote:
+            proposedTerm = hardState.term.next
+            setRole(.preCandidate)
+        case .vote:
+            hardState.term = hardState.term.next
+            hardState.votedFor = id
+            persist()
+            followerView = FollowerView()
+            proposedTerm = hardState.term
+            setRole(.candidate)
+        }
+        setLeader(nil)
+        campaign = Campaign(phase: phase, startedAt: startedAt, isTransfer: isTransfer, granted: [id])
+        emit(.campaignStarted(phase, term: proposedTerm))
+
+        let request = VoteRequest(term: proposedTerm, lastLog: hardState.lastLog, isTransfer: isTransfer)
+        for peer in peers {
+            send(phase == .preVote ? .preVoteRequest(request) : .voteRequest(request), to: peer)
+        }
+        evaluateCampaign()
+    }
+
+    /// Counts a (pre-)vote response for the phase in progress.
+    mutating func handleVoteResponse(_ response: VoteResponse, from peer: NodeID, phase: CampaignPhase) {
+        guard var campaign, campaign.phase == phase else { return }
+        let expectedTerm = phase == .preVote ? hardState.term.next : hardState.term
+        if !response.granted && response.term > expectedTerm {
+            // A voter is ahead of even the term we would campaign in: catch up and stop.
+            becomeFollower(term: response.term, leader: nil)
+            return
+        }
+        guard response.term == expectedTerm else { return }
+        if response.granted {
+            campaign.granted.insert(peer)
+        } else {
+            campaign.rejected.insert(peer)
+        }
+        self.campaign = campaign
+        evaluateCampaign()
+    }
+
+    /// Moves the campaign on once a quorum has decided it.
+    private mutating func evaluateCampaign() {
+        guard let campaign else { return }
+        switch membership.tally(granted: campaign.granted.count, rejected: campaign.rejected.count) {
+        case .pending:
+            return
+        case .lost:
+            becomeFollower(term: hardState.term, leader: nil)
+        case .won:
+            switch campaign.phase {
+            case .preVote:
+                beginPhase(.vote, isTransfer: false, startedAt: campaign.startedAt)
+            case .vote:
+                becomeLeader()
+            }
+        }
+    }
+
+    /// Closes the campaign, reporting how it ended and how long it took (for election metrics).
+    mutating func finishCampaign(_ campaign: Campaign, _ outcome: CampaignOutcome) {
+        self.campaign = nil
+        emit(.campaignFinished(outcome, ticks: now - campaign.startedAt))
+    }
+
+    /// The leader asked us to campaign now (thesis §3.10).
+    mutating func handleTimeoutNow(from peer: NodeID) {
+        guard role == .follower, leader == peer else { return }
+        startCampaign(transfer: true)
+    }
+}

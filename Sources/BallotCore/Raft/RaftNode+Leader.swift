@@ -1,0 +1,141 @@
+extension RaftNode {
+    /// Raft §5.2, §8: a candidate with a quorum of votes leads; it appends a no-op entry of its term
+    /// and asserts itself with an immediate heartbeat.
+    mutating func becomeLeader() {
+        if let campaign { finishCampaign(campaign, .won) }
+        hardState.lastLog = LogPosition(index: hardState.lastLog.index + 1, term: hardState.term)
+        persist()
+        var state = LeaderState()
+        for peer in peers { state.lastHeard[peer] = now }
+        leaderState = state
+        setRole(.leader)
+        setLeader(id)
+        broadcastHeartbeat()
+    }
+
+    mutating func tickLeader() {
+        guard var state = leaderState else { return }
+        state.heartbeatElapsed += 1
+        let lease = configuration.leaseTicks
+        state.sent.removeAll { now - $0.tick > lease }
+        leaderState = state
+        if configuration.checkQuorum && !hearsFromQuorum {
+            stepDown(.lostQuorum)
+            becomeFollower(term: hardState.term, leader: nil)
+            return
+        }
+        if state.heartbeatElapsed >= configuration.heartbeatIntervalTicks {
+            broadcastHeartbeat()
+        }
+    }
+
+    /// Thesis §6.2: has a quorum (counting ourselves) been heard within the last T ticks?
+    var hearsFromQuorum: Bool {
+        guard let state = leaderState else { return false }
+        let window = configuration.electionTimeoutTicks
+        let live = peers.count { now - (state.lastHeard[$0] ?? 0) <= window }
+        return membership.isQuorum(live + 1)
+    }
+
+    mutating func broadcastHeartbeat() {
+        guard var state = leaderState else { return }
+        let sequence = state.nextSequence
+        state.nextSequence += 1
+        state.heartbeatElapsed = 0
+        state.sent.append(SentHeartbeat(sequence: sequence, tick: now))
+        leaderState = state
+        let heartbeat = Heartbeat(
+            term: hardState.term, sequence: sequence, leaderLog: hardState.lastLog,
+            transferTarget: transfer?.target)
+        for peer in peers { send(.heartbeat(heartbeat), to: peer) }
+    }
+
+    /// Follower side of a heartbeat from the leader of our term: note the contact, adopt the
+    /// leader's log position, and acknowledge.
+    mutating func handleHeartbeat(_ heartbeat: Heartbeat, from peer: NodeID) {
+        // Two leaders of one term cannot exist (Raft §5.2); a peer claiming so is ignored, not obeyed.
+        guard role != .leader else { return }
+        if role != .follower || leader != peer {
+            becomeFollower(term: hardState.term, leader: peer)
+        }
+        electionElapsed = 0
+        lastLeaderContact = now
+        if configuration.leaderStickiness {
+            stickyUntil = max(stickyUntil, now + configuration.electionTimeoutTicks)
+        }
+        if heartbeat.sequence > followerView.newestSequence {
+            followerView = FollowerView(
+                newestSequence: heartbeat.sequence, announcedTransferTarget: heartbeat.transferTarget)
+        }
+        if heartbeat.leaderLog != hardState.lastLog {
+            hardState.lastLog = heartbeat.leaderLog
+            persist()
+        }
+        send(.heartbeatResponse(HeartbeatResponse(
+            term: hardState.term, sequence: heartbeat.sequence, lastLog: hardState.lastLog)), to: peer)
+    }
+
+    mutating func handleHeartbeatResponse(_ response: HeartbeatResponse, from peer: NodeID) {
+        guard role == .leader, var state = leaderState else { return }
+        state.lastHeard[peer] = now
+        state.match[peer] = response.lastLog
+        if response.sequence >= state.leaseMinSequence,
+            let sent = state.sent.first(where: { $0.sequence == response.sequence })
+        {
+            state.ackedSendTick[peer] = max(state.ackedSendTick[peer] ?? 0, sent.tick)
+        }
+        leaderState = state
+        if var transfer, !transfer.timeoutNowSent, transfer.target == peer,
+            response.lastLog == hardState.lastLog
+        {
+            transfer.timeoutNowSent = true
+            self.transfer = transfer
+            send(.timeoutNow(TimeoutNow(term: hardState.term)), to: peer)
+        }
+    }
+
+    /// The tick until which a quorum has promised, through leader stickiness, not to elect another
+    /// leader: the send time of the heartbeat the quorum-th freshest peer acknowledged, plus the lease.
+    var leaseExpiry: UInt64? {
+        guard role == .leader, transfer == nil, let state = leaderState else { return nil }
+        let needed = membership.quorum - 1
+        if needed == 0 { return UInt64.max }
+        let lease = configuration.leaseTicks
+        guard lease > 0 else { return nil }
+        let acked = peers.compactMap { state.ackedSendTick[$0] }.sorted(by: >)
+        guard acked.count >= needed else { return nil }
+        return acked[needed - 1] + lease
+    }
+
+    // MARK: Leadership transfer (thesis §3.10)
+
+    /// Announces the transfer in a heartbeat (so voters waive stickiness for the target) and, once
+    /// the target is up to date, tells it to campaign at once. The lease is given up meanwhile.
+    mutating func startTransfer(to target: NodeID) {
+        transfer = Transfer(target: target, startedAt: now)
+        broadcastHeartbeat()
+        if let match = leaderState?.match[target], match == hardState.lastLog {
+            transfer?.timeoutNowSent = true
+            send(.timeoutNow(TimeoutNow(term: hardState.term)), to: target)
+        }
+    }
+
+    /// Thesis §3.10: abort a transfer that has not completed within an election timeout.
+    mutating func expireTransfer() {
+        guard let transfer, now - transfer.startedAt >= configuration.electionTimeoutTicks else { return }
+        finishTransfer(transfer, .timedOut)
+        if role == .leader, var state = leaderState {
+            // Acks of heartbeats that announced the transfer promised nothing: only newer ones count,
+            // and the next heartbeat withdraws the announcement.
+            state.leaseMinSequence = state.nextSequence
+            state.ackedSendTick = [:]
+            leaderState = state
+            broadcastHeartbeat()
+        }
+    }
+
+    mutating func finishTransfer(_ transfer: Transfer, _ outcome: TransferOutcome) {
+        self.transfer = nil
+        emit(.transferFinished(to: transfer.target, outcome))
+    }
+}

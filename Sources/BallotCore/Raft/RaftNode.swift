@@ -1,0 +1,207 @@
+/// The Raft leader-election state machine of one node (Raft §5.2, §5.4.1; thesis §3.10, §6.2, §9.6).
+///
+/// A value type with no I/O: time arrives as ``tick()``, messages as ``receive(_:from:)``, and every
+/// effect leaves as an ``Action``. Carry out the actions in order, and make each ``Action/persist(_:)``
+/// durable before executing anything after it.
+public struct RaftNode: ElectionAlgorithm {
+    public static let algorithmName = "raft"
+
+    public let id: NodeID
+    public let membership: Membership
+    public let configuration: RaftConfiguration
+
+    var hardState: HardState
+    var role: Role = .follower
+    var leader: NodeID?
+    var random: SplitMix64
+
+    /// Logical ticks since start.
+    var now: UInt64 = 0
+    /// Ticks since the election timer was last reset, and the randomized timeout it runs to.
+    var electionElapsed: UInt64 = 0
+    var randomizedElectionTimeout: UInt64 = 0
+    /// Votes are refused (leader stickiness) while `now < stickyUntil`. Starts at T so that a node
+    /// restarting inside a leader's lease cannot break the promise it made before crashing.
+    var stickyUntil: UInt64
+    var lastLeaderContact: UInt64?
+
+    var campaign: Campaign?
+    var leaderState: LeaderState?
+    /// A follower's view of its leader's heartbeats: the newest sequence and the announced transfer.
+    var followerView = FollowerView()
+    /// A transfer this node started, kept after it stepped down until the target leads or T passes.
+    var transfer: Transfer?
+
+    /// Pending actions of the event being handled.
+    var actions: [Action] = []
+
+    /// Creates a node from its durable state, as on first start or after a crash.
+    public init(
+        id: NodeID, membership: Membership, configuration: RaftConfiguration = .init(),
+        hardState: HardState = .initial, random: SplitMix64
+    ) {
+        precondition(membership.contains(id), "node \(id) is not in its own membership")
+        self.id = id
+        self.membership = membership
+        self.configuration = configuration
+        self.hardState = hardState
+        self.random = random
+        self.stickyUntil = configuration.leaderStickiness ? configuration.electionTimeoutTicks : 0
+        resetElectionTimer()
+    }
+
+    public var status: NodeStatus {
+        NodeStatus(
+            id: id, role: role, term: hardState.term, votedFor: hardState.votedFor, leader: leader,
+            lastLog: hardState.lastLog, now: now,
+            ticksSinceLeaderContact: role == .leader ? 0 : lastLeaderContact.map { now - $0 },
+            leaseExpiry: leaseExpiry, transferTarget: transfer?.target)
+    }
+
+    public var peers: [NodeID] { membership.peers(of: id) }
+
+    // MARK: Inputs
+
+    public mutating func tick() -> [Action] {
+        now += 1
+        electionElapsed += 1
+        switch role {
+        case .leader:
+            tickLeader()
+        case .follower, .preCandidate, .candidate:
+            if electionElapsed >= randomizedElectionTimeout {
+                if let campaign { finishCampaign(campaign, .timedOut) }
+                startCampaign(transfer: false)
+            }
+        }
+        expireTransfer()
+        return drainActions()
+    }
+
+    public mutating func receive(_ message: Message, from peer: NodeID) -> [Action] {
+        guard peer != id, membership.contains(peer) else { return [] }
+        step(message, from: peer)
+        return drainActions()
+    }
+
+    public mutating func transferLeadership(to target: NodeID) throws(TransferRefusal) -> [Action] {
+        guard role == .leader else { throw .notLeader(knownLeader: leader) }
+        guard target != id else { throw .targetIsSelf }
+        guard membership.contains(target) else { throw .unknownTarget(target) }
+        if let transfer { throw .alreadyTransferring(to: transfer.target) }
+        startTransfer(to: target)
+        return drainActions()
+    }
+
+    public mutating func shutdown() -> [Action] {
+        if role == .leader {
+            stepDown(.shutdown)
+            becomeFollower(term: hardState.term, leader: nil)
+        }
+        return drainActions()
+    }
+
+    /// The most up-to-date follower heard from most recently: the best target for a transfer.
+    public var bestTransferTarget: NodeID? {
+        guard let leaderState else { return nil }
+        return peers.max { a, b in
+            let ka = (leaderState.match[a] ?? .empty, leaderState.lastHeard[a] ?? 0, UInt64.max - a.rawValue)
+            let kb = (leaderState.match[b] ?? .empty, leaderState.lastHeard[b] ?? 0, UInt64.max - b.rawValue)
+            return ka < kb
+        }
+    }
+
+    // MARK: Internals shared by the role files
+
+    mutating func emit(_ action: Action) { actions.append(action) }
+
+    mutating func send(_ message: Message, to peer: NodeID) { emit(.send(message, to: peer)) }
+
+    mutating func drainActions() -> [Action] {
+        defer { actions.removeAll(keepingCapacity: true) }
+        return actions
+    }
+
+    mutating func persist() { emit(.persist(hardState)) }
+
+    /// Raft §5.2: a fresh timeout from [T, 2T) so that split votes are unlikely to repeat.
+    mutating func resetElectionTimer() {
+        electionElapsed = 0
+        let t = configuration.electionTimeoutTicks
+        randomizedElectionTimeout = t + UInt64.random(in: 0..<t, using: &random)
+    }
+
+    mutating func setRole(_ newRole: Role) {
+        guard newRole != role else { return }
+        role = newRole
+        emit(.roleChanged(newRole, term: hardState.term))
+    }
+
+    mutating func setLeader(_ newLeader: NodeID?) {
+        guard newLeader != leader else { return }
+        leader = newLeader
+        emit(.leaderChanged(newLeader.map { LeaderInfo(id: $0, term: hardState.term) }))
+        if let transfer, let newLeader, newLeader != id {
+            finishTransfer(transfer, newLeader == transfer.target ? .completed : .abandoned)
+        }
+    }
+
+    /// Moves to `term` (if higher) as a follower of `leader`, clearing any campaign or leadership.
+    mutating func becomeFollower(term: Term, leader newLeader: NodeID?) {
+        if let campaign { finishCampaign(campaign, .lost) }
+        leaderState = nil
+        if term > hardState.term {
+            hardState.term = term
+            hardState.votedFor = nil
+            persist()
+            followerView = FollowerView()
+            if leader != nil { setLeader(nil) }
+        }
+        setRole(.follower)
+        setLeader(newLeader)
+        resetElectionTimer()
+    }
+}
+
+/// A campaign in progress: the phase, when it began, and the votes counted so far.
+struct Campaign: Equatable, Sendable {
+    var phase: CampaignPhase
+    let startedAt: UInt64
+    let isTransfer: Bool
+    var granted: Set<NodeID>
+    var rejected: Set<NodeID> = []
+}
+
+/// What only a leader tracks.
+struct LeaderState: Equatable, Sendable {
+    var heartbeatElapsed: UInt64 = 0
+    var nextSequence: UInt64 = 1
+    /// Sequences below this do not count for the lease (acks from before a transfer was aborted).
+    var leaseMinSequence: UInt64 = 1
+    /// Recent heartbeat broadcasts, oldest first, so an acknowledgement maps back to its send tick.
+    var sent: [SentHeartbeat] = []
+    /// The send tick of the newest heartbeat each peer acknowledged (lease evidence).
+    var ackedSendTick: [NodeID: UInt64] = [:]
+    /// When each peer was last heard from (CheckQuorum evidence).
+    var lastHeard: [NodeID: UInt64] = [:]
+    /// Each peer's last known log position (who is up to date, for a transfer).
+    var match: [NodeID: LogPosition] = [:]
+}
+
+struct SentHeartbeat: Equatable, Sendable {
+    let sequence: UInt64
+    let tick: UInt64
+}
+
+/// A follower's memory of its current leader's heartbeats.
+struct FollowerView: Equatable, Sendable {
+    var newestSequence: UInt64 = 0
+    var announcedTransferTarget: NodeID?
+}
+
+/// A leadership transfer this node started (thesis §3.10).
+struct Transfer: Equatable, Sendable {
+    let target: NodeID
+    let startedAt: UInt64
+    var timeoutNowSent = false
+}
