@@ -1,1 +1,3 @@
 import Testing
+import BallotCore
+@Test func placeholder() { #expect(Membership([1,2,3]).quorum == 2) }
