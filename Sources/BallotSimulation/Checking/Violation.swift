@@ -1,0 +1,23 @@
+/// A broken safety or liveness property, with the virtual time it was detected.
+public struct Violation: Hashable, Sendable, CustomStringConvertible {
+    public enum Property: String, Hashable, Sendable, CaseIterable {
+        /// Raft §5.2: at most one leader per term.
+        case electionSafety = "election-safety"
+        /// Raft §5.1: a node's term never decreases, across restarts too.
+        case termMonotonicity = "term-monotonicity"
+        /// Raft §5.2: at most one vote per term, across restarts too.
+        case singleVote = "single-vote"
+        /// Raft Figure 2: a vote leaves the node only after it is durable.
+        case persistBeforeSend = "persist-before-send"
+        /// At most one node holds a valid leader lease at any instant.
+        case leaseExclusivity = "lease-exclusivity"
+        /// After faults heal, a leader known to every node emerges within the bound.
+        case liveness
+    }
+
+    public var time: VirtualTime
+    public var property: Property
+    public var detail: String
+
+    public var description: String { "\(time) \(property.rawValue): \(detail)" }
+}

@@ -1,0 +1,87 @@
+import BallotCore
+
+/// Everything that determines one simulated history. The same options replay the same history.
+public struct SimulationOptions: Hashable, Sendable {
+    public var seed: UInt64
+    /// Cluster size; `nil` lets the seed choose among 1…7 members.
+    public var nodes: Int?
+    public var faults: Set<FaultKind>
+    public var algorithm: AlgorithmKind
+    /// Raft switches, so a test can show what breaks without them.
+    public var preVote = true
+    public var checkQuorum = true
+    public var leaderStickiness = true
+
+    /// Virtual length of one logical tick.
+    public var tickMicroseconds: UInt64 = 10_000
+    /// T, in ticks: timeouts are drawn from [T, 2T).
+    public var electionTimeoutTicks: UInt64 = 15
+    public var heartbeatIntervalTicks: UInt64 = 3
+    /// Clock rates of nodes differ from nominal by at most this fraction (must not exceed the
+    /// core's `clockDriftBound`, or the lease invariant is not expected to hold).
+    public var clockDrift: Double = 0.05
+    public var network = NetworkProfile()
+
+    /// How long faults are injected before everything heals.
+    public var faultPhaseMilliseconds: UInt64 = 4_000
+    /// After healing, a leader known to every node must emerge within this many maximal election
+    /// timeouts (2T each).
+    public var livenessBoundTimeouts: UInt64 = 10
+    /// Mean gap between injected faults.
+    public var meanFaultGapMilliseconds: UInt64 = 250
+
+    /// Record a human-readable trace of every event (slow; for replaying one seed).
+    public var trace = false
+
+    public init(seed: UInt64, nodes: Int? = nil, faults: Set<FaultKind> = Set(FaultKind.allCases),
+                algorithm: AlgorithmKind = .raft) {
+        self.seed = seed
+        self.nodes = nodes
+        self.faults = faults
+        self.algorithm = algorithm
+    }
+
+    var raftConfiguration: RaftConfiguration {
+        RaftConfiguration(
+            electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
+            preVote: preVote, checkQuorum: checkQuorum, leaderStickiness: leaderStickiness,
+            clockDriftBound: 0.05)
+    }
+
+    var electionTimeoutMicroseconds: UInt64 { electionTimeoutTicks * tickMicroseconds }
+    var livenessBoundMicroseconds: UInt64 { livenessBoundTimeouts * 2 * electionTimeoutMicroseconds }
+
+    /// The `ballot simulate` invocation that replays exactly this history.
+    public var replayCommand: String {
+        var parts = ["swift run ballot simulate --seed \(seed)"]
+        if let nodes { parts.append("--nodes \(nodes)") }
+        if faults != Set(FaultKind.allCases) {
+            parts.append("--faults \(faults.isEmpty ? "none" : faults.map(\.rawValue).sorted().joined(separator: ","))")
+        }
+        if algorithm != .raft { parts.append("--algorithm \(algorithm.rawValue)") }
+        if !preVote { parts.append("--no-pre-vote") }
+        if !checkQuorum { parts.append("--no-check-quorum") }
+        if !leaderStickiness { parts.append("--no-stickiness") }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// The message-level behaviour of the simulated network.
+public struct NetworkProfile: Hashable, Sendable {
+    /// One-way delay drawn uniformly from this range…
+    public var minDelayMicroseconds: UInt64 = 500
+    public var maxDelayMicroseconds: UInt64 = 5_000
+    /// …except for this share of messages, which take up to `tailFactor` times longer (reordering).
+    public var tailProbability = 0.05
+    public var tailFactor: UInt64 = 10
+    /// Background loss and duplication while faults are being injected.
+    public var lossProbability = 0.01
+    public var duplicationProbability = 0.01
+
+    public init() {}
+}
+
+/// The algorithms the simulator can run.
+public enum AlgorithmKind: String, Hashable, Sendable, CaseIterable {
+    case raft
+}

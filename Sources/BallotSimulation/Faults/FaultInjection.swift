@@ -1,0 +1,175 @@
+import BallotCore
+
+extension ClusterSimulator {
+    /// Picks an enabled fault that fits the cluster, applies it, and schedules its undo.
+    mutating func injectFault() {
+        let kinds = FaultKind.allCases.filter { options.faults.contains($0) && fits($0) }
+        guard let kind = kinds.randomElement(using: &random) else { return }
+        let number = nextFaultNumber
+        nextFaultNumber += 1
+        let duration = faultDuration()
+        var undo: Undo?
+        switch kind {
+        case .crash:
+            guard let index = randomNode(where: { $0.isUp }) else { return }
+            crash(index)
+            undo = .restart(nodes[index].id)
+        case .pause:
+            guard let index = randomNode(where: { $0.isUp }) else { return }
+            nodes[index].condition = .paused
+            nodes[index].pausedAt = now
+            trace("node \(nodes[index].id) paused")
+            undo = .resume(nodes[index].id)
+        case .partition:
+            let (a, b) = randomSplit()
+            network.cuts[number] = links(between: a, and: b, bothWays: true)
+            trace("partition \(a) | \(b)")
+            undo = .network(number)
+        case .asymmetric:
+            let (a, b) = randomSplit()
+            network.cuts[number] = links(between: a, and: b, bothWays: false)
+            trace("asymmetric partition: \(a) cannot reach \(b)")
+            undo = .network(number)
+        case .bridge:
+            var (a, b) = randomSplit()
+            let bridge = a.count > 1 ? a.removeLast() : b.removeLast()
+            network.cuts[number] = links(between: a, and: b, bothWays: true)
+            trace("partition \(a) | \(b), node \(bridge) sees both sides")
+            undo = .network(number)
+        case .loss:
+            network.lossBursts[number] = Double.random(in: 0.2...0.8, using: &random)
+            trace("message loss burst")
+            undo = .network(number)
+        case .duplicate:
+            network.duplicationBursts[number] = Double.random(in: 0.2...0.6, using: &random)
+            trace("message duplication burst")
+            undo = .network(number)
+        case .delay:
+            network.delayBursts[number] = UInt64.random(in: 5...30, using: &random)
+            trace("message delay burst")
+            undo = .network(number)
+        case .transfer:
+            requestTransfer()
+        }
+        result.faultsInjected[kind, default: 0] += 1
+        if let undo { queue.schedule(.undo(undo), at: now + duration) }
+    }
+
+    private func fits(_ kind: FaultKind) -> Bool {
+        switch kind {
+        case .partition, .asymmetric: nodes.count >= 2
+        case .bridge: nodes.count >= 3
+        default: true
+        }
+    }
+
+    /// Fault lengths from a short blip to several election timeouts.
+    private mutating func faultDuration() -> UInt64 {
+        let t = options.electionTimeoutMicroseconds
+        return UInt64.random(in: (t / 4)...(t * 6), using: &random)
+    }
+
+    private mutating func randomNode(where predicate: (SimulatedNode) -> Bool) -> Int? {
+        nodes.indices.filter { predicate(nodes[$0]) }.randomElement(using: &random)
+    }
+
+    /// Two non-empty groups of members.
+    private mutating func randomSplit() -> ([NodeID], [NodeID]) {
+        var shuffled = membership.members.shuffled(using: &random)
+        let cut = Int.random(in: 1..<shuffled.count, using: &random)
+        let b = Array(shuffled[cut...]).sorted()
+        shuffled.removeSubrange(cut...)
+        return (shuffled.sorted(), b)
+    }
+
+    private func links(between a: [NodeID], and b: [NodeID], bothWays: Bool) -> Set<Link> {
+        var cut = Set<Link>()
+        for x in a {
+            for y in b {
+                cut.insert(Link(from: x, to: y))
+                if bothWays { cut.insert(Link(from: y, to: x)) }
+            }
+        }
+        return cut
+    }
+
+    private mutating func requestTransfer() {
+        guard let leader = nodes.indices.first(where: { nodes[$0].isUp && nodes[$0].core.status.role == .leader }),
+              let target = membership.peers(of: nodes[leader].id).randomElement(using: &random)
+        else { return }
+        trace("node \(nodes[leader].id) asked to transfer leadership to \(target)")
+        do {
+            let actions = try nodes[leader].core.transferLeadership(to: target)
+            apply(actions, of: leader)
+        } catch {
+            trace("transfer refused: \(error)")
+        }
+    }
+
+    mutating func crash(_ index: Int) {
+        nodes[index].condition = .crashed
+        nodes[index].inbox.removeAll()
+        trace("node \(nodes[index].id) crashed (durable: \(nodes[index].durable))")
+    }
+
+    /// Restarts a crashed node from its durable state, with fresh volatile state.
+    mutating func restart(_ index: Int) {
+        guard nodes[index].condition == .crashed else { return }
+        nodes[index].incarnation += 1
+        nodes[index].condition = .up
+        nodes[index].core = CoreFactory.make(
+            options.algorithm, id: nodes[index].id, membership: membership, durable: nodes[index].durable,
+            options: options, random: random.split())
+        trace("node \(nodes[index].id) restarted (durable: \(nodes[index].durable))")
+        checker.checkNode(nodes[index].core.status, at: now)
+        scheduleTick(index, after: tickPeriod(of: index))
+    }
+
+    /// Resumes a paused node: it catches up on the ticks it missed and the messages that queued,
+    /// in an order chosen by the seed (a real shell does not promise either order).
+    mutating func resume(_ index: Int) {
+        guard nodes[index].condition == .paused else { return }
+        nodes[index].condition = .up
+        trace("node \(nodes[index].id) resumed")
+        let missed = (now.microseconds - nodes[index].lastTickAt.microseconds) / tickPeriod(of: index)
+        let inbox = nodes[index].inbox
+        nodes[index].inbox.removeAll()
+        let ticksFirst = Bool.random(using: &random)
+        if ticksFirst { catchUp(index, ticks: missed) }
+        for (message, from) in inbox where nodes[index].isUp {
+            trace("\(from)->\(nodes[index].id) \(describe(message)) (queued)")
+            apply(nodes[index].core.receive(message, from: from), of: index)
+        }
+        if !ticksFirst { catchUp(index, ticks: missed) }
+        scheduleTick(index, after: tickPeriod(of: index))
+    }
+
+    private mutating func catchUp(_ index: Int, ticks: UInt64) {
+        for _ in 0..<ticks {
+            apply(nodes[index].core.tick(), of: index)
+        }
+        nodes[index].lastTickAt = now
+    }
+
+    mutating func perform(_ undo: Undo) {
+        switch undo {
+        case .restart(let id): restart(Self.index(of: id))
+        case .resume(let id): resume(Self.index(of: id))
+        case .network(let number): network.undo(fault: number)
+        }
+    }
+
+    /// Ends the fault phase: every node up, every link whole, no more loss or duplication.
+    mutating func healAll() {
+        healedAt = now
+        network.healAll()
+        trace("all faults healed")
+        for index in nodes.indices {
+            switch nodes[index].condition {
+            case .crashed: restart(index)
+            case .paused: resume(index)
+            case .up: break
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// The faults a simulated schedule can inject. Every fault is undone when the schedule heals.
+public enum FaultKind: String, Hashable, Sendable, CaseIterable {
+    /// Crash-stop: volatile state is lost, durable state survives, the node restarts later.
+    case crash
+    /// The process freezes (like SIGSTOP or a long GC pause): no ticks, messages queue up.
+    case pause
+    /// The cluster splits into two groups that cannot talk.
+    case partition
+    /// Messages flow one way only between two groups.
+    case asymmetric
+    /// Two groups cannot talk, but one node sees both sides.
+    case bridge
+    /// A burst of heavy message loss.
+    case loss
+    /// A burst of message duplication.
+    case duplicate
+    /// A burst of long delays, which also reorders messages.
+    case delay
+    /// The leader is asked to hand leadership to a random member.
+    case transfer
+}

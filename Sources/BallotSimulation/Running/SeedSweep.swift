@@ -1,0 +1,71 @@
+import BallotCore
+
+/// Runs many seeded histories and sums them up; every failing seed keeps its replay command.
+public enum SeedSweep {
+    public struct Failure: Sendable {
+        public var seed: UInt64
+        public var violation: Violation
+        public var replayCommand: String
+    }
+
+    public struct Summary: Sendable {
+        public var schedules = 0
+        public var elections = 0
+        public var campaigns = 0
+        public var events = 0
+        public var messages = 0
+        public var faults: [FaultKind: Int] = [:]
+        public var failures: [Failure] = []
+        /// Time from healing to a leader known to all, per passing schedule, in microseconds.
+        public var stabilisationMicroseconds: [UInt64] = []
+
+        public var totalFaults: Int { faults.values.reduce(0, +) }
+
+        mutating func add(_ result: SimulationResult) {
+            schedules += 1
+            elections += result.elections
+            campaigns += result.campaignsStarted
+            events += result.eventsProcessed
+            messages += result.messagesSent
+            for (kind, count) in result.faultsInjected { faults[kind, default: 0] += count }
+            if let t = result.timeToStableLeaderMicroseconds { stabilisationMicroseconds.append(t) }
+            for violation in result.violations {
+                failures.append(Failure(seed: result.options.seed, violation: violation,
+                                        replayCommand: result.options.replayCommand))
+            }
+        }
+
+        /// The q-quantile (0…1) of the stabilisation times, in milliseconds.
+        public func stabilisationQuantile(_ q: Double) -> Double? {
+            guard !stabilisationMicroseconds.isEmpty else { return nil }
+            let sorted = stabilisationMicroseconds.sorted()
+            let index = min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded(.up)))
+            return Double(sorted[index]) / 1000
+        }
+    }
+
+    /// Runs seeds `first ..< first + count`, `parallelism` at a time.
+    public static func run(
+        first: UInt64, count: Int, parallelism: Int = 2,
+        options: @escaping @Sendable (UInt64) -> SimulationOptions
+    ) async -> Summary {
+        var summary = Summary()
+        await withTaskGroup(of: SimulationResult.self) { group in
+            var next = first
+            let end = first + UInt64(count)
+            func submit() {
+                guard next < end else { return }
+                let seed = next
+                next += 1
+                group.addTask { ClusterSimulator.run(options(seed)) }
+            }
+            for _ in 0..<max(1, parallelism) { submit() }
+            while let result = await group.next() {
+                summary.add(result)
+                submit()
+            }
+        }
+        summary.failures.sort { $0.seed < $1.seed }
+        return summary
+    }
+}

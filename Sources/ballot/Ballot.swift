@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `ballot` command: run, inspect and simulate Ballot leader-election clusters.
+@main
+struct Ballot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ballot",
+        abstract: "Leader election with Raft: one leader among N processes, observable and fenced.",
+        subcommands: [SimulateCommand.self]
+    )
+}
