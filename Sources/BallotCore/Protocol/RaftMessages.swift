@@ -19,9 +19,9 @@ public struct VoteRequest: Hashable, Sendable {
 
 /// The answer to a ``VoteRequest``.
 ///
-/// A grant carries the request's term. A refusal carries the voter's term when that is higher (so a
-/// stale candidate catches up), and otherwise the request's term (so it is counted as a refusal
-/// without anyone adopting a term).
+/// A grant carries the request's term. A refusal carries the voter's current term, so a candidate
+/// that is behind catches up; the one exception is a real vote refused by leader stickiness, which
+/// echoes the request's term because the voter did not move to it (thesis §4.2.3).
 public struct VoteResponse: Hashable, Sendable {
     public var term: Term
     public var granted: Bool

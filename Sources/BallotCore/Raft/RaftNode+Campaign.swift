@@ -39,16 +39,13 @@ extension RaftNode {
     /// Counts a (pre-)vote response for the phase in progress.
     mutating func handleVoteResponse(_ response: VoteResponse, from peer: NodeID, phase: CampaignPhase) {
         guard var campaign, campaign.phase == phase else { return }
-        let expectedTerm = phase == .preVote ? hardState.term.next : hardState.term
-        if !response.granted && response.term > expectedTerm {
-            // A voter is ahead of even the term we would campaign in: catch up and stop.
-            becomeFollower(term: response.term, leader: nil)
-            return
-        }
-        guard response.term == expectedTerm else { return }
         if response.granted {
+            let proposed = phase == .preVote ? hardState.term.next : hardState.term
+            guard response.term == proposed else { return }
             campaign.granted.insert(peer)
         } else {
+            // Refusals from voters ahead of us were handled by the prelude (we are no longer campaigning).
+            guard response.term == hardState.term else { return }
             campaign.rejected.insert(peer)
         }
         self.campaign = campaign

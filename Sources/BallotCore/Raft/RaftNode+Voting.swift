@@ -4,7 +4,9 @@ extension RaftNode {
         let grant = request.term > hardState.term
             && request.lastLog >= hardState.lastLog
             && !refusesVotes(to: candidate, isTransfer: request.isTransfer)
-        let term = grant ? request.term : refusalTerm(request)
+        // A grant carries the proposed term; a refusal our own, so a candidate behind us catches up
+        // and one at our term counts the refusal, without anyone adopting a term that was only proposed.
+        let term = grant ? request.term : hardState.term
         send(.preVoteResponse(VoteResponse(term: term, granted: grant)), to: candidate)
     }
 
@@ -25,10 +27,5 @@ extension RaftNode {
             resetElectionTimer()
         }
         send(.voteResponse(VoteResponse(term: hardState.term, granted: grant)), to: candidate)
-    }
-
-    /// A refusal carries our term when it is ahead of the request, else the request's own term.
-    private func refusalTerm(_ request: VoteRequest) -> Term {
-        hardState.term > request.term ? hardState.term : request.term
     }
 }

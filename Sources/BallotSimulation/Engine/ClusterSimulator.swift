@@ -59,27 +59,41 @@ public struct ClusterSimulator {
     }
 
     mutating func run() -> SimulationResult {
-        for index in nodes.indices {
-            scheduleTick(index, after: UInt64.random(in: 0..<options.tickMicroseconds, using: &random))
-        }
+        start()
         let faultPhaseEnd = VirtualTime(microseconds: options.faultPhaseMilliseconds * 1000)
         if !options.faults.isEmpty { queue.schedule(.injectFault, at: VirtualTime(microseconds: faultGap())) }
         queue.schedule(.healAll, at: faultPhaseEnd)
-        let end = faultPhaseEnd + options.livenessBoundMicroseconds
+        advance(to: faultPhaseEnd + options.livenessBoundMicroseconds)
+        if checker.violations.isEmpty && result.timeToStableLeaderMicroseconds == nil {
+            checker.fail(.liveness, at: now,
+                         "no leader known to every node within \(options.livenessBoundTimeouts) × 2T after healing")
+        }
+        return finish()
+    }
 
-        while let (time, event) = queue.popFirst(), time <= end {
+    /// Schedules every node's first tick at a random phase.
+    mutating func start() {
+        for index in nodes.indices {
+            scheduleTick(index, after: UInt64.random(in: 0..<options.tickMicroseconds, using: &random))
+        }
+    }
+
+    /// Processes events up to `end`, checking invariants after each; stops at the first violation.
+    mutating func advance(to end: VirtualTime) {
+        while checker.violations.isEmpty, let first = queue.firstTime, first <= end,
+              let (time, event) = queue.popFirst()
+        {
             accountOverlap(until: time)
             now = time
             handle(event)
             result.eventsProcessed += 1
             checkLeases()
             if healedAt != nil && result.timeToStableLeaderMicroseconds == nil { checkStable() }
-            if !checker.violations.isEmpty { break }
         }
-        if checker.violations.isEmpty && result.timeToStableLeaderMicroseconds == nil {
-            checker.fail(.liveness, at: now,
-                         "no leader known to every node within \(options.livenessBoundTimeouts) × 2T after healing")
-        }
+        if checker.violations.isEmpty { now = max(now, end) }
+    }
+
+    mutating func finish() -> SimulationResult {
         result.violations = checker.violations
         result.trace = traceLog?.lines ?? []
         return result

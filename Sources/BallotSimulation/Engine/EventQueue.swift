@@ -14,6 +14,7 @@ struct EventQueue<Event> {
 
     var isEmpty: Bool { heap.isEmpty }
     var count: Int { heap.count }
+    var firstTime: VirtualTime? { heap.first?.time }
 
     mutating func schedule(_ event: Event, at time: VirtualTime) {
         heap.append(Entry(time: time, order: nextOrder, event: event))

@@ -1,0 +1,91 @@
+import BallotCore
+
+/// A simulated cluster driven step by step, for scenario tests and demonstrations: no random
+/// faults and a loss-free network unless a script injects them. Invariants are checked throughout.
+public struct ScriptedCluster {
+    var simulator: ClusterSimulator
+    private var nextCut = 1_000_000
+
+    public init(nodes: Int, seed: UInt64 = 1, configure: (inout SimulationOptions) -> Void = { _ in }) {
+        var options = SimulationOptions(seed: seed, nodes: nodes, faults: [])
+        options.network.lossProbability = 0
+        options.network.duplicationProbability = 0
+        options.network.tailProbability = 0
+        configure(&options)
+        simulator = ClusterSimulator(options: options)
+        simulator.start()
+    }
+
+    public var options: SimulationOptions { simulator.options }
+    public var now: VirtualTime { simulator.now }
+    public var violations: [Violation] { simulator.checker.violations }
+    public var statuses: [NodeStatus] { simulator.nodes.map { $0.core.status } }
+    public func status(of id: NodeID) -> NodeStatus { simulator.nodes[ClusterSimulator.index(of: id)].core.status }
+    /// Campaigns won so far, across the cluster.
+    public var elections: Int { simulator.result.elections }
+    public var trace: [String] { simulator.traceLog?.lines ?? [] }
+
+    /// The node that currently leads, if exactly one up node has the leader role.
+    public var leader: NodeStatus? {
+        let leaders = simulator.nodes.filter { $0.isUp }.map { $0.core.status }.filter { $0.role == .leader }
+        return leaders.count == 1 ? leaders[0] : nil
+    }
+
+    /// Whether the node holds a leader lease that is valid at this virtual instant.
+    public func holdsValidLease(_ id: NodeID) -> Bool {
+        let index = ClusterSimulator.index(of: id)
+        return simulator.leaseIsValid(index, simulator.nodes[index].core.status)
+    }
+
+    public mutating func run(milliseconds: Double) {
+        simulator.advance(to: simulator.now + UInt64(milliseconds * 1000))
+    }
+
+    /// Runs in small steps until `condition` holds or `limit` virtual milliseconds pass.
+    /// Returns the virtual milliseconds it took, or `nil` on timeout.
+    @discardableResult
+    public mutating func run(upTo limit: Double, until condition: (ScriptedCluster) -> Bool) -> Double? {
+        let start = simulator.now
+        let step: UInt64 = 100
+        while simulator.now.microseconds - start.microseconds < UInt64(limit * 1000) {
+            if condition(self) { return Double(simulator.now.microseconds - start.microseconds) / 1000 }
+            simulator.advance(to: simulator.now + step)
+        }
+        return condition(self) ? limit : nil
+    }
+
+    /// Cuts every link between `id` and the rest, both ways. Returns a handle for ``heal(_:)``.
+    @discardableResult
+    public mutating func isolate(_ id: NodeID) -> Int {
+        partition([id], from: simulator.membership.peers(of: id))
+    }
+
+    @discardableResult
+    public mutating func partition(_ a: [NodeID], from b: [NodeID], bothWays: Bool = true) -> Int {
+        nextCut += 1
+        var links = Set<Link>()
+        for x in a {
+            for y in b {
+                links.insert(Link(from: x, to: y))
+                if bothWays { links.insert(Link(from: y, to: x)) }
+            }
+        }
+        simulator.network.cuts[nextCut] = links
+        simulator.trace("partition \(a) | \(b)\(bothWays ? "" : " (one way)")")
+        return nextCut
+    }
+
+    public mutating func heal(_ cut: Int) {
+        simulator.network.undo(fault: cut)
+        simulator.trace("partition healed")
+    }
+
+    public mutating func crash(_ id: NodeID) { simulator.crash(ClusterSimulator.index(of: id)) }
+    public mutating func restart(_ id: NodeID) { simulator.restart(ClusterSimulator.index(of: id)) }
+
+    public mutating func transferLeadership(from leader: NodeID, to target: NodeID) throws(TransferRefusal) {
+        let index = ClusterSimulator.index(of: leader)
+        let actions = try simulator.nodes[index].core.transferLeadership(to: target)
+        simulator.apply(actions, of: index)
+    }
+}

@@ -1,0 +1,49 @@
+import BallotCore
+import BallotSimulation
+import Testing
+
+/// Safety and liveness over many random fault schedules (the ARCHITECTURE's "quick count in CI";
+/// `scripts/simulate-long.sh` runs the big count).
+@Suite struct PropertyTests {
+    /// 1,000 schedules in 10 chunks, so Swift Testing can spread them over the cores.
+    @Test(arguments: 0..<10)
+    func randomFaultSchedulesKeepEveryInvariant(chunk: Int) async {
+        let summary = await SeedSweep.run(first: UInt64(chunk * 100 + 1), count: 100, parallelism: 1) { seed in
+            SimulationOptions(seed: seed)
+        }
+        #expect(summary.schedules == 100)
+        #expect(summary.elections > 0)
+        #expect(summary.totalFaults > 0)
+        for failure in summary.failures {
+            Issue.record("seed \(failure.seed): \(failure.violation)\n  replay: \(failure.replayCommand)")
+        }
+    }
+
+    /// Raft's invariants hold for every cluster size from 1 to 9, odd and even.
+    @Test(arguments: 1...9)
+    func everyClusterSizeStaysSafe(nodes: Int) async {
+        let summary = await SeedSweep.run(first: 50_000, count: 12, parallelism: 1) { seed in
+            SimulationOptions(seed: seed, nodes: nodes)
+        }
+        #expect(summary.failures.isEmpty, "\(summary.failures.map { "\($0.violation) — \($0.replayCommand)" })")
+        #expect(summary.stabilisationMicroseconds.count == 12)
+    }
+
+    @Test func sameSeedSameHistory() {
+        var options = SimulationOptions(seed: 4242, nodes: 5)
+        options.trace = true
+        let first = ClusterSimulator.run(options)
+        let second = ClusterSimulator.run(options)
+        #expect(first.trace == second.trace)
+        #expect(first.trace.count > 100)
+        options.seed = 4243
+        #expect(ClusterSimulator.run(options).trace != first.trace)
+    }
+
+    @Test func replayCommandNamesEveryNonDefaultOption() {
+        var options = SimulationOptions(seed: 7, nodes: 3, faults: [.crash, .partition])
+        options.preVote = false
+        #expect(options.replayCommand == "swift run ballot simulate --seed 7 --nodes 3 --faults crash,partition --no-pre-vote")
+        #expect(SimulationOptions(seed: 9).replayCommand == "swift run ballot simulate --seed 9")
+    }
+}
