@@ -1,0 +1,227 @@
+import BallotCore
+
+/// Everything that can be wrong with a node's configuration. Each message says what is wrong and
+/// what to do about it.
+public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    // Values that do not parse.
+    case invalidDuration(String, DurationProblem)
+    case invalidAddress(String, AddressProblem)
+    case invalidNodeID(String)
+    case invalidPeer(String, PeerProblem)
+    case invalidClusterName(String, ClusterNameProblem)
+    case invalidInteger(String)
+    case unknownAlgorithm(String)
+    /// A YAML value of the wrong kind; `found` describes what was there, e.g. `the integer 1000`.
+    case wrongType(expected: String, found: String)
+    /// A value that did not parse, and the flag or key it was given for.
+    indirect case invalidSetting(SettingOrigin, ConfigurationError)
+
+    // The configuration file.
+    case unreadableConfigurationFile(path: String, reason: String)
+    case malformedYAML(path: String?, detail: String)
+    case configurationNotAMapping(path: String?)
+    case unknownKey(String, path: String?, suggestion: ConfigurationKey?)
+
+    // Settings that parse but do not make a working node.
+    case missingSetting(ConfigurationKey)
+    case nodeAmongPeers(NodeID)
+    case duplicatePeer(NodeID)
+    case wildcardPeerAddress(NodeID, SocketAddressSpec)
+    case sharedAddress(SocketAddressSpec, AddressOwner, AddressOwner)
+    case maxFrameSizeOutOfRange(Int)
+    case heartbeatTooShort(Duration)
+    case heartbeatTooLong(heartbeat: Duration, electionTimeout: Duration)
+    case electionTimeoutTooShort(electionTimeout: Duration, tick: Duration)
+    case electionTimeoutTooLong(Duration)
+    case dataDirectoryUnusable(path: String, DataDirectoryProblem)
+
+    public var description: String {
+        switch self {
+        case .invalidDuration(let text, let problem):
+            "\"\(text)\": \(problem)"
+        case .invalidAddress(let text, let problem):
+            "\"\(text)\": \(problem)"
+        case .invalidNodeID(let text):
+            "\"\(text)\" is not a node ID; use a positive whole number without leading zeros, such as 1"
+        case .invalidPeer(let text, let problem):
+            "\"\(text)\": \(problem)"
+        case .invalidClusterName(let text, let problem):
+            "cluster name \"\(text)\": \(problem)"
+        case .invalidInteger(let text):
+            "\"\(text)\" is not a whole number; write digits only, without leading zeros, e.g. 65536"
+        case .unknownAlgorithm(let text):
+            "unknown election algorithm \"\(text)\"; use "
+                + ElectionAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")
+        case .wrongType(let expected, let found):
+            "expected \(expected), found \(found)"
+        case .invalidSetting(let origin, let error):
+            "\(origin): \(error)"
+
+        case .unreadableConfigurationFile(let path, let reason):
+            "cannot read configuration file \(path): \(reason); check the path given to --config"
+        case .malformedYAML(let path, let detail):
+            "\(path ?? "configuration") is not valid YAML: \(detail)"
+        case .configurationNotAMapping(let path):
+            "\(path ?? "the configuration") must be a YAML mapping of settings, e.g. `id: 1`; "
+                + "see docs/configuration.md"
+        case .unknownKey(let key, let path, let suggestion):
+            "unknown key \"\(key)\" in \(path ?? "the configuration")"
+                + (suggestion.map { "; did you mean \"\($0.yamlKey)\"?" }
+                    ?? "; known keys are " + ConfigurationKey.allCases.map(\.yamlKey).joined(separator: ", "))
+
+        case .missingSetting(let key):
+            "no \(key.displayName) given; "
+                + "pass \(key.flag) or set \(key.yamlKey): in the configuration file"
+        case .nodeAmongPeers(let id):
+            "node \(id) lists itself among its peers; give only the other members with \(ConfigurationKey.peers.flag)"
+        case .duplicatePeer(let id):
+            "peer \(id) is given more than once; give each member exactly once"
+        case .wildcardPeerAddress(let id, let address):
+            "peer \(id) has the wildcard address \(address), which no node can connect to; "
+                + "give the address peer \(id) is reachable at"
+        case .sharedAddress(let address, let first, let second):
+            "\(address) is used by both \(first) and \(second); every member and endpoint needs its own address"
+        case .maxFrameSizeOutOfRange(let size):
+            "max frame size \(size) is out of range; use \(NodeConfiguration.maxFrameSizeRange.lowerBound)"
+                + "…\(NodeConfiguration.maxFrameSizeRange.upperBound) bytes"
+        case .heartbeatTooShort(let heartbeat):
+            "heartbeat interval \(DurationParser.format(heartbeat)) is shorter than the 1ms timer resolution; "
+                + "use at least 1ms"
+        case .heartbeatTooLong(let heartbeat, let timeout):
+            "heartbeat interval \(DurationParser.format(heartbeat)) is more than a third of the election timeout "
+                + "\(DurationParser.format(timeout)), so a follower could time out between heartbeats; "
+                + "lower the heartbeat interval to at most \(DurationParser.format(timeout / 3)) "
+                + "or raise the election timeout to at least \(DurationParser.format(heartbeat * 3))"
+        case .electionTimeoutTooShort(let timeout, let tick):
+            "election timeout \(DurationParser.format(timeout)) is shorter than "
+                + "\(NodeConfiguration.minimumElectionTimeoutTicks) ticks of \(DurationParser.format(tick)); "
+                + "raise it to at least \(DurationParser.format(tick * Int(NodeConfiguration.minimumElectionTimeoutTicks)))"
+        case .electionTimeoutTooLong(let timeout):
+            "election timeout \(DurationParser.format(timeout)) is longer than "
+                + "\(DurationParser.format(NodeConfiguration.maximumElectionTimeout)); a failed leader would go "
+                + "unnoticed for that long; use a shorter timeout"
+        case .dataDirectoryUnusable(let path, let problem):
+            "data directory \"\(path)\": \(problem); choose another with \(ConfigurationKey.dataDirectory.flag)"
+        }
+    }
+}
+
+/// What is wrong with a duration such as `500ms`.
+public enum DurationProblem: Hashable, Sendable, CustomStringConvertible {
+    case empty
+    case containsWhitespace
+    case missingNumber
+    case malformedNumber
+    case missingUnit
+    case unknownUnit(String)
+    case negative
+    case zero
+    case tooPrecise
+    case tooLarge
+
+    public var description: String {
+        let units = DurationParser.unitNames
+        return switch self {
+        case .empty: "empty duration; write a number and a unit, e.g. 500ms or 1s"
+        case .containsWhitespace: "a duration has no spaces; write it as e.g. 500ms"
+        case .missingNumber: "missing number before the unit; write e.g. 500ms or 1s"
+        case .malformedNumber: "malformed number; write digits with at most one decimal point, e.g. 1.5s"
+        case .missingUnit: "missing unit; use \(units), e.g. 500ms"
+        case .unknownUnit(let unit): "unknown unit '\(unit)'; use \(units)"
+        case .negative: "a duration cannot be negative"
+        case .zero: "a duration must be greater than zero"
+        case .tooPrecise: "finer than one nanosecond; round it"
+        case .tooLarge: "too large; use at most a few minutes"
+        }
+    }
+}
+
+/// What is wrong with an address such as `127.0.0.1:7001`.
+public enum AddressProblem: Error, Hashable, Sendable, CustomStringConvertible {
+    case empty
+    case missingPort
+    case emptyHost
+    case invalidPort(String)
+    case unbracketedIPv6
+    case invalidIPv4(String)
+    case invalidIPv6(String)
+    case invalidHostname(String)
+
+    public var description: String {
+        switch self {
+        case .empty: "empty address; write HOST:PORT, e.g. 127.0.0.1:7001"
+        case .missingPort: "missing port; write HOST:PORT, e.g. 127.0.0.1:7001 or [::1]:7001"
+        case .emptyHost: "missing host before the port; write HOST:PORT, e.g. 127.0.0.1:7001"
+        case .invalidPort(let port): "port \"\(port)\" is not valid; use a number from 1 to 65535"
+        case .unbracketedIPv6: "an IPv6 address needs brackets around it, e.g. [::1]:7001"
+        case .invalidIPv4(let host): "\"\(host)\" is not a valid IPv4 address (four numbers 0–255 without leading zeros)"
+        case .invalidIPv6(let host): "\"\(host)\" is not a valid IPv6 address"
+        case .invalidHostname(let host):
+            "\"\(host)\" is not a valid host name (letters, digits and '-' in dot-separated labels of up to 63 characters)"
+        }
+    }
+}
+
+/// What is wrong with a peer given as `ID=HOST:PORT`.
+public enum PeerProblem: Hashable, Sendable, CustomStringConvertible {
+    case missingSeparator
+    case invalidNodeID(String)
+    case invalidAddress(AddressProblem)
+
+    public var description: String {
+        switch self {
+        case .missingSeparator: "expected ID=HOST:PORT, e.g. 2=127.0.0.1:7002"
+        case .invalidNodeID(let text):
+            "\"\(text)\" is not a node ID; use a positive whole number without leading zeros, e.g. 2=127.0.0.1:7002"
+        case .invalidAddress(let problem): "bad address: \(problem)"
+        }
+    }
+}
+
+/// What is wrong with a cluster name.
+public enum ClusterNameProblem: Hashable, Sendable, CustomStringConvertible {
+    case empty
+    case tooLong(bytes: Int)
+    case invalidCharacter(Character)
+
+    public var description: String {
+        switch self {
+        case .empty: "a cluster name cannot be empty; omit the setting to use \"\(ClusterName.default)\""
+        case .tooLong(let bytes): "\(bytes) bytes is too long; use at most \(ClusterName.maximumLength)"
+        case .invalidCharacter(let character):
+            "character \"\(character)\" is not allowed; use letters A–Z and a–z, digits, '.', '_' and '-'"
+        }
+    }
+}
+
+/// Why a data directory cannot be used.
+public enum DataDirectoryProblem: Hashable, Sendable, CustomStringConvertible {
+    case empty
+    case cannotCreate(SystemCallError)
+    case notWritable(SystemCallError)
+
+    public var description: String {
+        switch self {
+        case .empty: "the path is empty"
+        case .cannotCreate(let error): "cannot create it (\(error))"
+        case .notWritable(let error): "cannot write to it (\(error))"
+        }
+    }
+}
+
+/// Who uses an address, for messages about two users of one address.
+public enum AddressOwner: Hashable, Sendable, CustomStringConvertible {
+    /// This node's peer listener.
+    case listener(NodeID)
+    /// This node's HTTP endpoint.
+    case http(NodeID)
+    case peer(NodeID)
+
+    public var description: String {
+        switch self {
+        case .listener(let id): "node \(id)'s peer listener (\(ConfigurationKey.listen.flag))"
+        case .http(let id): "node \(id)'s HTTP endpoint (\(ConfigurationKey.http.flag))"
+        case .peer(let id): "peer \(id)"
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import BallotCore
+
+/// Everything one node needs to start, validated: who it is, who its peers are, where it listens
+/// and keeps its state, and how fast its election timers run.
+///
+/// Build it from settings with ``load(configFile:flags:)`` (YAML file + flags + data-directory
+/// check), ``init(_:)`` (settings already merged), or the memberwise initializer (tests, tools).
+/// Every initializer validates; a value of this type is always a working configuration.
+public struct NodeConfiguration: Hashable, Sendable {
+    public let id: NodeID
+    /// Where the peer listener binds.
+    public let listenAddress: SocketAddressSpec
+    /// The other members, sorted by ID.
+    public let peers: [PeerAddress]
+    /// Where `/metrics`, `/healthz` and status are served; `nil` turns the HTTP endpoint off.
+    public let httpAddress: SocketAddressSpec?
+    /// Holds the durable state and the lock; see ``HardStateStore``.
+    public let dataDirectory: String
+    public let cluster: ClusterName
+    /// T: the shortest election timeout; timeouts are drawn from [T, 2T) (Raft §5.2).
+    public let electionTimeout: Duration
+    public let heartbeatInterval: Duration
+    /// The largest peer-protocol frame this node sends or accepts, in bytes.
+    public let maxFrameSize: Int
+    public let algorithm: ElectionAlgorithmKind
+
+    public static let defaultCluster = ClusterName.default
+    public static let defaultElectionTimeout = Duration.seconds(1)
+    public static let defaultHeartbeatInterval = Duration.milliseconds(100)
+    public static let defaultMaxFrameSize = 65536
+    public static let defaultAlgorithm = ElectionAlgorithmKind.raft
+
+    /// From 1 KiB — room for a handshake with a 255-byte cluster name and any election message —
+    /// to 16 MiB, beyond which a frame is a bug or an attack, not an election message.
+    public static let maxFrameSizeRange = 1024...(16 << 20)
+    /// A node needs at least this many ticks per election timeout: the lease loses one tick to tick
+    /// granularity (see `RaftConfiguration.leaseTicks`), and 10 keeps that loss at 10% or less.
+    public static let minimumElectionTimeoutTicks: UInt64 = 10
+    /// Longer than this and a crashed leader goes unnoticed for minutes; almost surely a typo.
+    public static let maximumElectionTimeout = Duration.seconds(600)
+
+    public init(
+        id: NodeID,
+        listenAddress: SocketAddressSpec,
+        peers: [PeerAddress] = [],
+        httpAddress: SocketAddressSpec? = nil,
+        dataDirectory: String,
+        cluster: ClusterName = Self.defaultCluster,
+        electionTimeout: Duration = Self.defaultElectionTimeout,
+        heartbeatInterval: Duration = Self.defaultHeartbeatInterval,
+        maxFrameSize: Int = Self.defaultMaxFrameSize,
+        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm
+    ) throws(ConfigurationError) {
+        guard !dataDirectory.isEmpty else { throw .dataDirectoryUnusable(path: dataDirectory, .empty) }
+        let sortedPeers = peers.sorted { $0.id < $1.id }
+        try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, peers: sortedPeers)
+        guard Self.maxFrameSizeRange.contains(maxFrameSize) else { throw .maxFrameSizeOutOfRange(maxFrameSize) }
+        try Self.validateTiming(electionTimeout: electionTimeout, heartbeatInterval: heartbeatInterval)
+
+        self.id = id
+        self.listenAddress = listenAddress
+        self.peers = sortedPeers
+        self.httpAddress = httpAddress
+        self.dataDirectory = dataDirectory
+        self.cluster = cluster
+        self.electionTimeout = electionTimeout
+        self.heartbeatInterval = heartbeatInterval
+        self.maxFrameSize = maxFrameSize
+        self.algorithm = algorithm
+    }
+
+    /// Validates merged settings, filling in defaults. `id`, `listen` and `data_dir` are required.
+    public init(_ settings: NodeSettings) throws(ConfigurationError) {
+        guard let id = settings.id else { throw .missingSetting(.id) }
+        guard let listen = settings.listen else { throw .missingSetting(.listen) }
+        guard let dataDirectory = settings.dataDirectory else { throw .missingSetting(.dataDirectory) }
+        try self.init(
+            id: id,
+            listenAddress: listen,
+            peers: settings.peers ?? [],
+            httpAddress: settings.http,
+            dataDirectory: dataDirectory,
+            cluster: settings.cluster ?? Self.defaultCluster,
+            electionTimeout: settings.electionTimeout ?? Self.defaultElectionTimeout,
+            heartbeatInterval: settings.heartbeatInterval ?? Self.defaultHeartbeatInterval,
+            maxFrameSize: settings.maxFrameSize ?? Self.defaultMaxFrameSize,
+            algorithm: settings.algorithm ?? Self.defaultAlgorithm)
+    }
+
+    /// Validates the file's settings with the command line's put over them (``NodeSettings/overridden(by:)``).
+    public init(file: NodeSettings, flags: NodeSettings) throws(ConfigurationError) {
+        try self.init(file.overridden(by: flags))
+    }
+
+    /// What `ballot serve` does: reads the YAML file if one is named, lays the flags over it,
+    /// validates, and checks that the data directory can be created and written.
+    public static func load(configFile: String?, flags: NodeSettings) throws(ConfigurationError) -> NodeConfiguration {
+        let file = try configFile.map { path throws(ConfigurationError) in try NodeSettings(contentsOfFile: path) }
+        let configuration = try NodeConfiguration(file: file ?? NodeSettings(), flags: flags)
+        try configuration.checkDataDirectory()
+        return configuration
+    }
+
+    // MARK: - Derived values
+
+    /// All members, this node included, in ascending order.
+    public var membership: Membership { Membership([id] + peers.map(\.id)) }
+
+    /// Peer addresses by ID.
+    public var peerAddresses: [NodeID: SocketAddressSpec] {
+        Dictionary(uniqueKeysWithValues: peers.map { ($0.id, $0.address) })
+    }
+
+    // MARK: - Validation
+
+    private static func validateMembers(
+        id: NodeID, listen: SocketAddressSpec, http: SocketAddressSpec?, peers: [PeerAddress]
+    ) throws(ConfigurationError) {
+        if peers.contains(where: { $0.id == id }) { throw .nodeAmongPeers(id) }
+        for (previous, next) in zip(peers, peers.dropFirst()) where previous.id == next.id {
+            throw .duplicatePeer(next.id)
+        }
+        if let wildcard = peers.first(where: \.address.isWildcard) {
+            throw .wildcardPeerAddress(wildcard.id, wildcard.address)
+        }
+        var owners: [(AddressOwner, SocketAddressSpec)] = [(.listener(id), listen)]
+        if let http { owners.append((.http(id), http)) }
+        owners += peers.map { (.peer($0.id), $0.address) }
+        for (i, first) in owners.enumerated() {
+            for second in owners[(i + 1)...] where first.1.overlaps(second.1) {
+                throw .sharedAddress(second.1, first.0, second.0)
+            }
+        }
+    }
+
+    private static func validateTiming(electionTimeout: Duration, heartbeatInterval: Duration) throws(ConfigurationError) {
+        guard heartbeatInterval >= .milliseconds(1) else { throw .heartbeatTooShort(heartbeatInterval) }
+        guard electionTimeout <= maximumElectionTimeout else { throw .electionTimeoutTooLong(electionTimeout) }
+        // Raft §5.2 needs broadcast time ≪ election timeout; a third leaves room for two lost
+        // heartbeats before a follower gives up on its leader.
+        guard heartbeatInterval * 3 <= electionTimeout else {
+            throw .heartbeatTooLong(heartbeat: heartbeatInterval, electionTimeout: electionTimeout)
+        }
+        let tick = tickInterval(heartbeatInterval: heartbeatInterval)
+        guard ticks(electionTimeout, per: tick) >= minimumElectionTimeoutTicks else {
+            throw .electionTimeoutTooShort(electionTimeout: electionTimeout, tick: tick)
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import BallotCore
+import Testing
+@testable import BallotServer
+
+private func address(_ text: String) -> SocketAddressSpec {
+    try! SocketAddressSpec(parsing: text)
+}
+
+private func peer(_ text: String) -> PeerAddress {
+    try! PeerAddress(parsing: text)
+}
+
+@Suite struct YAMLConfigurationTests {
+    static let complete = """
+        # node 1 of a three-node cluster
+        id: 1
+        listen: 127.0.0.1:7001
+        http: "[::1]:8001"
+        data_dir: /var/lib/ballot/1
+        cluster: prod-eu
+        election_timeout: 1.5s
+        heartbeat_interval: 150ms
+        max_frame_size: 4096
+        algorithm: ring
+        peers:
+          3: 127.0.0.1:7003
+          2: "localhost:7002"
+        """
+
+    @Test func parsesEveryKey() throws {
+        let settings = try NodeSettings(yaml: Self.complete)
+        #expect(settings == NodeSettings(
+            id: 1, listen: address("127.0.0.1:7001"), http: address("[::1]:8001"),
+            dataDirectory: "/var/lib/ballot/1", cluster: try ClusterName("prod-eu"),
+            electionTimeout: .milliseconds(1500), heartbeatInterval: .milliseconds(150), maxFrameSize: 4096,
+            algorithm: .ring, peers: [peer("3=127.0.0.1:7003"), peer("2=localhost:7002")]))
+        let configuration = try NodeConfiguration(settings)
+        #expect(configuration.peers.map(\.id) == [2, 3])
+        #expect(configuration.raftConfiguration.electionTimeoutTicks == 150)
+    }
+
+    @Test func acceptsFlowStylePeersAndQuotedIDs() throws {
+        let settings = try NodeSettings(yaml: #"peers: {2: "127.0.0.1:7002", "3": "127.0.0.1:7003"}"#)
+        #expect(settings.peers == [peer("2=127.0.0.1:7002"), peer("3=127.0.0.1:7003")])
+        #expect(try NodeSettings(yaml: "peers: {}").peers == [])
+    }
+
+    @Test func anEmptyFileSetsNothing() throws {
+        #expect(try NodeSettings(yaml: "") == NodeSettings())
+        #expect(try NodeSettings(yaml: "# only a comment\n") == NodeSettings())
+    }
+
+    @Test func unknownKeysAreErrorsNamingTheKey() {
+        #expect(throws: ConfigurationError.unknownKey("electon_timeout", path: "n.yaml", suggestion: .electionTimeout)) {
+            try NodeSettings(yaml: "id: 1\nelecton_timeout: 1s\n", path: "n.yaml")
+        }
+        #expect(throws: ConfigurationError.unknownKey("election-timeout", path: nil, suggestion: .electionTimeout)) {
+            try NodeSettings(yaml: "election-timeout: 1s")
+        }
+        #expect(throws: ConfigurationError.unknownKey("peer", path: nil, suggestion: .peers)) {
+            try NodeSettings(yaml: "peer: {2: \"127.0.0.1:7002\"}")
+        }
+        #expect(throws: ConfigurationError.unknownKey("colour", path: nil, suggestion: nil)) {
+            try NodeSettings(yaml: "colour: red")
+        }
+        #expect(ConfigurationError.unknownKey("electon_timeout", path: "n.yaml", suggestion: .electionTimeout)
+            .description == "unknown key \"electon_timeout\" in n.yaml; did you mean \"election_timeout\"?")
+        #expect(ConfigurationError.unknownKey("colour", path: nil, suggestion: nil).description.contains(
+            "known keys are id, listen, http, data_dir, cluster, election_timeout, heartbeat_interval, "
+                + "max_frame_size, algorithm, peers"))
+    }
+
+    @Test(arguments: [
+        ("id: abc", ConfigurationKey.id, "a node ID (a positive whole number)", "the text \"abc\""),
+        ("id: 1.5", .id, "a node ID (a positive whole number)", "the number 1.5"),
+        ("id: \"1\"", .id, "a node ID (a positive whole number)", "the text \"1\""),
+        ("election_timeout: 1000", .electionTimeout, "a duration with a unit, such as 1s or 500ms", "the integer 1000"),
+        ("heartbeat_interval: [100ms]", .heartbeatInterval, "a duration with a unit, such as 1s or 500ms", "a list"),
+        ("max_frame_size: 64k", .maxFrameSize, "a whole number of bytes", "the text \"64k\""),
+        ("listen: {host: a}", .listen, "an address such as 127.0.0.1:7001", "a mapping"),
+        ("http:", .http, "an address such as 127.0.0.1:7001", "nothing (null)"),
+        ("data_dir: [a, b]", .dataDirectory, "a directory path", "a list"),
+        ("cluster: true", .cluster, "a cluster name", "the boolean true"),
+        ("algorithm: yes", .algorithm, "raft, bully or ring", "the boolean yes"),
+        ("peers: [\"2=127.0.0.1:7002\"]", .peers,
+         "a mapping of node IDs to addresses, e.g. {2: \"127.0.0.1:7002\"}", "a list"),
+        ("peers: {2: [127.0.0.1, 7002]}", .peers, "the address of peer 2, e.g. \"127.0.0.1:7002\"", "a list"),
+    ])
+    func typeErrorsNameTheKey(yaml: String, key: ConfigurationKey, expected: String, found: String) {
+        #expect(throws: ConfigurationError.invalidSetting(
+            .file(key, path: "node.yaml"), .wrongType(expected: expected, found: found))) {
+            try NodeSettings(yaml: yaml, path: "node.yaml")
+        }
+    }
+
+    @Test func typeErrorMessageReadsWell() {
+        let error = ConfigurationError.invalidSetting(
+            .file(.electionTimeout, path: "node.yaml"),
+            .wrongType(expected: "a duration with a unit, such as 1s or 500ms", found: "the integer 1000"))
+        #expect(error.description
+            == "election_timeout in node.yaml: expected a duration with a unit, such as 1s or 500ms, found the integer 1000")
+    }
+
+    @Test(arguments: [
+        ("election_timeout: 1x", ConfigurationKey.electionTimeout, ConfigurationError.invalidDuration("1x", .unknownUnit("x"))),
+        ("id: 0", .id, .invalidNodeID("0")),
+        ("id: -3", .id, .invalidNodeID("-3")),
+        ("id: 010", .id, .invalidNodeID("010")),
+        ("id: 0x10", .id, .invalidNodeID("0x10")),
+        ("max_frame_size: 0x100", .maxFrameSize, .invalidInteger("0x100")),
+        ("listen: 127.0.0.1", .listen, .invalidAddress("127.0.0.1", .missingPort)),
+        ("cluster: \"\"", .cluster, .invalidClusterName("", .empty)),
+        ("data_dir: \"\"", .dataDirectory, .dataDirectoryUnusable(path: "", .empty)),
+        ("algorithm: paxos", .algorithm, .unknownAlgorithm("paxos")),
+        ("peers: {x: \"127.0.0.1:7002\"}", .peers, .invalidNodeID("x")),
+        ("peers: {2: \"127.0.0.1:0\"}", .peers, .invalidAddress("127.0.0.1:0", .invalidPort("0"))),
+    ])
+    func valueErrorsNameTheKey(yaml: String, key: ConfigurationKey, error: ConfigurationError) {
+        #expect(throws: ConfigurationError.invalidSetting(.file(key, path: nil), error)) {
+            try NodeSettings(yaml: yaml)
+        }
+    }
+
+    @Test func reportsMalformedYAML() {
+        for yaml in ["id: [1", "id: 1\nid: 2\n", "peers: {2: a, 2: b}", "listen: \"unterminated"] {
+            let error = #expect(throws: ConfigurationError.self) { try NodeSettings(yaml: yaml, path: "bad.yaml") }
+            guard case .malformedYAML(path: "bad.yaml", _) = error else {
+                Issue.record("\(yaml.debugDescription): expected malformedYAML, got \(String(describing: error))")
+                continue
+            }
+        }
+    }
+
+    @Test func theTopLevelMustBeAMapping() {
+        #expect(throws: ConfigurationError.configurationNotAMapping(path: nil)) { try NodeSettings(yaml: "- id: 1") }
+        #expect(throws: ConfigurationError.configurationNotAMapping(path: nil)) { try NodeSettings(yaml: "just text") }
+    }
+
+    @Test func flagsOverrideTheFile() throws {
+        let file = try NodeSettings(yaml: Self.complete)
+        var flags = NodeSettings()
+        try flags.apply(flag: .heartbeatInterval, value: "100ms")
+        try flags.apply(flag: .cluster, value: "staging")
+        try flags.apply(flag: .peers, value: "4=127.0.0.1:7004")
+        let configuration = try NodeConfiguration(file: file, flags: flags)
+        #expect(configuration.heartbeatInterval == .milliseconds(100))
+        #expect(configuration.cluster == (try ClusterName("staging")))
+        #expect(configuration.peers == [peer("4=127.0.0.1:7004")])
+        // Everything the flags do not mention comes from the file.
+        #expect(configuration.electionTimeout == .milliseconds(1500))
+        #expect(configuration.listenAddress == address("127.0.0.1:7001"))
+        #expect(configuration.algorithm == .ring)
+        #expect(configuration.maxFrameSize == 4096)
+    }
+
+    @Test func readsAFileAndNamesItInErrors() throws {
+        try withTemporaryDirectory { root in
+            let path = root + "/node.yaml"
+            try writeFile(path, Self.complete)
+            #expect(try NodeSettings(contentsOfFile: path) == NodeSettings(yaml: Self.complete))
+
+            try writeFile(path, "id: 1\nelection_timeout: 5\n")
+            #expect(throws: ConfigurationError.invalidSetting(
+                .file(.electionTimeout, path: path),
+                .wrongType(expected: "a duration with a unit, such as 1s or 500ms", found: "the integer 5"))) {
+                try NodeSettings(contentsOfFile: path)
+            }
+        }
+    }
+
+    @Test func reportsUnreadableFiles() throws {
+        try withTemporaryDirectory { root in
+            #expect(throws: ConfigurationError.unreadableConfigurationFile(path: root + "/missing.yaml", reason: "no such file")) {
+                try NodeSettings(contentsOfFile: root + "/missing.yaml")
+            }
+            #expect(throws: ConfigurationError.unreadableConfigurationFile(path: root, reason: "Is a directory")) {
+                try NodeSettings(contentsOfFile: root)
+            }
+            try writeFile(root + "/latin1.yaml", [0x69, 0x64, 0x3A, 0x20, 0xE9, 0x0A])
+            #expect(throws: ConfigurationError.malformedYAML(path: root + "/latin1.yaml", detail: "the file is not UTF-8 text")) {
+                try NodeSettings(contentsOfFile: root + "/latin1.yaml")
+            }
+        }
+    }
+}
