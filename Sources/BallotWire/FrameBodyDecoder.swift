@@ -1,0 +1,121 @@
+import BallotCore
+
+/// Decodes the body of one complete frame whose header has already been checked.
+///
+/// Every body must be consumed exactly: a missing byte is `truncatedBody`, a spare one
+/// `trailingBytes`. Both are `malformed`, because a length prefix that disagrees with the content
+/// means the two sides no longer agree on where frames start.
+enum FrameBodyDecoder {
+    static func decode(
+        frame: UnsafeRawBufferPointer, type: FrameType, version: UInt8
+    ) throws(WireError) -> PeerFrame {
+        var reader = WireReader(frame: frame, type: type)
+        let decoded: PeerFrame
+        switch type {
+        case .handshake: decoded = .handshake(try handshake(&reader, frameVersion: version))
+        case .handshakeReply: decoded = .handshakeReply(try handshakeReply(&reader))
+        case .preVoteRequest: decoded = .message(.preVoteRequest(try voteRequest(&reader)))
+        case .preVoteResponse: decoded = .message(.preVoteResponse(try voteResponse(&reader)))
+        case .voteRequest: decoded = .message(.voteRequest(try voteRequest(&reader)))
+        case .voteResponse: decoded = .message(.voteResponse(try voteResponse(&reader)))
+        case .heartbeat: decoded = .message(.heartbeat(try heartbeat(&reader)))
+        case .heartbeatResponse: decoded = .message(.heartbeatResponse(try heartbeatResponse(&reader)))
+        case .timeoutNow: decoded = .message(.timeoutNow(TimeoutNow(term: try reader.readTerm(.term))))
+        }
+        try reader.finish()
+        return decoded
+    }
+
+    private static func handshake(_ reader: inout WireReader, frameVersion: UInt8) throws(WireError) -> Handshake {
+        let magicOffset = reader.offset
+        let magic = try reader.readBytes(Handshake.magic.count, .magic)
+        guard magic.elementsEqual(Handshake.magic) else {
+            throw .badMagic(offset: magicOffset, found: Array(magic))
+        }
+
+        let versionOffset = reader.offset
+        let maxVersion = try reader.readUInt8(.maxVersion)
+        guard maxVersion >= frameVersion else {
+            throw .advertisedVersionTooLow(offset: versionOffset, advertised: maxVersion, frameVersion: frameVersion)
+        }
+
+        let algorithmOffset = reader.offset
+        let code = try reader.readUInt8(.algorithm)
+        guard let algorithm = ElectionAlgorithmKind(rawValue: code) else {
+            throw .unknownAlgorithm(offset: algorithmOffset, code: code)
+        }
+
+        let nodeID = try reader.readNodeID(.nodeID)
+
+        let nameLengthOffset = reader.offset
+        let nameLength = Int(try reader.readUInt8(.clusterNameLength))
+        guard nameLength > 0 else {
+            throw .invalidFieldLength(
+                .handshake, field: .clusterNameLength, offset: nameLengthOffset, length: 0,
+                allowed: 1...ClusterName.maximumByteCount)
+        }
+        let name = ClusterName(checked: try reader.readUTF8(nameLength, .clusterName))
+
+        let method = AuthMethod(rawValue: try reader.readUInt8(.authMethod))
+        let payloadLengthOffset = reader.offset
+        let payloadLength = Int(try reader.readUInt16(.authPayloadLength))
+        let allowed = method == .none ? 0...0 : 0...HandshakeAuth.maximumPayloadByteCount
+        guard allowed.contains(payloadLength) else {
+            throw .invalidFieldLength(
+                .handshake, field: .authPayloadLength, offset: payloadLengthOffset, length: payloadLength,
+                allowed: allowed)
+        }
+        let payload = Array(try reader.readBytes(payloadLength, .authPayload))
+
+        return Handshake(
+            maxVersion: maxVersion, nodeID: nodeID, clusterName: name, algorithm: algorithm,
+            auth: HandshakeAuth(checkedMethod: method, payload: payload))
+    }
+
+    private static func handshakeReply(_ reader: inout WireReader) throws(WireError) -> HandshakeReply {
+        let status = try reader.readUInt8(.status)
+        let lengthOffset = reader.offset
+        let length = Int(try reader.readUInt8(.messageLength))
+        guard let reason = RejectReason(rawValue: status) else {
+            // Status 0 accepts; an accepting reply carries no message, so each reply has one encoding.
+            guard length == 0 else {
+                throw .invalidFieldLength(
+                    .handshakeReply, field: .messageLength, offset: lengthOffset, length: length, allowed: 0...0)
+            }
+            return .accepted
+        }
+        let message = try reader.readUTF8(length, .message)
+        return .rejected(HandshakeRejection(reason: reason, message: message))
+    }
+
+    private static func voteRequest(_ reader: inout WireReader) throws(WireError) -> VoteRequest {
+        let term = try reader.readTerm(.term)
+        let lastLog = try reader.readLogPosition(index: .lastLogIndex, term: .lastLogTerm)
+        return VoteRequest(term: term, lastLog: lastLog, isTransfer: try reader.readBool(.isTransfer))
+    }
+
+    private static func voteResponse(_ reader: inout WireReader) throws(WireError) -> VoteResponse {
+        let term = try reader.readTerm(.term)
+        return VoteResponse(term: term, granted: try reader.readBool(.granted))
+    }
+
+    private static func heartbeat(_ reader: inout WireReader) throws(WireError) -> Heartbeat {
+        let term = try reader.readTerm(.term)
+        let sequence = try reader.readUInt64(.sequence)
+        let leaderLog = try reader.readLogPosition(index: .leaderLogIndex, term: .leaderLogTerm)
+        let target = try reader.readOptionalNodeID(.transferTarget)
+        return Heartbeat(term: term, sequence: sequence, leaderLog: leaderLog, transferTarget: target)
+    }
+
+    private static func heartbeatResponse(_ reader: inout WireReader) throws(WireError) -> HeartbeatResponse {
+        let term = try reader.readTerm(.term)
+        let sequence = try reader.readUInt64(.sequence)
+        let lastLog = try reader.readLogPosition(index: .lastLogIndex, term: .lastLogTerm)
+        return HeartbeatResponse(term: term, sequence: sequence, lastLog: lastLog)
+    }
+}
+
+extension ClusterName {
+    /// A name the decoder has already checked: 1...255 bytes (a u8 length, never 0) of valid UTF-8.
+    init(checked value: String) { self.value = value }
+}

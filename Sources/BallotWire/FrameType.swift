@@ -1,0 +1,90 @@
+import BallotCore
+
+/// The byte positions shared by every frame: `[u32 length][u8 version][u8 type][body]`.
+///
+/// The length counts every byte after the length field itself (version, type and body), so a
+/// frame occupies `4 + length` bytes on the stream and `length >= 2`.
+public enum FrameLayout {
+    /// Size of the big-endian length prefix.
+    public static let lengthFieldSize = 4
+    /// Offset of the version byte.
+    public static let versionOffset = 4
+    /// Offset of the frame-type byte.
+    public static let typeOffset = 5
+    /// Bytes before the body: length, version and type. The body starts at this offset.
+    public static let headerLength = 6
+    /// The smallest legal value of the length prefix: a version and a type with an empty body.
+    public static let minimumLength = 2
+}
+
+/// The type byte of a frame. Codes are grouped in ranges so that each algorithm owns its own.
+///
+/// | range       | owner                                                        |
+/// |-------------|--------------------------------------------------------------|
+/// | 0x00        | never valid                                                  |
+/// | 0x01–0x0F   | connection control (handshake, reply; rest reserved)         |
+/// | 0x10–0x1F   | Raft messages (0x17–0x1F reserved)                           |
+/// | 0x20–0x2F   | reserved for Bully messages                                  |
+/// | 0x30–0x3F   | reserved for Ring messages                                   |
+/// | 0x40–0xFF   | unassigned                                                   |
+public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case handshake = 0x01
+    case handshakeReply = 0x02
+
+    case preVoteRequest = 0x10
+    case preVoteResponse = 0x11
+    case voteRequest = 0x12
+    case voteResponse = 0x13
+    case heartbeat = 0x14
+    case heartbeatResponse = 0x15
+    case timeoutNow = 0x16
+
+    /// Codes kept for connection control frames added later (e.g. an authentication challenge).
+    public static let reservedControl: ClosedRange<UInt8> = 0x03...0x0F
+    /// Codes kept for Raft messages added later.
+    public static let reservedRaft: ClosedRange<UInt8> = 0x17...0x1F
+    /// Codes kept for the Bully algorithm's messages.
+    public static let reservedBully: ClosedRange<UInt8> = 0x20...0x2F
+    /// Codes kept for the Ring algorithm's messages.
+    public static let reservedRing: ClosedRange<UInt8> = 0x30...0x3F
+
+    /// The frame type that carries `message`.
+    public init(for message: Message) {
+        switch message {
+        case .preVoteRequest: self = .preVoteRequest
+        case .preVoteResponse: self = .preVoteResponse
+        case .voteRequest: self = .voteRequest
+        case .voteResponse: self = .voteResponse
+        case .heartbeat: self = .heartbeat
+        case .heartbeatResponse: self = .heartbeatResponse
+        case .timeoutNow: self = .timeoutNow
+        }
+    }
+
+    /// The snake_case name used in error messages and documentation.
+    public var description: String {
+        switch self {
+        case .handshake: "handshake"
+        case .handshakeReply: "handshake_reply"
+        case .preVoteRequest: "pre_vote_request"
+        case .preVoteResponse: "pre_vote_response"
+        case .voteRequest: "vote_request"
+        case .voteResponse: "vote_response"
+        case .heartbeat: "heartbeat"
+        case .heartbeatResponse: "heartbeat_response"
+        case .timeoutNow: "timeout_now"
+        }
+    }
+
+    /// What a code this implementation does not know is set aside for, for error messages.
+    static func reservation(of code: UInt8) -> String {
+        switch code {
+        case 0x00: "never valid"
+        case reservedControl: "reserved for connection control"
+        case reservedRaft: "reserved for Raft"
+        case reservedBully: "reserved for Bully"
+        case reservedRing: "reserved for Ring"
+        default: "unassigned"
+        }
+    }
+}

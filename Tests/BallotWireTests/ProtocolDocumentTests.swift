@@ -1,0 +1,60 @@
+import BallotCore
+import BallotWire
+import Foundation
+import Testing
+
+/// Keeps `docs/protocol.md` honest: its annotated hex examples must be exactly what the encoder writes.
+@Suite("Protocol document")
+struct ProtocolDocumentTests {
+    static let examples: [(name: String, frame: PeerFrame)] = [
+        ("handshake", .handshake(Handshake(nodeID: 1, clusterName: Fixtures.prod, algorithm: .raft))),
+        ("heartbeat", .message(.heartbeat(Heartbeat(
+            term: 5, sequence: 42, leaderLog: LogPosition(index: 3, term: 5), transferTarget: NodeID(2))))),
+        ("reject", .handshakeReply(.rejected(HandshakeRejection(
+            reason: .wrongCluster, message: WireError.wrongCluster(expected: "prod", received: "test").description)))),
+    ]
+
+    static func document() throws -> String {
+        let path = String(#filePath.split(separator: "/Tests/", omittingEmptySubsequences: false)[0]) + "/docs/protocol.md"
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// The bytes of the example marked `<!-- example: name -->`: on each line of the fenced block
+    /// after the marker, the leading two-digit hex tokens; the rest of the line is annotation.
+    static func exampleBytes(_ name: String, in document: String) -> [UInt8]? {
+        let lines = document.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let marker = lines.firstIndex(of: "<!-- example: \(name) -->"),
+            marker + 1 < lines.count, lines[marker + 1].hasPrefix("```")
+        else { return nil }
+        var bytes: [UInt8] = []
+        for line in lines[(marker + 2)...] {
+            if line.hasPrefix("```") { return bytes }
+            for token in line.split(separator: " ") {
+                guard token.count == 2, let byte = UInt8(token, radix: 16) else { break }
+                bytes.append(byte)
+            }
+        }
+        return nil
+    }
+
+    @Test("every annotated hex example equals the encoder's output", arguments: examples.map(\.name))
+    func examplesMatchEncoder(name: String) throws {
+        let frame = try #require(Self.examples.first { $0.name == name }?.frame)
+        let documented = try #require(Self.exampleBytes(name, in: try Self.document()), "example \(name) missing")
+        #expect(documented == FrameEncoder.encode(frame))
+        #expect(try FrameDecoder.decode(documented) == frame)
+    }
+
+    @Test("the type-code table lists every frame type with its code")
+    func typeCodeTable() throws {
+        let document = try Self.document()
+        for type in FrameType.allCases {
+            let row = "| 0x\(String(type.rawValue, radix: 16, uppercase: true).leftPadded(to: 2))        | `\(type)`"
+            #expect(document.contains(row), "missing row for \(type)")
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,124 @@
+import BallotCore
+import BallotWire
+import Testing
+
+@Suite("Round trips")
+struct RoundTripTests {
+    @Test("every message round-trips with edge values", arguments: Fixtures.messages)
+    func messageRoundTrips(message: Message) throws {
+        let bytes = FrameEncoder.encode(.message(message))
+        #expect(try FrameDecoder.decode(bytes) == .message(message))
+    }
+
+    @Test("every handshake round-trips", arguments: Fixtures.handshakes)
+    func handshakeRoundTrips(handshake: Handshake) throws {
+        let bytes = FrameEncoder.encode(.handshake(handshake))
+        #expect(try FrameDecoder.decode(bytes) == .handshake(handshake))
+    }
+
+    @Test("every handshake reply round-trips", arguments: Fixtures.replies)
+    func replyRoundTrips(reply: HandshakeReply) throws {
+        let bytes = FrameEncoder.encode(.handshakeReply(reply))
+        #expect(try FrameDecoder.decode(bytes) == .handshakeReply(reply))
+    }
+
+    @Test("the header carries the length after the prefix, version 1 and the frame's type", arguments: Fixtures.frames)
+    func headerIsConsistent(frame: PeerFrame) {
+        let bytes = FrameEncoder.encode(frame)
+        #expect(bytes.count == FrameEncoder.encodedByteCount(of: frame))
+        let length = bytes[0..<4].reduce(0) { $0 << 8 | Int($1) }
+        #expect(length == bytes.count - 4)
+        #expect(bytes[4] == WireVersion.current)
+        #expect(bytes[5] == frame.frameType.rawValue)
+    }
+
+    @Test("message frames have their documented sizes")
+    func fixedSizes() {
+        let log = LogPosition(index: 1, term: 1)
+        let sizes: [(Message, Int)] = [
+            (.preVoteRequest(VoteRequest(term: 1, lastLog: log)), 6 + 25),
+            (.voteRequest(VoteRequest(term: 1, lastLog: log)), 6 + 25),
+            (.preVoteResponse(VoteResponse(term: 1, granted: true)), 6 + 9),
+            (.voteResponse(VoteResponse(term: 1, granted: true)), 6 + 9),
+            (.heartbeat(Heartbeat(term: 1, sequence: 1, leaderLog: log)), 6 + 40),
+            (.heartbeatResponse(HeartbeatResponse(term: 1, sequence: 1, lastLog: log)), 6 + 32),
+            (.timeoutNow(TimeoutNow(term: 1)), 6 + 8),
+        ]
+        for (message, size) in sizes {
+            #expect(FrameEncoder.encode(.message(message)).count == size, "\(message.kind)")
+        }
+    }
+
+    @Test("each message kind has its own type code, outside the reserved ranges")
+    func typeCodesAreDistinct() {
+        let codes = MessageKind.allCases.compactMap { kind in
+            Fixtures.messages.first { $0.kind == kind }.map { FrameType(for: $0).rawValue }
+        }
+        #expect(codes.count == MessageKind.allCases.count)
+        #expect(Set(codes).count == codes.count)
+        for code in codes {
+            #expect(!FrameType.reservedBully.contains(code) && !FrameType.reservedRing.contains(code))
+            #expect(!FrameType.reservedRaft.contains(code) && !FrameType.reservedControl.contains(code))
+        }
+    }
+
+    @Test("integers are big-endian and an absent transfer target is written as node 0")
+    func byteOrderAndOptionalNode() {
+        let heartbeat = Heartbeat(
+            term: Term(0x0102_0304_0506_0708), sequence: 0x1112_1314_1516_1718,
+            leaderLog: LogPosition(index: 0x2122_2324_2526_2728, term: Term(0x3132_3334_3536_3738)))
+        let bytes = FrameEncoder.encode(.message(.heartbeat(heartbeat)))
+        #expect(Array(bytes[6..<14]) == [1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(Array(bytes[14..<22]) == [0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18])
+        #expect(Array(bytes[22..<30]) == [0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28])
+        #expect(Array(bytes[30..<38]) == [0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38])
+        #expect(Array(bytes[38..<46]) == [0, 0, 0, 0, 0, 0, 0, 0])
+
+        var withTarget = heartbeat
+        withTarget.transferTarget = NodeID(0x4142)
+        let targeted = FrameEncoder.encode(.message(.heartbeat(withTarget)))
+        #expect(Array(targeted[38..<46]) == [0, 0, 0, 0, 0, 0, 0x41, 0x42])
+    }
+
+    @Test("encoding into a buffer or appending gives the same bytes as encode(_:)")
+    func encodingEntryPointsAgree() {
+        var stream: [UInt8] = [0xAA]
+        var expected: [UInt8] = [0xAA]
+        for frame in Fixtures.frames {
+            FrameEncoder.encode(frame, appendingTo: &stream)
+            let bytes = FrameEncoder.encode(frame)
+            expected += bytes
+            var scratch = [UInt8](repeating: 0xEE, count: bytes.count + 3)
+            let written = scratch.withUnsafeMutableBytes { FrameEncoder.encode(frame, into: $0) }
+            #expect(written == bytes.count)
+            #expect(Array(scratch[..<written]) == bytes)
+            #expect(scratch[written...].allSatisfy { $0 == 0xEE })
+        }
+        #expect(stream == expected)
+    }
+
+    @Test("a reject message longer than 255 bytes is cut between scalars and stays valid UTF-8")
+    func longRejectMessageIsTruncated() throws {
+        let rejection = HandshakeRejection(reason: .auth, message: String(repeating: "a", count: 254) + "€xyz")
+        #expect(rejection.message == String(repeating: "a", count: 254))
+        let ascii = HandshakeRejection(reason: .auth, message: String(repeating: "b", count: 300))
+        #expect(ascii.message.utf8.count == 255)
+        let bytes = FrameEncoder.encode(.handshakeReply(.rejected(ascii)))
+        #expect(bytes.count == 6 + 2 + 255)
+        #expect(try FrameDecoder.decode(bytes) == .handshakeReply(.rejected(ascii)))
+    }
+
+    @Test("the largest possible handshake fits the smallest permitted frame limit")
+    func largestHandshakeFitsMinimumLimit() throws {
+        let largest = Handshake(
+            nodeID: 1, clusterName: Fixtures.clusterName(String(repeating: "x", count: 255)), algorithm: .raft,
+            auth: Fixtures.auth(9, payload: [UInt8](repeating: 1, count: HandshakeAuth.maximumPayloadByteCount)))
+        let bytes = FrameEncoder.encode(.handshake(largest))
+        #expect(bytes.count - 4 == WireLimits.minimumMaxFrameLength)
+        // The numbers docs/protocol.md §5.1 and §7 state.
+        #expect(Handshake.maximumBodyLength == 4369)
+        #expect(WireLimits.minimumMaxFrameLength == 4371)
+        let limits = try WireLimits(maxFrameLength: WireLimits.minimumMaxFrameLength)
+        #expect(try FrameDecoder.decode(bytes, limits: limits) == .handshake(largest))
+    }
+}
