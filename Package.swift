@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "BallotCore", targets: ["BallotCore"]),
+        .library(name: "BallotWire", targets: ["BallotWire"]),
         .library(name: "BallotServer", targets: ["BallotServer"]),
         .executable(name: "ballot", targets: ["ballot"]),
     ],

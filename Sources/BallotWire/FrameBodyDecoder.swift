@@ -41,7 +41,7 @@ enum FrameBodyDecoder {
 
         let algorithmOffset = reader.offset
         let code = try reader.readUInt8(.algorithm)
-        guard let algorithm = ElectionAlgorithmKind(rawValue: code) else {
+        guard let algorithm = ElectionAlgorithmKind(wireCode: code) else {
             throw .unknownAlgorithm(offset: algorithmOffset, code: code)
         }
 
@@ -52,9 +52,15 @@ enum FrameBodyDecoder {
         guard nameLength > 0 else {
             throw .invalidFieldLength(
                 .handshake, field: .clusterNameLength, offset: nameLengthOffset, length: 0,
-                allowed: 1...ClusterName.maximumByteCount)
+                allowed: 1...ClusterName.maximumLength)
         }
-        let name = ClusterName(checked: try reader.readUTF8(nameLength, .clusterName))
+        let nameText = try reader.readUTF8(nameLength, .clusterName)
+        let name: ClusterName
+        do throws(ClusterNameProblem) {
+            name = try ClusterName(nameText)
+        } catch {
+            throw .invalidClusterName(error)
+        }
 
         let method = AuthMethod(rawValue: try reader.readUInt8(.authMethod))
         let payloadLengthOffset = reader.offset
@@ -113,9 +119,4 @@ enum FrameBodyDecoder {
         let lastLog = try reader.readLogPosition(index: .lastLogIndex, term: .lastLogTerm)
         return HeartbeatResponse(term: term, sequence: sequence, lastLog: lastLog)
     }
-}
-
-extension ClusterName {
-    /// A name the decoder has already checked: 1...255 bytes (a u8 length, never 0) of valid UTF-8.
-    init(checked value: String) { self.value = value }
 }

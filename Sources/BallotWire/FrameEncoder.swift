@@ -73,10 +73,10 @@ public enum FrameEncoder {
     private static func writeBody(of handshake: Handshake, to writer: inout WireWriter) {
         writer.write(contentsOf: Handshake.magic)
         writer.write(handshake.maxVersion)
-        writer.write(handshake.algorithm.rawValue)
+        writer.write(handshake.algorithm.wireCode)
         writer.write(handshake.nodeID)
         writer.write(UInt8(handshake.clusterName.byteCount))
-        writer.write(contentsOf: handshake.clusterName.value.utf8)
+        writer.write(contentsOf: handshake.clusterName.rawValue.utf8)
         writer.write(handshake.auth.method.rawValue)
         writer.write(UInt16(handshake.auth.payload.count))
         writer.write(contentsOf: handshake.auth.payload)

@@ -11,7 +11,7 @@ public struct Handshake: Hashable, Sendable {
     /// Bytes of a handshake body without the cluster name and auth payload.
     public static let fixedBodyLength = 4 + 1 + 1 + 8 + 1 + 1 + 2
     /// The longest possible handshake body.
-    public static let maximumBodyLength = fixedBodyLength + ClusterName.maximumByteCount
+    public static let maximumBodyLength = fixedBodyLength + ClusterName.maximumLength
         + HandshakeAuth.maximumPayloadByteCount
 
     /// The highest protocol version the sender speaks. The connection continues in
@@ -50,39 +50,19 @@ public struct Handshake: Hashable, Sendable {
     public var bodyLength: Int { Self.fixedBodyLength + clusterName.byteCount + auth.payload.count }
 }
 
-/// A cluster's name as the handshake carries it: 1 to 255 bytes of UTF-8.
-public struct ClusterName: Hashable, Sendable, CustomStringConvertible {
-    public static let maximumByteCount = 255
-
-    public let value: String
-
-    public init(_ value: String) throws(WireError) {
-        let count = value.utf8.count
-        guard (1...Self.maximumByteCount).contains(count) else {
-            throw .invalidClusterName(byteCount: count)
+extension ElectionAlgorithmKind {
+    /// The handshake's algorithm byte: raft 1, bully 2, ring 3.
+    public var wireCode: UInt8 {
+        switch self {
+        case .raft: 1
+        case .bully: 2
+        case .ring: 3
         }
-        self.value = value
     }
 
-    /// Its length in UTF-8 bytes, as written on the wire.
-    public var byteCount: Int { value.utf8.count }
-
-    public var description: String { value }
-}
-
-/// The election algorithm a node runs. Nodes running different algorithms never talk.
-public enum ElectionAlgorithmKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
-    case raft = 1
-    case bully = 2
-    case ring = 3
-
-    /// The lowercase name used in configuration and metrics, e.g. `raft`.
-    public var description: String {
-        switch self {
-        case .raft: "raft"
-        case .bully: "bully"
-        case .ring: "ring"
-        }
+    public init?(wireCode: UInt8) {
+        guard let kind = Self.allCases.first(where: { $0.wireCode == wireCode }) else { return nil }
+        self = kind
     }
 }
 

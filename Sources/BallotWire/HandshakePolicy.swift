@@ -37,7 +37,7 @@ public struct HandshakePolicy: Hashable, Sendable {
     /// checked by the decoder.
     public func check(_ handshake: Handshake, expectedPeer: NodeID?) throws(WireError) {
         guard handshake.clusterName == clusterName else {
-            throw .wrongCluster(expected: clusterName.value, received: handshake.clusterName.value)
+            throw .wrongCluster(expected: clusterName.rawValue, received: handshake.clusterName.rawValue)
         }
         guard handshake.algorithm == algorithm else {
             throw .wrongAlgorithm(expected: algorithm, received: handshake.algorithm)

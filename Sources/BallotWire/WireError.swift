@@ -40,7 +40,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
 
     // MARK: Building a handshake
     /// A cluster name must be 1 to 255 bytes of UTF-8.
-    case invalidClusterName(byteCount: Int)
+    case invalidClusterName(ClusterNameProblem)
     /// An auth payload must fit ``HandshakeAuth/maximumPayloadByteCount``; method `none` carries none.
     case invalidAuthPayload(method: AuthMethod, byteCount: Int)
 
@@ -132,8 +132,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
             "handshake algorithm \(code) at offset \(offset) is unknown; expected 1 (raft), 2 (bully) or 3 (ring)"
         case .incompleteFrame(let needed, let available):
             "incomplete frame: needs \(needed) bytes, got \(available)"
-        case .invalidClusterName(let count):
-            "cluster name is \(count) bytes of UTF-8; it must be 1...\(ClusterName.maximumByteCount)"
+        case .invalidClusterName(let problem):
+            "the handshake's cluster name is invalid: \(problem)"
         case .invalidAuthPayload(let method, let count):
             method == .none
                 ? "auth method none carries no payload, got \(count) bytes"

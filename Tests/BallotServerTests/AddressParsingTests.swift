@@ -143,7 +143,7 @@ import Testing
         ("prod/eu", .invalidCharacter("/")),
     ])
     func rejectsInvalidClusterNames(name: String, problem: ClusterNameProblem) {
-        #expect(throws: ConfigurationError.invalidClusterName(name, problem)) { try ClusterName(name) }
+        #expect(throws: ConfigurationError.invalidClusterName(name, problem)) { try ClusterName(configured: name) }
     }
 
     @Test func defaultClusterNameIsBallot() {

@@ -81,6 +81,12 @@ struct BodyValidationTests {
         }
     }
 
+    @Test("a cluster name outside the allowed characters is refused")
+    func clusterNameCharacters() {
+        let bytes = Self.frame(0x01, Self.handshakeBody(name: Array("a b".utf8)))
+        #expect(throws: WireError.invalidClusterName(.invalidCharacter(" "))) { try FrameDecoder.decode(bytes) }
+    }
+
     @Test("a cluster name longer than the frame is truncation, not a crash")
     func clusterNameBeyondBody() {
         let bytes = Self.frame(0x01, Self.handshakeBody(nameLength: 200))
@@ -109,9 +115,9 @@ struct BodyValidationTests {
 
     @Test("building a handshake enforces the same bounds the decoder does")
     func constructionBounds() {
-        #expect(throws: WireError.invalidClusterName(byteCount: 0)) { try ClusterName("") }
-        #expect(throws: WireError.invalidClusterName(byteCount: 256)) { try ClusterName(String(repeating: "x", count: 256)) }
-        #expect(throws: WireError.invalidClusterName(byteCount: 256)) { try ClusterName(String(repeating: "ß", count: 128)) }
+        #expect(throws: ClusterNameProblem.empty) { try ClusterName("") }
+        #expect(throws: ClusterNameProblem.tooLong(bytes: 256)) { try ClusterName(String(repeating: "x", count: 256)) }
+        #expect(throws: ClusterNameProblem.invalidCharacter("ß")) { try ClusterName(String(repeating: "ß", count: 10)) }
         #expect(throws: WireError.invalidAuthPayload(method: .none, byteCount: 1)) {
             try HandshakeAuth(method: .none, payload: [0])
         }

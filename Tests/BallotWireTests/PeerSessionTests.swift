@@ -149,7 +149,7 @@ struct PeerSessionTests {
     @Test("algorithm names match the cores' own names")
     func algorithmNames() {
         #expect(ElectionAlgorithmKind.raft.description == RaftNode.algorithmName)
-        #expect(ElectionAlgorithmKind.allCases.map(\.rawValue) == [1, 2, 3])
+        #expect(ElectionAlgorithmKind.allCases.map(\.wireCode) == [1, 2, 3])
     }
 
     @Test("the negotiated version is the lower of both maxima")

@@ -20,7 +20,7 @@ struct WireErrorTests {
         (.advertisedVersionTooLow(offset: 10, advertised: 0, frameVersion: 1), "bad_version", .badVersion),
         (.unknownAlgorithm(offset: 11, code: 9), "wrong_cluster", .wrongAlgorithm),
         (.incompleteFrame(needed: 14, available: 3), "malformed", .malformed),
-        (.invalidClusterName(byteCount: 0), "malformed", .malformed),
+        (.invalidClusterName(.empty), "malformed", .malformed),
         (.invalidAuthPayload(method: .none, byteCount: 3), "auth", .auth),
         (.unexpectedFrame(.heartbeat, state: "awaiting the peer's handshake"), "malformed", .malformed),
         (.wrongCluster(expected: "prod", received: "test"), "wrong_cluster", .wrongCluster),

@@ -8,6 +8,8 @@ public struct Term: Hashable, Comparable, Sendable, CustomStringConvertible, Exp
     public init(integerLiteral value: UInt64) { self.rawValue = value }
 
     public static let zero = Term(0)
+    /// The largest term; messages carrying it are ignored, so ``next`` never overflows.
+    public static let maximum = Term(UInt64.max)
     public var next: Term { Term(rawValue + 1) }
 
     public static func < (lhs: Term, rhs: Term) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -78,7 +78,8 @@ extension RaftNode {
     mutating func handleHeartbeatResponse(_ response: HeartbeatResponse, from peer: NodeID) {
         guard role == .leader, var state = leaderState else { return }
         state.lastHeard[peer] = now
-        state.match[peer] = response.lastLog
+        // A delayed, older acknowledgement must not hide a newer one.
+        state.match[peer] = max(state.match[peer] ?? .empty, response.lastLog)
         if response.sequence >= state.leaseMinSequence,
             let sent = state.sent.first(where: { $0.sequence == response.sequence })
         {

@@ -41,6 +41,7 @@ public struct RaftNode: ElectionAlgorithm {
         hardState: HardState = .initial, random: SplitMix64
     ) {
         precondition(membership.contains(id), "node \(id) is not in its own membership")
+        precondition((try? configuration.validate()) != nil, "invalid RaftConfiguration: validate() it first")
         self.id = id
         self.membership = membership
         self.configuration = configuration
@@ -80,6 +81,8 @@ public struct RaftNode: ElectionAlgorithm {
 
     public mutating func receive(_ message: Message, from peer: NodeID) -> [Action] {
         guard peer != id, membership.contains(peer) else { return [] }
+        // A node at the largest term could never campaign again, so no peer may push it there.
+        guard message.term < Term.maximum else { return [] }
         step(message, from: peer)
         return drainActions()
     }

@@ -178,22 +178,6 @@ public enum PeerProblem: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// What is wrong with a cluster name.
-public enum ClusterNameProblem: Hashable, Sendable, CustomStringConvertible {
-    case empty
-    case tooLong(bytes: Int)
-    case invalidCharacter(Character)
-
-    public var description: String {
-        switch self {
-        case .empty: "a cluster name cannot be empty; omit the setting to use \"\(ClusterName.default)\""
-        case .tooLong(let bytes): "\(bytes) bytes is too long; use at most \(ClusterName.maximumLength)"
-        case .invalidCharacter(let character):
-            "character \"\(character)\" is not allowed; use letters A–Z and a–z, digits, '.', '_' and '-'"
-        }
-    }
-}
-
 /// Why a data directory cannot be used.
 public enum DataDirectoryProblem: Hashable, Sendable, CustomStringConvertible {
     case empty

@@ -56,7 +56,7 @@ public struct NodeSettings: Hashable, Sendable {
         case .dataDirectory:
             guard !text.isEmpty else { throw .dataDirectoryUnusable(path: text, .empty) }
             dataDirectory = text
-        case .cluster: cluster = try ClusterName(text)
+        case .cluster: cluster = try ClusterName(configured: text)
         case .electionTimeout: electionTimeout = try DurationParser.parse(text)
         case .heartbeatInterval: heartbeatInterval = try DurationParser.parse(text)
         case .maxFrameSize: maxFrameSize = try Self.parseInteger(text)
