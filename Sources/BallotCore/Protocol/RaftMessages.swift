@@ -19,9 +19,12 @@ public struct VoteRequest: Hashable, Sendable {
 
 /// The answer to a ``VoteRequest``.
 ///
-/// A grant carries the request's term. A refusal carries the voter's term when that is higher (so a
-/// stale candidate catches up), and otherwise the request's term (so it is counted as a refusal
-/// without anyone adopting a term).
+/// A grant carries the request's term. A refusal carries the voter's current term, so a candidate
+/// that is behind catches up and one that is not counts it as a refusal. For a pre-vote that is the
+/// only safe choice: the pre-candidate is still one term below the term it proposes, and a refusal
+/// in the proposed term would make it adopt a term nobody granted (thesis §9.6). The one exception is
+/// a real vote refused for leader stickiness (thesis §4.2.3): the voter does not adopt the request's
+/// term, but answers in it so that the candidate, already in that term, counts the refusal.
 public struct VoteResponse: Hashable, Sendable {
     public var term: Term
     public var granted: Bool

@@ -39,13 +39,10 @@ extension RaftNode {
     /// Counts a (pre-)vote response for the phase in progress.
     mutating func handleVoteResponse(_ response: VoteResponse, from peer: NodeID, phase: CampaignPhase) {
         guard var campaign, campaign.phase == phase else { return }
-        let expectedTerm = phase == .preVote ? hardState.term.next : hardState.term
-        if !response.granted && response.term > expectedTerm {
-            // A voter is ahead of even the term we would campaign in: catch up and stop.
-            becomeFollower(term: response.term, leader: nil)
-            return
-        }
-        guard response.term == expectedTerm else { return }
+        // A grant carries the term campaigned for; a refusal carries our own term (a voter that was
+        // ahead has already moved us to its term in the prelude, ending this campaign).
+        let campaignTerm = phase == .preVote ? hardState.term.next : hardState.term
+        guard response.term == (response.granted ? campaignTerm : hardState.term) else { return }
         if response.granted {
             campaign.granted.insert(peer)
         } else {

@@ -1,10 +1,14 @@
 extension RaftNode {
     /// Thesis §9.6: would we vote for this candidate if it started an election? Never changes state.
+    ///
+    /// A refusal carries our own term, not the proposed one: the pre-candidate is one term behind
+    /// the term it proposes, so a refusal in that term would look like news of a newer term and make
+    /// it adopt a term nobody granted — exactly the disruption PreVote exists to prevent.
     mutating func handlePreVoteRequest(_ request: VoteRequest, from candidate: NodeID) {
         let grant = request.term > hardState.term
             && request.lastLog >= hardState.lastLog
             && !refusesVotes(to: candidate, isTransfer: request.isTransfer)
-        let term = grant ? request.term : refusalTerm(request)
+        let term = grant ? request.term : hardState.term
         send(.preVoteResponse(VoteResponse(term: term, granted: grant)), to: candidate)
     }
 
@@ -25,10 +29,5 @@ extension RaftNode {
             resetElectionTimer()
         }
         send(.voteResponse(VoteResponse(term: hardState.term, granted: grant)), to: candidate)
-    }
-
-    /// A refusal carries our term when it is ahead of the request, else the request's own term.
-    private func refusalTerm(_ request: VoteRequest) -> Term {
-        hardState.term > request.term ? hardState.term : request.term
     }
 }
