@@ -8,7 +8,8 @@ extension RaftNode {
             case .preVoteRequest:
                 break  // PreVote never changes anyone's term.
             case .preVoteResponse(let response) where response.granted:
-                break  // A grant carries the term we would campaign in, not a newer one.
+                break  // A grant carries the term we would campaign in, not a newer one; a refusal
+                       // carries the voter's own term, so a higher one is news (default below).
             case .voteRequest(let request) where refusesVotes(to: peer, isTransfer: request.isTransfer):
                 // Stickiness: a live leader was heard recently, so neither the vote nor its term counts.
                 send(.voteResponse(VoteResponse(term: request.term, granted: false)), to: peer)
