@@ -234,7 +234,7 @@ struct TransferTests {
         #expect(leader.status.role == .follower)
     }
 
-    @Test("bestTransferTarget prefers the most up-to-date, then most recently heard follower")
+    @Test("preferredTransferTarget prefers the most up-to-date, then most recently heard follower")
     func bestTarget() throws {
         var leader = try handElectedLeader(1, of: 4)
         let log = LogPosition(index: 1, term: 1)
@@ -243,7 +243,7 @@ struct TransferTests {
         _ = leader.receive(.heartbeatResponse(HeartbeatResponse(term: 1, sequence: 1, lastLog: log)), from: 3)
         _ = leader.tick()
         _ = leader.receive(.heartbeatResponse(HeartbeatResponse(term: 1, sequence: 2, lastLog: log)), from: 4)
-        #expect(leader.bestTransferTarget == 4)
-        #expect(awakeFollower(2, of: 3).bestTransferTarget == nil)
+        #expect(leader.preferredTransferTarget == 4)
+        #expect(awakeFollower(2, of: 3).preferredTransferTarget == nil)
     }
 }

@@ -17,6 +17,9 @@ public protocol ElectionAlgorithm: Sendable {
     mutating func receive(_ message: Message, from peer: NodeID) -> [Action]
     /// Hand leadership to `target`; the outcome arrives later as ``Action/transferFinished(to:_:)``.
     mutating func transferLeadership(to target: NodeID) throws(TransferRefusal) -> [Action]
+    /// The member a leader would hand over to before shutting down: the most up-to-date follower
+    /// heard from most recently; `nil` when not leading or the algorithm has no transfer.
+    var preferredTransferTarget: NodeID? { get }
     /// Give up leadership before the process exits.
     mutating func shutdown() -> [Action]
 }

@@ -104,8 +104,7 @@ public struct RaftNode: ElectionAlgorithm {
         return drainActions()
     }
 
-    /// The most up-to-date follower heard from most recently: the best target for a transfer.
-    public var bestTransferTarget: NodeID? {
+    public var preferredTransferTarget: NodeID? {
         guard let leaderState else { return nil }
         return peers.max { a, b in
             let ka = (leaderState.match[a] ?? .empty, leaderState.lastHeard[a] ?? 0, UInt64.max - a.rawValue)
