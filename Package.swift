@@ -43,16 +43,19 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests.
+        .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotServer"]),
         .executableTarget(
             name: "ballot",
             dependencies: [
-                "BallotCore", "BallotSimulation", "BallotServer",
+                "BallotCore", "BallotSimulation", "BallotServer", "BallotHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore"]),
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation"]),
+        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotServer"]),
         .testTarget(
             name: "BallotServerTests",
             dependencies: [

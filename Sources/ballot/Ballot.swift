@@ -1,4 +1,5 @@
 import ArgumentParser
+import BallotServer
 
 /// The `ballot` command: run, inspect and simulate Ballot leader-election clusters.
 @main
@@ -6,6 +7,7 @@ struct Ballot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ballot",
         abstract: "Leader election with Raft: one leader among N processes, observable and fenced.",
-        subcommands: [SimulateCommand.self]
+        version: BallotVersion.current,
+        subcommands: [LocalCommand.self, ServeCommand.self, StatusCommand.self, TransferCommand.self, SimulateCommand.self]
     )
 }

@@ -1,0 +1,163 @@
+import BallotCore
+import BallotServer
+import Foundation
+import Glibc
+
+/// A cluster of `ballot serve` processes on loopback: started, observed, killed, paused and
+/// restarted from one place. Used by `ballot local`, the benchmarks and the end-to-end tests.
+public final class LocalCluster: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var nodes = 3
+        public var peerBasePort = 7001
+        public var httpBasePort = 9101
+        public var electionTimeout = "1s"
+        public var heartbeatInterval = "100ms"
+        public var cluster = "local"
+        public var algorithm = "raft"
+        public var logLevel = "warning"
+        /// Extra flags given to every node.
+        public var extraArguments: [String] = []
+
+        public init() {}
+    }
+
+    public let settings: Settings
+    public let dataDirectory: String
+    public private(set) var nodes: [NodeProcess] = []
+    private let eventLock = NSLock()
+    private var recorded: [LeadershipEventLine] = []
+    private let onEvent: @Sendable (LeadershipEventLine) -> Void
+
+    /// Prepares (but does not start) the processes. `binary` is the `ballot` executable.
+    public init(settings: Settings, binary: String, dataDirectory: String,
+                onEvent: @escaping @Sendable (LeadershipEventLine) -> Void = { _ in }) {
+        self.settings = settings
+        self.dataDirectory = dataDirectory
+        self.onEvent = onEvent
+        let ids = (1...settings.nodes).map { NodeID(UInt64($0))! }
+        for id in ids {
+            let index = Int(id.rawValue) - 1
+            var arguments = [
+                "serve", "--id", "\(id)", "--listen", "127.0.0.1:\(settings.peerBasePort + index)",
+                "--http", "127.0.0.1:\(settings.httpBasePort + index)",
+                "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
+                "--election-timeout", settings.electionTimeout, "--heartbeat-interval", settings.heartbeatInterval,
+                "--algorithm", settings.algorithm, "--log-level", settings.logLevel, "--events",
+            ]
+            for peer in ids where peer != id {
+                arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
+            }
+            arguments += settings.extraArguments
+            let node = NodeProcess(
+                id: id, binary: binary, arguments: arguments, peerPort: settings.peerBasePort + index,
+                httpPort: settings.httpBasePort + index, dataDirectory: "\(dataDirectory)/node\(id)"
+            ) { [weak self] node, line in self?.received(line, from: node) }
+            nodes.append(node)
+        }
+    }
+
+    public func node(_ id: NodeID) -> NodeProcess { nodes[Int(id.rawValue) - 1] }
+
+    public func startAll() throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        for node in nodes { try node.start() }
+    }
+
+    public func stopAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for node in nodes { group.addTask { await node.stop() } }
+        }
+    }
+
+    /// Every leadership event line printed so far, in the order they arrived.
+    public var events: [LeadershipEventLine] { eventLock.withLock { recorded } }
+
+    private func received(_ line: String, from node: NodeID) {
+        guard let event = LeadershipEventLine(parsing: line) else { return }
+        eventLock.withLock { recorded.append(event) }
+        onEvent(event)
+    }
+
+    // MARK: Observing through HTTP
+
+    /// `GET /leader` of one node, or nil if it does not answer.
+    public func leaderView(of id: NodeID, timeout: Duration = .milliseconds(500)) async -> LeaderView? {
+        guard node(id).isRunning,
+              let response = try? await HTTPClient.request(.GET, host: "127.0.0.1", port: node(id).httpPort,
+                                                           path: "/leader", timeout: timeout),
+              response.status == 200
+        else { return nil }
+        return try? JSONDecoder().decode(LeaderView.self, from: Data(response.body))
+    }
+
+    /// The node that reports itself leader (lease-backed), if exactly one running node does.
+    public func currentLeader(among ids: [NodeID]? = nil) async -> LeaderView? {
+        var leaders: [LeaderView] = []
+        for id in ids ?? nodes.map(\.id) {
+            if let view = await leaderView(of: id), view.isLeader { leaders.append(view) }
+        }
+        return leaders.count == 1 ? leaders[0] : nil
+    }
+
+    /// Polls until a leader (other than `excluding`) is reported, or the timeout passes.
+    public func waitForLeader(excluding: NodeID? = nil, newerThan term: UInt64 = 0, timeout: Duration,
+                              poll: Duration = .milliseconds(20)) async -> LeaderView? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let candidates = nodes.map(\.id).filter { $0 != excluding }
+            if let leader = await currentLeader(among: candidates), leader.term > term, leader.self_ != excluding?.rawValue {
+                return leader
+            }
+            try? await Task.sleep(for: poll)
+        }
+        return nil
+    }
+}
+
+/// The JSON of `GET /leader`.
+public struct LeaderView: Decodable, Sendable, Equatable {
+    public var self_: UInt64
+    public var leader: UInt64?
+    public var term: UInt64
+    public var isLeader: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case self_ = "self", leader, term
+        case isLeader = "is_leader"
+    }
+}
+
+/// One `event=…` line printed by `ballot serve --events`.
+public struct LeadershipEventLine: Sendable, Equatable {
+    public enum Kind: String, Sendable { case elected, lost }
+
+    public var kind: Kind
+    public var node: UInt64
+    /// The new leader (`elected`) or the one lost (`lost`).
+    public var leader: UInt64
+    public var term: UInt64
+    public var isSelf: Bool
+    public var leaderlessMilliseconds: Double?
+    /// CLOCK_MONOTONIC when the node printed it, shared by all processes on the machine.
+    public var monotonicNanoseconds: UInt64
+
+    public init?(parsing line: String) {
+        var fields: [Substring: Substring] = [:]
+        for pair in line.split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        guard let kindText = fields["event"], let kind = Kind(rawValue: String(kindText)),
+              let node = fields["node"].flatMap({ UInt64($0) }), let term = fields["term"].flatMap({ UInt64($0) }),
+              let mono = fields["mono_ns"].flatMap({ UInt64($0) }),
+              let leader = (kind == .elected ? fields["leader"] : fields["previous"]).flatMap({ UInt64($0) })
+        else { return nil }
+        self.kind = kind
+        self.node = node
+        self.leader = leader
+        self.term = term
+        self.isSelf = fields["self"] == "true"
+        self.leaderlessMilliseconds = fields["leaderless_ms"].flatMap { Double($0) }
+        self.monotonicNanoseconds = mono
+    }
+}

@@ -1,0 +1,104 @@
+import BallotCore
+import Foundation
+import Glibc
+
+/// One `ballot serve` child process of a local cluster: how to start it, and its live process.
+public final class NodeProcess: @unchecked Sendable {
+    public let id: NodeID
+    public let arguments: [String]
+    public let peerPort: Int
+    public let httpPort: Int
+    public let dataDirectory: String
+    private let binary: String
+    private let lock = NSLock()
+    private var process: Process?
+    private var stderrLog: FileHandle?
+    /// Called with every `event=…` line the node prints, from a background thread.
+    let onLine: @Sendable (NodeID, String) -> Void
+
+    init(id: NodeID, binary: String, arguments: [String], peerPort: Int, httpPort: Int, dataDirectory: String,
+         onLine: @escaping @Sendable (NodeID, String) -> Void) {
+        self.id = id
+        self.binary = binary
+        self.arguments = arguments
+        self.peerPort = peerPort
+        self.httpPort = httpPort
+        self.dataDirectory = dataDirectory
+        self.onLine = onLine
+    }
+
+    public var pid: Int32? { lock.withLock { process?.isRunning == true ? process?.processIdentifier : nil } }
+    public var isRunning: Bool { pid != nil }
+
+    /// Starts the process; its standard output is read line by line, its standard error goes to
+    /// `<data-dir>.log` so that a failing test can show what the node said.
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        let logPath = dataDirectory + ".log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardError = log
+        try process.run()
+        lock.withLock {
+            self.process = process
+            self.stderrLog = log
+        }
+        let reader = stdout.fileHandleForReading
+        let id = self.id
+        let onLine = self.onLine
+        Thread.detachNewThread {
+            var buffer = Data()
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    onLine(id, line)
+                }
+            }
+        }
+    }
+
+    /// Sends a signal to the running process (SIGKILL, SIGSTOP, SIGCONT, SIGTERM…).
+    public func signal(_ signal: Int32) {
+        if let pid { kill(pid, signal) }
+    }
+
+    /// Waits (bounded) for the process to exit; returns its status, or nil if it is still running.
+    @discardableResult
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let finished = lock.withLock { () -> Int32? in
+                guard let process, !process.isRunning else { return nil }
+                return process.terminationStatus
+            }
+            if let finished { return finished }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+
+    /// Stops the process: SIGTERM, then SIGKILL if it has not exited within `grace`.
+    public func stop(grace: Duration = .seconds(5)) async {
+        guard isRunning else { return }
+        signal(SIGCONT)
+        signal(SIGTERM)
+        if await waitForExit(timeout: grace) == nil {
+            signal(SIGKILL)
+            await waitForExit(timeout: .seconds(5))
+        }
+    }
+
+    /// What the node wrote to standard error so far.
+    public var log: String {
+        (try? String(contentsOfFile: dataDirectory + ".log", encoding: .utf8)) ?? ""
+    }
+}

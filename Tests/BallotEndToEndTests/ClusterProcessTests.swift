@@ -1,0 +1,108 @@
+import BallotCore
+import BallotHarness
+import BallotServer
+import Foundation
+import Glibc
+import Testing
+
+/// Real `ballot serve` processes on loopback (issue: server and peer protocol).
+@Suite(.serialized) struct ClusterProcessTests {
+    @Test func threeProcessesElectOneLeaderAndFailOverAfterSIGKILL() async throws {
+        try await withCluster { cluster in
+            let first = try #require(await cluster.waitForLeader(timeout: .seconds(15)), "no leader elected")
+            let leaderID = try #require(NodeID(first.self_))
+            // Every node agrees.
+            for node in cluster.nodes {
+                let view = try #require(await cluster.leaderView(of: node.id))
+                #expect(view.leader == first.self_ && view.term == first.term)
+            }
+            cluster.node(leaderID).signal(SIGKILL)
+            await cluster.node(leaderID).waitForExit(timeout: .seconds(5))
+            let second = try #require(await cluster.waitForLeader(excluding: leaderID, newerThan: first.term,
+                                                                  timeout: .seconds(15)), "no failover")
+            #expect(second.self_ != first.self_)
+            #expect(second.term > first.term)
+            // The killed node restarts from its data directory and follows the new leader.
+            try cluster.node(leaderID).start()
+            let deadline = ContinuousClock.now + .seconds(15)
+            var rejoined: LeaderView?
+            while ContinuousClock.now < deadline {
+                rejoined = await cluster.leaderView(of: leaderID)
+                if let rejoined, rejoined.leader != nil, rejoined.term >= second.term { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(rejoined?.term ?? 0 >= second.term, "restarted node kept or caught up the term")
+            #expect(rejoined?.leader != nil)
+        }
+    }
+
+    @Test func restartWithTheSameDataDirectoryKeepsTermAndVote() async throws {
+        try await withCluster { cluster in
+            let leader = try #require(await cluster.waitForLeader(timeout: .seconds(15)))
+            let node = cluster.node(NodeID(leader.self_)!)
+            let before = try await StatusFetch.report(port: node.httpPort)
+            #expect(before.votedFor == leader.self_, "a leader voted for itself in its term")
+            // Stop everyone so nothing can move the term on, then restart the old leader alone: with
+            // PreVote it cannot raise its term without a quorum, so what it reports came from disk.
+            await cluster.stopAll()
+            try node.start()
+            var after: NodeStatusReport?
+            let deadline = ContinuousClock.now + .seconds(10)
+            while after == nil && ContinuousClock.now < deadline {
+                after = try? await StatusFetch.report(port: node.httpPort)
+                if after == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let restored = try #require(after)
+            #expect(restored.term == before.term)
+            #expect(restored.votedFor == before.votedFor)
+            #expect(restored.role != "leader")
+            await node.stop()
+        }
+    }
+
+    @Test func gracefulTransferHandsLeadershipOver() async throws {
+        try await withCluster { cluster in
+            let leader = try #require(await cluster.waitForLeader(timeout: .seconds(15)))
+            let target = try #require(cluster.nodes.first { $0.id.rawValue != leader.self_ })
+            let leaderNode = cluster.node(NodeID(leader.self_)!)
+            try await Task.sleep(for: .milliseconds(200))  // Heartbeats tell the leader who is up to date.
+            let response = try await HTTPClient.request(.POST, host: "127.0.0.1", port: leaderNode.httpPort,
+                                                        path: "/transfer?to=\(target.id)", timeout: .seconds(5))
+            #expect(response.status == 200, "\(response.text)")
+            let next = try #require(await cluster.waitForLeader(newerThan: leader.term, timeout: .seconds(5)))
+            #expect(next.self_ == target.id.rawValue)
+            // A transfer from a follower is refused with a reason naming the leader.
+            let refused = try await HTTPClient.request(.POST, host: "127.0.0.1", port: leaderNode.httpPort,
+                                                       path: "/transfer?to=\(target.id)", timeout: .seconds(5))
+            #expect(refused.status == 409)
+            #expect(refused.text.contains("not the leader"))
+        }
+    }
+
+    @Test func sigtermOnTheLeaderTransfersBeforeExiting() async throws {
+        try await withCluster { cluster in
+            let leader = try #require(await cluster.waitForLeader(timeout: .seconds(15)))
+            try await Task.sleep(for: .milliseconds(200))
+            let node = cluster.node(NodeID(leader.self_)!)
+            node.signal(SIGTERM)
+            let status = await node.waitForExit(timeout: .seconds(10))
+            #expect(status == 0)
+            let next = try #require(await cluster.waitForLeader(excluding: node.id, newerThan: leader.term,
+                                                                timeout: .seconds(5)))
+            // The handover happened before exit: the survivors' event lines show the new leader was
+            // known with (almost) no leaderless gap, not after an election timeout.
+            let elected = cluster.events.filter { $0.kind == .elected && $0.leader == next.self_ && $0.term == next.term }
+            #expect(!elected.isEmpty)
+            for event in elected { #expect((event.leaderlessMilliseconds ?? 0) < 300) }
+        }
+    }
+}
+
+enum StatusFetch {
+    static func report(port: Int) async throws -> NodeStatusReport {
+        let response = try await HTTPClient.request(.GET, host: "127.0.0.1", port: port, path: "/status")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(NodeStatusReport.self, from: Data(response.body))
+    }
+}

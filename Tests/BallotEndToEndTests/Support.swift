@@ -1,0 +1,78 @@
+import BallotCore
+import BallotHarness
+import Foundation
+import Testing
+
+/// The `ballot` binary under test: `BALLOT_BINARY`, else the debug build next to this checkout.
+func ballotBinary() throws -> String {
+    if let path = ProcessInfo.processInfo.environment["BALLOT_BINARY"], !path.isEmpty { return path }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let path = root.appendingPathComponent(".build/debug/ballot").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw HarnessError("no ballot binary at \(path); run `swift build` first or set BALLOT_BINARY")
+    }
+    return path
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A fresh directory under /tmp for one test's data.
+func temporaryDirectory(_ name: String) -> String {
+    let path = NSTemporaryDirectory() + "ballot-e2e-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A local cluster on free loopback ports with short timeouts, stopped and removed afterwards.
+func withCluster<T>(
+    nodes: Int = 3, electionTimeout: String = "300ms", heartbeat: String = "50ms", cluster: String = "e2e",
+    extra: [String] = [], _ body: (LocalCluster) async throws -> T
+) async throws -> T {
+    var settings = LocalCluster.Settings()
+    settings.nodes = nodes
+    settings.peerBasePort = LoopbackPorts.consecutiveFree(nodes, from: Int.random(in: 20_000...50_000))
+    settings.httpBasePort = LoopbackPorts.consecutiveFree(nodes, from: settings.peerBasePort + nodes)
+    settings.electionTimeout = electionTimeout
+    settings.heartbeatInterval = heartbeat
+    settings.cluster = cluster
+    settings.extraArguments = extra
+    let directory = temporaryDirectory("cluster")
+    let local = LocalCluster(settings: settings, binary: try ballotBinary(), dataDirectory: directory)
+    try local.startAll()
+    do {
+        let result = try await body(local)
+        await local.stopAll()
+        try? FileManager.default.removeItem(atPath: directory)
+        return result
+    } catch {
+        for node in local.nodes { print("--- node \(node.id) log ---\n\(node.log.suffix(3000))") }
+        await local.stopAll()
+        try? FileManager.default.removeItem(atPath: directory)
+        throw error
+    }
+}
+
+/// Runs `ballot` with arguments and returns its exit status and standard error (bounded in time).
+func runBallot(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> (status: Int32, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try ballotBinary())
+    process.arguments = arguments
+    let stderr = Pipe()
+    process.standardError = stderr
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning && ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    if process.isRunning {
+        process.terminate()
+        throw HarnessError("ballot \(arguments.joined(separator: " ")) did not exit within \(timeout)")
+    }
+    let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return (process.terminationStatus, text)
+}
