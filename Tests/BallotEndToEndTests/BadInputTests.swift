@@ -30,7 +30,7 @@ import Testing
 
     @Test func anUnwritableDataDirectoryIsRefused() async throws {
         let file = temporaryDirectory("unwritable") + "/plain-file"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         let (status, stderr) = try await runBallot(serve(["--peer", "2=127.0.0.1:7002"], dataDir: file + "/sub"))
         #expect(status != 0)
         #expect(stderr.contains(file), "\(stderr)")
@@ -61,7 +61,7 @@ import Testing
         let dir = temporaryDirectory("corrupt")
         let statePath = dir + "/hard-state"
         let garbage = Data("this is not a ballot state file".utf8)
-        FileManager.default.createFile(atPath: statePath, contents: garbage)
+        _ = FileManager.default.createFile(atPath: statePath, contents: garbage)
         let (status, stderr) = try await runBallot(serve(["--peer", "2=127.0.0.1:7002"], dataDir: dir))
         #expect(status != 0)
         #expect(stderr.contains(statePath), "\(stderr)")
