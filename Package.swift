@@ -59,8 +59,9 @@ let package = Package(
         .testTarget(
             name: "BallotServerTests",
             dependencies: [
-                "BallotServer", "BallotWire",
+                "BallotServer", "BallotWire", "BallotHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
