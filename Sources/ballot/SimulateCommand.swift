@@ -41,6 +41,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Turn leader stickiness off.")
     var noStickiness = false
 
+    @Flag(help: "Turn fast failover off (campaign on a dead leader's closed connections).")
+    var noFastFailover = false
+
     @Option(help: "Schedules simulated at once (one per core is fastest).")
     var parallelism: Int = 2
 
@@ -77,6 +80,7 @@ struct SimulateCommand: AsyncParsableCommand {
         options.preVote = !noPreVote
         options.checkQuorum = !noCheckQuorum
         options.leaderStickiness = !noStickiness
+        options.fastFailover = !noFastFailover
         return options
     }
 

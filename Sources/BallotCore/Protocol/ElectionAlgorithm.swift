@@ -15,6 +15,9 @@ public protocol ElectionAlgorithm: Sendable {
     mutating func tick() -> [Action]
     /// A message from a peer. Messages from non-members must be filtered by the shell.
     mutating func receive(_ message: Message, from peer: NodeID) -> [Action]
+    /// Evidence from the shell that `peer`'s process is gone: its connection dropped and reconnecting
+    /// was refused. Evidence, not proof — safety never depends on it.
+    mutating func peerUnreachable(_ peer: NodeID) -> [Action]
     /// Hand leadership to `target`; the outcome arrives later as ``Action/transferFinished(to:_:)``.
     mutating func transferLeadership(to target: NodeID) throws(TransferRefusal) -> [Action]
     /// The member a leader would hand over to before shutting down: the most up-to-date follower
@@ -22,6 +25,11 @@ public protocol ElectionAlgorithm: Sendable {
     var preferredTransferTarget: NodeID? { get }
     /// Give up leadership before the process exits.
     mutating func shutdown() -> [Action]
+}
+
+extension ElectionAlgorithm {
+    /// Algorithms without a fast path ignore the evidence and wait for their timeouts.
+    public mutating func peerUnreachable(_ peer: NodeID) -> [Action] { [] }
 }
 
 /// A read-only snapshot of one node's beliefs.

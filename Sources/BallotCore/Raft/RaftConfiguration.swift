@@ -17,6 +17,13 @@ public struct RaftConfiguration: Hashable, Sendable {
     /// ρ: the largest relative clock-rate error between any two nodes. It shortens the leader lease
     /// so that a lease never outlives the voters' promises (see ``leaseTicks``).
     public var clockDriftBound: Double
+    /// Issue 7: treat the shell's report that the leader's process is gone (its connection dropped
+    /// and reconnecting was refused) as evidence: campaign after a short random stagger instead of
+    /// waiting out the election timeout, and let voters that have the same evidence waive stickiness.
+    public var fastFailover: Bool
+    /// Survivor k (in ID order) campaigns k·(s+1) + U[0, s] ticks after the evidence, s being this
+    /// value, so followers that learn at once rarely split the vote.
+    public var fastFailoverStaggerTicks: UInt64
 
     public init(
         electionTimeoutTicks: UInt64 = 10,
@@ -24,7 +31,9 @@ public struct RaftConfiguration: Hashable, Sendable {
         preVote: Bool = true,
         checkQuorum: Bool = true,
         leaderStickiness: Bool = true,
-        clockDriftBound: Double = 0.05
+        clockDriftBound: Double = 0.05,
+        fastFailover: Bool = true,
+        fastFailoverStaggerTicks: UInt64 = 1
     ) {
         self.electionTimeoutTicks = electionTimeoutTicks
         self.heartbeatIntervalTicks = heartbeatIntervalTicks
@@ -32,6 +41,8 @@ public struct RaftConfiguration: Hashable, Sendable {
         self.checkQuorum = checkQuorum
         self.leaderStickiness = leaderStickiness
         self.clockDriftBound = clockDriftBound
+        self.fastFailover = fastFailover
+        self.fastFailoverStaggerTicks = fastFailoverStaggerTicks
     }
 
     /// How long an acknowledged heartbeat keeps the leader's lease alive, in the leader's ticks.

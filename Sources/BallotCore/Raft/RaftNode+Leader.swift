@@ -60,6 +60,7 @@ extension RaftNode {
         }
         electionElapsed = 0
         lastLeaderContact = now
+        leaderGoneEvidence = false
         if configuration.leaderStickiness {
             stickyUntil = max(stickyUntil, now + configuration.electionTimeoutTicks)
         }

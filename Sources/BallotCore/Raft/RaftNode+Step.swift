@@ -72,7 +72,8 @@ extension RaftNode {
         guard configuration.leaderStickiness else { return false }
         if isTransfer && isAnnouncedTransferTarget(candidate) { return false }
         if role == .leader { return true }
-        return now < stickyUntil
+        // Issue 7: a voter that has itself lost the leader's process need not wait out the window.
+        return now < stickyUntil && !leaderGoneEvidence
     }
 
     func isAnnouncedTransferTarget(_ candidate: NodeID) -> Bool {

@@ -24,6 +24,9 @@ public struct RaftNode: ElectionAlgorithm {
     /// restarting inside a leader's lease cannot break the promise it made before crashing.
     var stickyUntil: UInt64
     var lastLeaderContact: UInt64?
+    /// The shell reported our leader's process gone (see ``peerUnreachable(_:)``); cleared by any
+    /// sign of a live leader.
+    var leaderGoneEvidence = false
 
     var campaign: Campaign?
     var leaderState: LeaderState?
@@ -87,6 +90,23 @@ public struct RaftNode: ElectionAlgorithm {
         return drainActions()
     }
 
+    /// Issue 7 fast failover: if `peer` is our leader, campaign after a short random stagger rather
+    /// than the full election timeout. Voters grant only if they have lost the leader too, so a
+    /// single flapping connection cannot depose a healthy leader.
+    public mutating func peerUnreachable(_ peer: NodeID) -> [Action] {
+        guard configuration.fastFailover, role == .follower, leader == peer, !leaderGoneEvidence else { return [] }
+        leaderGoneEvidence = true
+        // Rank-ordered slots with random jitter: the survivors (sorted by ID) campaign one slot
+        // apart, so the first one's vote requests usually arrive before the next one starts, and
+        // ties within a slot are broken by the jitter. Never later than a normal timeout would be.
+        let slot = configuration.fastFailoverStaggerTicks
+        let rank = UInt64(membership.peers(of: peer).firstIndex(of: id) ?? 0)
+        let stagger = rank * (slot + 1) + UInt64.random(in: 0...slot, using: &random)
+        randomizedElectionTimeout = min(randomizedElectionTimeout, electionElapsed + stagger)
+        if electionElapsed >= randomizedElectionTimeout { startCampaign(transfer: false) }
+        return drainActions()
+    }
+
     public mutating func transferLeadership(to target: NodeID) throws(TransferRefusal) -> [Action] {
         guard role == .leader else { throw .notLeader(knownLeader: leader) }
         guard target != id else { throw .targetIsSelf }
@@ -142,6 +162,7 @@ public struct RaftNode: ElectionAlgorithm {
     mutating func setLeader(_ newLeader: NodeID?) {
         guard newLeader != leader else { return }
         leader = newLeader
+        if newLeader != nil { leaderGoneEvidence = false }
         emit(.leaderChanged(newLeader.map { LeaderInfo(id: $0, term: hardState.term) }))
         if let transfer, let newLeader, newLeader != id {
             finishTransfer(transfer, newLeader == transfer.target ? .completed : .abandoned)

@@ -9,6 +9,9 @@ public struct ClusterSimulator {
     enum Event {
         case tick(NodeID, incarnation: Int)
         case deliver(Message, from: NodeID, to: NodeID, incarnation: Int)
+        /// The shell of `to` reports that `lost`'s process is gone (its connection dropped and
+        /// reconnecting was refused): the fast-failover evidence of issue 7.
+        case peerUnreachable(NodeID, to: NodeID, incarnation: Int)
         case injectFault
         case undo(Undo)
         case healAll
@@ -122,6 +125,11 @@ public struct ClusterSimulator {
                 let actions = nodes[index].core.receive(message, from: from)
                 apply(actions, of: index)
             }
+        case .peerUnreachable(let lost, let to, let incarnation):
+            let index = Self.index(of: to)
+            guard nodes[index].incarnation == incarnation, nodes[index].isUp else { return }
+            trace("node \(to) sees node \(lost)'s connection drop and reconnecting refused")
+            apply(nodes[index].core.peerUnreachable(lost), of: index)
         case .injectFault:
             guard healedAt == nil else { return }
             injectFault()

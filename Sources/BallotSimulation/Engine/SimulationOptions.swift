@@ -11,6 +11,8 @@ public struct SimulationOptions: Hashable, Sendable {
     public var preVote = true
     public var checkQuorum = true
     public var leaderStickiness = true
+    /// Issue 7: campaign at once on evidence that the leader's process died.
+    public var fastFailover = true
 
     /// Virtual length of one logical tick.
     public var tickMicroseconds: UInt64 = 10_000
@@ -45,7 +47,7 @@ public struct SimulationOptions: Hashable, Sendable {
         RaftConfiguration(
             electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
             preVote: preVote, checkQuorum: checkQuorum, leaderStickiness: leaderStickiness,
-            clockDriftBound: 0.05)
+            clockDriftBound: 0.05, fastFailover: fastFailover)
     }
 
     var electionTimeoutMicroseconds: UInt64 { electionTimeoutTicks * tickMicroseconds }
@@ -62,6 +64,7 @@ public struct SimulationOptions: Hashable, Sendable {
         if !preVote { parts.append("--no-pre-vote") }
         if !checkQuorum { parts.append("--no-check-quorum") }
         if !leaderStickiness { parts.append("--no-stickiness") }
+        if !fastFailover { parts.append("--no-fast-failover") }
         return parts.joined(separator: " ")
     }
 }

@@ -50,6 +50,14 @@ extension ClusterSimulator {
             undo = .network(number)
         case .transfer:
             requestTransfer()
+        case .flap:
+            // The TCP connection between two nodes breaks and is re-established: what was in flight
+            // is lost, briefly, both ways. Reconnecting succeeds, so no shell reports a dead process.
+            guard nodes.count >= 2 else { return }
+            let pair = membership.members.shuffled(using: &random).prefix(2)
+            network.cuts[number] = links(between: [pair.first!], and: [pair.last!], bothWays: true)
+            trace("connection \(pair.first!)<->\(pair.last!) flaps")
+            queue.schedule(.undo(.network(number)), at: now + UInt64.random(in: 1_000...30_000, using: &random))
         }
         result.faultsInjected[kind, default: 0] += 1
         if let undo { queue.schedule(.undo(undo), at: now + duration) }
@@ -57,7 +65,7 @@ extension ClusterSimulator {
 
     private func fits(_ kind: FaultKind) -> Bool {
         switch kind {
-        case .partition, .asymmetric: nodes.count >= 2
+        case .partition, .asymmetric, .flap: nodes.count >= 2
         case .bridge: nodes.count >= 3
         default: true
         }
@@ -106,10 +114,21 @@ extension ClusterSimulator {
         }
     }
 
+    /// Crash-stop. The kernel closes the dead process's sockets, so every live peer's shell sees
+    /// the connection drop and reconnecting refused within a millisecond or two — unless a
+    /// partition stands between them, in which case nothing arrives (issue 7's evidence model).
     mutating func crash(_ index: Int) {
         nodes[index].condition = .crashed
         nodes[index].inbox.removeAll()
         trace("node \(nodes[index].id) crashed (durable: \(nodes[index].durable))")
+        let crashed = nodes[index].id
+        for peer in nodes.indices where peer != index && nodes[peer].condition != .crashed {
+            let link = Link(from: crashed, to: nodes[peer].id)
+            guard !network.isCut(link) else { continue }
+            let delay = UInt64.random(in: 200...2_000, using: &random)
+            queue.schedule(.peerUnreachable(crashed, to: nodes[peer].id, incarnation: nodes[peer].incarnation),
+                           at: now + delay)
+        }
     }
 
     /// Restarts a crashed node from its durable state, with fresh volatile state.

@@ -18,4 +18,7 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable {
     case delay
     /// The leader is asked to hand leadership to a random member.
     case transfer
+    /// The connection between two nodes breaks and is re-established at once (messages in flight
+    /// are lost). Reconnecting succeeds, so no shell reports the peer's process gone.
+    case flap
 }

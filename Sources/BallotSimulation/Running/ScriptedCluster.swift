@@ -83,6 +83,13 @@ public struct ScriptedCluster {
     public mutating func crash(_ id: NodeID) { simulator.crash(ClusterSimulator.index(of: id)) }
     public mutating func restart(_ id: NodeID) { simulator.restart(ClusterSimulator.index(of: id)) }
 
+    /// Makes `observer`'s shell report `peer`'s process gone, true or not (issue 7's evidence).
+    public mutating func reportUnreachable(_ peer: NodeID, to observer: NodeID) {
+        let index = ClusterSimulator.index(of: observer)
+        simulator.trace("node \(observer) is told node \(peer)'s process is gone")
+        simulator.apply(simulator.nodes[index].core.peerUnreachable(peer), of: index)
+    }
+
     public mutating func transferLeadership(from leader: NodeID, to target: NodeID) throws(TransferRefusal) {
         let index = ClusterSimulator.index(of: leader)
         let actions = try simulator.nodes[index].core.transferLeadership(to: target)
