@@ -5,7 +5,7 @@ import PackageDescription
 /// → BallotSimulation (seeded cluster simulator) and BallotServer (NIO shell) → `ballot` (CLI).
 let package = Package(
     name: "Ballot",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "BallotCore", targets: ["BallotCore"]),
         .library(name: "BallotWire", targets: ["BallotWire"]),

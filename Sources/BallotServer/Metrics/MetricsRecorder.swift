@@ -76,13 +76,20 @@ public final class MetricsRecorder: Sendable {
     /// Call it after **every** core call (`tick`, `receive`, `transferLeadership`, `shutdown`), also
     /// when it returned no actions: an acknowledged heartbeat extends the lease without producing
     /// an action, and only the status shows it.
-    public func record(_ actions: [Action], status: NodeStatus, at instant: ContinuousClock.Instant) {
+    ///
+    /// `tickOrigin` is the instant logical tick 0 was due. When given, the lease ends no later than
+    /// the instant its expiry tick is due, so a process that was paused — whose core has not yet
+    /// caught up on the ticks it missed — never reports a lease that ran out while it slept.
+    public func record(
+        _ actions: [Action], status: NodeStatus, at instant: ContinuousClock.Instant,
+        tickOrigin: ContinuousClock.Instant? = nil
+    ) {
         state.withLock { state in
             if state.startedAt == nil { state.start(at: instant) }
             for action in actions {
                 apply(action, at: instant, to: &state)
             }
-            state.absorb(status, at: instant, tick: tickDuration)
+            state.absorb(status, at: instant, tick: tickDuration, tickOrigin: tickOrigin)
             updateEventGauges(state)
         }
     }
@@ -303,12 +310,20 @@ struct RecorderState: Sendable {
     }
 
     /// Takes over the core's view after a batch, converting its tick counts to instants.
-    mutating func absorb(_ status: NodeStatus, at instant: ContinuousClock.Instant, tick: Duration) {
+    mutating func absorb(
+        _ status: NodeStatus, at instant: ContinuousClock.Instant, tick: Duration,
+        tickOrigin: ContinuousClock.Instant? = nil
+    ) {
         role = status.role
         term = status.term
         leader = status.leader
         if status.role == .leader, let expiry = status.leaseExpiry, expiry > status.now {
-            lease = expiry == .max ? .unbounded : .until(instant + tick * (expiry - status.now))
+            if expiry == .max {
+                lease = .unbounded
+            } else {
+                let byBatch = instant + tick * (expiry - status.now)
+                lease = .until(tickOrigin.map { min(byBatch, $0 + tick * expiry) } ?? byBatch)
+            }
         } else {
             lease = .none
         }

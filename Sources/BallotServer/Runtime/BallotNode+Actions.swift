@@ -35,14 +35,7 @@ extension BallotNode {
                 break
             }
         }
-        recorder.record(actions, status: core.status, at: now)
-    }
-
-    /// The monotonic instant the current lease ends, if this node holds one.
-    func leaseDeadline() -> ContinuousClock.Instant? {
-        let status = core.status
-        guard status.role == .leader, let expiry = status.leaseExpiry else { return nil }
-        return expiry == UInt64.max ? .now + .seconds(365 * 86_400) : instant(ofTick: expiry)
+        recorder.record(actions, status: core.status, at: now, tickOrigin: origin)
     }
 
     private func send(_ message: Message, to peer: NodeID, at now: ContinuousClock.Instant) {
@@ -50,7 +43,6 @@ extension BallotNode {
         let outcome = outbox.send(frame, to: peer)
         switch outcome {
         case .queued:
-            recorder.messageSent(message.kind, bytes: FrameEncoder.encodedByteCount(of: frame))
             if case .heartbeat(let heartbeat) = message {
                 var inFlight = heartbeatsInFlight[peer, default: []]
                 // Unanswered heartbeats older than an election timeout count as failures.

@@ -75,6 +75,12 @@ public actor BallotNode {
         execute(core.receive(message, from: peer))
     }
 
+    /// The transport's evidence that `peer`'s process is gone (connection dropped, reconnect refused).
+    public func peerUnreachable(_ peer: NodeID) {
+        guard halted == nil else { return }
+        execute(core.peerUnreachable(peer))
+    }
+
     /// Starts a leadership transfer and waits until it ends (at most about one election timeout).
     public func transferLeadership(to target: NodeID) async throws(TransferRefusal) -> TransferOutcome {
         guard halted == nil else { throw .notLeader(knownLeader: nil) }

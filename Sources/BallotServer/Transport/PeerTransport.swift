@@ -77,10 +77,14 @@ public final class PeerTransport: Sendable {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await outbound.write(session.openingFrame)
+                countHandshake(sent: session.openingFrame)
                 do {
                     for try await frame in inbound {
+                        if case .message = frame {} else { countHandshake(received: frame) }
                         switch try session.receive(frame) {
-                        case .send(let reply): try await outbound.write(reply)
+                        case .send(let reply):
+                            try await outbound.write(reply)
+                            countHandshake(sent: reply)
                         case .established(let peer):
                             logger.debug("inbound peer connection established", metadata: ["peer": "\(peer)", "remote": "\(remote)"])
                         case .deliver(let message, let peer):
@@ -99,6 +103,14 @@ public final class PeerTransport: Sendable {
         }
     }
 
+    func countHandshake(sent frame: PeerFrame) {
+        recorder.handshakeBytes(sent: FrameEncoder.encodedByteCount(of: frame))
+    }
+
+    func countHandshake(received frame: PeerFrame) {
+        recorder.handshakeBytes(received: FrameEncoder.encodedByteCount(of: frame))
+    }
+
     func reject(_ error: WireError, remote: String, peer: NodeID?) {
         recorder.frameRejected(reason: error.metricReason)
         logger.warning("closing peer connection: \(error)", metadata: [
@@ -110,8 +122,13 @@ public final class PeerTransport: Sendable {
     // MARK: Outbound
 
     /// Keeps a connection to `peer` up for as long as the task runs, reconnecting with backoff.
+    ///
+    /// When an established connection ends, the first reconnect is immediate; if the kernel
+    /// refuses it, nobody listens on the peer's port any more — its process is most likely gone —
+    /// and the core is told so (issue 7's fast failover). A flapping link reconnects instead.
     func maintainOutbound(to peer: PeerAddress) async {
         var backoff = Backoff(seed: UInt64(truncatingIfNeeded: peer.id.rawValue &* 0x9E37_79B9 &+ policy.localNode.rawValue))
+        var justLost = false
         while !Task.isCancelled {
             do {
                 let channel = try await ClientBootstrap(group: group)
@@ -120,14 +137,35 @@ public final class PeerTransport: Sendable {
                     .connect(host: peer.address.hostString, port: peer.address.port) { channel in
                         self.makeFrameChannel(channel)
                     }
-                if try await runOutbound(channel, to: peer.id) { backoff.reset() }
+                justLost = false
+                if try await runOutbound(channel, to: peer.id) {
+                    backoff.reset()
+                    justLost = true
+                    continue  // Reconnect at once: a refusal now is evidence the process died.
+                }
             } catch is CancellationError {
                 return
             } catch {
+                if justLost && Self.isConnectionRefused(error) {
+                    logger.notice("peer refuses connections after dropping ours; reporting it gone",
+                                  metadata: ["peer": "\(peer.id)"])
+                    await node.peerUnreachable(peer.id)
+                }
+                justLost = false
                 logger.trace("cannot reach peer", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
             }
             try? await Task.sleep(for: backoff.next())
         }
+    }
+
+    /// Whether a connect attempt failed because nothing listens on the port (ECONNREFUSED).
+    static func isConnectionRefused(_ error: any Error) -> Bool {
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+        if let error = error as? NIOConnectionError {
+            return !error.connectionErrors.isEmpty
+                && error.connectionErrors.allSatisfy { isConnectionRefused($0.error) }
+        }
+        return false
     }
 
     /// Runs one outbound connection. Returns whether it got as far as an established session.
@@ -137,12 +175,16 @@ public final class PeerTransport: Sendable {
         var established = false
         try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(session.openingFrame)
+            countHandshake(sent: session.openingFrame)
             var frames = inbound.makeAsyncIterator()
             do {
                 // The handshake exchange: the peer's handshake (we accept it), then its reply to ours.
                 while !established, let frame = try await frames.next() {
+                    countHandshake(received: frame)
                     switch try session.receive(frame) {
-                    case .send(let reply): try await outbound.write(reply)
+                    case .send(let reply):
+                        try await outbound.write(reply)
+                        countHandshake(sent: reply)
                     case .established: established = true
                     case .deliver: break
                     }
@@ -163,8 +205,14 @@ public final class PeerTransport: Sendable {
             }
             // Write queued frames until the connection fails or the peer closes it; meanwhile read,
             // so a close or a rejection from the peer is noticed at once.
+            let recorder = self.recorder
             let writer = Task {
-                for await frame in queue { try await outbound.write(frame) }
+                for await frame in queue {
+                    try await outbound.write(frame)
+                    if case .message(let message) = frame {
+                        recorder.messageSent(message.kind, bytes: FrameEncoder.encodedByteCount(of: frame))
+                    }
+                }
             }
             defer { writer.cancel() }
             while let frame = try await frames.next() {
