@@ -31,7 +31,7 @@ extension NodeConfiguration {
     }
 
     /// `clamp(⌊heartbeat / 5⌋ₘₛ, 1ms, 10ms)`.
-    static func tickInterval(heartbeatInterval: Duration) -> Duration {
+    public static func tickInterval(heartbeatInterval: Duration) -> Duration {
         let millisecond: Int64 = 1_000_000
         let heartbeat = heartbeatInterval.wholeNanoseconds ?? Int64.max
         let milliseconds = heartbeat / 5 / millisecond
