@@ -9,8 +9,8 @@ import Glibc
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure failover, transfers, cold start and idle cost of a real local cluster.",
-        subcommands: [FailoverBench.self, ResourcesBench.self]
+        abstract: "Measure failover, transfers, cold start, idle cost, and the wire codec.",
+        subcommands: [FailoverBench.self, ResourcesBench.self, WireBench.self]
     )
 }
 
