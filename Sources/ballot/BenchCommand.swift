@@ -86,6 +86,11 @@ struct FailoverBench: AsyncParsableCommand {
         defer { Task { await local.stopAll() } }
         let bench = FailoverBenchmark(cluster: local, fault: kind, heartbeat: cluster.heartbeat,
                                       electionTimeout: cluster.timeout, seed: cluster.seed)
+        // The round trip the model uses is measured before any fault (a paused node's late
+        // acknowledgements would inflate it afterwards).
+        _ = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+        try await Task.sleep(for: .seconds(1))
+        let rtt = await meanRoundTripMs(local)
         printLine("ballot failover: \(cluster.nodes) nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), fault \(kind.rawValue), \(trials) trials")
         var results: [FailoverBenchmark.Trial] = []
         var failures = 0
@@ -100,7 +105,6 @@ struct FailoverBench: AsyncParsableCommand {
                 printLine("  trial \(index): \(error)")
             }
         }
-        let rtt = await meanRoundTripMs(local)
         var transfers: [Double] = []
         var sigterms: [Double] = []
         if extras > 0 {

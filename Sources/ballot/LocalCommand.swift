@@ -127,9 +127,11 @@ func ballotExecutable() -> String {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
-/// Suspends until one of the signals arrives (the default action is replaced while waiting).
+/// Suspends until one of the signals arrives, or the waiting task is cancelled (the default action
+/// of the signals is replaced while waiting).
 final class SignalWaiter: Sendable {
     let signals: [Int32]
+    private let state = Mutex<(fired: Bool, continuation: CheckedContinuation<Void, Never>?)>((false, nil))
 
     init(signals: [Int32]) {
         self.signals = signals
@@ -137,23 +139,33 @@ final class SignalWaiter: Sendable {
     }
 
     func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumed = Mutex(false)
-            let sources = signals.map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-            for source in sources {
-                source.setEventHandler {
-                    let first = resumed.withLock { done in
-                        defer { done = true }
-                        return !done
-                    }
-                    if first {
-                        for s in sources { s.cancel() }
-                        continuation.resume()
-                    }
-                }
-                source.resume()
-            }
+        let sources = signals.map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        for source in sources {
+            source.setEventHandler { [self] in fire() }
+            source.resume()
         }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.fired { return true }
+                    state.continuation = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            fire()
+        }
+        for source in sources { source.cancel() }
+    }
+
+    private func fire() {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.fired = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume()
     }
 }
 

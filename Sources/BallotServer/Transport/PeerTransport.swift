@@ -128,7 +128,10 @@ public final class PeerTransport: Sendable {
     /// and the core is told so (issue 7's fast failover). A flapping link reconnects instead.
     func maintainOutbound(to peer: PeerAddress) async {
         var backoff = Backoff(seed: UInt64(truncatingIfNeeded: peer.id.rawValue &* 0x9E37_79B9 &+ policy.localNode.rawValue))
-        var justLost = false
+        // Set when an established session ends, cleared once one is established again. A dying
+        // process may still accept a connection or two while the kernel tears it down, so any
+        // refusal until the next session counts — but it is reported once.
+        var lostSession = false
         while !Task.isCancelled {
             do {
                 let channel = try await ClientBootstrap(group: group)
@@ -137,21 +140,20 @@ public final class PeerTransport: Sendable {
                     .connect(host: peer.address.hostString, port: peer.address.port) { channel in
                         self.makeFrameChannel(channel)
                     }
-                justLost = false
                 if try await runOutbound(channel, to: peer.id) {
                     backoff.reset()
-                    justLost = true
+                    lostSession = true
                     continue  // Reconnect at once: a refusal now is evidence the process died.
                 }
             } catch is CancellationError {
                 return
             } catch {
-                if justLost && Self.isConnectionRefused(error) {
+                if lostSession && Self.isConnectionRefused(error) {
+                    lostSession = false
                     logger.notice("peer refuses connections after dropping ours; reporting it gone",
                                   metadata: ["peer": "\(peer.id)"])
                     await node.peerUnreachable(peer.id)
                 }
-                justLost = false
                 logger.trace("cannot reach peer", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
             }
             try? await Task.sleep(for: backoff.next())
