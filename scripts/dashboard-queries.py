@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Print every PromQL query of a Grafana dashboard, ready to send to Prometheus.
+
+One line per query: the panel title, a tab, the expression on a single line. Grafana's
+variables are replaced by concrete values, so each line can be run as it is against a real
+Prometheus (the end-to-end test does exactly that and expects every query to return data):
+
+    $cluster, $instance    -> a regular expression (default ".*": every cluster and node)
+    $__rate_interval       -> --rate-interval (default 1m)
+    $__interval            -> --interval (default 1m)
+    $__range               -> --range (default 1h)
+
+Usage:
+    scripts/dashboard-queries.py [--dashboard dashboards/ballot-overview.json]
+                                 [--cluster REGEX] [--instance REGEX]
+                                 [--rate-interval 1m] [--interval 1m] [--range 1h]
+
+Exits with status 1 if the dashboard has a query that uses a variable not listed above, or a
+panel without queries, so a new variable cannot slip into the end-to-end test unsubstituted.
+Python 3 standard library only.
+"""
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DASHBOARD = REPO_ROOT / "dashboards" / "ballot-overview.json"
+
+# Grafana's variable syntaxes: $name, ${name}, ${name:format} and [[name]].
+VARIABLE = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)|\[\[(\w+)\]\]")
+
+
+def panels_with_queries(panels):
+    """Yields every panel that can hold queries, including those nested in collapsed rows."""
+    for panel in panels:
+        if panel.get("type") == "row":
+            yield from panels_with_queries(panel.get("panels", []))
+        else:
+            yield panel
+
+
+def substitute(expr, values):
+    """Replaces Grafana variables by concrete values; raises KeyError on an unknown one."""
+
+    def replace(match):
+        name = match.group(1) or match.group(2) or match.group(3)
+        if name not in values:
+            raise KeyError(name)
+        return values[name]
+
+    return VARIABLE.sub(replace, expr)
+
+
+def one_line(expr):
+    """Collapses the whitespace of a multi-line expression into single spaces."""
+    return " ".join(expr.split())
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dashboard", type=Path, default=DEFAULT_DASHBOARD)
+    parser.add_argument("--cluster", default=".*", help="regular expression for $cluster")
+    parser.add_argument("--instance", default=".*", help="regular expression for $instance")
+    parser.add_argument("--rate-interval", default="1m", help="value of $__rate_interval")
+    parser.add_argument("--interval", default="1m", help="value of $__interval")
+    parser.add_argument("--range", dest="range_", default="1h", help="value of $__range")
+    args = parser.parse_args(argv)
+
+    values = {
+        "cluster": args.cluster,
+        "instance": args.instance,
+        "__rate_interval": args.rate_interval,
+        "__interval": args.interval,
+        "__range": args.range_,
+    }
+
+    with open(args.dashboard, encoding="utf-8") as file:
+        dashboard = json.load(file)
+
+    errors = []
+    lines = []
+    for panel in panels_with_queries(dashboard.get("panels", [])):
+        title = panel.get("title", "").strip() or f"panel {panel.get('id')}"
+        exprs = [t.get("expr", "") for t in panel.get("targets", []) if not t.get("hide")]
+        if not exprs or not all(e.strip() for e in exprs):
+            errors.append(f"{title}: panel has no query, or an empty one")
+            continue
+        for expr in exprs:
+            try:
+                lines.append(f"{title}\t{one_line(substitute(expr, values))}")
+            except KeyError as unknown:
+                errors.append(f"{title}: unknown variable ${unknown.args[0]} in {one_line(expr)}")
+
+    if errors:
+        for error in errors:
+            print(f"dashboard-queries: {args.dashboard}: {error}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
