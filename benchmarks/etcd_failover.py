@@ -26,6 +26,8 @@ import time
 
 BECAME = re.compile(r"(\w+) became leader at term (\d+)")
 ELECTED = re.compile(r"raft\.node: (\w+) elected leader (\w+) at term (\d+)")
+# A member that knew a leader and learns another logs this instead (etcd raft/node.go).
+CHANGED = re.compile(r"raft\.node: (\w+) changed leader from \w+ to (\w+) at term (\d+)")
 
 
 class Member:
@@ -73,7 +75,7 @@ class Member:
                 with self.lock:
                     self.events.append(("became", self.name, self.name, int(m.group(2)), when))
                 continue
-            m = ELECTED.search(msg)
+            m = ELECTED.search(msg) or CHANGED.search(msg)
             if m:
                 self.member_id = m.group(1)
                 with self.lock:
