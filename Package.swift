@@ -52,6 +52,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The codec benchmark: `swift run -c release ballot-wire-bench`. Its allocator counter is
+        // linked into this executable only.
+        .target(name: "CMallocCounter"),
+        .executableTarget(
+            name: "ballot-wire-bench", dependencies: ["BallotCore", "BallotWire", "CMallocCounter"],
+            linkerSettings: [.linkedLibrary("m")]
+        ),
         .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore"]),
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation"]),

@@ -9,8 +9,8 @@ import Glibc
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure failover, transfers, cold start, idle cost, and the wire codec.",
-        subcommands: [FailoverBench.self, ResourcesBench.self, WireBench.self]
+        abstract: "Measure failover, transfers, cold start and the idle cost of a real local cluster (the codec: swift run -c release ballot-wire-bench).",
+        subcommands: [FailoverBench.self, ResourcesBench.self]
     )
 }
 
