@@ -38,16 +38,8 @@ import Testing
 
     @Test func aPortInUseIsRefused() async throws {
         let port = LoopbackPorts.consecutiveFree(1, from: 42_000)
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let holder = try #require(LoopbackPorts.socket(boundTo: port))
         defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        #expect(bound == 0)
         listen(holder, 1)
         let (status, stderr) = try await runBallot([
             "serve", "--id", "1", "--listen", "127.0.0.1:\(port)", "--peer", "2=127.0.0.1:7002",
@@ -139,16 +131,10 @@ func runBallotBriefly(_ arguments: [String], for duration: Duration) async throw
 enum RawConnection {
     /// Sends `bytes` and reports whether the peer closed the connection within `timeout`.
     static func sendAndAwaitClose(_ bytes: [UInt8], port: Int, timeout: Duration, halfClose: Bool) throws -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        guard let fd = LoopbackPorts.socket(connectedTo: port) else {
+            throw HarnessError("cannot connect to 127.0.0.1:\(port)")
         }
-        guard connected == 0 else { throw HarnessError("cannot connect to 127.0.0.1:\(port)") }
+        defer { close(fd) }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if halfClose { shutdown(fd, Int32(SHUT_WR)) }
         var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
