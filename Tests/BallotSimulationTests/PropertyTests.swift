@@ -29,6 +29,15 @@ import Testing
         #expect(summary.stabilisationMicroseconds.count == 12)
     }
 
+    /// Histories that once broke an invariant, kept so the fix stays fixed: 748 (pre-vote refusals
+    /// raised the candidate's term, then no leader after healing) and 2003794 (a node reached a new
+    /// term through a refusal and voted inside the old leader's lease).
+    @Test(arguments: [(UInt64(748), Int?.none), (2_003_794, 3)])
+    func regressionSeedsStayFixed(seed: UInt64, nodes: Int?) {
+        let result = ClusterSimulator.run(SimulationOptions(seed: seed, nodes: nodes))
+        #expect(result.violations.isEmpty, "\(result.violations) — \(result.options.replayCommand)")
+    }
+
     @Test func sameSeedSameHistory() {
         var options = SimulationOptions(seed: 4242, nodes: 5)
         options.trace = true

@@ -16,9 +16,12 @@ extension RaftNode {
         // The prelude has moved us to the request's term if it was higher and not refused.
         guard request.term == hardState.term else { return }
         let canVote = hardState.votedFor == nil || hardState.votedFor == candidate
-        // Stickiness was applied by the prelude to requests that raise the term; within one term it is
-        // not needed, since a second leader of the same term is impossible anyway.
+        // Stickiness applies within a term too: a node can reach the candidate's term without a vote
+        // request (say, from a pre-vote refusal) while its promise to the old leader still runs, and
+        // granting then would let a new leader rise inside that leader's lease (simulator seed
+        // 2003794, three nodes).
         let grant = canVote && request.lastLog >= hardState.lastLog
+            && !refusesVotes(to: candidate, isTransfer: request.isTransfer)
         if grant {
             if hardState.votedFor != candidate {
                 hardState.votedFor = candidate
