@@ -57,6 +57,8 @@ struct BullyTests {
     @Test("a lower ID's election is answered, and the answerer holds its own election upwards")
     func lowerElectionIsAnswered() {
         var node = follower(3, of: 5, leader: 5, epoch: 2)
+        // The coordinator has been quiet for more than two heartbeat intervals.
+        _ = node.tick(times: 2 * bullyConfig.heartbeatIntervalTicks)
         let actions = node.receive(.bullyElection(BullyElection(epoch: 2)), from: 1)
         #expect(actions.sends == [
             Sent(message: .bullyAnswer(BullyAnswer(epoch: 2)), to: 1),
@@ -66,6 +68,15 @@ struct BullyTests {
         #expect(node.status.role == .candidate)
         #expect(node.status.leader == nil)
         #expect(actions.contains(.campaignStarted(.vote, term: 3)))
+    }
+
+    @Test("a follower that just heard its coordinator only answers: the coordinator answers the asker")
+    func freshCoordinatorMeansNoTakeover() {
+        var node = follower(3, of: 5, leader: 5, epoch: 2)
+        _ = node.receive(.bullyHeartbeat(BullyHeartbeat(epoch: 2)), from: 5)
+        let actions = node.receive(.bullyElection(BullyElection(epoch: 2)), from: 1)
+        #expect(actions.sends == [Sent(message: .bullyAnswer(BullyAnswer(epoch: 2)), to: 1)])
+        #expect(node.status.role == .follower && node.status.leader == 5)
     }
 
     @Test("the coordinator answers a lower election and repeats its announcement to the asker only")

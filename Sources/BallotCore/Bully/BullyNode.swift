@@ -6,6 +6,10 @@
 ///   answer timeout it is the highest live member and announces itself with ``BullyCoordinator``.
 /// - A member receiving an election from a lower ID answers (``BullyAnswer``) and holds its own
 ///   election — so the election climbs to the top, costing O(n²) messages in the worst case.
+///   One refinement keeps concurrent or late elections from setting off election storms: a
+///   follower that heard its coordinator within the last two heartbeat intervals knows it is
+///   alive and only answers. The asker's election reached that coordinator too (it asks every
+///   higher ID), and the coordinator answers it with its announcement.
 /// - A member that was answered waits for the announcement; if none comes within the coordinator
 ///   timeout (the answering member died too), it holds the election again.
 /// - A recovering member holds an election at once; if it is the highest, it "bullies its way in"
@@ -162,8 +166,15 @@ public struct BullyNode: ElectionAlgorithm {
         case .candidate:
             break  // Our own election is already climbing.
         case .follower, .preCandidate:
-            startElection()
+            if !hearsCoordinator { startElection() }
         }
+    }
+
+    /// Whether the coordinator was heard within the last two heartbeat intervals: it is alive,
+    /// so a lower member's election needs no takeover from us (the coordinator answers it).
+    var hearsCoordinator: Bool {
+        guard let coordinator, coordinator != id, let last = lastCoordinatorContact else { return false }
+        return now - last <= 2 * configuration.heartbeatIntervalTicks
     }
 
     mutating func handleAnswer(_ answer: BullyAnswer, from peer: NodeID) {
