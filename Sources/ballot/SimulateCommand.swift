@@ -52,6 +52,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "With --compare: comma-separated algorithms or all.")
     var algorithms: String = "all"
 
+    @Option(help: "With --compare: the election (and failure-detection) timeout T, in 10 ms ticks.")
+    var electionTimeoutTicks: UInt64 = SimulationOptions(seed: 0).electionTimeoutTicks
+
     @Option(help: "With --compare: write the matrix as CSV to this file.")
     var csv: String?
 
@@ -108,6 +111,12 @@ struct SimulateCommand: AsyncParsableCommand {
         settings.seedsPerCell = seedsPerCell
         settings.firstSeed = firstSeed
         settings.parallelism = max(1, parallelism)
+        guard electionTimeoutTicks > settings.template.heartbeatIntervalTicks, electionTimeoutTicks <= 10_000 else {
+            throw ValidationError(
+                "--election-timeout-ticks must exceed the heartbeat interval (\(settings.template.heartbeatIntervalTicks) ticks) "
+                    + "and be at most 10000")
+        }
+        settings.template.electionTimeoutTicks = electionTimeoutTicks
         settings.sizes = try sizes.split(separator: ",").map { text in
             guard let size = Int(text), (3...1001).contains(size) else {
                 throw ValidationError("--sizes takes cluster sizes from 3 to 1001, got '\(text)'")

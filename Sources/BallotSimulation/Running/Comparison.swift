@@ -95,6 +95,8 @@ public struct ComparisonFailure: Hashable, Sendable, CustomStringConvertible {
     public var seed: UInt64
     /// The `--first-seed` that replays this run alone, with `--seeds-per-cell 1`.
     public var replayFirstSeed: UInt64
+    /// T of the run, in ticks; named in the replay command when it is not the default.
+    public var electionTimeoutTicks: UInt64
     public var violation: Violation
 
     public var description: String {
@@ -106,6 +108,8 @@ public struct ComparisonFailure: Hashable, Sendable, CustomStringConvertible {
         "swift run -c release ballot simulate --compare --algorithms \(algorithm.rawValue) --sizes \(nodes) "
             + "--scenarios \(scenarios.map(\.rawValue).joined(separator: ",")) --seeds-per-cell 1 "
             + "--first-seed \(replayFirstSeed)"
+            + (electionTimeoutTicks == SimulationOptions(seed: 0).electionTimeoutTicks
+                ? "" : " --election-timeout-ticks \(electionTimeoutTicks)")
     }
 }
 
@@ -164,7 +168,7 @@ func percentile(_ values: [Double], _ q: Double) -> Double? {
 public struct ComparisonSettings: Hashable, Sendable {
     /// Seeds per (algorithm, size, scenario): with the defaults the whole matrix takes about two
     /// minutes of a release build on two cores.
-    public static let defaultSeedsPerCell = 20
+    public static let defaultSeedsPerCell = 100
     public static let defaultSizes = [3, 5, 7, 9, 15, 25, 51, 101]
 
     public var algorithms: [AlgorithmKind] = AlgorithmKind.allCases
@@ -261,7 +265,8 @@ public struct ComparisonMatrix: Sendable {
                     ComparisonFailure(
                         algorithm: job.algorithm, nodes: job.nodes, scenarios: job.script.scenarios,
                         seed: settings.seed(script: job.script, nodes: job.nodes, index: job.index),
-                        replayFirstSeed: settings.firstSeed &+ UInt64(job.index), violation: $0)
+                        replayFirstSeed: settings.firstSeed &+ UInt64(job.index),
+                        electionTimeoutTicks: settings.template.electionTimeoutTicks, violation: $0)
                 }
                 done += 1
                 progress?(done, jobs.count)

@@ -22,15 +22,23 @@ extension ComparisonMatrix {
                 logY: false) { $0.splitBrainMeanMilliseconds },
         ]
         let width = 1000.0
-        let height = 760.0
+        let height = 780.0
         var svg = SVGWriter(width: width, height: height)
         svg.text("Ballot: Raft, Bully and Ring measured in one simulator", x: width / 2, y: 26, size: 18, anchor: "middle",
                  weight: "bold")
-        svg.text(conditions, x: width / 2, y: 46, size: 11, anchor: "middle", color: "#444")
+        // The conditions in two lines: timing, then network and sample size.
+        let split = conditions.range(of: ", one-way").map {
+            [String(conditions[..<$0.lowerBound]), String(conditions[$0.upperBound...]).replacingOccurrences(
+                of: "^ ", with: "", options: .regularExpression)]
+        } ?? [conditions]
+        for (index, line) in split.enumerated() {
+            let text = index == 0 ? line : "one-way " + line
+            svg.text(text, x: width / 2, y: 44 + Double(index) * 14, size: 11, anchor: "middle", color: "#444")
+        }
         for (index, panel) in panels.enumerated() {
             let column = Double(index % 2)
             let row = Double(index / 2)
-            panel.draw(into: &svg, frame: (x: 20 + column * 490, y: 70 + row * 330, width: 470, height: 300))
+            panel.draw(into: &svg, frame: (x: 20 + column * 490, y: 84 + row * 330, width: 470, height: 300))
         }
         var legendX = width / 2 - 150
         for algorithm in AlgorithmKind.allCases where settings.algorithms.contains(algorithm) {
@@ -133,7 +141,7 @@ struct ChartPanel {
     }
 
     private func axisLabel(_ value: Double) -> String {
-        if value >= 1000 { return String(format: "%.0fk", value / 1000) }
+        if value >= 10_000 { return String(format: "%.0fk", value / 1000) }
         if value == value.rounded() { return String(Int(value)) }
         return String(format: "%.2g", value)
     }
