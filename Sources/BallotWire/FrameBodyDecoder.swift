@@ -21,6 +21,15 @@ enum FrameBodyDecoder {
         case .heartbeat: decoded = .message(.heartbeat(try heartbeat(&reader)))
         case .heartbeatResponse: decoded = .message(.heartbeatResponse(try heartbeatResponse(&reader)))
         case .timeoutNow: decoded = .message(.timeoutNow(TimeoutNow(term: try reader.readTerm(.term))))
+        case .bullyElection: decoded = .message(.bullyElection(BullyElection(epoch: try reader.readTerm(.epoch))))
+        case .bullyAnswer: decoded = .message(.bullyAnswer(BullyAnswer(epoch: try reader.readTerm(.epoch))))
+        case .bullyCoordinator:
+            decoded = .message(.bullyCoordinator(BullyCoordinator(epoch: try reader.readTerm(.epoch))))
+        case .bullyHeartbeat: decoded = .message(.bullyHeartbeat(BullyHeartbeat(epoch: try reader.readTerm(.epoch))))
+        case .ringElection: decoded = .message(.ringElection(try ringElection(&reader)))
+        case .ringElected: decoded = .message(.ringElected(try ringElected(&reader)))
+        case .ringAck: decoded = .message(.ringAck(try ringAck(&reader)))
+        case .ringHeartbeat: decoded = .message(.ringHeartbeat(RingHeartbeat(epoch: try reader.readTerm(.epoch))))
         }
         try reader.finish()
         return decoded
@@ -118,5 +127,22 @@ enum FrameBodyDecoder {
         let sequence = try reader.readUInt64(.sequence)
         let lastLog = try reader.readLogPosition(index: .lastLogIndex, term: .lastLogTerm)
         return HeartbeatResponse(term: term, sequence: sequence, lastLog: lastLog)
+    }
+
+    private static func ringElection(_ reader: inout WireReader) throws(WireError) -> RingElection {
+        let epoch = try reader.readTerm(.epoch)
+        let candidate = try reader.readNodeID(.candidate)
+        return RingElection(epoch: epoch, candidate: candidate, sequence: try reader.readUInt64(.sequence))
+    }
+
+    private static func ringElected(_ reader: inout WireReader) throws(WireError) -> RingElected {
+        let epoch = try reader.readTerm(.epoch)
+        let coordinator = try reader.readNodeID(.coordinator)
+        return RingElected(epoch: epoch, coordinator: coordinator, sequence: try reader.readUInt64(.sequence))
+    }
+
+    private static func ringAck(_ reader: inout WireReader) throws(WireError) -> RingAck {
+        let epoch = try reader.readTerm(.epoch)
+        return RingAck(epoch: epoch, sequence: try reader.readUInt64(.sequence))
     }
 }

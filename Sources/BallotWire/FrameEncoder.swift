@@ -9,6 +9,10 @@ public enum FrameEncoder {
     static let heartbeatBodyLength = 8 + 8 + 8 + 8 + 8
     static let heartbeatResponseBodyLength = 8 + 8 + 8 + 8
     static let timeoutNowBodyLength = 8
+    /// Every Bully message and the Ring heartbeat carry only an epoch.
+    static let epochOnlyBodyLength = 8
+    static let ringTokenBodyLength = 8 + 8 + 8
+    static let ringAckBodyLength = 8 + 8
 
     /// The number of bytes `frame` occupies on the wire, length prefix included.
     public static func encodedByteCount(of frame: PeerFrame) -> Int {
@@ -66,6 +70,10 @@ public enum FrameEncoder {
             case .heartbeat: heartbeatBodyLength
             case .heartbeatResponse: heartbeatResponseBodyLength
             case .timeoutNow: timeoutNowBodyLength
+            case .bullyElection, .bullyAnswer, .bullyCoordinator, .bullyHeartbeat, .ringHeartbeat:
+                epochOnlyBodyLength
+            case .ringElection, .ringElected: ringTokenBodyLength
+            case .ringAck: ringAckBodyLength
             }
         }
     }
@@ -114,6 +122,27 @@ public enum FrameEncoder {
             writer.write(response.lastLog)
         case .timeoutNow(let timeoutNow):
             writer.write(timeoutNow.term)
+        case .bullyElection(let election):
+            writer.write(election.epoch)
+        case .bullyAnswer(let answer):
+            writer.write(answer.epoch)
+        case .bullyCoordinator(let announcement):
+            writer.write(announcement.epoch)
+        case .bullyHeartbeat(let heartbeat):
+            writer.write(heartbeat.epoch)
+        case .ringElection(let token):
+            writer.write(token.epoch)
+            writer.write(token.candidate)
+            writer.write(token.sequence)
+        case .ringElected(let token):
+            writer.write(token.epoch)
+            writer.write(token.coordinator)
+            writer.write(token.sequence)
+        case .ringAck(let ack):
+            writer.write(ack.epoch)
+            writer.write(ack.sequence)
+        case .ringHeartbeat(let heartbeat):
+            writer.write(heartbeat.epoch)
         }
     }
 }

@@ -24,8 +24,8 @@ public enum FrameLayout {
 /// | 0x00        | never valid                                                  |
 /// | 0x01–0x0F   | connection control (handshake, reply; rest reserved)         |
 /// | 0x10–0x1F   | Raft messages (0x17–0x1F reserved)                           |
-/// | 0x20–0x2F   | reserved for Bully messages                                  |
-/// | 0x30–0x3F   | reserved for Ring messages                                   |
+/// | 0x20–0x2F   | Bully messages (0x24–0x2F reserved)                          |
+/// | 0x30–0x3F   | Ring messages (0x34–0x3F reserved)                           |
 /// | 0x40–0xFF   | unassigned                                                   |
 public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case handshake = 0x01
@@ -39,13 +39,23 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     case heartbeatResponse = 0x15
     case timeoutNow = 0x16
 
+    case bullyElection = 0x20
+    case bullyAnswer = 0x21
+    case bullyCoordinator = 0x22
+    case bullyHeartbeat = 0x23
+
+    case ringElection = 0x30
+    case ringElected = 0x31
+    case ringAck = 0x32
+    case ringHeartbeat = 0x33
+
     /// Codes kept for connection control frames added later (e.g. an authentication challenge).
     public static let reservedControl: ClosedRange<UInt8> = 0x03...0x0F
     /// Codes kept for Raft messages added later.
     public static let reservedRaft: ClosedRange<UInt8> = 0x17...0x1F
-    /// Codes kept for the Bully algorithm's messages.
+    /// The Bully algorithm's range: its messages, and codes kept for more of them.
     public static let reservedBully: ClosedRange<UInt8> = 0x20...0x2F
-    /// Codes kept for the Ring algorithm's messages.
+    /// The Ring algorithm's range: its messages, and codes kept for more of them.
     public static let reservedRing: ClosedRange<UInt8> = 0x30...0x3F
 
     /// The frame type that carries `message`.
@@ -58,6 +68,14 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         case .heartbeat: self = .heartbeat
         case .heartbeatResponse: self = .heartbeatResponse
         case .timeoutNow: self = .timeoutNow
+        case .bullyElection: self = .bullyElection
+        case .bullyAnswer: self = .bullyAnswer
+        case .bullyCoordinator: self = .bullyCoordinator
+        case .bullyHeartbeat: self = .bullyHeartbeat
+        case .ringElection: self = .ringElection
+        case .ringElected: self = .ringElected
+        case .ringAck: self = .ringAck
+        case .ringHeartbeat: self = .ringHeartbeat
         }
     }
 
@@ -73,6 +91,14 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         case .heartbeat: "heartbeat"
         case .heartbeatResponse: "heartbeat_response"
         case .timeoutNow: "timeout_now"
+        case .bullyElection: "bully_election"
+        case .bullyAnswer: "bully_answer"
+        case .bullyCoordinator: "bully_coordinator"
+        case .bullyHeartbeat: "bully_heartbeat"
+        case .ringElection: "ring_election"
+        case .ringElected: "ring_elected"
+        case .ringAck: "ring_ack"
+        case .ringHeartbeat: "ring_heartbeat"
         }
     }
 

@@ -89,6 +89,10 @@ public struct PeerSession: Hashable, Sendable {
             state = .established(peer: peer, version: version)
             return .established(peer: peer)
         case (.established(let peer, _), .message(let message)):
+            // The handshakes agreed on one algorithm; another algorithm's message breaks that promise.
+            guard message.algorithm == policy.algorithm else {
+                throw .unexpectedFrame(frame.frameType, state: "\(state) running \(policy.algorithm)")
+            }
             return .deliver(message, from: peer)
         case (_, .handshake), (_, .handshakeReply(.accepted)), (_, .message):
             throw .unexpectedFrame(frame.frameType, state: state.description)

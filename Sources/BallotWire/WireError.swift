@@ -181,6 +181,9 @@ public enum WireField: String, Hashable, Sendable, CustomStringConvertible {
     case leaderLogIndex = "leader_log_index"
     case leaderLogTerm = "leader_log_term"
     case transferTarget = "transfer_target"
+    case epoch
+    case candidate
+    case coordinator
     case magic
     case maxVersion = "max_version"
     case algorithm

@@ -40,6 +40,9 @@ struct WireWriter {
     /// A node ID, with 0 standing for "no node".
     mutating func write(_ node: NodeID?) { write(node?.rawValue ?? 0) }
 
+    /// A node ID that is always present.
+    mutating func write(_ node: NodeID) { write(node.rawValue) }
+
     mutating func write(_ position: LogPosition) {
         write(position.index)
         write(position.term)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BallotCore
 import BallotSimulation
+import Foundation
 
 /// `ballot simulate`: run seeded fault schedules against the election cores and check invariants.
 struct SimulateCommand: AsyncParsableCommand {
@@ -10,7 +11,11 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: """
             With --seeds N, runs N random fault schedules and prints a summary; any violation prints its \
             seed and the exact command that replays it. With --seed S, replays one schedule and prints \
-            its trace.
+            its trace. With --compare, runs the scripted scenarios (cold start, leader crash, a second \
+            crash during the election, partition, heal, flapping link) for every algorithm and cluster \
+            size and prints the measured comparison matrix; --csv, --json and --svg write it to files. \
+            Raft's safety invariants fail a run; Bully and Ring have no quorum, so their split brain is \
+            measured instead. Use a release build for --compare.
             """
     )
 
@@ -29,8 +34,35 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated faults to inject: \(FaultKind.allCases.map(\.rawValue).joined(separator: ",")), all, or none.")
     var faults: String = "all"
 
-    @Option(help: "Election algorithm: \(AlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var algorithm: String = "raft"
+    @Option(help: "Election algorithm: \(AlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")) (default raft).")
+    var algorithm: String?
+
+    @Flag(help: "Measure the algorithm comparison matrix over scripted scenarios.")
+    var compare = false
+
+    @Option(help: "With --compare: runs per algorithm, cluster size and scenario.")
+    var seedsPerCell: Int = ComparisonSettings.defaultSeedsPerCell
+
+    @Option(help: "With --compare: comma-separated cluster sizes, each at least 3.")
+    var sizes: String = ComparisonSettings.defaultSizes.map(String.init).joined(separator: ",")
+
+    @Option(help: "With --compare: comma-separated scenarios (\(ComparisonScenario.allCases.map(\.rawValue).joined(separator: ","))) or all.")
+    var scenarios: String = "all"
+
+    @Option(help: "With --compare: comma-separated algorithms or all.")
+    var algorithms: String = "all"
+
+    @Option(help: "With --compare: the election (and failure-detection) timeout T, in 10 ms ticks.")
+    var electionTimeoutTicks: UInt64 = SimulationOptions(seed: 0).electionTimeoutTicks
+
+    @Option(help: "With --compare: write the matrix as CSV to this file.")
+    var csv: String?
+
+    @Option(help: "With --compare: write the matrix as JSON to this file.")
+    var json: String?
+
+    @Option(help: "With --compare: write a chart of the headline measurements as SVG to this file.")
+    var svg: String?
 
     @Flag(help: "Turn PreVote off (to watch a rejoining node disrupt the leader).")
     var noPreVote = false
@@ -48,14 +80,71 @@ struct SimulateCommand: AsyncParsableCommand {
     var parallelism: Int = 2
 
     func validate() throws {
-        if seeds == nil && seed == nil { throw ValidationError("give --seeds N to run many schedules, or --seed S to replay one") }
+        if compare {
+            if seeds != nil || seed != nil { throw ValidationError("--compare runs its own seeds; drop --seeds and --seed") }
+            if nodes != nil || algorithm != nil {
+                throw ValidationError("with --compare, choose sizes with --sizes and algorithms with --algorithms")
+            }
+            if seedsPerCell < 1 { throw ValidationError("--seeds-per-cell must be at least 1") }
+            _ = try comparisonSettings()
+            return
+        }
+        if csv != nil || json != nil || svg != nil { throw ValidationError("--csv, --json and --svg go with --compare") }
+        if seeds == nil && seed == nil {
+            throw ValidationError("give --seeds N to run many schedules, --seed S to replay one, or --compare")
+        }
         if seeds != nil && seed != nil { throw ValidationError("--seeds and --seed are exclusive: run many, or replay one") }
         if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
         if let nodes, !(1...1001).contains(nodes) { throw ValidationError("--nodes must be between 1 and 1001") }
         _ = try parsedFaults()
-        if AlgorithmKind(rawValue: algorithm) == nil {
+        _ = try parsedAlgorithm()
+    }
+
+    func parsedAlgorithm() throws -> AlgorithmKind {
+        guard let algorithm else { return .raft }
+        guard let kind = AlgorithmKind(rawValue: algorithm) else {
             throw ValidationError("unknown --algorithm '\(algorithm)'; use one of \(AlgorithmKind.allCases.map(\.rawValue))")
         }
+        return kind
+    }
+
+    /// The comparison to run, from --sizes, --scenarios, --algorithms, --seeds-per-cell, --first-seed.
+    func comparisonSettings() throws -> ComparisonSettings {
+        var settings = ComparisonSettings()
+        settings.seedsPerCell = seedsPerCell
+        settings.firstSeed = firstSeed
+        settings.parallelism = max(1, parallelism)
+        guard electionTimeoutTicks > settings.template.heartbeatIntervalTicks, electionTimeoutTicks <= 10_000 else {
+            throw ValidationError(
+                "--election-timeout-ticks must exceed the heartbeat interval (\(settings.template.heartbeatIntervalTicks) ticks) "
+                    + "and be at most 10000")
+        }
+        settings.template.electionTimeoutTicks = electionTimeoutTicks
+        settings.sizes = try sizes.split(separator: ",").map { text in
+            guard let size = Int(text), (3...1001).contains(size) else {
+                throw ValidationError("--sizes takes cluster sizes from 3 to 1001, got '\(text)'")
+            }
+            return size
+        }
+        if settings.sizes.isEmpty { throw ValidationError("--sizes needs at least one size") }
+        if scenarios != "all" {
+            settings.scenarios = try scenarios.split(separator: ",").map { name in
+                guard let scenario = ComparisonScenario(rawValue: String(name)) else {
+                    throw ValidationError(
+                        "unknown scenario '\(name)'; use \(ComparisonScenario.allCases.map(\.rawValue).joined(separator: ",")) or all")
+                }
+                return scenario
+            }
+        }
+        if algorithms != "all" {
+            settings.algorithms = try algorithms.split(separator: ",").map { name in
+                guard let kind = AlgorithmKind(rawValue: String(name)) else {
+                    throw ValidationError("unknown algorithm '\(name)'; use \(AlgorithmKind.allCases.map(\.rawValue)) or all")
+                }
+                return kind
+            }
+        }
+        return settings
     }
 
     func parsedFaults() throws -> Set<FaultKind> {
@@ -76,7 +165,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func options(seed: UInt64) throws -> SimulationOptions {
         var options = SimulationOptions(
-            seed: seed, nodes: nodes, faults: try parsedFaults(), algorithm: AlgorithmKind(rawValue: algorithm)!)
+            seed: seed, nodes: nodes, faults: try parsedFaults(), algorithm: try parsedAlgorithm())
         options.preVote = !noPreVote
         options.checkQuorum = !noCheckQuorum
         options.leaderStickiness = !noStickiness
@@ -85,6 +174,10 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if compare {
+            try await runComparison()
+            return
+        }
         if let seed {
             var options = try options(seed: seed)
             options.trace = true
@@ -105,6 +198,29 @@ struct SimulateCommand: AsyncParsableCommand {
         let elapsed = clock.now - start
         print(SimulationReport.sweep(summary, wallSeconds: elapsed.seconds))
         if !summary.failures.isEmpty { throw ExitCode(1) }
+    }
+}
+
+extension SimulateCommand {
+    /// `ballot simulate --compare`: the matrix as tables on stdout, and the requested files.
+    func runComparison() async throws {
+        let settings = try comparisonSettings()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let matrix = await ComparisonMatrix.run(settings) { done, total in
+            // Progress on stderr, at every tenth, so stdout stays the report.
+            if done * 10 / total != (done - 1) * 10 / total || done == total {
+                FileHandle.standardError.write(Data("compare: \(done)/\(total) runs\n".utf8))
+            }
+        }
+        var measured = matrix
+        measured.wallSeconds = (clock.now - start).seconds
+        print(measured.table())
+        print("\nwall time: \(String(format: "%.1f", measured.wallSeconds)) s")
+        if let csv { try measured.csv().write(toFile: csv, atomically: true, encoding: .utf8) }
+        if let json { try measured.json().write(toFile: json, atomically: true, encoding: .utf8) }
+        if let svg { try measured.svg().write(toFile: svg, atomically: true, encoding: .utf8) }
+        if !measured.failures.isEmpty { throw ExitCode(1) }
     }
 }
 

@@ -437,6 +437,9 @@ struct Network {
             // Pre-votes carry a proposed term, and a vote refused for stickiness answers in the
             // candidate's term; neither is a term the sender holds, and neither commits it to anything.
             break
+        case .bullyElection, .bullyAnswer, .bullyCoordinator, .bullyHeartbeat,
+            .ringElection, .ringElected, .ringAck, .ringHeartbeat:
+            violate("\(id), a Raft node, sent a \(message.kind) message")
         }
     }
 

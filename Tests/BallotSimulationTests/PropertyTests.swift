@@ -49,10 +49,13 @@ import Testing
         #expect(ClusterSimulator.run(options).trace != first.trace)
     }
 
-    @Test func replayCommandNamesEveryNonDefaultOption() {
+    @Test func replayCommandNamesTheAlgorithmAndEveryNonDefaultOption() {
         var options = SimulationOptions(seed: 7, nodes: 3, faults: [.crash, .partition])
         options.preVote = false
-        #expect(options.replayCommand == "swift run ballot simulate --seed 7 --nodes 3 --faults crash,partition --no-pre-vote")
-        #expect(SimulationOptions(seed: 9).replayCommand == "swift run ballot simulate --seed 9")
+        #expect(options.replayCommand
+            == "swift run ballot simulate --seed 7 --algorithm raft --nodes 3 --faults crash,partition --no-pre-vote")
+        #expect(SimulationOptions(seed: 9).replayCommand == "swift run ballot simulate --seed 9 --algorithm raft")
+        #expect(SimulationOptions(seed: 9, algorithm: .bully).replayCommand
+            == "swift run ballot simulate --seed 9 --algorithm bully")
     }
 }

@@ -138,6 +138,32 @@ struct BodyValidationTests {
         }
     }
 
+    @Test("a ring token must name a real candidate or coordinator")
+    func zeroNodeInRingToken() {
+        let election = Self.frame(0x30, Self.u64(1) + Self.u64(0) + Self.u64(5))
+        #expect(throws: WireError.zeroNodeID(.ringElection, field: .candidate, offset: 14)) {
+            try FrameDecoder.decode(election)
+        }
+        let elected = Self.frame(0x31, Self.u64(1) + Self.u64(0) + Self.u64(5))
+        #expect(throws: WireError.zeroNodeID(.ringElected, field: .coordinator, offset: 14)) {
+            try FrameDecoder.decode(elected)
+        }
+    }
+
+    @Test("a Bully or Ring body cut short names the field it ended in", arguments: [
+        (0x20, [] as [UInt8], WireField.epoch, 6, 0),
+        (0x23, [1, 2, 3], .epoch, 6, 3),
+        (0x30, Self.u64(1) + [0, 0], .candidate, 14, 2),
+        (0x31, Self.u64(1) + Self.u64(2), .sequence, 22, 0),
+        (0x32, Self.u64(1) + [9], .sequence, 14, 1),
+    ] as [(UInt8, [UInt8], WireField, Int, Int)])
+    func truncatedBullyAndRingBodies(code: UInt8, body: [UInt8], field: WireField, offset: Int, available: Int) throws {
+        let type = try #require(FrameType(rawValue: code))
+        #expect(throws: WireError.truncatedBody(type, field: field, offset: offset, needed: 8, available: available)) {
+            try FrameDecoder.decode(Self.frame(code, body))
+        }
+    }
+
     @Test("a body with bytes after its last field is malformed", arguments: Fixtures.oneOfEachType)
     func trailingBytes(frame: PeerFrame) {
         let bytes = FrameEncoder.encode(frame)

@@ -44,6 +44,18 @@ enum Fixtures {
                 messages += [.preVoteResponse(response), .voteResponse(response)]
             }
             messages.append(.timeoutNow(TimeoutNow(term: term)))
+            messages += [
+                .bullyElection(BullyElection(epoch: term)), .bullyAnswer(BullyAnswer(epoch: term)),
+                .bullyCoordinator(BullyCoordinator(epoch: term)), .bullyHeartbeat(BullyHeartbeat(epoch: term)),
+                .ringHeartbeat(RingHeartbeat(epoch: term)),
+            ]
+            for sequence in [0, 1, UInt64.max] {
+                messages.append(.ringAck(RingAck(epoch: term, sequence: sequence)))
+                for node in [NodeID(1), largestNode] {
+                    messages.append(.ringElection(RingElection(epoch: term, candidate: node, sequence: sequence)))
+                    messages.append(.ringElected(RingElected(epoch: term, coordinator: node, sequence: sequence)))
+                }
+            }
         }
         return messages
     }()

@@ -18,7 +18,7 @@ struct GarbageTests {
             return randomBytes(Int.random(in: 0...48, using: &random))
         case 1:
             let body = randomBytes(Int.random(in: 0...48, using: &random))
-            let codes = FrameType.allCases.map(\.rawValue) + [0x00, 0x20, 0x30, 0xFF]
+            let codes = FrameType.allCases.map(\.rawValue) + [0x00, 0x2F, 0x3F, 0xFF]
             let length = UInt32(body.count + 2)
             return [0, 0, UInt8(length >> 8), UInt8(length & 0xFF), 1, codes.randomElement(using: &random)!] + body
         default:

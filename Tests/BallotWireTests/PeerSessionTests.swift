@@ -110,6 +110,26 @@ struct PeerSessionTests {
         #expect(halfway.state == .failed(.unexpectedFrame(.heartbeat, state: "awaiting node 2's reply to our handshake")))
     }
 
+    @Test("an established session delivers only its own algorithm's messages")
+    func foreignAlgorithmMessagesAreRefused() throws {
+        var bully = PeerSession(policy: Self.policy(node: 1, algorithm: .bully), expectedPeer: 2)
+        _ = try bully.receive(.handshake(Handshake(nodeID: 2, clusterName: Fixtures.prod, algorithm: .bully)))
+        _ = try bully.receive(.handshakeReply(.accepted))
+        let answer = Message.bullyAnswer(BullyAnswer(epoch: 3))
+        #expect(try bully.receive(.message(answer)) == .deliver(answer, from: 2))
+        let heartbeat = PeerFrame.message(.heartbeat(Heartbeat(term: 1, sequence: 1, leaderLog: .empty)))
+        #expect(throws: WireError.unexpectedFrame(.heartbeat, state: "established with node 2 running bully")) {
+            try bully.receive(heartbeat)
+        }
+
+        var raft = PeerSession(policy: Self.policy(node: 1), expectedPeer: 2)
+        _ = try raft.receive(.handshake(Handshake(nodeID: 2, clusterName: Fixtures.prod, algorithm: .raft)))
+        _ = try raft.receive(.handshakeReply(.accepted))
+        #expect(throws: WireError.unexpectedFrame(.ringHeartbeat, state: "established with node 2 running raft")) {
+            try raft.receive(.message(.ringHeartbeat(RingHeartbeat(epoch: 1))))
+        }
+    }
+
     @Test("a reply before the handshake, or a second handshake, is refused")
     func outOfOrderControlFrames() throws {
         var early = PeerSession(policy: Self.policy(node: 1), expectedPeer: nil)
@@ -149,6 +169,8 @@ struct PeerSessionTests {
     @Test("algorithm names match the cores' own names")
     func algorithmNames() {
         #expect(ElectionAlgorithmKind.raft.description == RaftNode.algorithmName)
+        #expect(ElectionAlgorithmKind.bully.description == BullyNode.algorithmName)
+        #expect(ElectionAlgorithmKind.ring.description == RingNode.algorithmName)
         #expect(ElectionAlgorithmKind.allCases.map(\.wireCode) == [1, 2, 3])
     }
 

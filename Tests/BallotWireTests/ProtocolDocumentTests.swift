@@ -10,6 +10,7 @@ struct ProtocolDocumentTests {
         ("handshake", .handshake(Handshake(nodeID: 1, clusterName: Fixtures.prod, algorithm: .raft))),
         ("heartbeat", .message(.heartbeat(Heartbeat(
             term: 5, sequence: 42, leaderLog: LogPosition(index: 3, term: 5), transferTarget: NodeID(2))))),
+        ("ring_election", .message(.ringElection(RingElection(epoch: 3, candidate: 5, sequence: 12)))),
         ("reject", .handshakeReply(.rejected(HandshakeRejection(
             reason: .wrongCluster, message: WireError.wrongCluster(expected: "prod", received: "test").description)))),
     ]

@@ -43,23 +43,49 @@ struct RoundTripTests {
             (.heartbeat(Heartbeat(term: 1, sequence: 1, leaderLog: log)), 6 + 40),
             (.heartbeatResponse(HeartbeatResponse(term: 1, sequence: 1, lastLog: log)), 6 + 32),
             (.timeoutNow(TimeoutNow(term: 1)), 6 + 8),
+            (.bullyElection(BullyElection(epoch: 1)), 6 + 8),
+            (.bullyAnswer(BullyAnswer(epoch: 1)), 6 + 8),
+            (.bullyCoordinator(BullyCoordinator(epoch: 1)), 6 + 8),
+            (.bullyHeartbeat(BullyHeartbeat(epoch: 1)), 6 + 8),
+            (.ringElection(RingElection(epoch: 1, candidate: 2, sequence: 3)), 6 + 24),
+            (.ringElected(RingElected(epoch: 1, coordinator: 2, sequence: 3)), 6 + 24),
+            (.ringAck(RingAck(epoch: 1, sequence: 3)), 6 + 16),
+            (.ringHeartbeat(RingHeartbeat(epoch: 1)), 6 + 8),
         ]
         for (message, size) in sizes {
             #expect(FrameEncoder.encode(.message(message)).count == size, "\(message.kind)")
         }
     }
 
-    @Test("each message kind has its own type code, outside the reserved ranges")
+    @Test("each message kind has its own type code, in its algorithm's range and named like the kind")
     func typeCodesAreDistinct() {
-        let codes = MessageKind.allCases.compactMap { kind in
-            Fixtures.messages.first { $0.kind == kind }.map { FrameType(for: $0).rawValue }
-        }
-        #expect(codes.count == MessageKind.allCases.count)
+        let kinds = MessageKind.allCases.compactMap { kind in Fixtures.messages.first { $0.kind == kind } }
+        #expect(kinds.count == MessageKind.allCases.count, "a fixture for every kind")
+        let codes = kinds.map { FrameType(for: $0).rawValue }
         #expect(Set(codes).count == codes.count)
-        for code in codes {
-            #expect(!FrameType.reservedBully.contains(code) && !FrameType.reservedRing.contains(code))
-            #expect(!FrameType.reservedRaft.contains(code) && !FrameType.reservedControl.contains(code))
+        for message in kinds {
+            let type = FrameType(for: message)
+            #expect(type.description == message.kind.rawValue)
+            #expect(!FrameType.reservedRaft.contains(type.rawValue) && !FrameType.reservedControl.contains(type.rawValue))
+            switch message.algorithm {
+            case .raft: #expect((0x10...0x16).contains(type.rawValue))
+            case .bully: #expect(FrameType.reservedBully.contains(type.rawValue))
+            case .ring: #expect(FrameType.reservedRing.contains(type.rawValue))
+            }
         }
+        #expect(FrameType(for: .bullyElection(BullyElection(epoch: 1))).rawValue == 0x20)
+        #expect(FrameType(for: .ringElection(RingElection(epoch: 1, candidate: 1, sequence: 1))).rawValue == 0x30)
+    }
+
+    @Test("Bully and Ring bodies are laid out as documented, big-endian")
+    func bullyAndRingLayouts() {
+        let coordinator = FrameEncoder.encode(.message(.bullyCoordinator(BullyCoordinator(epoch: Term(0x0102)))))
+        #expect(coordinator == [0, 0, 0, 10, 1, 0x22, 0, 0, 0, 0, 0, 0, 0x01, 0x02])
+        let token = FrameEncoder.encode(.message(.ringElected(RingElected(epoch: 7, coordinator: 0x0A0B, sequence: 0x0C))))
+        #expect(token == [0, 0, 0, 26, 1, 0x31] + [0, 0, 0, 0, 0, 0, 0, 7] + [0, 0, 0, 0, 0, 0, 0x0A, 0x0B]
+            + [0, 0, 0, 0, 0, 0, 0, 0x0C])
+        let ack = FrameEncoder.encode(.message(.ringAck(RingAck(epoch: 7, sequence: UInt64.max))))
+        #expect(ack == [0, 0, 0, 18, 1, 0x32] + [0, 0, 0, 0, 0, 0, 0, 7] + [UInt8](repeating: 0xFF, count: 8))
     }
 
     @Test("integers are big-endian and an absent transfer target is written as node 0")

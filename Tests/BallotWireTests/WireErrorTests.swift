@@ -8,7 +8,7 @@ struct WireErrorTests {
         (.frameTooShort(declaredLength: 1), "malformed", .malformed),
         (.frameTooLarge(declaredLength: 70_000, limit: 65_536), "oversized", .oversized),
         (.unsupportedVersion(2), "bad_version", .badVersion),
-        (.unknownFrameType(0x20), "unknown_type", .unknownType),
+        (.unknownFrameType(0x24), "unknown_type", .unknownType),
         (.truncatedBody(.heartbeat, field: .sequence, offset: 14, needed: 8, available: 3), "malformed", .malformed),
         (.trailingBytes(.timeoutNow, offset: 14, count: 2), "malformed", .malformed),
         (.invalidBool(.voteResponse, field: .granted, offset: 14, value: 2), "malformed", .malformed),
@@ -61,8 +61,8 @@ struct WireErrorTests {
     func descriptions() {
         #expect(WireError.invalidBool(.voteRequest, field: .isTransfer, offset: 30, value: 7).description
             == "vote_request field is_transfer at offset 30 is 0x07; a boolean must be 0 or 1")
-        #expect(WireError.unknownFrameType(0x21).description == "frame type 0x21 at offset 5 is unknown (reserved for Bully)")
-        #expect(WireError.unknownFrameType(0x30).description.hasSuffix("(reserved for Ring)"))
+        #expect(WireError.unknownFrameType(0x24).description == "frame type 0x24 at offset 5 is unknown (reserved for Bully)")
+        #expect(WireError.unknownFrameType(0x3F).description.hasSuffix("(reserved for Ring)"))
         #expect(WireError.frameTooLarge(declaredLength: 4_294_967_295, limit: 65_536).description
             == "frame length 4294967295 at offset 0 exceeds the limit of 65536 bytes")
         #expect(WireError.badMagic(offset: 6, found: [0x48, 0x54, 0x54, 0x50]).description

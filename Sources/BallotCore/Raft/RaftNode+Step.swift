@@ -34,6 +34,9 @@ extension RaftNode {
         case .heartbeat(let heartbeat): handleHeartbeat(heartbeat, from: peer)
         case .heartbeatResponse(let response): handleHeartbeatResponse(response, from: peer)
         case .timeoutNow: handleTimeoutNow(from: peer)
+        case .bullyElection, .bullyAnswer, .bullyCoordinator, .bullyHeartbeat,
+            .ringElection, .ringElected, .ringAck, .ringHeartbeat:
+            break  // `receive` drops other algorithms' messages before the prelude.
         }
     }
 
@@ -49,7 +52,9 @@ extension RaftNode {
             send(.preVoteResponse(VoteResponse(term: current, granted: false)), to: peer)
         case .voteRequest:
             send(.voteResponse(VoteResponse(term: current, granted: false)), to: peer)
-        case .preVoteResponse, .voteResponse, .heartbeatResponse, .timeoutNow:
+        case .preVoteResponse, .voteResponse, .heartbeatResponse, .timeoutNow,
+            .bullyElection, .bullyAnswer, .bullyCoordinator, .bullyHeartbeat,
+            .ringElection, .ringElected, .ringAck, .ringHeartbeat:
             break
         }
     }

@@ -84,6 +84,8 @@ public struct RaftNode: ElectionAlgorithm {
 
     public mutating func receive(_ message: Message, from peer: NodeID) -> [Action] {
         guard peer != id, membership.contains(peer) else { return [] }
+        // Bully and Ring messages mean nothing here; their epochs are not Raft terms.
+        guard message.algorithm == .raft else { return [] }
         // A node at the largest term could never campaign again, so no peer may push it there.
         guard message.term < Term.maximum else { return [] }
         step(message, from: peer)

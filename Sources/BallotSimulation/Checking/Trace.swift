@@ -11,5 +11,13 @@ func describe(_ message: Message) -> String {
         "Heartbeat term=\(m.term) seq=\(m.sequence)\(m.transferTarget.map { " transfer-to=\($0)" } ?? "")"
     case .heartbeatResponse(let m): "HeartbeatResponse term=\(m.term) seq=\(m.sequence)"
     case .timeoutNow(let m): "TimeoutNow term=\(m.term)"
+    case .bullyElection(let m): "BullyElection epoch=\(m.epoch)"
+    case .bullyAnswer(let m): "BullyAnswer epoch=\(m.epoch)"
+    case .bullyCoordinator(let m): "BullyCoordinator epoch=\(m.epoch)"
+    case .bullyHeartbeat(let m): "BullyHeartbeat epoch=\(m.epoch)"
+    case .ringElection(let m): "RingElection epoch=\(m.epoch) candidate=\(m.candidate) seq=\(m.sequence)"
+    case .ringElected(let m): "RingElected epoch=\(m.epoch) coordinator=\(m.coordinator) seq=\(m.sequence)"
+    case .ringAck(let m): "RingAck epoch=\(m.epoch) seq=\(m.sequence)"
+    case .ringHeartbeat(let m): "RingHeartbeat epoch=\(m.epoch)"
     }
 }

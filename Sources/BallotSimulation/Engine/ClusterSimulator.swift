@@ -1,4 +1,5 @@
 import BallotCore
+import BallotWire
 import Foundation
 
 /// Runs one seeded history: N election cores, a virtual clock, a faulty network and a fault
@@ -29,8 +30,17 @@ public struct ClusterSimulator {
     var queue = EventQueue<Event>()
     var network: NetworkModel
     var random: SplitMix64
-    var checker = InvariantChecker()
+    var checker: InvariantChecker
     var result: SimulationResult
+    /// Each node's status after the last event it handled: statuses change only when a core does,
+    /// so the per-event checks read this instead of asking every core again.
+    var statuses: [NodeStatus] = []
+    /// The term each node currently leads, for ``SimulationResult/leaderClaims``.
+    var leadingTerm: [Term?] = []
+    /// How many nodes answered "I am the leader" after the last event (for split-brain time).
+    var leaseHolderCount = 0
+    /// A condition a script is waiting for, checked after every event.
+    var watch: Watch?
     var now = VirtualTime.zero
     var healedAt: VirtualTime?
     var nextFaultNumber = 0
@@ -45,6 +55,7 @@ public struct ClusterSimulator {
         network = NetworkModel(profile: options.network, random: master.split())
         random = master.split()
         result = SimulationResult(options: options, nodeCount: count)
+        checker = InvariantChecker(measured: options.measuredProperties)
         traceLog = options.trace ? TraceLog() : nil
         for id in membership.members {
             let rate = 1 + Double.random(in: -options.clockDrift...options.clockDrift, using: &random)
@@ -52,6 +63,8 @@ public struct ClusterSimulator {
                 options.algorithm, id: id, membership: membership, durable: .initial, options: options,
                 random: master.split())
             nodes.append(SimulatedNode(id: id, core: core, durable: .initial, rate: rate))
+            statuses.append(core.status)
+            leadingTerm.append(nil)
         }
     }
 
@@ -81,7 +94,8 @@ public struct ClusterSimulator {
         }
     }
 
-    /// Processes events up to `end`, checking invariants after each; stops at the first violation.
+    /// Processes events up to `end`, checking invariants after each; stops at the first violation,
+    /// or at the event that meets the ``watch``.
     mutating func advance(to end: VirtualTime) {
         while checker.violations.isEmpty, let first = queue.firstTime, first <= end,
               let (time, event) = queue.popFirst()
@@ -92,12 +106,21 @@ public struct ClusterSimulator {
             result.eventsProcessed += 1
             checkLeases()
             if healedAt != nil && result.timeToStableLeaderMicroseconds == nil { checkStable() }
+            if let watch, watch.metAt == nil {
+                check(watch)
+                // Stop at the very event, so a script can act at that instant.
+                if self.watch?.metAt != nil { return }
+            }
         }
-        if checker.violations.isEmpty { now = max(now, end) }
+        if checker.violations.isEmpty && end > now {
+            accountOverlap(until: end)
+            now = end
+        }
     }
 
     mutating func finish() -> SimulationResult {
         result.violations = checker.violations
+        result.measuredBreaches = checker.breaches
         result.trace = traceLog?.lines ?? []
         return result
     }
@@ -169,11 +192,32 @@ public struct ClusterSimulator {
                 trace("node \(id) transfer to \(target): \(outcome.rawValue)")
             }
         }
-        checker.checkNode(nodes[index].core.status, at: now)
+        refreshStatus(of: index)
+    }
+
+    /// Reads a node's status after its core changed, checks it, and notes a new leader claim.
+    mutating func refreshStatus(of index: Int) {
+        let status = nodes[index].core.status
+        statuses[index] = status
+        checker.checkNode(status, at: now)
+        if status.role == .leader {
+            if leadingTerm[index] != status.term {
+                leadingTerm[index] = status.term
+                result.leaderClaims.append(LeaderClaim(leader: status.id, term: status.term, at: now))
+            }
+        } else {
+            leadingTerm[index] = nil
+        }
     }
 
     mutating func transmit(_ message: Message, from: NodeID, to: NodeID) {
         result.messagesSent += 1
+        let bytes = FrameEncoder.encodedByteCount(of: .message(message))
+        result.bytesSent += bytes
+        if !message.kind.isHeartbeat {
+            result.electionMessagesSent += 1
+            result.electionBytesSent += bytes
+        }
         let target = nodes[Self.index(of: to)]
         let (delays, cause) = network.deliveries(on: Link(from: from, to: to))
         if let cause {

@@ -32,6 +32,13 @@ enum CoreFactory {
         case .raft:
             RaftNode(id: id, membership: membership, configuration: options.raftConfiguration,
                      hardState: durable, random: random)
+        case .bully:
+            BullyNode(id: id, membership: membership, configuration: options.bullyConfiguration,
+                      hardState: durable, random: random)
+        case .ring:
+            RingNode(id: id, membership: membership,
+                     configuration: options.ringConfiguration(nodes: membership.count),
+                     hardState: durable, random: random)
         }
     }
 }

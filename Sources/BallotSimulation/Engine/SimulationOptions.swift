@@ -50,17 +50,48 @@ public struct SimulationOptions: Hashable, Sendable {
             clockDriftBound: 0.05, fastFailover: fastFailover)
     }
 
+    /// Bully with Raft's detector: the same T and heartbeat interval; answers are awaited for a
+    /// fifth of T (at least 2 ticks, well above a round trip), the announcement for T.
+    var bullyConfiguration: BullyConfiguration {
+        BullyConfiguration(
+            failureTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
+            answerTimeoutTicks: acknowledgementTimeoutTicks, coordinatorTimeoutTicks: electionTimeoutTicks)
+    }
+
+    /// Ring with Raft's detector; acknowledgements are awaited as long as Bully's answers. An
+    /// election's token passes up to three times round the ring, so the time it may take grows
+    /// with the ring: 2T plus 2 ticks per member.
+    func ringConfiguration(nodes: Int) -> RingConfiguration {
+        RingConfiguration(
+            failureTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
+            ackTimeoutTicks: acknowledgementTimeoutTicks,
+            electionTimeoutTicks: 2 * electionTimeoutTicks + 2 * UInt64(nodes))
+    }
+
+    /// How long Bully waits for answers and Ring for acknowledgements.
+    var acknowledgementTimeoutTicks: UInt64 { max(2, electionTimeoutTicks / 5) }
+
+    /// Raft's safety properties hold by design and any breach fails the run. Bully and Ring have no
+    /// quorum, so two leaders of one epoch and overlapping "I lead" beliefs are expected under
+    /// partitions: the simulator measures them (``SimulationResult``) instead of failing.
+    public var measuredProperties: Set<Violation.Property> {
+        switch algorithm {
+        case .raft: []
+        case .bully, .ring: [.electionSafety, .leaseExclusivity]
+        }
+    }
+
     var electionTimeoutMicroseconds: UInt64 { electionTimeoutTicks * tickMicroseconds }
     var livenessBoundMicroseconds: UInt64 { livenessBoundTimeouts * 2 * electionTimeoutMicroseconds }
 
     /// The `ballot simulate` invocation that replays exactly this history.
     public var replayCommand: String {
-        var parts = ["swift run ballot simulate --seed \(seed)"]
+        // The algorithm is always named, so a replay line stays right whatever the default.
+        var parts = ["swift run ballot simulate --seed \(seed) --algorithm \(algorithm.rawValue)"]
         if let nodes { parts.append("--nodes \(nodes)") }
         if faults != Set(FaultKind.allCases) {
             parts.append("--faults \(faults.isEmpty ? "none" : faults.map(\.rawValue).sorted().joined(separator: ","))")
         }
-        if algorithm != .raft { parts.append("--algorithm \(algorithm.rawValue)") }
         if !preVote { parts.append("--no-pre-vote") }
         if !checkQuorum { parts.append("--no-check-quorum") }
         if !leaderStickiness { parts.append("--no-stickiness") }
@@ -87,4 +118,6 @@ public struct NetworkProfile: Hashable, Sendable {
 /// The algorithms the simulator can run.
 public enum AlgorithmKind: String, Hashable, Sendable, CaseIterable {
     case raft
+    case bully
+    case ring
 }

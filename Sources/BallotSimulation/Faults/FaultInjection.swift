@@ -140,7 +140,7 @@ extension ClusterSimulator {
             options.algorithm, id: nodes[index].id, membership: membership, durable: nodes[index].durable,
             options: options, random: random.split())
         trace("node \(nodes[index].id) restarted (durable: \(nodes[index].durable))")
-        checker.checkNode(nodes[index].core.status, at: now)
+        refreshStatus(of: index)
         scheduleTick(index, after: tickPeriod(of: index))
     }
 

@@ -80,6 +80,10 @@ public struct ScriptedCluster {
         simulator.trace("partition healed")
     }
 
+    /// Cuts the link between two nodes, both ways. Returns a handle for ``heal(_:)``.
+    @discardableResult
+    public mutating func cutLink(_ a: NodeID, _ b: NodeID) -> Int { partition([a], from: [b]) }
+
     public mutating func crash(_ id: NodeID) { simulator.crash(ClusterSimulator.index(of: id)) }
     public mutating func restart(_ id: NodeID) { simulator.restart(ClusterSimulator.index(of: id)) }
 
@@ -94,5 +98,78 @@ public struct ScriptedCluster {
         let index = ClusterSimulator.index(of: leader)
         let actions = try simulator.nodes[index].core.transferLeadership(to: target)
         simulator.apply(actions, of: index)
+    }
+
+    // MARK: Measuring
+
+    /// The members, in ascending order.
+    public var members: [NodeID] { simulator.membership.members }
+
+    public func isUp(_ id: NodeID) -> Bool { simulator.nodes[ClusterSimulator.index(of: id)].isUp }
+
+    /// The running totals now; the difference of two snapshots measures the phase between them.
+    public var counters: SimulationCounters {
+        let result = simulator.result
+        return SimulationCounters(
+            time: simulator.now, messages: result.messagesSent, bytes: result.bytesSent,
+            electionMessages: result.electionMessagesSent, electionBytes: result.electionBytesSent,
+            splitBrainMicroseconds: result.splitBrainMicroseconds,
+            overlappingLeadershipMicroseconds: result.overlappingLeadershipMicroseconds)
+    }
+
+    /// Every (leader, term) some node has claimed so far, with when it first did.
+    public var leaderClaims: [LeaderClaim] { simulator.result.leaderClaims }
+
+    /// Breaches of the properties the algorithm does not promise, counted so far.
+    public var measuredBreaches: [Violation.Property: Int] { simulator.checker.breaches }
+
+    /// Runs until every node of `group` follows one leader in its term, that leader being one of
+    /// them; stops at that very event. Returns the leader and the instant, or `nil` if `limit`
+    /// virtual milliseconds pass first.
+    public mutating func runUntilStableLeader(among group: [NodeID], limit: Double) -> (leader: NodeID, at: VirtualTime)? {
+        run(until: Watch(.stableLeader, group: group.map(ClusterSimulator.index)), limit: limit)
+    }
+
+    /// Runs until some up node of `group` campaigns; stops at that very event. Returns the
+    /// campaigner and the instant, or `nil` if `limit` virtual milliseconds pass first.
+    public mutating func runUntilCampaign(among group: [NodeID], limit: Double) -> (campaigner: NodeID, at: VirtualTime)? {
+        run(until: Watch(.campaigning, group: group.map(ClusterSimulator.index)), limit: limit)
+    }
+
+    private mutating func run(until watch: Watch, limit: Double) -> (NodeID, VirtualTime)? {
+        defer { simulator.watch = nil }
+        simulator.watch = watch
+        simulator.check(watch)
+        let end = simulator.now + UInt64(limit * 1000)
+        // Bounded: every pass either meets the watch, moves the clock forward or stops at a violation.
+        while simulator.watch?.metAt == nil, simulator.now < end, simulator.checker.violations.isEmpty {
+            simulator.advance(to: end)
+        }
+        guard let met = simulator.watch, let at = met.metAt, let node = met.leader else { return nil }
+        return (node, at)
+    }
+}
+
+/// Running totals of a simulation at one instant.
+public struct SimulationCounters: Hashable, Sendable {
+    public var time: VirtualTime
+    public var messages: Int
+    public var bytes: Int
+    /// Messages that are not heartbeats or heartbeat acknowledgements.
+    public var electionMessages: Int
+    public var electionBytes: Int
+    public var splitBrainMicroseconds: UInt64
+    public var overlappingLeadershipMicroseconds: UInt64
+
+    /// What happened between `earlier` and `self`.
+    public func since(_ earlier: SimulationCounters) -> SimulationCounters {
+        SimulationCounters(
+            time: VirtualTime(microseconds: time.microseconds - earlier.time.microseconds),
+            messages: messages - earlier.messages, bytes: bytes - earlier.bytes,
+            electionMessages: electionMessages - earlier.electionMessages,
+            electionBytes: electionBytes - earlier.electionBytes,
+            splitBrainMicroseconds: splitBrainMicroseconds - earlier.splitBrainMicroseconds,
+            overlappingLeadershipMicroseconds: overlappingLeadershipMicroseconds
+                - earlier.overlappingLeadershipMicroseconds)
     }
 }

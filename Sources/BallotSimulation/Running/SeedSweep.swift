@@ -14,6 +14,14 @@ public enum SeedSweep {
         public var campaigns = 0
         public var events = 0
         public var messages = 0
+        public var bytes = 0
+        /// Split brain summed over all schedules (see ``SimulationResult/splitBrainMicroseconds``).
+        public var splitBrainMicroseconds: UInt64 = 0
+        public var splitBrainEpisodes = 0
+        /// Schedules that had any split brain.
+        public var schedulesWithSplitBrain = 0
+        /// Breaches of properties the algorithm does not promise, measured rather than failed.
+        public var measuredBreaches: [Violation.Property: Int] = [:]
         public var faults: [FaultKind: Int] = [:]
         public var failures: [Failure] = []
         /// Time from healing to a leader known to all, per passing schedule, in microseconds.
@@ -27,6 +35,11 @@ public enum SeedSweep {
             campaigns += result.campaignsStarted
             events += result.eventsProcessed
             messages += result.messagesSent
+            bytes += result.bytesSent
+            splitBrainMicroseconds += result.splitBrainMicroseconds
+            splitBrainEpisodes += result.splitBrainEpisodes
+            if result.splitBrainMicroseconds > 0 { schedulesWithSplitBrain += 1 }
+            for (property, count) in result.measuredBreaches { measuredBreaches[property, default: 0] += count }
             for (kind, count) in result.faultsInjected { faults[kind, default: 0] += count }
             if let t = result.timeToStableLeaderMicroseconds { stabilisationMicroseconds.append(t) }
             for violation in result.violations {

@@ -4,8 +4,12 @@ public enum SimulationReport {
         var lines = [
             "seed \(result.options.seed): \(result.nodeCount) nodes, \(result.eventsProcessed) events, "
                 + "\(result.totalFaults) faults, \(result.elections) elections, \(result.messagesSent) messages "
-                + "(\(result.messagesDropped) dropped)",
+                + "(\(result.messagesDropped) dropped, \(result.bytesSent) bytes)",
         ]
+        if result.splitBrainMicroseconds > 0 || !result.measuredBreaches.isEmpty {
+            lines.append("split brain \(Double(result.splitBrainMicroseconds) / 1000) ms in \(result.splitBrainEpisodes) episodes"
+                + measuredSummary(result.measuredBreaches))
+        }
         if let t = result.timeToStableLeaderMicroseconds {
             lines.append("stable leader \(Double(t) / 1000) ms after healing")
         }
@@ -25,8 +29,14 @@ public enum SimulationReport {
             "schedules:   \(summary.schedules)",
             "elections:   \(summary.elections) (campaigns \(summary.campaigns))",
             "faults:      \(summary.totalFaults) (\(faults))",
-            "events:      \(summary.events), messages \(summary.messages)",
+            "events:      \(summary.events), messages \(summary.messages) (\(summary.bytes) bytes)",
         ]
+        if summary.schedulesWithSplitBrain > 0 || !summary.measuredBreaches.isEmpty {
+            lines.append(
+                "split brain: \(Double(summary.splitBrainMicroseconds) / 1000) ms in \(summary.splitBrainEpisodes) episodes, "
+                    + "\(summary.schedulesWithSplitBrain) schedules (measured, not a violation)"
+                    + measuredSummary(summary.measuredBreaches))
+        }
         if let p50 = summary.stabilisationQuantile(0.5), let p99 = summary.stabilisationQuantile(0.99),
            let max = summary.stabilisationQuantile(1)
         {
@@ -43,5 +53,11 @@ public enum SimulationReport {
             lines.append("    replay: \(failure.replayCommand)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `; election-safety breaches 3` for the properties an algorithm does not promise.
+    static func measuredSummary(_ breaches: [Violation.Property: Int]) -> String {
+        breaches.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "; \($0.key.rawValue) breaches \($0.value)" }.joined()
     }
 }
