@@ -30,7 +30,7 @@ func temporaryDirectory(_ name: String) -> String {
 /// A local cluster on free loopback ports with short timeouts, stopped and removed afterwards.
 func withCluster<T>(
     nodes: Int = 3, electionTimeout: String = "300ms", heartbeat: String = "50ms", cluster: String = "e2e",
-    extra: [String] = [], _ body: (LocalCluster) async throws -> T
+    algorithm: String = "raft", extra: [String] = [], _ body: (LocalCluster) async throws -> T
 ) async throws -> T {
     var settings = LocalCluster.Settings()
     settings.nodes = nodes
@@ -39,6 +39,7 @@ func withCluster<T>(
     settings.electionTimeout = electionTimeout
     settings.heartbeatInterval = heartbeat
     settings.cluster = cluster
+    settings.algorithm = algorithm
     settings.extraArguments = extra
     let directory = temporaryDirectory("cluster")
     let local = LocalCluster(settings: settings, binary: try ballotBinary(), dataDirectory: directory)

@@ -51,3 +51,12 @@ public struct BullyConfiguration: Hashable, Sendable {
         }
     }
 }
+
+extension BullyConfiguration {
+    /// Bully with Raft's failure detector (timeouts from [T, 2T), the same heartbeat), so that a
+    /// comparison measures the elections and not the detectors; answers are awaited max(2, T/5) ticks.
+    public static func matching(electionTimeoutTicks t: UInt64, heartbeatIntervalTicks h: UInt64) -> BullyConfiguration {
+        BullyConfiguration(failureTimeoutTicks: t, heartbeatIntervalTicks: h,
+                           answerTimeoutTicks: max(2, t / 5), coordinatorTimeoutTicks: t)
+    }
+}

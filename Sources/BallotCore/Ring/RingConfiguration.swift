@@ -49,3 +49,13 @@ public struct RingConfiguration: Hashable, Sendable {
         }
     }
 }
+
+extension RingConfiguration {
+    /// Ring with Raft's failure detector; acknowledgements are awaited as long as Bully's answers.
+    /// An election's token passes up to three times round the ring, so the time it may take grows
+    /// with the ring: 2T plus 2 ticks per member.
+    public static func matching(electionTimeoutTicks t: UInt64, heartbeatIntervalTicks h: UInt64, members: Int) -> RingConfiguration {
+        RingConfiguration(failureTimeoutTicks: t, heartbeatIntervalTicks: h, ackTimeoutTicks: max(2, t / 5),
+                          electionTimeoutTicks: 2 * t + 2 * UInt64(members))
+    }
+}

@@ -24,7 +24,7 @@ public final class NodeServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         let store = try HardStateStore(configuration: configuration)
-        let core = try Self.makeCore(configuration, hardState: store.recoveredState)
+        let core = Self.makeCore(configuration, hardState: store.recoveredState)
         let peerIDs = configuration.peers.map(\.id)
         let recorder = MetricsRecorder(
             nodeID: configuration.id, membership: configuration.membership,
@@ -44,15 +44,24 @@ public final class NodeServer: Service, Sendable {
         ])
     }
 
-    static func makeCore(_ configuration: NodeConfiguration, hardState: HardState) throws -> any ElectionAlgorithm {
+    static func makeCore(_ configuration: NodeConfiguration, hardState: HardState) -> any ElectionAlgorithm {
         var seed = SystemRandomNumberGenerator()
         let random = SplitMix64(seed: seed.next())
         switch configuration.algorithm {
         case .raft:
             return RaftNode(id: configuration.id, membership: configuration.membership,
                             configuration: configuration.raftConfiguration, hardState: hardState, random: random)
-        case .bully, .ring:
-            throw StartupError.algorithmUnavailable(configuration.algorithm)
+        case .bully:
+            return BullyNode(id: configuration.id, membership: configuration.membership,
+                             configuration: .matching(electionTimeoutTicks: configuration.electionTimeoutTicks,
+                                                      heartbeatIntervalTicks: configuration.heartbeatIntervalTicks),
+                             hardState: hardState, random: random)
+        case .ring:
+            return RingNode(id: configuration.id, membership: configuration.membership,
+                            configuration: .matching(electionTimeoutTicks: configuration.electionTimeoutTicks,
+                                                     heartbeatIntervalTicks: configuration.heartbeatIntervalTicks,
+                                                     members: configuration.membership.count),
+                            hardState: hardState, random: random)
         }
     }
 
@@ -113,14 +122,12 @@ public final class NodeServer: Service, Sendable {
     }
 }
 
-/// Reasons a node cannot start or keep running.
+/// Reasons a node cannot keep running.
 public enum StartupError: Error, CustomStringConvertible {
-    case algorithmUnavailable(ElectionAlgorithmKind)
     case halted(StateStoreError)
 
     public var description: String {
         switch self {
-        case .algorithmUnavailable(let kind): "the \(kind) algorithm has no runtime in this build; use --algorithm raft"
         case .halted(let error): "stopped because hard state could not be persisted: \(error)"
         }
     }

@@ -50,26 +50,13 @@ public struct SimulationOptions: Hashable, Sendable {
             clockDriftBound: 0.05, fastFailover: fastFailover)
     }
 
-    /// Bully with Raft's detector: the same T and heartbeat interval; answers are awaited for a
-    /// fifth of T (at least 2 ticks, well above a round trip), the announcement for T.
     var bullyConfiguration: BullyConfiguration {
-        BullyConfiguration(
-            failureTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
-            answerTimeoutTicks: acknowledgementTimeoutTicks, coordinatorTimeoutTicks: electionTimeoutTicks)
+        .matching(electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks)
     }
 
-    /// Ring with Raft's detector; acknowledgements are awaited as long as Bully's answers. An
-    /// election's token passes up to three times round the ring, so the time it may take grows
-    /// with the ring: 2T plus 2 ticks per member.
     func ringConfiguration(nodes: Int) -> RingConfiguration {
-        RingConfiguration(
-            failureTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
-            ackTimeoutTicks: acknowledgementTimeoutTicks,
-            electionTimeoutTicks: 2 * electionTimeoutTicks + 2 * UInt64(nodes))
+        .matching(electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks, members: nodes)
     }
-
-    /// How long Bully waits for answers and Ring for acknowledgements.
-    var acknowledgementTimeoutTicks: UInt64 { max(2, electionTimeoutTicks / 5) }
 
     /// Raft's safety properties hold by design and any breach fails the run. Bully and Ring have no
     /// quorum, so two leaders of one epoch and overlapping "I lead" beliefs are expected under
