@@ -3,6 +3,9 @@ extension RaftNode {
     /// term first, then hand the message to the handler for its kind.
     mutating func step(_ message: Message, from peer: NodeID) {
         let term = message.term
+        // A vote request that raises the term passed the stickiness check here, before moving to
+        // its term wiped what the check relies on (the announced transfer target).
+        let stickinessChecked = term > hardState.term
         if term > hardState.term {
             switch message {
             case .preVoteRequest:
@@ -28,7 +31,7 @@ extension RaftNode {
 
         switch message {
         case .preVoteRequest(let request): handlePreVoteRequest(request, from: peer)
-        case .voteRequest(let request): handleVoteRequest(request, from: peer)
+        case .voteRequest(let request): handleVoteRequest(request, from: peer, stickinessChecked: stickinessChecked)
         case .preVoteResponse(let response): handleVoteResponse(response, from: peer, phase: .preVote)
         case .voteResponse(let response): handleVoteResponse(response, from: peer, phase: .vote)
         case .heartbeat(let heartbeat): handleHeartbeat(heartbeat, from: peer)

@@ -12,7 +12,7 @@ extension RaftNode {
 
     /// Raft §5.2 and §5.4.1: one vote per term, only for a candidate at least as up to date as us.
     /// The vote is persisted before the response is sent.
-    mutating func handleVoteRequest(_ request: VoteRequest, from candidate: NodeID) {
+    mutating func handleVoteRequest(_ request: VoteRequest, from candidate: NodeID, stickinessChecked: Bool) {
         // The prelude has moved us to the request's term if it was higher and not refused.
         guard request.term == hardState.term else { return }
         let canVote = hardState.votedFor == nil || hardState.votedFor == candidate
@@ -21,7 +21,7 @@ extension RaftNode {
         // granting then would let a new leader rise inside that leader's lease (simulator seed
         // 2003794, three nodes).
         let grant = canVote && request.lastLog >= hardState.lastLog
-            && !refusesVotes(to: candidate, isTransfer: request.isTransfer)
+            && (stickinessChecked || !refusesVotes(to: candidate, isTransfer: request.isTransfer))
         if grant {
             if hardState.votedFor != candidate {
                 hardState.votedFor = candidate
