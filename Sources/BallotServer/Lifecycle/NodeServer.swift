@@ -71,6 +71,7 @@ public final class NodeServer: Service, Sendable {
             "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
             "election_timeout": "\(configuration.electionTimeout)", "heartbeat": "\(configuration.heartbeatInterval)",
         ])
+        if let events { await node.observeLease { events.lease($0) } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.transport.run(listener: listener) }
             if let http, let httpListener {

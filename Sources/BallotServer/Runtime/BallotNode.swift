@@ -32,6 +32,10 @@ public actor BallotNode {
     var subscribers: [Int: AsyncStream<LeadershipEvent>.Continuation] = [:]
     var nextSubscriber = 0
     var recentChanges: [LeadershipChangeRecord] = []
+    /// Told every time this node's lease deadline moves (see ``observeLease(_:)``).
+    var leaseObserver: (@Sendable (LeaseChange) -> Void)?
+    /// The lease as last reported to `leaseObserver`: nil when none is held.
+    var reportedLease: LeaseChange?
 
     struct HeartbeatInFlight {
         let term: Term
@@ -131,6 +135,14 @@ public actor BallotNode {
     }
 
     func unsubscribe(_ key: Int) { subscribers[key] = nil }
+
+    /// Calls `observer` synchronously, inside the node, whenever the lease deadline this node would
+    /// report moves: when the lease begins, each time an acknowledgement extends it, and when it ends
+    /// early (step-down, transfer, shutdown). `ballot serve --events` prints these as `event=lease`
+    /// lines so that a supervisor can check that no two nodes ever hold a lease at the same instant.
+    public func observeLease(_ observer: @escaping @Sendable (LeaseChange) -> Void) {
+        leaseObserver = observer
+    }
 
     /// Marks the instant logical time starts; call right before the first tick is scheduled.
     public func startClock(at instant: ContinuousClock.Instant) { origin = instant }
