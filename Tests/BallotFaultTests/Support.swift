@@ -26,8 +26,8 @@ func temporaryDirectory(_ name: String) -> String {
 /// so in large letters: the network cases are then SKIPPED, never counted as passed.
 enum Namespaces {
     static let unavailableReason: String? = {
-        for tool in ["ip", "nft", "tc", "curl"] where Subprocess.locate(tool) == nil {
-            return "`\(tool)` is not installed (scripts/test.sh installs iproute2, nftables and curl)"
+        for tool in ["ip", "nft", "tc"] where Subprocess.locate(tool) == nil {
+            return "`\(tool)` is not installed (scripts/test.sh installs iproute2 and nftables)"
         }
         guard getuid() == 0 else { return "network namespaces need root" }
         let name = "\(NetworkLab.prefix)\(getpid())-probe"

@@ -122,7 +122,7 @@ public final class FaultCluster: @unchecked Sendable {
 
     // MARK: Observing
 
-    /// One HTTP GET on a node's endpoint: directly on loopback, or through `curl` inside its namespace.
+    /// One HTTP GET on a node's endpoint: directly on loopback, or from a socket made inside its namespace.
     public func get(_ id: UInt64, _ path: String, timeout: Duration = .seconds(1)) async -> (status: Int, body: String)? {
         let node = self.node(id)
         guard node.isRunning else { return nil }
@@ -133,14 +133,7 @@ public final class FaultCluster: @unchecked Sendable {
             else { return nil }
             return (response.status, response.text)
         case .namespaces(let lab):
-            let seconds = String(format: "%.3f", timeout.milliseconds / 1000)
-            let result = await Subprocess.run(
-                ["ip", "netns", "exec", lab.namespace(of: id), "curl", "-s", "-m", seconds, "-w", "\n%{http_code}",
-                 "http://127.0.0.1:\(node.httpPort)\(path)"], timeout: timeout + .seconds(2))
-            guard result.succeeded, let split = result.output.range(of: "\n", options: .backwards),
-                  let status = Int(result.output[split.upperBound...])
-            else { return nil }
-            return (status, String(result.output[..<split.lowerBound]))
+            return await NamespaceHTTP.get(namespace: lab.namespace(of: id), port: node.httpPort, path: path, timeout: timeout)
         }
     }
 

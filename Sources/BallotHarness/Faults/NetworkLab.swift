@@ -30,8 +30,8 @@ public final class NetworkLab: @unchecked Sendable {
 
     /// Why namespaces cannot be used here, or nil when they can: probes by creating and deleting one.
     public static func unavailableReason() async -> String? {
-        for tool in ["ip", "nft", "tc", "curl"] where Subprocess.locate(tool) == nil {
-            return "`\(tool)` is not installed (scripts/test.sh installs iproute2, nftables and curl)"
+        for tool in ["ip", "nft", "tc"] where Subprocess.locate(tool) == nil {
+            return "`\(tool)` is not installed (scripts/test.sh installs iproute2 and nftables)"
         }
         guard getuid() == 0 else { return "network namespaces need root (uid \(getuid()))" }
         let probe = "\(prefix)\(getpid())-probe"

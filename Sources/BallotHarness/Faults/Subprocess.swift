@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-/// Runs short helper commands (`ip`, `nft`, `tc`, `curl`) with a hard time limit.
+/// Runs short helper commands (`ip`, `nft`, `tc`) with a hard time limit.
 public enum Subprocess {
     public struct Result: Sendable {
         public var status: Int32
@@ -30,7 +30,7 @@ public enum Subprocess {
         process.standardOutput = output
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        do { try ProcessLaunch.run(process) } catch {
             return Result(status: -1, output: "", error: "\(first): \(error)")
         }
         // Read both pipes on their own threads so a chatty command cannot block on a full pipe.
@@ -77,6 +77,17 @@ public enum Subprocess {
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         return nil
+    }
+}
+
+/// Starts child processes one at a time. Foundation's `Process.run()` on Linux crashed here
+/// (a bad pointer in its launch path) when several threads launched processes at once, so every
+/// launch in the harness goes through this lock; only the launch is serialized, not the wait.
+enum ProcessLaunch {
+    private static let lock = NSLock()
+
+    static func run(_ process: Process) throws {
+        try lock.withLock { try process.run() }
     }
 }
 
