@@ -18,7 +18,7 @@ public struct HistoryChecker: Sendable {
     public struct Bounds: Sendable {
         /// Tolerated overlap of two nodes' leases, and slack around probe windows.
         public var clockError: UInt64 = 5_000_000
-        /// After a fault heals, some node must announce a lease within this long.
+        /// After a fault heals, some node must hold a lease within this long.
         public var recovery: UInt64 = 6_000_000_000
         public init() {}
     }
@@ -56,7 +56,7 @@ public struct HistoryChecker: Sendable {
         let intervals = leaseIntervals(events, endedAt: endedAt)
         return electionSafety(events) + leaseOverlaps(intervals) + probeClaims(events, intervals)
             + staleLeaders(events, intervals) + termMonotonicity(events) + durableState(events)
-            + recovery(events)
+            + recovery(events, intervals)
     }
 
     // MARK: Leases
@@ -267,18 +267,14 @@ public struct HistoryChecker: Sendable {
         return violations
     }
 
-    /// After each fault heals, some node announces a lease within the recovery bound.
-    func recovery(_ events: [TimelineEvent]) -> [Violation] {
-        let leaseStarts = events.compactMap { event -> UInt64? in
-            if case .lease(let line) = event, !line.ends { return line.from }
-            return nil
-        }.sorted()
+    /// After each fault heals, some node holds a lease at some instant within the recovery bound.
+    func recovery(_ events: [TimelineEvent], _ intervals: [LeaseInterval]) -> [Violation] {
         var violations: [Violation] = []
         for case .faultHealed(let number, let at) in events {
-            let index = Self.firstIndex(in: leaseStarts, atLeast: at)
-            if index == leaseStarts.count || leaseStarts[index] > at + bounds.recovery {
+            let limit = at + bounds.recovery
+            if !intervals.contains(where: { $0.start <= limit && $0.end > at }) {
                 violations.append(Violation(property: .recovery, at: at, detail:
-                    "no node announced a lease within \(Self.ms(bounds.recovery)) ms after fault #\(number) healed"))
+                    "no node held a lease within \(Self.ms(bounds.recovery)) ms after fault #\(number) healed"))
             }
         }
         return violations
@@ -294,16 +290,6 @@ public struct HistoryChecker: Sendable {
             return event.at
         }
         return events.enumerated().sorted { (key($0.element), $0.offset) < (key($1.element), $1.offset) }.map(\.element)
-    }
-
-    static func firstIndex(in sorted: [UInt64], atLeast value: UInt64) -> Int {
-        var low = 0
-        var high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] < value { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 
     static func ms(_ nanoseconds: UInt64) -> String {
