@@ -45,8 +45,8 @@ struct FaultsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let sizes = nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ (2...9).contains($0) }) else {
-            throw ValidationError("--nodes takes sizes from 2 to 9, e.g. 3,5")
+        guard !sizes.isEmpty, sizes.allSatisfy({ (3...9).contains($0) }) else {
+            throw ValidationError("--nodes takes sizes from 3 to 9 (a bridge needs three nodes), e.g. 3,5")
         }
         guard (1...100_000).contains(faults) else { throw ValidationError("--faults must be between 1 and 100000") }
         let executable = binary ?? CommandLine.arguments[0]

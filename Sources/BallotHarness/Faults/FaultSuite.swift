@@ -10,6 +10,7 @@ public enum FaultSuite {
     public struct Options: Sendable {
         /// Faults to inject in total, spread evenly over `nodeCounts`.
         public var faults = 40
+        /// Cluster sizes, each at least 3 (a bridge needs a node besides two groups).
         public var nodeCounts = [3, 5]
         public var kinds = FaultKind.allCases
         public var seed: UInt64 = 1
@@ -106,6 +107,9 @@ public enum FaultSuite {
         if useNamespaces { await NetworkLab.removeStale() }
         report.usedNamespaces = useNamespaces
         let sizes = options.nodeCounts
+        guard sizes.allSatisfy({ $0 >= 3 }) else {
+            throw Subprocess.Failure(description: "fault runs need clusters of at least 3 nodes, got \(sizes)")
+        }
         for (position, size) in sizes.enumerated() {
             let share = options.faults / sizes.count + (position < options.faults % sizes.count ? 1 : 0)
             guard share > 0 else { continue }
