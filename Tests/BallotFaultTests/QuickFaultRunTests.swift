@@ -5,14 +5,17 @@ import Testing
 /// The quick fault run (about forty faults over 3- and 5-node clusters, a couple of minutes): the
 /// same suite as `ballot faults`, whose long run is documented in docs/reliability.md.
 @Suite(.serialized) struct QuickFaultRunTests {
-    func options(faults: Int, kinds: [FaultKind], namespaces: Bool, seed: UInt64) throws -> FaultSuite.Options {
+    /// Runs the suite; its working directory (node data and logs) is kept only if it found violations.
+    func run(faults: Int, kinds: [FaultKind], namespaces: Bool, seed: UInt64) async throws -> FaultSuite.Report {
         var options = FaultSuite.Options(binary: try ballotBinary(), workDirectory: temporaryDirectory("quick"))
         options.faults = faults
         options.nodeCounts = [3, 5]
         options.kinds = kinds
         options.namespaces = namespaces
         options.seed = seed
-        return options
+        let report = try await FaultSuite.run(options)
+        if report.violations.isEmpty { try? FileManager.default.removeItem(atPath: options.workDirectory) }
+        return report
     }
 
     func expectClean(_ report: FaultSuite.Report, faults: Int, kinds: [FaultKind]) {
@@ -28,7 +31,7 @@ import Testing
     /// SIGKILL + restart and SIGSTOP/SIGCONT on loopback: needs no namespaces, runs everywhere.
     @Test func processFaultsOnLoopback() async throws {
         let kinds: [FaultKind] = [.kill, .pause]
-        let report = try await FaultSuite.run(try options(faults: 12, kinds: kinds, namespaces: false, seed: 11))
+        let report = try await run(faults: 12, kinds: kinds, namespaces: false, seed: 11)
         expectClean(report, faults: 12, kinds: kinds)
         #expect(report.faultsByKind[.kill, default: 0] > 0 && report.faultsByKind[.pause, default: 0] > 0)
     }
@@ -39,7 +42,7 @@ import Testing
     @Test(.enabled(if: Namespaces.available, "network namespaces unavailable: network faults SKIPPED"))
     func everyFaultKindInNetworkNamespaces() async throws {
         let kinds = FaultKind.allCases
-        let report = try await FaultSuite.run(try options(faults: 30, kinds: kinds, namespaces: true, seed: 5))
+        let report = try await run(faults: 30, kinds: kinds, namespaces: true, seed: 5)
         expectClean(report, faults: 30, kinds: kinds)
         #expect(report.usedNamespaces)
         #expect(report.namespaceSkipReason == nil)
