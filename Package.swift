@@ -63,6 +63,8 @@ let package = Package(
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation"]),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotServer"]),
+        // Fault injection on real processes (signals, network namespaces) and the history checker.
+        .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotServer", "BallotCore"]),
         .testTarget(
             name: "BallotServerTests",
             dependencies: [

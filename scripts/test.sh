@@ -8,6 +8,8 @@ missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -21,4 +23,16 @@ swift build --build-tests 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
 
 echo "==> running the test suite"
 export BALLOT_BINARY="$PWD/.build/debug/ballot"
-swift test --skip-build "$@"
+if [ $# -gt 0 ]; then
+  swift test --skip-build "$@"
+  exit
+fi
+# Three phases, so that timing-sensitive clusters never share the two cores with the CPU-heavy
+# simulator sweeps: pure layers (parallel), then the server and end-to-end clusters (one test at a
+# time), then the fault-injection suite with its 3- and 5-node clusters and network namespaces.
+echo "==> core, wire and simulator tests"
+swift test --skip-build --filter 'BallotCoreTests|BallotWireTests|BallotSimulationTests'
+echo "==> server and end-to-end tests (serial: real clusters with short timeouts)"
+swift test --skip-build --no-parallel --filter 'BallotServerTests|BallotEndToEndTests'
+echo "==> fault-injection suite (BallotFaultTests)"
+swift test --skip-build --no-parallel --filter BallotFaultTests

@@ -43,7 +43,7 @@ public final class NodeProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardError = log
-        try process.run()
+        try ProcessLaunch.run(process)
         lock.withLock {
             self.process = process
             self.stderrLog = log

@@ -8,6 +8,9 @@ struct Ballot: AsyncParsableCommand {
         commandName: "ballot",
         abstract: "Leader election with Raft: one leader among N processes, observable and fenced.",
         version: BallotVersion.current,
-        subcommands: [LocalCommand.self, ServeCommand.self, StatusCommand.self, TransferCommand.self, SimulateCommand.self, BenchCommand.self]
+        subcommands: [
+            LocalCommand.self, ServeCommand.self, StatusCommand.self, TransferCommand.self, SimulateCommand.self,
+            BenchCommand.self, FaultsCommand.self,
+        ]
     )
 }

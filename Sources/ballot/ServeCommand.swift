@@ -55,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
     var logLevel: String = "info"
 
-    @Flag(help: "Print each leadership change as a key=value line on standard output (used by `ballot local`).")
+    @Flag(help: "Print each leadership change and each move of this node's lease deadline as a key=value line on standard output (used by `ballot local` and `ballot faults`).")
     var events = false
 
     func run() async throws {

@@ -7,6 +7,13 @@ import Glibc
 ///
 /// `event=elected node=1 leader=2 term=5 self=false leaderless_ms=312.4 mono_ns=…`
 /// `event=lost node=1 previous=2 term=5 mono_ns=…`
+/// `event=lease node=2 term=5 from_ns=… until_ns=… mono_ns=…`
+///
+/// A `lease` line is printed whenever this node's lease deadline moves (``LeaseChange``): from
+/// `from_ns` on, the node reports itself leader exactly while the monotonic clock is before
+/// `until_ns`, until its next `lease` line; `until_ns == from_ns` says the lease ended early (step-down,
+/// transfer, shutdown); `until_ns=inf` is a single-node cluster's lease without end. Both instants
+/// are CLOCK_MONOTONIC nanoseconds, converted from the node's `ContinuousClock` at printing time.
 struct EventLine: Sendable {
     let node: NodeID
 
@@ -22,6 +29,23 @@ struct EventLine: Sendable {
             }
             Self.write(line)
         }
+    }
+
+    /// Prints one lease change; called synchronously by the node, so lines keep the node's order.
+    func lease(_ change: LeaseChange) {
+        let now = ContinuousClock.now
+        let mono = Self.monotonicNanoseconds()
+        let from = Self.monotonic(change.at, now: now, monotonicNow: mono)
+        let until = change.until.map { "\(Self.monotonic($0, now: now, monotonicNow: mono))" } ?? "inf"
+        Self.write("event=lease node=\(node) term=\(change.term) from_ns=\(from) until_ns=\(until) mono_ns=\(mono)")
+    }
+
+    /// `instant` on CLOCK_MONOTONIC, given one reading of both clocks taken together. The two clocks
+    /// advance at the same rate (they differ only across a suspend of the whole machine).
+    static func monotonic(_ instant: ContinuousClock.Instant, now: ContinuousClock.Instant, monotonicNow: UInt64) -> UInt64 {
+        let offset = (instant - now).components
+        let nanoseconds = offset.seconds * 1_000_000_000 + offset.attoseconds / 1_000_000_000
+        return UInt64(clamping: Int64(clamping: monotonicNow) + nanoseconds)
     }
 
     /// One write(2) per line, so lines from concurrent writers never interleave.

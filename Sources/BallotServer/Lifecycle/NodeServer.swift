@@ -80,6 +80,7 @@ public final class NodeServer: Service, Sendable {
             "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
             "election_timeout": "\(configuration.electionTimeout)", "heartbeat": "\(configuration.heartbeatInterval)",
         ])
+        if let events { await node.observeLease { events.lease($0) } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.transport.run(listener: listener) }
             if let http, let httpListener {
@@ -104,6 +105,8 @@ public final class NodeServer: Service, Sendable {
 
     /// Feeds logical ticks at the configured interval. Tick k is due at start + k·tick; after a
     /// stall (a paused process) the missed ticks are delivered at once, so timeouts stay honest.
+    /// The node also tops up due ticks itself before each message (``BallotNode/deliverDueTicks()``),
+    /// whichever of the two runs first after a stall.
     func driveTicks() async throws {
         let clock = ContinuousClock()
         let tick = configuration.tickInterval
@@ -112,11 +115,7 @@ public final class NodeServer: Service, Sendable {
         var delivered: UInt64 = 0
         while !Task.isCancelled {
             try await clock.sleep(until: start + tick * Int(clamping: delivered + 1), tolerance: .zero)
-            let due = UInt64((clock.now - start) / tick)
-            if due > delivered {
-                await node.tick(count: due - delivered)
-                delivered = due
-            }
+            delivered = await node.deliverDueTicks()
             if let halt = await node.haltReason { throw StartupError.halted(halt) }
         }
     }

@@ -36,6 +36,31 @@ extension BallotNode {
             }
         }
         recorder.record(actions, status: core.status, at: now, tickOrigin: origin)
+        noteLease(core.status, at: now)
+    }
+
+    /// Reports a moved lease deadline to the observer (``observeLease(_:)``); silent otherwise.
+    private func noteLease(_ status: NodeStatus, at now: ContinuousClock.Instant) {
+        guard let leaseObserver else { return }
+        var current: LeaseChange?
+        if status.role == .leader, let expiry = status.leaseExpiry {
+            if expiry == UInt64.max {
+                current = LeaseChange(term: status.term, at: now, until: nil)
+            } else if status.now < expiry, instant(ofTick: expiry) > now {
+                current = LeaseChange(term: status.term, at: now, until: instant(ofTick: expiry))
+            }
+        }
+        switch (reportedLease, current) {
+        case (nil, nil):
+            return
+        case (let reported?, nil):
+            reportedLease = nil
+            leaseObserver(LeaseChange(term: reported.term, at: now, until: now))
+        case (let reported, let current?):
+            if let reported, reported.term == current.term, reported.until == current.until { return }
+            reportedLease = current
+            leaseObserver(current)
+        }
     }
 
     private func send(_ message: Message, to peer: NodeID, at now: ContinuousClock.Instant) {

@@ -22,6 +22,10 @@ public actor BallotNode {
     /// Instant of logical tick 0: tick k is due at `origin + k·tick`, so a tick count maps back to
     /// monotonic time even when ticks were delivered late (a paused process).
     var origin: ContinuousClock.Instant
+    /// Logical ticks the core has had; ``deliverDueTicks()`` tops them up to those due by now.
+    var deliveredTicks: UInt64 = 0
+    /// Set by ``startClock(at:)``: before it, no tick is due.
+    var clockStarted = false
     /// Set once persistence failed: the node must not act on state it could not make durable.
     var halted: StateStoreError?
     var knownLeader: LeaderInfo?
@@ -32,6 +36,10 @@ public actor BallotNode {
     var subscribers: [Int: AsyncStream<LeadershipEvent>.Continuation] = [:]
     var nextSubscriber = 0
     var recentChanges: [LeadershipChangeRecord] = []
+    /// Told every time this node's lease deadline moves (see ``observeLease(_:)``).
+    var leaseObserver: (@Sendable (LeaseChange) -> Void)?
+    /// The lease as last reported to `leaseObserver`: nil when none is held.
+    var reportedLease: LeaseChange?
 
     struct HeartbeatInFlight {
         let term: Term
@@ -63,13 +71,30 @@ public actor BallotNode {
     /// Delivers `count` logical ticks (more than one after the process was held up).
     public func tick(count: UInt64) {
         for _ in 0..<count where halted == nil {
+            deliveredTicks += 1
             execute(core.tick())
         }
+    }
+
+    /// Delivers every tick due by now (tick k is due at `origin + k·tick`) that the core has not had
+    /// yet, and returns how many ticks it has had in all. Runs before every other input, so the core
+    /// never handles a message with a stale clock: a voter that was paused (or starved of CPU) and
+    /// read a queued heartbeat before its missed ticks would promise stickiness only until a tick
+    /// already in the past — shorter than the lease the leader counts on (found by the fault suite's
+    /// analysis, reproduced in BallotSimulationTests' PausedVoterTests).
+    @discardableResult
+    public func deliverDueTicks() -> UInt64 {
+        guard clockStarted else { return deliveredTicks }
+        let elapsed = clock.now - origin
+        let due = elapsed > .zero ? UInt64((elapsed / tick).rounded(.down)) : 0
+        if due > deliveredTicks { tick(count: due - deliveredTicks) }
+        return deliveredTicks
     }
 
     /// Delivers a message from an authenticated peer connection.
     public func receive(_ message: Message, from peer: NodeID, bytes: Int) {
         recorder.messageReceived(message.kind, bytes: bytes)
+        deliverDueTicks()
         if case .heartbeatResponse(let response) = message { noteAcknowledgement(response, from: peer) }
         guard halted == nil else { return }
         execute(core.receive(message, from: peer))
@@ -77,12 +102,14 @@ public actor BallotNode {
 
     /// The transport's evidence that `peer`'s process is gone (connection dropped, reconnect refused).
     public func peerUnreachable(_ peer: NodeID) {
+        deliverDueTicks()
         guard halted == nil else { return }
         execute(core.peerUnreachable(peer))
     }
 
     /// Starts a leadership transfer and waits until it ends (at most about one election timeout).
     public func transferLeadership(to target: NodeID) async throws(TransferRefusal) -> TransferOutcome {
+        deliverDueTicks()
         guard halted == nil else { throw .notLeader(knownLeader: nil) }
         let actions = try core.transferLeadership(to: target)
         return await withCheckedContinuation { continuation in
@@ -132,8 +159,19 @@ public actor BallotNode {
 
     func unsubscribe(_ key: Int) { subscribers[key] = nil }
 
+    /// Calls `observer` synchronously, inside the node, whenever the lease deadline this node would
+    /// report moves: when the lease begins, each time an acknowledgement extends it, and when it ends
+    /// early (step-down, transfer, shutdown). `ballot serve --events` prints these as `event=lease`
+    /// lines so that a supervisor can check that no two nodes ever hold a lease at the same instant.
+    public func observeLease(_ observer: @escaping @Sendable (LeaseChange) -> Void) {
+        leaseObserver = observer
+    }
+
     /// Marks the instant logical time starts; call right before the first tick is scheduled.
-    public func startClock(at instant: ContinuousClock.Instant) { origin = instant }
+    public func startClock(at instant: ContinuousClock.Instant) {
+        origin = instant
+        clockStarted = true
+    }
 
     func instant(ofTick tick: UInt64) -> ContinuousClock.Instant {
         origin + self.tick * Int(clamping: tick)

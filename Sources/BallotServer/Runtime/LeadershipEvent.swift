@@ -27,3 +27,26 @@ public enum LeadershipEvent: Hashable, Sendable {
     /// The known leader is gone (timeout, step-down, or a newer term began).
     case lost(previous: NodeID, term: Term)
 }
+
+/// A move of this node's lease deadline, as ``BallotNode/observeLease(_:)`` reports it.
+///
+/// From `at` on, the node reports itself leader (`/leader`, `ballot_is_leader`, `Leadership.isSelf`)
+/// exactly while `at ≤ now < until`, until the next change; `until == at` says the lease ended.
+/// The deadline is the instant the lease's expiry tick is due (`origin + expiry·tick`, the same
+/// projection `leaseIsValid` uses), so it is a promise about the monotonic clock, not about ticks.
+public struct LeaseChange: Hashable, Sendable {
+    public var term: Term
+    /// When the change happened: the instant of the core batch that moved the deadline.
+    public var at: ContinuousClock.Instant
+    /// The new deadline; `nil` for a lease without end (a single-node cluster is its own quorum).
+    public var until: ContinuousClock.Instant?
+
+    public init(term: Term, at: ContinuousClock.Instant, until: ContinuousClock.Instant?) {
+        self.term = term
+        self.at = at
+        self.until = until
+    }
+
+    /// Whether this change ends the lease rather than starting or extending it.
+    public var ends: Bool { until.map { $0 <= at } ?? false }
+}

@@ -144,16 +144,21 @@ extension ClusterSimulator {
         scheduleTick(index, after: tickPeriod(of: index))
     }
 
-    /// Resumes a paused node: it catches up on the ticks it missed and the messages that queued,
-    /// in an order chosen by the seed (a real shell does not promise either order).
-    mutating func resume(_ index: Int) {
+    /// Resumes a paused node: it catches up on the ticks it missed, then handles the messages that
+    /// queued — the order the shell promises (`BallotNode.deliverDueTicks()` runs before every
+    /// message). Handling the messages first let a resumed voter promise stickiness only until a
+    /// tick already past, and a leader's lease could overlap the next one (PausedVoterTests);
+    /// `ticksFirst: false` replays that old order for the test.
+    mutating func resume(_ index: Int, ticksFirst forced: Bool? = nil) {
         guard nodes[index].condition == .paused else { return }
         nodes[index].condition = .up
         trace("node \(nodes[index].id) resumed")
         let missed = (now.microseconds - nodes[index].lastTickAt.microseconds) / tickPeriod(of: index)
         let inbox = nodes[index].inbox
         nodes[index].inbox.removeAll()
-        let ticksFirst = Bool.random(using: &random)
+        // Still drawn, so every seed keeps the rest of its history as before the shell fixed the order.
+        let drawn = Bool.random(using: &random)
+        let ticksFirst = forced ?? (drawn || true)
         if ticksFirst { catchUp(index, ticks: missed) }
         for (message, from) in inbox where nodes[index].isUp {
             trace("\(from)->\(nodes[index].id) \(describe(message)) (queued)")

@@ -85,6 +85,21 @@ public struct ScriptedCluster {
     public mutating func cutLink(_ a: NodeID, _ b: NodeID) -> Int { partition([a], from: [b]) }
 
     public mutating func crash(_ id: NodeID) { simulator.crash(ClusterSimulator.index(of: id)) }
+
+    /// Stops a node's process (SIGSTOP): its ticks stop and arriving messages queue for it.
+    public mutating func pause(_ id: NodeID) {
+        let index = ClusterSimulator.index(of: id)
+        guard simulator.nodes[index].isUp else { return }
+        simulator.nodes[index].condition = .paused
+        simulator.nodes[index].pausedAt = simulator.now
+        simulator.trace("node \(id) paused")
+    }
+
+    /// Resumes a paused node: its missed ticks, then the messages that queued while it slept, as the
+    /// shell does; `ticksFirst: false` replays the shell's old, unsafe order (messages first).
+    public mutating func resume(_ id: NodeID, ticksFirst: Bool = true) {
+        simulator.resume(ClusterSimulator.index(of: id), ticksFirst: ticksFirst)
+    }
     public mutating func restart(_ id: NodeID) { simulator.restart(ClusterSimulator.index(of: id)) }
 
     /// Makes `observer`'s shell report `peer`'s process gone, true or not (issue 7's evidence).

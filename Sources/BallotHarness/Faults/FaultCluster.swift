@@ -1,0 +1,203 @@
+import BallotCore
+import BallotServer
+import Foundation
+import Glibc
+
+/// A cluster of real `ballot serve` processes for fault injection, either on loopback (process
+/// faults only) or each node in its own network namespace (``NetworkLab``), where network faults
+/// are possible too. Every node's event lines, and every fault and observation, land on one
+/// ``ClusterTimeline`` stamped with CLOCK_MONOTONIC.
+public final class FaultCluster: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var nodes = 3
+        public var electionTimeout: Duration = .milliseconds(300)
+        public var heartbeatInterval: Duration = .milliseconds(50)
+        public var cluster = "faults"
+        public var logLevel = "notice"
+        public init() {}
+    }
+
+    /// Where the nodes run.
+    public enum Placement: Sendable {
+        /// All on 127.0.0.1 with free ports from `peerBasePort`/`httpBasePort`.
+        case loopback(peerBasePort: Int, httpBasePort: Int)
+        /// One namespace per node; peers on the namespace addresses, HTTP on 127.0.0.1 inside each.
+        case namespaces(NetworkLab)
+    }
+
+    public static let namespacePeerPort = 7000
+    public static let namespaceHTTPPort = 9100
+
+    public let settings: Settings
+    public let placement: Placement
+    public let timeline: ClusterTimeline
+    public let dataDirectory: String
+    public private(set) var nodes: [NodeProcess] = []
+
+    public init(settings: Settings, placement: Placement, binary: String, dataDirectory: String,
+                timeline: ClusterTimeline = ClusterTimeline()) {
+        self.settings = settings
+        self.placement = placement
+        self.timeline = timeline
+        self.dataDirectory = dataDirectory
+        let ids = (1...UInt64(settings.nodes)).map { NodeID($0)! }
+        for id in ids {
+            let index = Int(id.rawValue) - 1
+            let (listen, http, executable, prefix): (String, String, String, [String])
+            var peers: [String] = []
+            switch placement {
+            case .loopback(let peerBase, let httpBase):
+                listen = "127.0.0.1:\(peerBase + index)"
+                http = "127.0.0.1:\(httpBase + index)"
+                executable = binary
+                prefix = []
+                for peer in ids where peer != id { peers += ["--peer", "\(peer)=127.0.0.1:\(peerBase + Int(peer.rawValue) - 1)"] }
+            case .namespaces(let lab):
+                listen = "\(lab.address(of: id.rawValue)):\(Self.namespacePeerPort)"
+                http = "127.0.0.1:\(Self.namespaceHTTPPort)"
+                executable = Subprocess.locate("ip") ?? "/usr/sbin/ip"
+                prefix = ["netns", "exec", lab.namespace(of: id.rawValue), binary]
+                for peer in ids where peer != id {
+                    peers += ["--peer", "\(peer)=\(lab.address(of: peer.rawValue)):\(Self.namespacePeerPort)"]
+                }
+            }
+            let arguments = prefix + [
+                "serve", "--id", "\(id)", "--listen", listen, "--http", http,
+                "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
+                "--election-timeout", "\(Int(settings.electionTimeout.milliseconds))ms",
+                "--heartbeat-interval", "\(Int(settings.heartbeatInterval.milliseconds))ms",
+                "--log-level", settings.logLevel, "--events",
+            ] + peers
+            let httpPort = Int(http.split(separator: ":").last!)!
+            let peerPort = Int(listen.split(separator: ":").last!)!
+            let timeline = self.timeline
+            nodes.append(NodeProcess(id: id, binary: executable, arguments: arguments, peerPort: peerPort,
+                                     httpPort: httpPort, dataDirectory: "\(dataDirectory)/node\(id)") { _, line in
+                timeline.ingest(line: line)
+            })
+        }
+    }
+
+    public var ids: [UInt64] { nodes.map(\.id.rawValue) }
+    public func node(_ id: UInt64) -> NodeProcess { nodes[Int(id) - 1] }
+    public var lab: NetworkLab? {
+        if case .namespaces(let lab) = placement { return lab }
+        return nil
+    }
+
+    // MARK: Processes
+
+    public func startAll() throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        for node in nodes { try start(node.id.rawValue) }
+    }
+
+    public func start(_ id: UInt64) throws {
+        try node(id).start()
+        timeline.append(.started(node: id, at: MonotonicClock.nanoseconds()))
+    }
+
+    /// SIGKILL, then waits (bounded) until the process is gone.
+    public func kill(_ id: UInt64) async {
+        node(id).signal(SIGKILL)
+        timeline.append(.killed(node: id, at: MonotonicClock.nanoseconds()))
+        await node(id).waitForExit(timeout: .seconds(5))
+    }
+
+    public func pause(_ id: UInt64) {
+        node(id).signal(SIGSTOP)
+        timeline.append(.paused(node: id, at: MonotonicClock.nanoseconds()))
+    }
+
+    public func resume(_ id: UInt64) {
+        timeline.append(.resumed(node: id, at: MonotonicClock.nanoseconds()))
+        node(id).signal(SIGCONT)
+    }
+
+    public func stopAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for node in nodes { group.addTask { await node.stop(grace: .seconds(3)) } }
+        }
+    }
+
+    // MARK: Observing
+
+    /// One HTTP GET on a node's endpoint: directly on loopback, or from a socket made inside its namespace.
+    public func get(_ id: UInt64, _ path: String, timeout: Duration = .seconds(1)) async -> (status: Int, body: String)? {
+        let node = self.node(id)
+        guard node.isRunning else { return nil }
+        switch placement {
+        case .loopback:
+            guard let response = try? await HTTPClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: path,
+                                                               timeout: timeout)
+            else { return nil }
+            return (response.status, response.text)
+        case .namespaces(let lab):
+            return await NamespaceHTTP.get(namespace: lab.namespace(of: id), port: node.httpPort, path: path, timeout: timeout)
+        }
+    }
+
+    /// `GET /leader`, recorded as a probe.
+    @discardableResult
+    public func probeLeader(_ id: UInt64, timeout: Duration = .seconds(1)) async -> LeaderView? {
+        let sent = MonotonicClock.nanoseconds()
+        guard let (status, body) = await get(id, "/leader", timeout: timeout), status == 200,
+              let view = try? JSONDecoder().decode(LeaderView.self, from: Data(body.utf8))
+        else { return nil }
+        timeline.append(.probe(node: id, source: "leader", isLeader: view.isLeader, term: view.term, sent: sent,
+                               received: MonotonicClock.nanoseconds()))
+        return view
+    }
+
+    /// `ballot_is_leader` from `GET /metrics`, recorded as a probe.
+    @discardableResult
+    public func probeMetrics(_ id: UInt64, timeout: Duration = .seconds(1)) async -> Bool? {
+        let sent = MonotonicClock.nanoseconds()
+        guard let (status, body) = await get(id, "/metrics", timeout: timeout), status == 200,
+              let line = body.split(separator: "\n").first(where: { $0.hasPrefix("ballot_is_leader ") }),
+              let value = Double(line.split(separator: " ").last ?? "")
+        else { return nil }
+        timeline.append(.probe(node: id, source: "metrics", isLeader: value == 1, term: nil, sent: sent,
+                               received: MonotonicClock.nanoseconds()))
+        return value == 1
+    }
+
+    /// `GET /status` (term and vote), recorded.
+    @discardableResult
+    public func probeStatus(_ id: UInt64, timeout: Duration = .seconds(1)) async -> NodeStatusReport? {
+        let sent = MonotonicClock.nanoseconds()
+        guard let (status, body) = await get(id, "/status", timeout: timeout), status == 200 else { return nil }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let report = try? decoder.decode(NodeStatusReport.self, from: Data(body.utf8)) else { return nil }
+        timeline.append(.status(node: id, term: report.term, votedFor: report.votedFor, sent: sent,
+                                received: MonotonicClock.nanoseconds()))
+        return report
+    }
+
+    /// Polls until every running node answers and all name the same leader, which itself reports a
+    /// valid lease; returns it, or nil after `timeout`.
+    public func waitForStableLeader(timeout: Duration, poll: Duration = .milliseconds(30)) async -> LeaderView? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let running = nodes.filter(\.isRunning).map(\.id.rawValue)
+            var views: [LeaderView] = []
+            for id in running {
+                guard let view = await probeLeader(id) else { break }
+                views.append(view)
+            }
+            if views.count == running.count, let leader = views.first(where: \.isLeader),
+               views.allSatisfy({ $0.leader == leader.self_ && $0.term == leader.term })
+            {
+                return leader
+            }
+            try? await Task.sleep(for: poll)
+        }
+        return nil
+    }
+
+    /// What each node wrote to standard error, its last `limit` characters.
+    public func logs(limit: Int = 2000) -> String {
+        nodes.map { "--- node \($0.id) ---\n\($0.log.suffix(limit))" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,174 @@
+import BallotCore
+import BallotServer
+import Foundation
+
+/// Injects one fault at a time into a ``FaultCluster``: applies it, holds it for a bounded, seeded
+/// duration while probing every node, undoes it, and waits (bounded) for a stable leader.
+struct FaultInjector {
+    let cluster: FaultCluster
+    let options: FaultSuite.Options
+    let log: @Sendable (String) -> Void
+
+    var timeout: Double { options.electionTimeout.milliseconds }
+
+    /// Injects `kind`; returns the milliseconds from heal to a stable leader, or nil if none came.
+    func inject(_ kind: FaultKind, number: Int, random: inout SplitMix64) async throws -> Double? {
+        let leader = await cluster.waitForStableLeader(timeout: .seconds(3)).map(\.self_)
+        let ids = cluster.ids
+        // The leader is the interesting target most of the time; otherwise anyone.
+        let target = leader.flatMap { random.chance(0.6) ? $0 : nil } ?? ids[Int(random.next() % UInt64(ids.count))]
+        var detail = ""
+        switch kind {
+        case .kill:
+            let downtime = random.milliseconds(in: 100...1500)
+            detail = "SIGKILL node \(target)\(target == leader ? " (leader)" : ""), restart after \(Int(downtime)) ms"
+            begin(number, kind, detail)
+            await cluster.probeStatus(target)
+            await cluster.kill(target)
+            await hold(downtime)
+            try cluster.start(target)
+            await awaitStatus(of: target)
+        case .pause:
+            let length = random.milliseconds(in: (timeout * 1.3)...(timeout * 4))
+            detail = "SIGSTOP node \(target)\(target == leader ? " (leader)" : "") for \(Int(length)) ms"
+            begin(number, kind, detail)
+            try await pause(target, for: length, wasLeader: target == leader)
+        case .partition, .asymmetric, .bridge:
+            var others = ids.filter { $0 != target }.shuffled(using: &random)
+            let length = random.milliseconds(in: (timeout * 2)...(timeout * 6))
+            guard let lab = cluster.lab else { return nil }
+            if kind == .bridge {
+                let bridge = others.removeFirst()
+                let cut = max(1, others.count / 2)
+                let a = [target] + others.prefix(cut - 1)
+                let b = Array(others.dropFirst(cut - 1))
+                detail = "\(a) | \(b), node \(bridge) sees both, \(Int(length)) ms"
+                begin(number, kind, detail)
+                for x in a { try await lab.block(from: x, to: b) }
+                for y in b { try await lab.block(from: y, to: a) }
+            } else {
+                // A minority that holds the target, against the rest.
+                let minority = [target] + others.prefix(Int(random.next() % UInt64((ids.count - 1) / 2)))
+                let rest = ids.filter { !minority.contains($0) }
+                let oneWay = kind == .asymmetric
+                let outbound = oneWay && random.chance(0.5)
+                let (from, to) = outbound ? (minority, rest) : (rest, minority)
+                detail = oneWay ? "\(from) cannot send to \(to), \(Int(length)) ms" : "\(minority) | \(rest), \(Int(length)) ms"
+                begin(number, kind, detail)
+                for x in from { try await lab.block(from: x, to: to) }
+                if !oneWay { for y in to { try await lab.block(from: y, to: from) } }
+            }
+            await hold(length)
+            try await heal(number)
+            return await recover(number, kind, detail)
+        case .loss:
+            guard let lab = cluster.lab else { return nil }
+            let percent = 20 + Int(random.next() % 41)
+            let length = random.milliseconds(in: (timeout * 2)...(timeout * 6))
+            detail = "\(percent)% loss on every link, \(Int(length)) ms"
+            begin(number, kind, detail)
+            try await lab.loss(percent, on: ids)
+            await hold(length)
+            try await heal(number)
+            return await recover(number, kind, detail)
+        case .delay:
+            guard let lab = cluster.lab else { return nil }
+            let delay = 50 + Int(random.next() % 351)
+            let length = random.milliseconds(in: (timeout * 2)...(timeout * 6))
+            detail = "node \(target)'s link delayed ~\(delay) ms, \(Int(length)) ms"
+            begin(number, kind, detail)
+            try await lab.delay(milliseconds: delay, on: target)
+            await hold(length)
+            try await heal(number)
+            return await recover(number, kind, detail)
+        }
+        cluster.timeline.append(.faultHealed(number: number, at: MonotonicClock.nanoseconds()))
+        return await recover(number, kind, detail)
+    }
+
+    private func begin(_ number: Int, _ kind: FaultKind, _ detail: String) {
+        cluster.timeline.append(.faultBegan(number: number, kind: kind, detail: detail, at: MonotonicClock.nanoseconds()))
+    }
+
+    private func heal(_ number: Int) async throws {
+        try await cluster.lab?.healAll()
+        cluster.timeline.append(.faultHealed(number: number, at: MonotonicClock.nanoseconds()))
+    }
+
+    /// Waits for a stable leader after a heal and logs the fault's line.
+    private func recover(_ number: Int, _ kind: FaultKind, _ detail: String) async -> Double? {
+        let healed = ContinuousClock.now
+        let leader = await cluster.waitForStableLeader(timeout: .nanoseconds(Int64(options.bounds.recovery)))
+        let took = (ContinuousClock.now - healed).milliseconds
+        let outcome = leader.map { "leader \($0.self_) term \($0.term) after \(Int(took)) ms" } ?? "NO LEADER within bound"
+        log(String(format: "#%-4d %-10@ %@ -> %@", number, kind.rawValue as NSString, detail as NSString, outcome as NSString))
+        return leader == nil ? nil : took
+    }
+
+    /// Probes every running node's `/leader` (but a stopped one) while the fault holds, for `milliseconds`.
+    private func hold(_ milliseconds: Double, skipping skipped: UInt64? = nil) async {
+        let end = ContinuousClock.now + .milliseconds(Int64(milliseconds))
+        for _ in 0..<1000 where ContinuousClock.now < end {
+            for id in cluster.ids where id != skipped && cluster.node(id).isRunning && ContinuousClock.now < end {
+                await cluster.probeLeader(id, timeout: .milliseconds(300))
+            }
+            let left = end - ContinuousClock.now
+            if left > .zero { try? await Task.sleep(for: min(left, .milliseconds(100))) }
+        }
+    }
+
+    /// The paused-process case. A paused leader is held until the others elected a newer leader
+    /// (bounded), requests are queued at it while it sleeps, and right after SIGCONT it is polled
+    /// hard on `/leader` and `/metrics`.
+    private func pause(_ target: UInt64, for length: Double, wasLeader: Bool) async throws {
+        let before = await cluster.probeLeader(target)
+        let pausedAt = ContinuousClock.now
+        cluster.pause(target)
+        await hold(length, skipping: target)
+        if wasLeader, let oldTerm = before?.term {
+            // Give the others up to 10 T to elect someone newer, so that the resume is the interesting one.
+            let others = cluster.ids.filter { $0 != target }
+            for _ in 0..<200 where ContinuousClock.now - pausedAt < options.electionTimeout * 10 {
+                var newer = false
+                for id in others { if let view = await cluster.probeLeader(id), view.isLeader, view.term > oldTerm { newer = true } }
+                if newer { break }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        // Requests sent now are answered first thing after SIGCONT.
+        let cluster = self.cluster
+        let queued = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await cluster.probeLeader(target, timeout: .seconds(3)) }
+                group.addTask { await cluster.probeMetrics(target, timeout: .seconds(3)) }
+                group.addTask { await cluster.probeLeader(target, timeout: .seconds(3)) }
+            }
+        }
+        try? await Task.sleep(for: .milliseconds(50))
+        cluster.resume(target)
+        let end = ContinuousClock.now + .milliseconds(Int64(timeout * 2))
+        for _ in 0..<500 where ContinuousClock.now < end {
+            await cluster.probeLeader(target, timeout: .milliseconds(500))
+            await cluster.probeMetrics(target, timeout: .milliseconds(500))
+        }
+        await queued.value
+    }
+
+    /// Polls `/status` of a restarted node until it answers (bounded), recording term and vote.
+    private func awaitStatus(of id: UInt64) async {
+        for _ in 0..<250 {
+            if await cluster.probeStatus(id) != nil { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+extension SplitMix64 {
+    mutating func chance(_ probability: Double) -> Bool {
+        Double(next() >> 11) / Double(1 << 53) < probability
+    }
+
+    mutating func milliseconds(in range: ClosedRange<Double>) -> Double {
+        range.lowerBound + (range.upperBound - range.lowerBound) * Double(next() >> 11) / Double(1 << 53)
+    }
+}

@@ -1,0 +1,190 @@
+import BallotCore
+import BallotServer
+import Foundation
+import Glibc
+
+/// Runs a seeded sequence of faults against real clusters of 3, 5… processes, one fault at a time,
+/// each bounded in duration and healed before the next, and checks the recorded history with
+/// ``HistoryChecker``. `ballot faults` and the BallotFaultTests target drive it.
+public enum FaultSuite {
+    public struct Options: Sendable {
+        /// Faults to inject in total, spread evenly over `nodeCounts`.
+        public var faults = 40
+        /// Cluster sizes, each at least 3 (a bridge needs a node besides two groups).
+        public var nodeCounts = [3, 5]
+        public var kinds = FaultKind.allCases
+        public var seed: UInt64 = 1
+        /// Use network namespaces when the kernel allows them (required for network faults).
+        public var namespaces = true
+        public var electionTimeout: Duration = .milliseconds(300)
+        public var heartbeatInterval: Duration = .milliseconds(50)
+        /// The `ballot` executable run as `ballot serve`.
+        public var binary: String
+        /// Where node data and logs go (a fresh subdirectory per cluster).
+        public var workDirectory: String
+        public var bounds = HistoryChecker.Bounds()
+        public init(binary: String, workDirectory: String) {
+            self.binary = binary
+            self.workDirectory = workDirectory
+        }
+    }
+
+    public struct Report: Sendable {
+        public var faultsByKind: [FaultKind: Int] = [:]
+        public var faultsByClusterSize: [Int: Int] = [:]
+        /// Terms in which some node was seen elected leader.
+        public var elections = 0
+        public var violations: [HistoryChecker.Violation] = []
+        /// Milliseconds from each heal until every running node named one leader holding its lease.
+        public var recoveryMilliseconds: [Double] = []
+        /// Heals after which no stable leader was seen within the bound (the checker judges them too).
+        public var unrecovered = 0
+        /// Probes of `/leader` and `/metrics` answered.
+        public var probes = 0
+        /// Why network namespaces (and so the network faults) were skipped, if they were.
+        public var namespaceSkipReason: String?
+        /// Whether the clusters ran in network namespaces (only when a network fault was asked for).
+        public var usedNamespaces = false
+        public var delayMethod = "-"
+        public var seconds = 0.0
+
+        public var totalFaults: Int { faultsByKind.values.reduce(0, +) }
+
+        /// A few lines for humans and for docs/reliability.md.
+        public var summary: String {
+            var lines: [String] = []
+            let kinds = FaultKind.allCases.compactMap { kind in faultsByKind[kind].map { "\(kind.rawValue)=\($0)" } }
+            lines.append("faults injected: \(totalFaults) (\(kinds.joined(separator: " ")))")
+            let sizes = faultsByClusterSize.keys.sorted().map { "\($0) nodes: \(faultsByClusterSize[$0]!)" }
+            lines.append("by cluster size: \(sizes.joined(separator: ", "))")
+            lines.append("elections observed: \(elections)")
+            let sorted = recoveryMilliseconds.sorted()
+            if !sorted.isEmpty {
+                let median = sorted[sorted.count / 2]
+                let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
+                lines.append(String(format: "recovery after heal: median %.0f ms, p99 %.0f ms, max %.0f ms, unrecovered %d",
+                                    median, p99, sorted.last!, unrecovered))
+            }
+            lines.append("leadership probes answered: \(probes)")
+            let placement = namespaceSkipReason.map { "SKIPPED (\($0)): network faults NOT run" }
+                ?? (usedNamespaces ? "used; delay via \(delayMethod)" : "not needed (process faults only, loopback)")
+            lines.append("network namespaces: \(placement)")
+            lines.append("violations: \(violations.count)")
+            for violation in violations.prefix(20) { lines.append("  \(violation)") }
+            lines.append(String(format: "duration: %.0f s", seconds))
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// The banner printed when network faults cannot run.
+    public static func skipBanner(_ reason: String) -> String {
+        let bar = String(repeating: "#", count: 78)
+        return """
+            \(bar)
+            ##  NETWORK FAULTS SKIPPED — NOT RUN, NOT PASSED
+            ##  network namespaces are unavailable: \(reason)
+            ##  only process faults (kill, pause) were injected
+            \(bar)
+            """
+    }
+
+    /// Runs the whole suite. `log` gets one line per fault and per cluster.
+    public static func run(_ options: Options, log: @escaping @Sendable (String) -> Void = { print($0) }) async throws -> Report {
+        let started = ContinuousClock.now
+        var report = Report()
+        var random = SplitMix64(seed: options.seed)
+        var kinds = options.kinds
+        if options.kinds.contains(where: \.needsNetwork) {
+            let reason = options.namespaces ? await NetworkLab.unavailableReason() : "disabled by --no-namespaces"
+            if let reason {
+                report.namespaceSkipReason = reason
+                log(skipBanner(reason))
+                kinds = kinds.filter { !$0.needsNetwork }
+            }
+        }
+        guard !kinds.isEmpty else { return report }
+        let useNamespaces = report.namespaceSkipReason == nil && kinds.contains(where: \.needsNetwork)
+        if useNamespaces { await NetworkLab.removeStale() }
+        report.usedNamespaces = useNamespaces
+        let sizes = options.nodeCounts
+        guard sizes.allSatisfy({ $0 >= 3 }) else {
+            throw Subprocess.Failure(description: "fault runs need clusters of at least 3 nodes, got \(sizes)")
+        }
+        for (position, size) in sizes.enumerated() {
+            let share = options.faults / sizes.count + (position < options.faults % sizes.count ? 1 : 0)
+            guard share > 0 else { continue }
+            let run = try await runCluster(size: size, faults: share, kinds: kinds, namespaces: useNamespaces,
+                                           options: options, random: &random, log: log)
+            for (kind, count) in run.faultsByKind { report.faultsByKind[kind, default: 0] += count }
+            report.faultsByClusterSize[size, default: 0] += run.totalFaults
+            report.elections += run.elections
+            report.violations += run.violations
+            report.recoveryMilliseconds += run.recoveryMilliseconds
+            report.unrecovered += run.unrecovered
+            report.probes += run.probes
+            report.delayMethod = run.delayMethod
+        }
+        report.seconds = (ContinuousClock.now - started).milliseconds / 1000
+        return report
+    }
+
+    /// One cluster of `size` nodes: start, inject `faults` faults, stop, tear down, check.
+    static func runCluster(size: Int, faults: Int, kinds: [FaultKind], namespaces: Bool, options: Options,
+                           random: inout SplitMix64, log: @escaping @Sendable (String) -> Void) async throws -> Report {
+        var report = Report()
+        let ids = (1...UInt64(size)).map { $0 }
+        let lab = namespaces ? NetworkLab(nodes: ids) : nil
+        let directory = "\(options.workDirectory)/cluster\(size)-\(UInt32.random(in: 0...UInt32.max))"
+        var settings = FaultCluster.Settings()
+        settings.nodes = size
+        settings.electionTimeout = options.electionTimeout
+        settings.heartbeatInterval = options.heartbeatInterval
+        let placement: FaultCluster.Placement
+        if let lab {
+            try await lab.setUp()
+            placement = .namespaces(lab)
+            report.delayMethod = lab.hasNetem ? "tc netem" : "tc tbf throttle (no sch_netem in this kernel)"
+        } else {
+            let peerBase = LoopbackPorts.consecutiveFree(size, from: Int.random(in: 20_000...50_000))
+            placement = .loopback(peerBasePort: peerBase,
+                                  httpBasePort: LoopbackPorts.consecutiveFree(size, from: peerBase + size))
+        }
+        let cluster = FaultCluster(settings: settings, placement: placement, binary: options.binary, dataDirectory: directory)
+        log("==> \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback")")
+        do {
+            try cluster.startAll()
+            let injector = FaultInjector(cluster: cluster, options: options, log: log)
+            guard await cluster.waitForStableLeader(timeout: .seconds(20)) != nil else {
+                throw Subprocess.Failure(description: "no leader within 20 s of start\n\(cluster.logs())")
+            }
+            for number in 0..<faults {
+                let kind = kinds[Int(random.next() % UInt64(kinds.count))]
+                let outcome = try await injector.inject(kind, number: number, random: &random)
+                report.faultsByKind[kind, default: 0] += 1
+                if let recovered = outcome { report.recoveryMilliseconds.append(recovered) } else { report.unrecovered += 1 }
+            }
+        } catch {
+            await cluster.stopAll()
+            await lab?.tearDown()
+            throw error
+        }
+        await cluster.stopAll()
+        await lab?.tearDown()
+        let events = cluster.timeline.events
+        let checker = HistoryChecker(bounds: options.bounds)
+        report.violations = checker.check(events, endedAt: MonotonicClock.nanoseconds())
+        var terms = Set<UInt64>()
+        for case .leadership(let line) in events where line.kind == .elected { terms.insert(line.term) }
+        report.elections = terms.count
+        report.probes = events.count { if case .probe = $0 { true } else { false } }
+        report.faultsByClusterSize[size] = report.totalFaults
+        if report.violations.isEmpty {
+            try? FileManager.default.removeItem(atPath: directory)
+        } else {
+            let dump = events.map { "\($0)" }.joined(separator: "\n")
+            try? dump.write(toFile: "\(directory)/timeline.txt", atomically: true, encoding: .utf8)
+            log("!! \(report.violations.count) violations; timeline and node logs kept in \(directory)")
+        }
+        return report
+    }
+}

@@ -1,0 +1,65 @@
+import BallotHarness
+import Foundation
+import Glibc
+
+/// The `ballot` binary under test: `BALLOT_BINARY`, else the debug build next to this checkout.
+func ballotBinary() throws -> String {
+    if let path = ProcessInfo.processInfo.environment["BALLOT_BINARY"], !path.isEmpty { return path }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let path = root.appendingPathComponent(".build/debug/ballot").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw Subprocess.Failure(description: "no ballot binary at \(path); run `swift build` first or set BALLOT_BINARY")
+    }
+    return path
+}
+
+/// A fresh directory under /tmp for one test's data.
+func temporaryDirectory(_ name: String) -> String {
+    let path = NSTemporaryDirectory() + "ballot-faults-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Whether this machine lets the harness create network namespaces, probed once, synchronously
+/// (Swift Testing evaluates `.enabled(if:)` before the test runs). When it does not, a banner says
+/// so in large letters: the network cases are then SKIPPED, never counted as passed.
+enum Namespaces {
+    static let unavailableReason: String? = {
+        for tool in ["ip", "nft", "tc"] where Subprocess.locate(tool) == nil {
+            return "`\(tool)` is not installed (scripts/test.sh installs iproute2 and nftables)"
+        }
+        guard getuid() == 0 else { return "network namespaces need root" }
+        let name = "\(NetworkLab.prefix)\(getpid())-probe"
+        guard run(["ip", "netns", "add", name]) else { return "the kernel refused `ip netns add`" }
+        let nft = run(["ip", "netns", "exec", name, "nft", "add", "table", "inet", "probe"])
+        _ = run(["ip", "netns", "del", name])
+        return nft ? nil : "nftables does not work inside a namespace"
+    }()
+
+    static var available: Bool {
+        if let unavailableReason {
+            print(FaultSuite.skipBanner(unavailableReason))
+            return false
+        }
+        return true
+    }
+
+    private static func run(_ arguments: [String]) -> Bool {
+        guard let executable = Subprocess.locate(arguments[0]) else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return false
+        }
+        return process.terminationStatus == 0
+    }
+}
