@@ -26,7 +26,7 @@
 /// restarts. Bully has no quorum and no lease: ``NodeStatus/leaseExpiry`` is `UInt64.max` while
 /// the node believes it is coordinator, so ``NodeStatus/holdsLease`` means exactly that belief —
 /// which is what lets the simulator measure Bully's split brain.
-public struct BullyNode: ElectionAlgorithm {
+public struct BullyNode: ElectionAlgorithm, ActionBuffering {
     public static let algorithmName = "bully"
 
     public let id: NodeID
@@ -270,18 +270,9 @@ public struct BullyNode: ElectionAlgorithm {
     /// A fresh failure timeout from [T, 2T), as Raft draws its election timeout (Raft §5.2).
     mutating func resetFailureTimer() {
         silence = 0
-        let t = configuration.failureTimeoutTicks
-        failureTimeout = t + UInt64.random(in: 0..<t, using: &random)
+        failureTimeout = random.randomizedTimeout(base: configuration.failureTimeoutTicks)
     }
 
-    mutating func emit(_ action: Action) { actions.append(action) }
-
-    mutating func send(_ message: Message, to peer: NodeID) { emit(.send(message, to: peer)) }
-
-    mutating func drainActions() -> [Action] {
-        defer { actions.removeAll(keepingCapacity: true) }
-        return actions
-    }
 
     mutating func setRole(_ newRole: Role) {
         guard newRole != role else { return }

@@ -3,7 +3,7 @@
 /// A value type with no I/O: time arrives as ``tick()``, messages as ``receive(_:from:)``, and every
 /// effect leaves as an ``Action``. Carry out the actions in order, and make each ``Action/persist(_:)``
 /// durable before executing anything after it.
-public struct RaftNode: ElectionAlgorithm {
+public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     public static let algorithmName = "raft"
 
     public let id: NodeID
@@ -137,22 +137,13 @@ public struct RaftNode: ElectionAlgorithm {
 
     // MARK: Internals shared by the role files
 
-    mutating func emit(_ action: Action) { actions.append(action) }
-
-    mutating func send(_ message: Message, to peer: NodeID) { emit(.send(message, to: peer)) }
-
-    mutating func drainActions() -> [Action] {
-        defer { actions.removeAll(keepingCapacity: true) }
-        return actions
-    }
 
     mutating func persist() { emit(.persist(hardState)) }
 
     /// Raft §5.2: a fresh timeout from [T, 2T) so that split votes are unlikely to repeat.
     mutating func resetElectionTimer() {
         electionElapsed = 0
-        let t = configuration.electionTimeoutTicks
-        randomizedElectionTimeout = t + UInt64.random(in: 0..<t, using: &random)
+        randomizedElectionTimeout = random.randomizedTimeout(base: configuration.electionTimeoutTicks)
     }
 
     mutating func setRole(_ newRole: Role) {

@@ -24,7 +24,7 @@
 /// ``NodeStatus/holdsLease`` means exactly that belief, which lets the simulator measure split brain.
 /// A member that recovers does not start an election: it waits for a heartbeat like any follower,
 /// so unlike Bully a recovering higher ID does not take over.
-public struct RingNode: ElectionAlgorithm {
+public struct RingNode: ElectionAlgorithm, ActionBuffering {
     public static let algorithmName = "ring"
 
     public let id: NodeID
@@ -350,18 +350,9 @@ public struct RingNode: ElectionAlgorithm {
     /// A fresh failure timeout from [T, 2T), as Raft draws its election timeout (Raft §5.2).
     mutating func resetFailureTimer() {
         silence = 0
-        let t = configuration.failureTimeoutTicks
-        failureTimeout = t + UInt64.random(in: 0..<t, using: &random)
+        failureTimeout = random.randomizedTimeout(base: configuration.failureTimeoutTicks)
     }
 
-    mutating func emit(_ action: Action) { actions.append(action) }
-
-    mutating func send(_ message: Message, to peer: NodeID) { emit(.send(message, to: peer)) }
-
-    mutating func drainActions() -> [Action] {
-        defer { actions.removeAll(keepingCapacity: true) }
-        return actions
-    }
 
     mutating func setRole(_ newRole: Role) {
         guard newRole != role else { return }
