@@ -45,8 +45,9 @@ struct ResourcesBench: AsyncParsableCommand {
             let cpu = ProcSample.cpuTicks(pid) / ticksPerSecond - cpuBefore[node.id]!
             let bytes = try await peerBytes(node) - bytesBefore[node.id]!
             let role = node.id.rawValue == leader.self_ ? "leader" : "follower"
-            printLine(String(format: "%4d  %-9s  %9.1f  %9.3f  %15.2f  %10.0f", Int(node.id.rawValue), role,
-                             ProcSample.residentMiB(pid), cpu / seconds * 60, cpu / seconds * 100, bytes / seconds))
+            printLine(String(format: "%4d  ", Int(node.id.rawValue)) + role.padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + String(format: "  %9.1f  %9.3f  %15.2f  %10.0f", ProcSample.residentMiB(pid), cpu / seconds * 60,
+                               cpu / seconds * 100, bytes / seconds))
         }
         var latencies: [Double] = []
         var size = 0

@@ -42,9 +42,11 @@ import Testing
             let node = cluster.node(NodeID(leader.self_)!)
             let before = try await StatusFetch.report(port: node.httpPort)
             #expect(before.votedFor == leader.self_, "a leader voted for itself in its term")
-            // Stop everyone so nothing can move the term on, then restart the old leader alone: with
-            // PreVote it cannot raise its term without a quorum, so what it reports came from disk.
-            await cluster.stopAll()
+            // Kill everyone (SIGKILL: a graceful stop would hand leadership over and so change the
+            // state on purpose), then restart the old leader alone: with PreVote it cannot raise its
+            // term without a quorum, so what it reports came from disk.
+            for other in cluster.nodes { other.signal(SIGKILL) }
+            for other in cluster.nodes { await other.waitForExit(timeout: .seconds(5)) }
             try node.start()
             var after: NodeStatusReport?
             let deadline = ContinuousClock.now + .seconds(10)

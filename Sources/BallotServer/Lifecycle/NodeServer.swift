@@ -115,8 +115,9 @@ public final class NodeServer: Service, Sendable {
         var delivered: UInt64 = 0
         while !Task.isCancelled {
             try await clock.sleep(until: start + tick * Int(clamping: delivered + 1), tolerance: .zero)
-            delivered = await node.deliverDueTicks()
-            if let halt = await node.haltReason { throw StartupError.halted(halt) }
+            let progress = await node.deliverDueTicksReportingHalt()
+            delivered = progress.delivered
+            if let halt = progress.halt { throw StartupError.halted(halt) }
         }
     }
 }

@@ -72,7 +72,10 @@ public actor BallotNode {
     public func tick(count: UInt64) {
         for _ in 0..<count where halted == nil {
             deliveredTicks += 1
-            execute(core.tick())
+            // A tick that changes nothing (most of them) changes nothing the recorder tracks either:
+            // role, term, leader, lease and last contact only move with actions or messages.
+            let actions = core.tick()
+            if !actions.isEmpty { execute(actions) }
         }
     }
 
@@ -89,6 +92,11 @@ public actor BallotNode {
         let due = elapsed > .zero ? UInt64((elapsed / tick).rounded(.down)) : 0
         if due > deliveredTicks { tick(count: due - deliveredTicks) }
         return deliveredTicks
+    }
+
+    /// One actor hop per tick for the driver: deliver what is due and say whether the node halted.
+    func deliverDueTicksReportingHalt() -> (delivered: UInt64, halt: StateStoreError?) {
+        (deliverDueTicks(), halted)
     }
 
     /// Delivers a message from an authenticated peer connection.
