@@ -52,12 +52,18 @@ struct ResourcesBench: AsyncParsableCommand {
         var latencies: [Double] = []
         var size = 0
         let target = local.node(NodeID(leader.self_)!)
+        var failed = 0
         for _ in 0..<scrapes {
             let begin = ContinuousClock.now
-            let response = try await HTTPClient.request(.GET, host: "127.0.0.1", port: target.httpPort, path: "/metrics")
-            latencies.append((ContinuousClock.now - begin).milliseconds)
-            size = response.body.count
+            do {
+                let response = try await HTTPClient.request(.GET, host: "127.0.0.1", port: target.httpPort, path: "/metrics")
+                latencies.append((ContinuousClock.now - begin).milliseconds)
+                size = response.body.count
+            } catch {
+                failed += 1
+            }
         }
+        if failed > 0 { printLine("(\(failed) of \(scrapes) scrapes failed: \(scrapes - failed) timed)") }
         let summary = Summary(latencies)
         printLine(String(format: "/metrics scrape of the leader, client-side over loopback (%d scrapes): median %.2f ms, p99 %.2f ms; size %d bytes",
                          scrapes, summary.median, summary.quantile(0.99), size))
