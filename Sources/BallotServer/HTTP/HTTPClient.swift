@@ -24,9 +24,25 @@ public enum HTTPClient {
         }
     }
 
+    /// Sends one request. A GET whose connection is closed before any answer is tried once more
+    /// (seen rarely, about once in hundreds of requests, as "I/O on closed channel"; cause not yet
+    /// found — see the closing notes); other requests are never repeated.
     public static func request(
         _ method: HTTPMethod, host: String, port: Int, path: String, timeout: Duration = .seconds(2),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> Response {
+        do {
+            return try await attempt(method, host: host, port: port, path: path, timeout: timeout, group: group)
+        } catch let error as ChannelError where method == .GET && error == .ioOnClosedChannel {
+            return try await attempt(method, host: host, port: port, path: path, timeout: timeout, group: group)
+        } catch Failure.connectionClosed where method == .GET {
+            return try await attempt(method, host: host, port: port, path: path, timeout: timeout, group: group)
+        }
+    }
+
+    static func attempt(
+        _ method: HTTPMethod, host: String, port: Int, path: String, timeout: Duration,
+        group: any EventLoopGroup
     ) async throws -> Response {
         let target = "http://\(host):\(port)\(path)"
         return try await withThrowingTaskGroup(of: Response.self) { tasks in
