@@ -31,17 +31,8 @@ public struct BullyConfiguration: Hashable, Sendable {
 
     /// Checks the values make a working configuration.
     public func validate() throws(TimingConfigurationError) {
-        guard failureTimeoutTicks >= 2 else {
-            throw .tooShort(setting: "failure timeout", ticks: failureTimeoutTicks, minimum: 2)
-        }
-        guard heartbeatIntervalTicks >= 1 else {
-            throw .tooShort(setting: "heartbeat interval", ticks: heartbeatIntervalTicks, minimum: 1)
-        }
-        guard heartbeatIntervalTicks < failureTimeoutTicks else {
-            throw .notBelow(
-                setting: "heartbeat interval", ticks: heartbeatIntervalTicks, limitSetting: "failure timeout",
-                limit: failureTimeoutTicks)
-        }
+        try TimingConfigurationError.checkDetector(
+            failureTimeoutTicks: failureTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks)
         guard answerTimeoutTicks >= 1 else {
             throw .tooShort(setting: "answer timeout", ticks: answerTimeoutTicks, minimum: 1)
         }

@@ -26,7 +26,7 @@
 /// restarts. Bully has no quorum and no lease: ``NodeStatus/leaseExpiry`` is `UInt64.max` while
 /// the node believes it is coordinator, so ``NodeStatus/holdsLease`` means exactly that belief —
 /// which is what lets the simulator measure Bully's split brain.
-public struct BullyNode: ElectionAlgorithm, ActionBuffering {
+public struct BullyNode: ElectionAlgorithm, CoordinatorElection {
     public static let algorithmName = "bully"
 
     public let id: NodeID
@@ -72,12 +72,9 @@ public struct BullyNode: ElectionAlgorithm, ActionBuffering {
         resetFailureTimer()
     }
 
-    public var status: NodeStatus {
-        NodeStatus(
-            id: id, role: role, term: epoch, votedFor: nil, leader: coordinator, lastLog: .empty, now: now,
-            ticksSinceLeaderContact: role == .leader ? 0 : lastCoordinatorContact.map { now - $0 },
-            leaseExpiry: role == .leader ? UInt64.max : nil, transferTarget: nil)
-    }
+    public var status: NodeStatus { coordinatorStatus }
+
+    var failureTimeoutTicks: UInt64 { configuration.failureTimeoutTicks }
 
     public var preferredTransferTarget: NodeID? { nil }
 
@@ -263,30 +260,6 @@ public struct BullyNode: ElectionAlgorithm, ActionBuffering {
         guard let election else { return }
         self.election = nil
         emit(.campaignFinished(outcome, ticks: now - election.startedAt))
-    }
-
-    // MARK: Plumbing
-
-    /// A fresh failure timeout from [T, 2T), as Raft draws its election timeout (Raft §5.2).
-    mutating func resetFailureTimer() {
-        silence = 0
-        failureTimeout = random.randomizedTimeout(base: configuration.failureTimeoutTicks)
-    }
-
-
-    mutating func setRole(_ newRole: Role) {
-        guard newRole != role else { return }
-        role = newRole
-        emit(.roleChanged(newRole, term: epoch))
-    }
-
-    /// Reports the leader this node knows, with the epoch as its term, whenever either changes.
-    mutating func setLeader(_ newLeader: NodeID?) {
-        coordinator = newLeader
-        let info = newLeader.map { LeaderInfo(id: $0, term: epoch) }
-        guard info != reportedLeader else { return }
-        reportedLeader = info
-        emit(.leaderChanged(info))
     }
 }
 

@@ -24,7 +24,7 @@
 /// ``NodeStatus/holdsLease`` means exactly that belief, which lets the simulator measure split brain.
 /// A member that recovers does not start an election: it waits for a heartbeat like any follower,
 /// so unlike Bully a recovering higher ID does not take over.
-public struct RingNode: ElectionAlgorithm, ActionBuffering {
+public struct RingNode: ElectionAlgorithm, CoordinatorElection {
     public static let algorithmName = "ring"
 
     public let id: NodeID
@@ -80,12 +80,9 @@ public struct RingNode: ElectionAlgorithm, ActionBuffering {
         resetFailureTimer()
     }
 
-    public var status: NodeStatus {
-        NodeStatus(
-            id: id, role: role, term: epoch, votedFor: nil, leader: coordinator, lastLog: .empty, now: now,
-            ticksSinceLeaderContact: role == .leader ? 0 : lastCoordinatorContact.map { now - $0 },
-            leaseExpiry: role == .leader ? UInt64.max : nil, transferTarget: nil)
-    }
+    public var status: NodeStatus { coordinatorStatus }
+
+    var failureTimeoutTicks: UInt64 { configuration.failureTimeoutTicks }
 
     public var preferredTransferTarget: NodeID? { nil }
 
@@ -343,30 +340,6 @@ public struct RingNode: ElectionAlgorithm, ActionBuffering {
         case .election(let proposal, _): proposal <= epoch || participation?.epoch != proposal
         case .elected(let announced, let origin): announced < epoch || (announced == epoch && origin != coordinator)
         }
-    }
-
-    // MARK: Plumbing
-
-    /// A fresh failure timeout from [T, 2T), as Raft draws its election timeout (Raft §5.2).
-    mutating func resetFailureTimer() {
-        silence = 0
-        failureTimeout = random.randomizedTimeout(base: configuration.failureTimeoutTicks)
-    }
-
-
-    mutating func setRole(_ newRole: Role) {
-        guard newRole != role else { return }
-        role = newRole
-        emit(.roleChanged(newRole, term: epoch))
-    }
-
-    /// Reports the leader this node knows, with the epoch as its term, whenever either changes.
-    mutating func setLeader(_ newLeader: NodeID?) {
-        coordinator = newLeader
-        let info = newLeader.map { LeaderInfo(id: $0, term: epoch) }
-        guard info != reportedLeader else { return }
-        reportedLeader = info
-        emit(.leaderChanged(info))
     }
 }
 
