@@ -17,6 +17,10 @@ public final class LocalCluster: @unchecked Sendable {
         public var logLevel = "warning"
         /// Extra flags given to every node.
         public var extraArguments: [String] = []
+        /// Whether nodes print `event=…` lines (`ballot serve --events`), which the failover
+        /// benchmark and the fault suite observe. A lease line per acknowledgement is real work, so
+        /// the idle-cost benchmark runs nodes without it, as an operator would.
+        public var printEvents = true
 
         public init() {}
     }
@@ -42,8 +46,9 @@ public final class LocalCluster: @unchecked Sendable {
                 "--http", "127.0.0.1:\(settings.httpBasePort + index)",
                 "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
                 "--election-timeout", settings.electionTimeout, "--heartbeat-interval", settings.heartbeatInterval,
-                "--algorithm", settings.algorithm, "--log-level", settings.logLevel, "--events",
+                "--algorithm", settings.algorithm, "--log-level", settings.logLevel,
             ]
+            if settings.printEvents { arguments.append("--events") }
             for peer in ids where peer != id {
                 arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
             }

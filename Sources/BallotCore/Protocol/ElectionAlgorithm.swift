@@ -11,8 +11,12 @@ public protocol ElectionAlgorithm: Sendable {
     /// A snapshot of what the node currently believes, for status pages and invariant checks.
     var status: NodeStatus { get }
 
-    /// One logical clock step. The shell calls it at a fixed interval.
+    /// One logical clock step. Tick k is due at k tick intervals after start.
     mutating func tick() -> [Action]
+    /// How many ticks from now the first one that may produce actions is (at least 1): the ticks
+    /// before it would change nothing anyone outside can see, so a shell may sleep through them
+    /// and deliver them late, in one go, together with that one. Inputs can move it either way.
+    var ticksUntilTimer: UInt64 { get }
     /// A message from a peer. Messages from non-members must be filtered by the shell.
     mutating func receive(_ message: Message, from peer: NodeID) -> [Action]
     /// Evidence from the shell that `peer`'s process is gone: its connection dropped and reconnecting
@@ -28,6 +32,9 @@ public protocol ElectionAlgorithm: Sendable {
 }
 
 extension ElectionAlgorithm {
+    /// Algorithms that do not say when their timers fall due are ticked at every tick.
+    public var ticksUntilTimer: UInt64 { 1 }
+
     /// Algorithms without a fast path ignore the evidence and wait for their timeouts.
     public mutating func peerUnreachable(_ peer: NodeID) -> [Action] { [] }
 }

@@ -37,6 +37,15 @@ extension RaftNode {
         return membership.isQuorum(live + 1)
     }
 
+    /// The first tick at which ``hearsFromQuorum`` turns false if nobody is heard from before it:
+    /// one past the window of the peer whose contact completes the quorum; `nil` for a lone node.
+    func quorumLostAt(_ state: LeaderState) -> UInt64? {
+        let needed = membership.quorum - 1
+        guard needed > 0 else { return nil }
+        let recent = peers.map { state.lastHeard[$0] ?? 0 }.sorted(by: >)
+        return recent[needed - 1] + configuration.electionTimeoutTicks + 1
+    }
+
     mutating func broadcastHeartbeat() {
         guard var state = leaderState else { return }
         let sequence = state.nextSequence

@@ -82,6 +82,22 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         return drainActions()
     }
 
+    /// The election timer for non-leaders; for a leader, the next heartbeat or the tick its quorum
+    /// would go stale (CheckQuorum); and a running transfer's expiry. Mirrors ``tick()``.
+    public var ticksUntilTimer: UInt64 {
+        var due: UInt64  // The first tick (a value of `now`) at which `tick()` may act.
+        if role == .leader, let state = leaderState {
+            let interval = configuration.heartbeatIntervalTicks
+            due = now + (state.heartbeatElapsed < interval ? interval - state.heartbeatElapsed : 1)
+            if configuration.checkQuorum, let lost = quorumLostAt(state) { due = min(due, lost) }
+        } else {
+            let timeout = randomizedElectionTimeout
+            due = now + (electionElapsed < timeout ? timeout - electionElapsed : 1)
+        }
+        if let transfer { due = min(due, transfer.startedAt + configuration.electionTimeoutTicks) }
+        return due > now ? due - now : 1
+    }
+
     public mutating func receive(_ message: Message, from peer: NodeID) -> [Action] {
         guard peer != id, membership.contains(peer) else { return [] }
         // Bully and Ring messages mean nothing here; their epochs are not Raft terms.

@@ -82,14 +82,14 @@ public final class NodeServer: Service, Sendable {
         ])
         if let events { await node.observeLease { events.lease($0) } }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.transport.run(listener: listener) }
+            group.addTask { await self.transport.run(listener: listener) }
             if let http, let httpListener {
                 group.addTask { try await http.run(listener: httpListener) }
             }
             if let events {
                 group.addTask { await events.follow(self.node) }
             }
-            group.addTask { try await self.driveTicks() }
+            group.addTask { try await self.node.runClock() }
             // Runs until SIGTERM/SIGINT (or a failure above), then hands leadership over.
             do {
                 try await gracefulShutdown()
@@ -100,24 +100,6 @@ public final class NodeServer: Service, Sendable {
             logger.notice("shutting down")
             await node.shutDown()
             group.cancelAll()
-        }
-    }
-
-    /// Feeds logical ticks at the configured interval. Tick k is due at start + k·tick; after a
-    /// stall (a paused process) the missed ticks are delivered at once, so timeouts stay honest.
-    /// The node also tops up due ticks itself before each message (``BallotNode/deliverDueTicks()``),
-    /// whichever of the two runs first after a stall.
-    func driveTicks() async throws {
-        let clock = ContinuousClock()
-        let tick = configuration.tickInterval
-        let start = clock.now
-        await node.startClock(at: start)
-        var delivered: UInt64 = 0
-        while !Task.isCancelled {
-            try await clock.sleep(until: start + tick * Int(clamping: delivered + 1), tolerance: .zero)
-            let progress = await node.deliverDueTicksReportingHalt()
-            delivered = progress.delivered
-            if let halt = progress.halt { throw StartupError.halted(halt) }
         }
     }
 }

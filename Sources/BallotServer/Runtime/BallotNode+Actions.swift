@@ -68,6 +68,7 @@ extension BallotNode {
         let outcome = outbox.send(frame, to: peer)
         switch outcome {
         case .queued:
+            recorder.messageSent(message.kind, bytes: FrameEncoder.encodedByteCount(of: frame))
             if case .heartbeat(let heartbeat) = message {
                 var inFlight = heartbeatsInFlight[peer, default: []]
                 // Unanswered heartbeats older than an election timeout count as failures.

@@ -33,6 +33,7 @@ public struct NodeStatusReport: Codable, Sendable {
 extension BallotNode {
     /// Whether a live leader is known now, as `/readyz` reports it.
     func readinessView() -> (ready: Bool, leader: NodeID?, term: Term) {
+        deliverDueTicks()
         let status = core.status
         let ready: Bool
         if status.role == .leader {
@@ -46,6 +47,7 @@ extension BallotNode {
     }
 
     func statusReport(outbox: PeerOutbox) -> NodeStatusReport {
+        deliverDueTicks()
         let status = core.status
         let peers = membership.peers(of: id).map { peer in
             NodeStatusReport.Peer(id: peer.rawValue, connected: outbox.isConnected(peer),

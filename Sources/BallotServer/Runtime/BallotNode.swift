@@ -1,14 +1,20 @@
 import BallotCore
 import BallotWire
 import Logging
+import NIOCore
+import NIOPosix
 
 /// One node's runtime: owns the election core and carries out its actions — persistence first,
 /// then messages — and answers questions about leadership.
 ///
-/// All access to the core is serialized by the actor. Nothing here blocks on the network: messages
-/// go to a ``PeerOutbox`` that drops rather than waits.
+/// All access to the core is serialized by the actor, whose executor is one NIO event loop: the
+/// node's peer connections and its tick timer live on that loop too, so a frame or a tick reaches
+/// the core without a thread switch. Nothing here blocks on the network: messages go to a
+/// ``PeerOutbox`` that drops rather than waits.
 public actor BallotNode {
     public nonisolated let id: NodeID
+    /// The loop the node runs on; its peer connections and timers must use it too.
+    public nonisolated let eventLoop: any EventLoop
     public nonisolated let membership: Membership
     public nonisolated let tick: Duration
     public nonisolated let electionTimeout: Duration
@@ -26,6 +32,10 @@ public actor BallotNode {
     var deliveredTicks: UInt64 = 0
     /// Set by ``startClock(at:)``: before it, no tick is due.
     var clockStarted = false
+    /// The pending wake-up of ``runClock()``, the tick it is set for, and how the clock ends.
+    var tickTimer: Scheduled<Void>?
+    var tickTimerTarget: UInt64 = 0
+    var clockStopped: EventLoopPromise<Void>?
     /// Set once persistence failed: the node must not act on state it could not make durable.
     var halted: StateStoreError?
     var knownLeader: LeaderInfo?
@@ -49,9 +59,11 @@ public actor BallotNode {
 
     public init(
         core: any ElectionAlgorithm, tick: Duration, electionTimeout: Duration, store: HardStateStore,
-        outbox: PeerOutbox, recorder: MetricsRecorder, logger: Logger
+        outbox: PeerOutbox, recorder: MetricsRecorder, logger: Logger,
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     ) {
         self.id = core.id
+        self.eventLoop = eventLoop
         self.membership = core.membership
         self.core = core
         self.tick = tick
@@ -66,42 +78,16 @@ public actor BallotNode {
         recorder.startedUp(at: now, status: core.status)
     }
 
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        eventLoop.executor.asUnownedSerialExecutor()
+    }
+
     // MARK: Inputs
-
-    /// Delivers `count` logical ticks (more than one after the process was held up).
-    public func tick(count: UInt64) {
-        for _ in 0..<count where halted == nil {
-            deliveredTicks += 1
-            // A tick that changes nothing (most of them) changes nothing the recorder tracks either:
-            // role, term, leader, lease and last contact only move with actions or messages.
-            let actions = core.tick()
-            if !actions.isEmpty { execute(actions) }
-        }
-    }
-
-    /// Delivers every tick due by now (tick k is due at `origin + k·tick`) that the core has not had
-    /// yet, and returns how many ticks it has had in all. Runs before every other input, so the core
-    /// never handles a message with a stale clock: a voter that was paused (or starved of CPU) and
-    /// read a queued heartbeat before its missed ticks would promise stickiness only until a tick
-    /// already in the past — shorter than the lease the leader counts on (found by the fault suite's
-    /// analysis, reproduced in BallotSimulationTests' PausedVoterTests).
-    @discardableResult
-    public func deliverDueTicks() -> UInt64 {
-        guard clockStarted else { return deliveredTicks }
-        let elapsed = clock.now - origin
-        let due = elapsed > .zero ? UInt64((elapsed / tick).rounded(.down)) : 0
-        if due > deliveredTicks { tick(count: due - deliveredTicks) }
-        return deliveredTicks
-    }
-
-    /// One actor hop per tick for the driver: deliver what is due and say whether the node halted.
-    func deliverDueTicksReportingHalt() -> (delivered: UInt64, halt: StateStoreError?) {
-        (deliverDueTicks(), halted)
-    }
 
     /// Delivers a message from an authenticated peer connection.
     public func receive(_ message: Message, from peer: NodeID, bytes: Int) {
         recorder.messageReceived(message.kind, bytes: bytes)
+        defer { armTickTimer() }
         deliverDueTicks()
         if case .heartbeatResponse(let response) = message { noteAcknowledgement(response, from: peer) }
         guard halted == nil else { return }
@@ -110,6 +96,7 @@ public actor BallotNode {
 
     /// The transport's evidence that `peer`'s process is gone (connection dropped, reconnect refused).
     public func peerUnreachable(_ peer: NodeID) {
+        defer { armTickTimer() }  // The stagger brings the election timer forward.
         deliverDueTicks()
         guard halted == nil else { return }
         execute(core.peerUnreachable(peer))
@@ -123,6 +110,7 @@ public actor BallotNode {
         return await withCheckedContinuation { continuation in
             transferWaiters[target, default: []].append(continuation)
             execute(actions)
+            armTickTimer()
         }
     }
 
@@ -143,11 +131,16 @@ public actor BallotNode {
 
     /// Leadership as of now, with the lease checked against the monotonic clock at this instant.
     public var leadership: Leadership {
+        deliverDueTicks()
         let status = core.status
         return Leadership(leader: status.leader, term: status.term, isSelf: leaseIsValid(status, at: clock.now))
     }
 
-    public var status: NodeStatus { core.status }
+    /// The core's beliefs, with the ticks due by now delivered first.
+    public var status: NodeStatus {
+        deliverDueTicks()
+        return core.status
+    }
     public var haltReason: StateStoreError? { halted }
     public var leadershipChanges: [LeadershipChangeRecord] { recentChanges }
 
@@ -173,16 +166,6 @@ public actor BallotNode {
     /// lines so that a supervisor can check that no two nodes ever hold a lease at the same instant.
     public func observeLease(_ observer: @escaping @Sendable (LeaseChange) -> Void) {
         leaseObserver = observer
-    }
-
-    /// Marks the instant logical time starts; call right before the first tick is scheduled.
-    public func startClock(at instant: ContinuousClock.Instant) {
-        origin = instant
-        clockStarted = true
-    }
-
-    func instant(ofTick tick: UInt64) -> ContinuousClock.Instant {
-        origin + self.tick * Int(clamping: tick)
     }
 
     /// The lease is valid until the instant its expiry tick is due, whatever the core's tick count

@@ -1,12 +1,15 @@
 import BallotCore
 import BallotWire
+import NIOCore
 import Synchronization
 
-/// Per-peer bounded queues between the node and its outbound connections.
+/// The node's way out to each peer: the established connection it dialled, if there is one.
 ///
 /// The node never waits for the network: a frame for a peer without an established connection, or
-/// whose queue is full, is dropped at once and counted. Raft tolerates the loss; a slow or dead peer
-/// never delays the others.
+/// whose connection already holds more unsent bytes than its high-water mark (a slow or stuck
+/// peer), is dropped at once and counted. Raft tolerates the loss; a slow or dead peer never
+/// delays the others. The node and its connections share one event loop, so a frame that is sent
+/// goes to the socket right away, with no queue or thread in between.
 public final class PeerOutbox: Sendable {
     public enum Outcome: Hashable, Sendable {
         case queued
@@ -14,60 +17,50 @@ public final class PeerOutbox: Sendable {
         case droppedQueueFull
     }
 
+    /// Unsent bytes a connection may hold before frames to that peer are dropped: a few hundred
+    /// frames, far more than an election needs, and stale long before they would be sent.
+    public static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 4 * 1024, high: 16 * 1024)
+
     private struct Lane {
-        var continuation: AsyncStream<PeerFrame>.Continuation?
+        var channel: (any Channel)?
         var generation = 0
     }
 
-    public let capacity: Int
     private let lanes: Mutex<[NodeID: Lane]>
 
-    public init(peers: [NodeID], capacity: Int = 256) {
-        self.capacity = capacity
+    public init(peers: [NodeID]) {
         lanes = Mutex(Dictionary(uniqueKeysWithValues: peers.map { ($0, Lane()) }))
     }
 
     public func send(_ frame: PeerFrame, to peer: NodeID) -> Outcome {
-        let continuation = lanes.withLock { $0[peer]?.continuation }
-        guard let continuation else { return .droppedNotConnected }
-        switch continuation.yield(frame) {
-        case .enqueued: return .queued
-        case .dropped: return .droppedQueueFull
-        case .terminated: return .droppedNotConnected
-        @unknown default: return .droppedNotConnected
-        }
+        guard let channel = lanes.withLock({ $0[peer]?.channel }) else { return .droppedNotConnected }
+        guard channel.isWritable else { return .droppedQueueFull }
+        channel.writeAndFlush(frame, promise: nil)
+        return .queued
     }
 
-    /// Opens a fresh queue for a newly established connection; frames queued for an earlier
-    /// connection are discarded (they are stale by now). Returns the queue and a handle for ``detach``.
-    func attach(_ peer: NodeID) -> (frames: AsyncStream<PeerFrame>, generation: Int) {
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: PeerFrame.self, bufferingPolicy: .bufferingOldest(capacity))
-        let (old, generation) = lanes.withLock { lanes -> (AsyncStream<PeerFrame>.Continuation?, Int) in
+    /// Makes `channel` the way to `peer` (replacing an older connection, whose unsent frames are
+    /// stale by now). Returns a handle for ``detach(_:generation:)``.
+    func attach(_ peer: NodeID, channel: any Channel) -> Int {
+        lanes.withLock { lanes in
             var lane = lanes[peer] ?? Lane()
-            let old = lane.continuation
-            lane.continuation = continuation
+            lane.channel = channel
             lane.generation += 1
             lanes[peer] = lane
-            return (old, lane.generation)
+            return lane.generation
         }
-        old?.finish()
-        return (stream, generation)
     }
 
-    /// Closes the queue of a connection that ended, unless a newer one replaced it.
+    /// Forgets the connection to `peer` that ended, unless a newer one replaced it.
     func detach(_ peer: NodeID, generation: Int) {
-        let old = lanes.withLock { lanes -> AsyncStream<PeerFrame>.Continuation? in
-            guard var lane = lanes[peer], lane.generation == generation else { return nil }
-            let old = lane.continuation
-            lane.continuation = nil
+        lanes.withLock { lanes in
+            guard var lane = lanes[peer], lane.generation == generation else { return }
+            lane.channel = nil
             lanes[peer] = lane
-            return old
         }
-        old?.finish()
     }
 
     public func isConnected(_ peer: NodeID) -> Bool {
-        lanes.withLock { $0[peer]?.continuation != nil }
+        lanes.withLock { $0[peer]?.channel != nil }
     }
 }

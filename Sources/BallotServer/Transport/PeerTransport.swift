@@ -8,115 +8,81 @@ import NIOPosix
 /// outbound connection per peer, kept up with jittered exponential backoff.
 ///
 /// Each direction has its own connection: a node sends on the connection it dialled and receives
-/// on the ones it accepted, so neither side's writes ever wait for the other's reads.
+/// on the ones it accepted, so neither side's writes ever wait for the other's reads. Every
+/// connection lives on the node's event loop (``BallotNode/eventLoop``), where
+/// ``PeerSessionHandler`` runs it without leaving the loop.
 public final class PeerTransport: Sendable {
-    public typealias FrameChannel = NIOAsyncChannel<PeerFrame, PeerFrame>
-    public typealias Listener = NIOAsyncChannel<FrameChannel, Never>
-
     let node: BallotNode
     let peers: [PeerAddress]
     let policy: HandshakePolicy
     let limits: WireLimits
     let logger: Logger
-    let group: any EventLoopGroup
+    /// Accepted connections, closed when the transport stops (outbound ones close with their task).
+    let accepted: NIOLoopBoundBox<[ObjectIdentifier: any Channel]>
 
-    public init(node: BallotNode, peers: [PeerAddress], policy: HandshakePolicy, limits: WireLimits,
-                logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(node: BallotNode, peers: [PeerAddress], policy: HandshakePolicy, limits: WireLimits, logger: Logger) {
         self.node = node
         self.peers = peers
         self.policy = policy
         self.limits = limits
         self.logger = logger
-        self.group = group
+        accepted = NIOLoopBoundBox.makeBoxSendingValue([:], eventLoop: node.eventLoop)
     }
 
-    var recorder: MetricsRecorder { node.recorder }
-    var outbox: PeerOutbox { node.outbox }
+    var loop: any EventLoop { node.eventLoop }
 
     /// Binds the peer listener. Fails with ``TransportError/addressInUse`` if the port is taken.
-    public func bind(host: String, port: Int) async throws -> Listener {
+    public func bind(host: String, port: Int) async throws -> any Channel {
         do {
-            return try await ServerBootstrap(group: group)
+            return try await ServerBootstrap(group: loop)
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: host, port: port) { channel in self.makeFrameChannel(channel) }
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try self.addHandlers(to: channel, direction: .inbound, ended: nil)
+                        self.track(channel)
+                    }
+                }
+                .bind(host: host, port: port).get()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw TransportError.addressInUse(host: host, port: port, purpose: "peer listener")
         }
     }
 
-    /// Serves the listener and keeps every outbound connection up, until the task is cancelled.
-    public func run(listener: Listener) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
+    /// Serves the listener and keeps every outbound connection up, until the task is cancelled;
+    /// then closes the listener and every connection.
+    public func run(listener: any Channel) async {
+        await withDiscardingTaskGroup { group in
             for peer in peers {
                 group.addTask { await self.maintainOutbound(to: peer) }
             }
-            try await listener.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask { await self.serveInbound(connection) }
-                }
+            await withTaskCancellationHandler {
+                try? await listener.closeFuture.get()
+            } onCancel: {
+                listener.close(promise: nil)
+                self.loop.execute { self.closeAccepted() }
             }
         }
     }
 
-    func makeFrameChannel(_ channel: any Channel) -> EventLoopFuture<FrameChannel> {
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder(limits: limits)))
-            try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(PeerFrameEncoder()))
-            return try FrameChannel(wrappingChannelSynchronously: channel)
-        }
+    func addHandlers(to channel: any Channel, direction: PeerSessionHandler.Direction,
+                     ended: EventLoopPromise<Bool>?) throws {
+        let handlers = channel.pipeline.syncOperations
+        try handlers.addHandler(ByteToMessageHandler(PeerFrameDecoder(limits: limits)))
+        try handlers.addHandler(MessageToByteHandler(PeerFrameEncoder()))
+        try handlers.addHandler(PeerSessionHandler(node: node, policy: policy, direction: direction,
+                                                   logger: logger, ended: ended))
     }
 
-    // MARK: Inbound
-
-    /// Runs one accepted connection: handshake both ways, then deliver election messages to the node.
-    func serveInbound(_ connection: FrameChannel) async {
-        let remote = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown"
-        var session = PeerSession(policy: policy, expectedPeer: nil)
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await outbound.write(session.openingFrame)
-                countHandshake(sent: session.openingFrame)
-                do {
-                    for try await frame in inbound {
-                        if case .message = frame {} else { countHandshake(received: frame) }
-                        switch try session.receive(frame) {
-                        case .send(let reply):
-                            try await outbound.write(reply)
-                            countHandshake(sent: reply)
-                        case .established(let peer):
-                            logger.debug("inbound peer connection established", metadata: ["peer": "\(peer)", "remote": "\(remote)"])
-                        case .deliver(let message, let peer):
-                            await node.receive(message, from: peer, bytes: FrameEncoder.encodedByteCount(of: frame))
-                        }
-                    }
-                } catch let error as WireError {
-                    reject(error, remote: remote, peer: session.peer)
-                    if let rejection = error.rejection {
-                        try? await outbound.write(.handshakeReply(.rejected(rejection)))
-                    }
-                }
-            }
-        } catch {
-            logger.debug("inbound connection ended", metadata: ["remote": "\(remote)", "error": "\(error)"])
-        }
+    private func track(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        accepted.value[key] = channel
+        channel.closeFuture.assumeIsolated().whenComplete { _ in self.accepted.value[key] = nil }
     }
 
-    func countHandshake(sent frame: PeerFrame) {
-        recorder.handshakeBytes(sent: FrameEncoder.encodedByteCount(of: frame))
-    }
-
-    func countHandshake(received frame: PeerFrame) {
-        recorder.handshakeBytes(received: FrameEncoder.encodedByteCount(of: frame))
-    }
-
-    func reject(_ error: WireError, remote: String, peer: NodeID?) {
-        recorder.frameRejected(reason: error.metricReason)
-        logger.warning("closing peer connection: \(error)", metadata: [
-            "remote": "\(remote)", "peer": "\(peer.map { "\($0)" } ?? "unauthenticated")",
-            "reason": "\(error.metricReason)",
-        ])
+    private func closeAccepted() {
+        for channel in accepted.value.values { channel.close(promise: nil) }
     }
 
     // MARK: Outbound
@@ -134,19 +100,11 @@ public final class PeerTransport: Sendable {
         var lostSession = false
         while !Task.isCancelled {
             do {
-                let channel = try await ClientBootstrap(group: group)
-                    .connectTimeout(.seconds(1))
-                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .connect(host: peer.address.hostString, port: peer.address.port) { channel in
-                        self.makeFrameChannel(channel)
-                    }
-                if try await runOutbound(channel, to: peer.id) {
+                if try await runOutbound(to: peer) {
                     backoff.reset()
                     lostSession = true
                     continue  // Reconnect at once: a refusal now is evidence the process died.
                 }
-            } catch is CancellationError {
-                return
             } catch {
                 if lostSession && Self.isConnectionRefused(error) {
                     lostSession = false
@@ -170,60 +128,31 @@ public final class PeerTransport: Sendable {
         return false
     }
 
-    /// Runs one outbound connection. Returns whether it got as far as an established session.
-    func runOutbound(_ channel: FrameChannel, to peer: NodeID) async throws -> Bool {
-        let remote = "\(peer)"
-        var session = PeerSession(policy: policy, expectedPeer: peer)
-        var established = false
-        try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(session.openingFrame)
-            countHandshake(sent: session.openingFrame)
-            var frames = inbound.makeAsyncIterator()
-            do {
-                // The handshake exchange: the peer's handshake (we accept it), then its reply to ours.
-                while !established, let frame = try await frames.next() {
-                    countHandshake(received: frame)
-                    switch try session.receive(frame) {
-                    case .send(let reply):
-                        try await outbound.write(reply)
-                        countHandshake(sent: reply)
-                    case .established: established = true
-                    case .deliver: break
+    /// Dials `peer` and runs the connection until it ends (or the task is cancelled, which closes
+    /// it). Returns whether it got as far as an established session.
+    func runOutbound(to peer: PeerAddress) async throws -> Bool {
+        let ended = loop.makePromise(of: Bool.self)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
+                .connectTimeout(.seconds(1))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.writeBufferWaterMark, value: PeerOutbox.writeBufferWaterMark)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try self.addHandlers(to: channel, direction: .outbound(peer.id), ended: ended)
                     }
                 }
-            } catch let error as WireError {
-                reject(error, remote: remote, peer: peer)
-                if let rejection = error.rejection { try? await outbound.write(.handshakeReply(.rejected(rejection))) }
-                return
-            }
-            guard established else { return }
-            let (queue, generation) = outbox.attach(peer)
-            recorder.peerConnected(peer, true)
-            logger.info("connected to peer", metadata: ["peer": "\(peer)"])
-            defer {
-                outbox.detach(peer, generation: generation)
-                recorder.peerConnected(peer, false)
-                logger.info("disconnected from peer", metadata: ["peer": "\(peer)"])
-            }
-            // Write queued frames until the connection fails or the peer closes it; meanwhile read,
-            // so a close or a rejection from the peer is noticed at once.
-            let recorder = self.recorder
-            let writer = Task {
-                for await frame in queue {
-                    try await outbound.write(frame)
-                    if case .message(let message) = frame {
-                        recorder.messageSent(message.kind, bytes: FrameEncoder.encodedByteCount(of: frame))
-                    }
-                }
-            }
-            defer { writer.cancel() }
-            while let frame = try await frames.next() {
-                if case .handshakeReply(.rejected(let rejection)) = frame {
-                    throw WireError.rejectedByPeer(rejection)
-                }
-            }
+                .connect(host: peer.address.hostString, port: peer.address.port).get()
+        } catch {
+            ended.succeed(false)
+            throw error
         }
-        return established
+        return try await withTaskCancellationHandler {
+            try await ended.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 }
 

@@ -13,6 +13,9 @@ public struct Violation: Hashable, Sendable, CustomStringConvertible {
         case leaseExclusivity = "lease-exclusivity"
         /// After faults heal, a leader known to every node emerges within the bound.
         case liveness
+        /// The ticks a core called quiet (`ticksUntilTimer`) were quiet: a shell that sleeps
+        /// through them misses nothing.
+        case timerPromise = "timer-promise"
     }
 
     public var time: VirtualTime

@@ -127,6 +127,22 @@ public struct ClusterSimulator {
 
     // MARK: Events
 
+    /// One tick of node `index`'s core, holding the core to its ``ElectionAlgorithm/ticksUntilTimer``:
+    /// a tick it called quiet must produce nothing, and the countdown may not jump closer by itself.
+    mutating func tickCore(_ index: Int) -> [Action] {
+        let promised = nodes[index].core.ticksUntilTimer
+        let actions = nodes[index].core.tick()
+        guard promised > 1 else { return actions }
+        let id = nodes[index].id
+        if !actions.isEmpty {
+            checker.fail(.timerPromise, at: now, "node \(id) promised \(promised - 1) quiet ticks, yet one produced \(actions)")
+        } else if nodes[index].core.ticksUntilTimer < promised - 1 {
+            checker.fail(.timerPromise, at: now,
+                         "node \(id) promised \(promised - 1) quiet ticks, then \(nodes[index].core.ticksUntilTimer - 1) after one")
+        }
+        return actions
+    }
+
     mutating func handle(_ event: Event) {
         switch event {
         case .tick(let id, let incarnation):
@@ -134,8 +150,7 @@ public struct ClusterSimulator {
             guard nodes[index].incarnation == incarnation, nodes[index].condition != .crashed else { return }
             guard nodes[index].isUp else { return }  // A paused node's ticks resume with it.
             nodes[index].lastTickAt = now
-            let actions = nodes[index].core.tick()
-            apply(actions, of: index)
+            apply(tickCore(index), of: index)
             scheduleTick(index, after: tickPeriod(of: index))
         case .deliver(let message, let from, let to, let incarnation):
             let index = Self.index(of: to)

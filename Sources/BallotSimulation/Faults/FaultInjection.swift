@@ -170,7 +170,7 @@ extension ClusterSimulator {
 
     private mutating func catchUp(_ index: Int, ticks: UInt64) {
         for _ in 0..<ticks {
-            apply(nodes[index].core.tick(), of: index)
+            apply(tickCore(index), of: index)
         }
         nodes[index].lastTickAt = now
     }
