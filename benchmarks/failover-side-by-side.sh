@@ -10,10 +10,10 @@ election="${3:-1000}"
 if ! command -v etcd >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
 fi
-swift build -c release --product ballot 2>&1 | tail -1
+scripts/build-release.sh | tail -1   # the deployable build (static, see the script)
 for fault in kill pause; do
   echo "=================== Ballot, fault=$fault ==================="
-  .build/release/ballot bench failover --fault "$fault" --trials "$trials" \
+  .build/deploy/release/ballot bench failover --fault "$fault" --trials "$trials" \
     --heartbeat-interval "${heartbeat}ms" --election-timeout "${election}ms" --extras "$([ "$fault" = kill ] && echo 10 || echo 0)"
   echo "=================== etcd, fault=$fault ==================="
   python3 benchmarks/etcd_failover.py --fault "$fault" --trials "$trials" --heartbeat-ms "$heartbeat" --election-ms "$election"

@@ -41,20 +41,22 @@ struct ResourcesBench: AsyncParsableCommand {
         try await Task.sleep(for: measure)
         let seconds = (ContinuousClock.now - start).milliseconds / 1000
         printLine("ballot resources: \(cluster.nodes) idle nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), measured over \(String(format: "%.1f", seconds)) s; leader node \(leader.self_)")
-        printLine("node  role       RSS (MiB)  CPU s/min  CPU % of a core  peer bytes/s (sent+received)")
+        printLine("node  role       RSS (MiB)  PSS (MiB)  anon (MiB)  CPU s/min  CPU % of a core  peer bytes/s (sent+received)")
         for node in local.nodes {
             let pid = node.pid!
             let cpu = ProcSample.cpuTicks(pid) / ticksPerSecond - cpuBefore[node.id]!
             let bytes = try await peerBytes(node) - bytesBefore[node.id]!
             let role = node.id.rawValue == leader.self_ ? "leader" : "follower"
             printLine(String(format: "%4d  ", Int(node.id.rawValue)) + role.padding(toLength: 9, withPad: " ", startingAt: 0)
-                      + String(format: "  %9.1f  %9.3f  %15.2f  %10.0f", ProcSample.residentMiB(pid), cpu / seconds * 60,
-                               cpu / seconds * 100, bytes / seconds))
+                      + String(format: "  %9.2f  %9.2f  %10.2f  %9.3f  %15.2f  %10.0f", ProcSample.memoryMiB(pid, "VmRSS"),
+                               ProcSample.memoryMiB(pid, "Pss", in: "smaps_rollup"), ProcSample.memoryMiB(pid, "RssAnon"),
+                               cpu / seconds * 60, cpu / seconds * 100, bytes / seconds))
         }
         var latencies: [Double] = []
         var size = 0
         let target = local.node(NodeID(leader.self_)!)
         var failed = 0
+        var firstFailure: String?
         for _ in 0..<scrapes {
             let begin = ContinuousClock.now
             do {
@@ -63,9 +65,12 @@ struct ResourcesBench: AsyncParsableCommand {
                 size = response.body.count
             } catch {
                 failed += 1
+                firstFailure = firstFailure ?? "\(error)"
             }
         }
-        if failed > 0 { printLine("(\(failed) of \(scrapes) scrapes failed: \(scrapes - failed) timed)") }
+        if let firstFailure {
+            printLine("(\(failed) of \(scrapes) scrapes failed, the first with: \(firstFailure); \(scrapes - failed) timed)")
+        }
         let summary = Summary(latencies)
         printLine(String(format: "/metrics scrape of the leader, client-side over loopback (%d scrapes): median %.2f ms, p99 %.2f ms; size %d bytes",
                          scrapes, summary.median, summary.quantile(0.99), size))
@@ -97,9 +102,12 @@ enum ProcSample {
         return (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
     }
 
-    static func residentMiB(_ pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+    /// A `Name:   1234 kB` field of a /proc file, in MiB: `VmRSS`/`RssAnon` of `status` (all resident
+    /// pages / the private, anonymous ones), `Pss` of `smaps_rollup` (shared pages divided among
+    /// the processes mapping them: what one more node really costs).
+    static func memoryMiB(_ pid: Int32, _ field: String, in file: String = "status") -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") })
         else { return 0 }
         let kib = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
         return kib / 1024
