@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Layers, bottom up: BallotCore (pure state machines) → BallotWire (binary peer protocol)
-/// → BallotSimulation (seeded cluster simulator) and BallotServer (NIO shell) → `ballot` (CLI).
+/// → BallotSimulation (seeded cluster simulator) and BallotServer (NIO shell) → `ballot` (CLI) and
+/// `ballotd` (the node alone).
 let package = Package(
     name: "Ballot",
     platforms: [.macOS(.v15)],
@@ -11,6 +12,7 @@ let package = Package(
         .library(name: "BallotWire", targets: ["BallotWire"]),
         .library(name: "BallotServer", targets: ["BallotServer"]),
         .executable(name: "ballot", targets: ["ballot"]),
+        .executable(name: "ballotd", targets: ["ballotd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -43,12 +45,24 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // One node's flags and start-up, shared by `ballot serve` and `ballotd`.
+        .target(
+            name: "BallotNodeCommand",
+            dependencies: [
+                "BallotServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
+        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests.
         .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotServer"]),
         .executableTarget(
             name: "ballot",
             dependencies: [
-                "BallotCore", "BallotSimulation", "BallotServer", "BallotHarness",
+                "BallotCore", "BallotSimulation", "BallotServer", "BallotHarness", "BallotNodeCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -13,7 +13,8 @@ fi
 scripts/build-release.sh | tail -1   # the deployable build (static, see the script)
 for fault in kill pause; do
   echo "=================== Ballot, fault=$fault ==================="
-  .build/deploy/release/ballot bench failover --fault "$fault" --trials "$trials" \
+  .build/deploy/release/ballot bench failover --node-binary .build/deploy/release/ballotd \
+    --fault "$fault" --trials "$trials" \
     --heartbeat-interval "${heartbeat}ms" --election-timeout "${election}ms" --extras "$([ "$fault" = kill ] && echo 10 || echo 0)"
   echo "=================== etcd, fault=$fault ==================="
   python3 benchmarks/etcd_failover.py --fault "$fault" --trials "$trials" --heartbeat-ms "$heartbeat" --election-ms "$election"

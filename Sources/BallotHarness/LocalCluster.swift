@@ -21,6 +21,9 @@ public final class LocalCluster: @unchecked Sendable {
         /// benchmark and the fault suite observe. A lease line per acknowledgement is real work, so
         /// the idle-cost benchmark runs nodes without it, as an operator would.
         public var printEvents = true
+        /// The nodes' executable: nil runs `binary serve`; a `ballotd` path runs that directly
+        /// (the same node and flags, in a binary without the rest of the CLI).
+        public var nodeBinary: String?
 
         public init() {}
     }
@@ -32,7 +35,8 @@ public final class LocalCluster: @unchecked Sendable {
     private var recorded: [LeadershipEventLine] = []
     private let onEvent: @Sendable (LeadershipEventLine) -> Void
 
-    /// Prepares (but does not start) the processes. `binary` is the `ballot` executable.
+    /// Prepares (but does not start) the processes. `binary` is the `ballot` executable, whose
+    /// `serve` runs each node unless `settings.nodeBinary` names another.
     public init(settings: Settings, binary: String, dataDirectory: String,
                 onEvent: @escaping @Sendable (LeadershipEventLine) -> Void = { _ in }) {
         self.settings = settings
@@ -42,7 +46,7 @@ public final class LocalCluster: @unchecked Sendable {
         for id in ids {
             let index = Int(id.rawValue) - 1
             var arguments = [
-                "serve", "--id", "\(id)", "--listen", "127.0.0.1:\(settings.peerBasePort + index)",
+                "--id", "\(id)", "--listen", "127.0.0.1:\(settings.peerBasePort + index)",
                 "--http", "127.0.0.1:\(settings.httpBasePort + index)",
                 "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
                 "--election-timeout", settings.electionTimeout, "--heartbeat-interval", settings.heartbeatInterval,
@@ -54,7 +58,8 @@ public final class LocalCluster: @unchecked Sendable {
             }
             arguments += settings.extraArguments
             let node = NodeProcess(
-                id: id, binary: binary, arguments: arguments, peerPort: settings.peerBasePort + index,
+                id: id, binary: settings.nodeBinary ?? binary,
+                arguments: settings.nodeBinary == nil ? ["serve"] + arguments : arguments, peerPort: settings.peerBasePort + index,
                 httpPort: settings.httpBasePort + index, dataDirectory: "\(dataDirectory)/node\(id)"
             ) { [weak self] node, line in self?.received(line, from: node) }
             nodes.append(node)

@@ -31,9 +31,16 @@ struct ClusterBenchOptions: ParsableArguments {
     @Option(help: "Seed for the random fault offsets.")
     var seed: UInt64 = 1
 
+    @Option(help: "Run each node with this executable, e.g. .build/deploy/release/ballotd, instead of `ballot serve`.")
+    var nodeBinary: String?
+
+    /// What runs the nodes, for the report.
+    var nodeDescription: String { nodeBinary ?? "\(ballotExecutable()) serve" }
+
     func makeCluster(_ name: String, printEvents: Bool = true) -> LocalCluster {
         var settings = LocalCluster.Settings()
         settings.printEvents = printEvents
+        settings.nodeBinary = nodeBinary
         settings.nodes = nodes
         settings.electionTimeout = electionTimeout
         settings.heartbeatInterval = heartbeatInterval
@@ -92,7 +99,7 @@ struct FailoverBench: AsyncParsableCommand {
         _ = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
         try await Task.sleep(for: .seconds(1))
         let rtt = await meanRoundTripMs(local)
-        printLine("ballot failover: \(cluster.nodes) nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), fault \(kind.rawValue), \(trials) trials")
+        printLine("ballot failover: \(cluster.nodes) nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), fault \(kind.rawValue), \(trials) trials; nodes: \(cluster.nodeDescription)")
         var results: [FailoverBenchmark.Trial] = []
         var failures = 0
         for index in 1...trials {

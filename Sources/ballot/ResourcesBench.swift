@@ -40,7 +40,7 @@ struct ResourcesBench: AsyncParsableCommand {
         let start = ContinuousClock.now
         try await Task.sleep(for: measure)
         let seconds = (ContinuousClock.now - start).milliseconds / 1000
-        printLine("ballot resources: \(cluster.nodes) idle nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), measured over \(String(format: "%.1f", seconds)) s; leader node \(leader.self_)")
+        printLine("ballot resources: \(cluster.nodes) idle nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), measured over \(String(format: "%.1f", seconds)) s; leader node \(leader.self_); nodes: \(cluster.nodeDescription)")
         printLine("node  role       RSS (MiB)  PSS (MiB)  anon (MiB)  CPU s/min  CPU % of a core  peer bytes/s (sent+received)")
         for node in local.nodes {
             let pid = node.pid!

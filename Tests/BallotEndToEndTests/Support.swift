@@ -5,12 +5,21 @@ import Testing
 
 /// The `ballot` binary under test: `BALLOT_BINARY`, else the debug build next to this checkout.
 func ballotBinary() throws -> String {
-    if let path = ProcessInfo.processInfo.environment["BALLOT_BINARY"], !path.isEmpty { return path }
+    try builtBinary("ballot", override: "BALLOT_BINARY")
+}
+
+/// The `ballotd` binary under test: `BALLOTD_BINARY`, else the debug build next to this checkout.
+func ballotdBinary() throws -> String {
+    try builtBinary("ballotd", override: "BALLOTD_BINARY")
+}
+
+private func builtBinary(_ name: String, override: String) throws -> String {
+    if let path = ProcessInfo.processInfo.environment[override], !path.isEmpty { return path }
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    let path = root.appendingPathComponent(".build/debug/ballot").path
+    let path = root.appendingPathComponent(".build/debug/\(name)").path
     guard FileManager.default.isExecutableFile(atPath: path) else {
-        throw HarnessError("no ballot binary at \(path); run `swift build` first or set BALLOT_BINARY")
+        throw HarnessError("no \(name) binary at \(path); run `swift build` first or set \(override)")
     }
     return path
 }
@@ -30,7 +39,8 @@ func temporaryDirectory(_ name: String) -> String {
 /// A local cluster on free loopback ports with short timeouts, stopped and removed afterwards.
 func withCluster<T>(
     nodes: Int = 3, electionTimeout: String = "300ms", heartbeat: String = "50ms", cluster: String = "e2e",
-    algorithm: String = "raft", extra: [String] = [], _ body: (LocalCluster) async throws -> T
+    algorithm: String = "raft", extra: [String] = [], nodeBinary: String? = nil,
+    _ body: (LocalCluster) async throws -> T
 ) async throws -> T {
     var settings = LocalCluster.Settings()
     settings.nodes = nodes
@@ -41,6 +51,7 @@ func withCluster<T>(
     settings.cluster = cluster
     settings.algorithm = algorithm
     settings.extraArguments = extra
+    settings.nodeBinary = nodeBinary
     let directory = temporaryDirectory("cluster")
     let local = LocalCluster(settings: settings, binary: try ballotBinary(), dataDirectory: directory)
     try local.startAll()

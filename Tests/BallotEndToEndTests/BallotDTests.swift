@@ -1,0 +1,39 @@
+import BallotCore
+import BallotHarness
+import Foundation
+import Glibc
+import Testing
+
+/// `ballotd` is the node alone: the same flags and behaviour as `ballot serve`.
+@Suite struct BallotDTests {
+    @Test func threeBallotdProcessesElectOneLeaderAndFailOver() async throws {
+        try await withCluster(nodeBinary: try ballotdBinary()) { cluster in
+            let first = try #require(await cluster.waitForLeader(timeout: .seconds(15)), "no leader elected")
+            for node in cluster.nodes {
+                let view = try #require(await cluster.leaderView(of: node.id))
+                #expect(view.leader == first.self_ && view.term == first.term)
+            }
+            let leaderID = try #require(NodeID(first.self_))
+            cluster.node(leaderID).signal(SIGKILL)
+            await cluster.node(leaderID).waitForExit(timeout: .seconds(5))
+            let second = await cluster.waitForLeader(excluding: leaderID, newerThan: first.term, timeout: .seconds(15))
+            #expect(second != nil, "no failover among ballotd nodes")
+        }
+    }
+
+    @Test func aBadFlagIsRefusedWithAMessageNamingBallotd() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try ballotdBinary())
+        process.arguments = ["--id", "1", "--listen", "127.0.0.1", "--data-dir", temporaryDirectory("ballotd-flag")]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { process.terminate() }
+        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 2)
+        #expect(text.contains("ballotd:") && text.contains("missing port"), "\(text)")
+    }
+}
