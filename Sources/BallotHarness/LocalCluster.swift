@@ -73,6 +73,20 @@ public final class LocalCluster: @unchecked Sendable {
         for node in nodes { try node.start() }
     }
 
+    /// Starts every node, runs `body`, and stops every node afterwards — also when `body` (or a
+    /// start) throws, so a failed measurement never leaves processes behind.
+    public func whileRunning<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            try startAll()
+            let result = try await body()
+            await stopAll()
+            return result
+        } catch {
+            await stopAll()
+            throw error
+        }
+    }
+
     public func stopAll() async {
         await withTaskGroup(of: Void.self) { group in
             for node in nodes { group.addTask { await node.stop() } }

@@ -90,36 +90,36 @@ struct FailoverBench: AsyncParsableCommand {
     func run() async throws {
         let kind = FailoverBenchmark.Fault(rawValue: fault)!
         let local = cluster.makeCluster("failover")
-        try local.startAll()
-        defer { Task { await local.stopAll() } }
-        let bench = FailoverBenchmark(cluster: local, fault: kind, heartbeat: cluster.heartbeat,
-                                      electionTimeout: cluster.timeout, seed: cluster.seed)
-        // The round trip the model uses is measured before any fault (a paused node's late
-        // acknowledgements would inflate it afterwards).
-        _ = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
-        try await Task.sleep(for: .seconds(1))
-        let rtt = await meanRoundTripMs(local)
-        printLine("ballot failover: \(cluster.nodes) nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), fault \(kind.rawValue), \(trials) trials; nodes: \(cluster.nodeDescription)")
-        var results: [FailoverBenchmark.Trial] = []
-        var failures = 0
-        for index in 1...trials {
-            do {
-                let trial = try await bench.runTrial()
-                results.append(trial)
-                printLine(String(format: "  trial %3d: leader %d -> %d, first leader %.1f ms, all know %.1f ms, terms %d",
-                                 index, Int(trial.oldLeader), Int(trial.newLeader), trial.firstLeaderMs, trial.allKnowMs, Int(trial.terms)))
-            } catch {
-                failures += 1
-                printLine("  trial \(index): \(error)")
+        let (rtt, results, failures, transfers, sigterms) = try await local.whileRunning {
+            let bench = FailoverBenchmark(cluster: local, fault: kind, heartbeat: cluster.heartbeat,
+                                          electionTimeout: cluster.timeout, seed: cluster.seed)
+            // The round trip the model uses is measured before any fault (a paused node's late
+            // acknowledgements would inflate it afterwards).
+            _ = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+            try await Task.sleep(for: .seconds(1))
+            let rtt = await meanRoundTripMs(local)
+            printLine("ballot failover: \(cluster.nodes) nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), fault \(kind.rawValue), \(trials) trials; nodes: \(cluster.nodeDescription)")
+            var results: [FailoverBenchmark.Trial] = []
+            var failures = 0
+            for index in 1...trials {
+                do {
+                    let trial = try await bench.runTrial()
+                    results.append(trial)
+                    printLine(String(format: "  trial %3d: leader %d -> %d, first leader %.1f ms, all know %.1f ms, terms %d",
+                                     index, Int(trial.oldLeader), Int(trial.newLeader), trial.firstLeaderMs, trial.allKnowMs, Int(trial.terms)))
+                } catch {
+                    failures += 1
+                    printLine("  trial \(index): \(error)")
+                }
             }
+            var transfers: [Double] = []
+            var sigterms: [Double] = []
+            if extras > 0 {
+                for _ in 0..<extras { if let t = try? await measureTransfer(local, bench: bench) { transfers.append(t) } }
+                for _ in 0..<extras { if let t = try? await measureSigterm(local, bench: bench) { sigterms.append(t) } }
+            }
+            return (rtt, results, failures, transfers, sigterms)
         }
-        var transfers: [Double] = []
-        var sigterms: [Double] = []
-        if extras > 0 {
-            for _ in 0..<extras { if let t = try? await measureTransfer(local, bench: bench) { transfers.append(t) } }
-            for _ in 0..<extras { if let t = try? await measureSigterm(local, bench: bench) { sigterms.append(t) } }
-        }
-        await local.stopAll()
         var coldStarts: [Double] = []
         for index in 0..<extras {
             if let t = try? await measureColdStart(index) { coldStarts.append(t) }
@@ -220,10 +220,6 @@ struct FailoverBench: AsyncParsableCommand {
     func measureColdStart(_ index: Int) async throws -> Double {
         let local = cluster.makeCluster("cold\(index)")
         let start = MonotonicClock.nanoseconds()
-        try local.startAll()
-        defer { Task { await local.stopAll() } }
-        let result = try await leaderAnnounced(local, node: nil, after: start)
-        await local.stopAll()
-        return result
+        return try await local.whileRunning { try await leaderAnnounced(local, node: nil, after: start) }
     }
 }

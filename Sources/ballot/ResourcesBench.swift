@@ -21,11 +21,15 @@ struct ResourcesBench: AsyncParsableCommand {
     var scrapes: Int = 200
 
     func run() async throws {
-        let measure = try DurationParser.parse(duration)
+        let span = try DurationParser.parse(duration)
         // Nodes run as an operator runs them: without `--events`, whose lease line per acknowledgement
         // is observation work, not election work.
         let local = cluster.makeCluster("resources", printEvents: false)
-        try local.startAll()
+        try await local.whileRunning { try await measure(local, for: span) }
+    }
+
+    /// Everything measured while the idle cluster runs.
+    func measure(_ local: LocalCluster, for measure: Duration) async throws {
         let bench = FailoverBenchmark(cluster: local, fault: .kill, heartbeat: cluster.heartbeat,
                                       electionTimeout: cluster.timeout, seed: cluster.seed)
         let leader = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
@@ -76,7 +80,6 @@ struct ResourcesBench: AsyncParsableCommand {
                          scrapes, summary.median, summary.quantile(0.99), size))
         let render = MetricsRecorder.meanRenderTime(members: cluster.nodes, iterations: 2_000)
         printLine(String(format: "server time of one render (in-process, %d-member recorder, mean of 2000): %.3f ms", cluster.nodes, render.milliseconds))
-        await local.stopAll()
     }
 
     func peerBytes(_ node: NodeProcess) async throws -> Double {
