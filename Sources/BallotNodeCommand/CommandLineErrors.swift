@@ -1,5 +1,6 @@
 import Foundation
 
+/// How the commands end on bad input: one line on standard error, exit status 2, no stack trace.
 public enum CommandLineErrors {
     /// Prints a precise error to standard error and exits with status 2 (bad input) without a stack trace.
     public static func fail(_ message: String, code: Int32 = 2) -> Never {
@@ -9,6 +10,7 @@ public enum CommandLineErrors {
     }
 }
 
+/// Standard error as a `print(_:to:)` target.
 public struct StandardError: TextOutputStream {
     public init() {}
 
