@@ -146,10 +146,3 @@ public struct Summary: Sendable {
 
     public var median: Double { quantile(0.5) }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

@@ -43,9 +43,7 @@ struct EventLine: Sendable {
     /// `instant` on CLOCK_MONOTONIC, given one reading of both clocks taken together. The two clocks
     /// advance at the same rate (they differ only across a suspend of the whole machine).
     static func monotonic(_ instant: ContinuousClock.Instant, now: ContinuousClock.Instant, monotonicNow: UInt64) -> UInt64 {
-        let offset = (instant - now).components
-        let nanoseconds = offset.seconds * 1_000_000_000 + offset.attoseconds / 1_000_000_000
-        return UInt64(clamping: Int64(clamping: monotonicNow) + nanoseconds)
+        UInt64(clamping: Int64(clamping: monotonicNow) + (instant - now).nanoseconds)
     }
 
     /// One write(2) per line, so lines from concurrent writers never interleave.

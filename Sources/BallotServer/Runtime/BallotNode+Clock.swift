@@ -70,10 +70,8 @@ extension BallotNode {
         if tickTimer != nil, tickTimerTarget <= target { return }
         tickTimer?.cancel()
         let delay = max(instant(ofTick: target) - clock.now, .zero)
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         tickTimerTarget = target
-        tickTimer = eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+        tickTimer = eventLoop.scheduleTask(in: .nanoseconds(delay.nanoseconds)) {
             self.assumeIsolated { $0.tickTimerFired() }
         }
     }

@@ -27,7 +27,8 @@ struct Backoff {
 }
 
 extension Duration {
-    var nanoseconds: Int64 {
+    /// Whole nanoseconds (rounded toward zero), for APIs that count in them (NIO, CLOCK_MONOTONIC).
+    public var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
