@@ -13,20 +13,19 @@ extension RaftNode {
     private mutating func beginPhase(_ phase: CampaignPhase, isTransfer: Bool, startedAt: UInt64) {
         resetElectionTimer()
         let proposedTerm: Term
+        let campaign = Campaign(phase: phase, startedAt: startedAt, isTransfer: isTransfer, granted: [id])
         switch phase {
         case .preVote:
             proposedTerm = hardState.term.next
-            setRole(.preCandidate)
+            transition(to: .preCandidate(campaign))
         case .vote:
             hardState.term = hardState.term.next
             hardState.votedFor = id
             persist()
             followerView = FollowerView()
             proposedTerm = hardState.term
-            setRole(.candidate)
+            transition(to: .candidate(campaign))
         }
-        setLeader(nil)
-        campaign = Campaign(phase: phase, startedAt: startedAt, isTransfer: isTransfer, granted: [id])
         emit(.campaignStarted(phase, term: proposedTerm))
 
         let request = VoteRequest(term: proposedTerm, lastLog: hardState.lastLog, isTransfer: isTransfer)
@@ -38,6 +37,7 @@ extension RaftNode {
 
     /// Counts a (pre-)vote response for the phase in progress.
     mutating func handleVoteResponse(_ response: VoteResponse, from peer: NodeID, phase: CampaignPhase) {
+        // A response for a phase we are not in (any more) is late, not impossible.
         guard var campaign, campaign.phase == phase else { return }
         if response.granted {
             let proposed = phase == .preVote ? hardState.term.next : hardState.term
@@ -48,13 +48,16 @@ extension RaftNode {
             guard response.term == hardState.term else { return }
             campaign.rejected.insert(peer)
         }
-        self.campaign = campaign
+        roleState = phase == .preVote ? .preCandidate(campaign) : .candidate(campaign)
         evaluateCampaign()
     }
 
     /// Moves the campaign on once a quorum has decided it.
     private mutating func evaluateCampaign() {
-        guard let campaign else { return }
+        guard let campaign else {
+            assertionFailure("evaluating a campaign while \(role)")
+            return
+        }
         switch membership.tally(granted: campaign.granted.count, rejected: campaign.rejected.count) {
         case .pending:
             return
@@ -70,9 +73,9 @@ extension RaftNode {
         }
     }
 
-    /// Closes the campaign, reporting how it ended and how long it took (for election metrics).
+    /// Reports how the campaign ended and how long it took (for election metrics); the caller then
+    /// leaves the campaigning role.
     mutating func finishCampaign(_ campaign: Campaign, _ outcome: CampaignOutcome) {
-        self.campaign = nil
         emit(.campaignFinished(outcome, ticks: now - campaign.startedAt))
     }
 

@@ -7,18 +7,16 @@ extension RaftNode {
         persist()
         var state = LeaderState()
         for peer in peers { state.lastHeard[peer] = now }
-        leaderState = state
-        setRole(.leader)
-        setLeader(id)
+        transition(to: .leader(state))
         broadcastHeartbeat()
     }
 
-    mutating func tickLeader() {
-        guard var state = leaderState else { return }
+    mutating func tickLeader(_ state: LeaderState) {
+        var state = state
         state.heartbeatElapsed += 1
         let lease = configuration.leaseTicks
         state.sent.removeAll { now - $0.tick > lease }
-        leaderState = state
+        roleState = .leader(state)
         if configuration.checkQuorum && !hearsFromQuorum {
             stepDown(.lostQuorum)
             becomeFollower(term: hardState.term, leader: nil)
@@ -47,12 +45,15 @@ extension RaftNode {
     }
 
     mutating func broadcastHeartbeat() {
-        guard var state = leaderState else { return }
+        guard var state = leaderState else {
+            assertionFailure("a \(role) cannot send heartbeats")
+            return
+        }
         let sequence = state.nextSequence
         state.nextSequence += 1
         state.heartbeatElapsed = 0
         state.sent.append(SentHeartbeat(sequence: sequence, tick: now))
-        leaderState = state
+        roleState = .leader(state)
         let heartbeat = Heartbeat(
             term: hardState.term, sequence: sequence, leaderLog: hardState.lastLog,
             transferTarget: transfer?.target)
@@ -86,7 +87,8 @@ extension RaftNode {
     }
 
     mutating func handleHeartbeatResponse(_ response: HeartbeatResponse, from peer: NodeID) {
-        guard role == .leader, var state = leaderState else { return }
+        // Late acknowledgements reach a node that no longer leads.
+        guard var state = leaderState else { return }
         state.lastHeard[peer] = now
         // A delayed, older acknowledgement must not hide a newer one.
         state.match[peer] = max(state.match[peer] ?? .empty, response.lastLog)
@@ -95,7 +97,7 @@ extension RaftNode {
         {
             state.ackedSendTick[peer] = max(state.ackedSendTick[peer] ?? 0, sent.tick)
         }
-        leaderState = state
+        roleState = .leader(state)
         if var transfer, !transfer.timeoutNowSent, transfer.target == peer,
             response.lastLog == hardState.lastLog
         {
@@ -108,7 +110,7 @@ extension RaftNode {
     /// The tick until which a quorum has promised, through leader stickiness, not to elect another
     /// leader: the send time of the heartbeat the quorum-th freshest peer acknowledged, plus the lease.
     var leaseExpiry: UInt64? {
-        guard role == .leader, transfer == nil, let state = leaderState else { return nil }
+        guard transfer == nil, let state = leaderState else { return nil }
         let needed = membership.quorum - 1
         if needed == 0 { return UInt64.max }
         let lease = configuration.leaseTicks
@@ -135,12 +137,13 @@ extension RaftNode {
     mutating func expireTransfer() {
         guard let transfer, now - transfer.startedAt >= configuration.electionTimeoutTicks else { return }
         finishTransfer(transfer, .timedOut)
-        if role == .leader, var state = leaderState {
+        if role == .leader {
             // Acks of heartbeats that announced the transfer promised nothing: only newer ones count,
             // and the next heartbeat withdraws the announcement.
-            state.leaseMinSequence = state.nextSequence
-            state.ackedSendTick = [:]
-            leaderState = state
+            updateLeaderState { state in
+                state.leaseMinSequence = state.nextSequence
+                state.ackedSendTick = [:]
+            }
             broadcastHeartbeat()
         }
     }
@@ -148,5 +151,15 @@ extension RaftNode {
     mutating func finishTransfer(_ transfer: Transfer, _ outcome: TransferOutcome) {
         self.transfer = nil
         emit(.transferFinished(to: transfer.target, outcome))
+    }
+
+    /// Changes the leader's own state; calling it in any other role is a bug.
+    mutating func updateLeaderState(_ change: (inout LeaderState) -> Void) {
+        guard case .leader(var state) = roleState else {
+            assertionFailure("a \(role) has no leader state")
+            return
+        }
+        change(&state)
+        roleState = .leader(state)
     }
 }

@@ -11,8 +11,8 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     public let configuration: RaftConfiguration
 
     var hardState: HardState
-    var role: Role = .follower
-    var leader: NodeID?
+    /// What this node is doing, with the state only that role has (thesis Figure 3.1's roles).
+    var roleState: RoleState = .follower(leader: nil)
     var random: SplitMix64
 
     /// Logical ticks since start.
@@ -28,8 +28,6 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// sign of a live leader.
     var leaderGoneEvidence = false
 
-    var campaign: Campaign?
-    var leaderState: LeaderState?
     /// A follower's view of its leader's heartbeats: the newest sequence and the announced transfer.
     var followerView = FollowerView()
     /// A transfer this node started, kept after it stepped down until the target leads or T passes.
@@ -64,14 +62,34 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
 
     public var peers: [NodeID] { membership.peers(of: id) }
 
+    var role: Role { roleState.role }
+    /// The leader this node knows in its term: itself while leading.
+    var leader: NodeID? {
+        switch roleState {
+        case .follower(let leader): leader
+        case .preCandidate, .candidate: nil
+        case .leader: id
+        }
+    }
+    var campaign: Campaign? {
+        switch roleState {
+        case .preCandidate(let campaign), .candidate(let campaign): campaign
+        case .follower, .leader: nil
+        }
+    }
+    var leaderState: LeaderState? {
+        if case .leader(let state) = roleState { return state }
+        return nil
+    }
+
     // MARK: Inputs
 
     public mutating func tick() -> [Action] {
         now += 1
         electionElapsed += 1
-        switch role {
-        case .leader:
-            tickLeader()
+        switch roleState {
+        case .leader(let state):
+            tickLeader(state)
         case .follower, .preCandidate, .candidate:
             if electionElapsed >= randomizedElectionTimeout {
                 if let campaign { finishCampaign(campaign, .timedOut) }
@@ -86,7 +104,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// would go stale (CheckQuorum); and a running transfer's expiry. Mirrors ``tick()``.
     public var ticksUntilTimer: UInt64 {
         var due: UInt64  // The first tick (a value of `now`) at which `tick()` may act.
-        if role == .leader, let state = leaderState {
+        if case .leader(let state) = roleState {
             let interval = configuration.heartbeatIntervalTicks
             due = now + (state.heartbeatElapsed < interval ? interval - state.heartbeatElapsed : 1)
             if configuration.checkQuorum, let lost = quorumLostAt(state) { due = min(due, lost) }
@@ -162,15 +180,9 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         randomizedElectionTimeout = random.randomizedTimeout(base: configuration.electionTimeoutTicks)
     }
 
-    mutating func setRole(_ newRole: Role) {
-        guard newRole != role else { return }
-        role = newRole
-        emit(.roleChanged(newRole, term: hardState.term))
-    }
-
-    mutating func setLeader(_ newLeader: NodeID?) {
-        guard newLeader != leader else { return }
-        leader = newLeader
+    /// Announces that the known leader changed (the caller has already moved ``roleState``): a
+    /// known leader clears the evidence of its death, and a running transfer ends with it.
+    mutating func announceLeader(_ newLeader: NodeID?) {
         if newLeader != nil { leaderGoneEvidence = false }
         emit(.leaderChanged(newLeader.map { LeaderInfo(id: $0, term: hardState.term) }))
         if let transfer, let newLeader, newLeader != id {
@@ -178,20 +190,54 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         }
     }
 
+    /// Moves to `next`, announcing a new role and then a new leader, in that order.
+    mutating func transition(to next: RoleState) {
+        let (oldRole, oldLeader) = (role, leader)
+        roleState = next
+        if role != oldRole { emit(.roleChanged(role, term: hardState.term)) }
+        if leader != oldLeader { announceLeader(leader) }
+    }
+
     /// Moves to `term` (if higher) as a follower of `leader`, clearing any campaign or leadership.
     mutating func becomeFollower(term: Term, leader newLeader: NodeID?) {
         if let campaign { finishCampaign(campaign, .lost) }
-        leaderState = nil
+        let oldRole = role
+        var announced = leader
         if term > hardState.term {
             hardState.term = term
             hardState.votedFor = nil
             persist()
             followerView = FollowerView()
-            if leader != nil { setLeader(nil) }
+            // The old term's leader is gone before anyone of the new term is known.
+            if announced != nil {
+                announced = nil
+                announceLeader(nil)
+            }
         }
-        setRole(.follower)
-        setLeader(newLeader)
+        roleState = .follower(leader: newLeader)
+        if oldRole != .follower { emit(.roleChanged(.follower, term: hardState.term)) }
+        if newLeader != announced { announceLeader(newLeader) }
         resetElectionTimer()
+    }
+}
+
+/// The roles of thesis Figure 3.1 (with PreVote's pre-candidate, §9.6), each with the state that
+/// only it has, so that a leader without leader state or a candidate without a campaign cannot be
+/// written down.
+enum RoleState: Equatable, Sendable {
+    /// Follows `leader`, or nobody yet.
+    case follower(leader: NodeID?)
+    case preCandidate(Campaign)
+    case candidate(Campaign)
+    case leader(LeaderState)
+
+    var role: Role {
+        switch self {
+        case .follower: .follower
+        case .preCandidate: .preCandidate
+        case .candidate: .candidate
+        case .leader: .leader
+        }
     }
 }
 
