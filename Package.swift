@@ -1,15 +1,21 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-/// Layers, bottom up: BallotCore (pure state machines) → BallotWire (binary peer protocol)
-/// → BallotSimulation (seeded cluster simulator) and BallotServer (NIO shell) → `ballot` (CLI) and
-/// `ballotd` (the node alone).
+/// Layers, bottom up (docs/architecture.md draws them):
+///   BallotCore (pure election state machines) → BallotWire (binary peer protocol)
+///   → BallotRuntime (the node driver and the leadership view; no NIO, no Foundation)
+///   → BallotSimulation (virtual clock, network and disk) and BallotServer (NIO and file adapters)
+///   → `ballotd` (the node alone) and `ballot` (the CLI).
+/// BallotClient (HTTP client, `/leader` and `/status` types, event lines) stands apart from the
+/// server: the client commands and the harness use it without linking a node.
 let package = Package(
     name: "Ballot",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BallotCore", targets: ["BallotCore"]),
         .library(name: "BallotWire", targets: ["BallotWire"]),
+        .library(name: "BallotRuntime", targets: ["BallotRuntime"]),
+        .library(name: "BallotClient", targets: ["BallotClient"]),
         .library(name: "BallotServer", targets: ["BallotServer"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
@@ -28,13 +34,28 @@ let package = Package(
         .target(name: "BallotCore"),
         // The binary peer protocol: frames, handshake, strict decoding. Pure Swift, no NIO.
         .target(name: "BallotWire", dependencies: ["BallotCore"]),
-        // Seeded deterministic cluster simulator with fault injection and invariant checks.
-        .target(name: "BallotSimulation", dependencies: ["BallotCore", "BallotWire"]),
+        // The node driver (core + logical clock + action order) and the leadership view. Reaches the
+        // world only through protocols (durable state, outbox, clock): no NIO, no Foundation.
+        .target(name: "BallotRuntime", dependencies: ["BallotCore"]),
+        // Seeded deterministic cluster simulator: drives BallotRuntime's node driver with a virtual
+        // clock, network and disk, with fault injection and invariant checks.
+        .target(name: "BallotSimulation", dependencies: ["BallotCore", "BallotWire", "BallotRuntime"]),
+        // What talks to a node from outside: the HTTP client, the /leader and /status bodies, the
+        // event-line format. Links no server.
+        .target(
+            name: "BallotClient",
+            dependencies: [
+                "BallotCore", "BallotRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The shell: NIO transport, timers, durable state, HTTP, metrics.
         .target(
             name: "BallotServer",
             dependencies: [
-                "BallotCore", "BallotWire",
+                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -58,11 +79,11 @@ let package = Package(
         // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
         .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests.
-        .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotServer"]),
+        .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation"]),
         .executableTarget(
             name: "ballot",
             dependencies: [
-                "BallotCore", "BallotSimulation", "BallotServer", "BallotHarness", "BallotNodeCommand",
+                "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,16 +94,19 @@ let package = Package(
             name: "ballot-wire-bench", dependencies: ["BallotCore", "BallotWire", "CMallocCounter"],
             linkerSettings: [.linkedLibrary("m")]
         ),
-        .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore"]),
+        // One test kit for driving clusters in tests: in-memory clusters of cores and of node drivers.
+        .target(name: "BallotTestKit", dependencies: ["BallotCore", "BallotRuntime"], path: "Tests/BallotTestKit"),
+        .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore", "BallotTestKit"]),
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
-        .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation"]),
-        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotServer"]),
+        .testTarget(name: "BallotRuntimeTests", dependencies: ["BallotRuntime", "BallotTestKit"]),
+        .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation", "BallotRuntime"]),
+        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
-        .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotServer", "BallotCore"]),
+        .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore"]),
         .testTarget(
             name: "BallotServerTests",
             dependencies: [
-                "BallotServer", "BallotWire", "BallotHarness",
+                "BallotServer", "BallotWire", "BallotHarness", "BallotClient", "BallotRuntime", "BallotTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

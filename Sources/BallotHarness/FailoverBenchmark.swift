@@ -1,5 +1,6 @@
+import BallotRuntime
 import BallotCore
-import BallotServer
+import BallotClient
 import Foundation
 import Glibc
 
@@ -66,7 +67,7 @@ public final class FailoverBenchmark: @unchecked Sendable {
         // A random point of the heartbeat interval.
         let offset = Int64.random(in: 0..<max(1, heartbeat.nanoseconds), using: &random)
         try await Task.sleep(for: .nanoseconds(offset))
-        let faultAt = MonotonicClock.nanoseconds()
+        let faultAt = SystemMonotonicClock.now.nanoseconds
         old.signal(fault == .kill ? SIGKILL : SIGSTOP)
 
         let deadline = ContinuousClock.now + electionTimeout * 40
@@ -104,7 +105,7 @@ public final class FailoverBenchmark: @unchecked Sendable {
             await node.waitForExit(timeout: .seconds(5))
             try node.start()
         case .pause:
-            let elapsed = Duration.nanoseconds(Int64(MonotonicClock.nanoseconds() - faultAt))
+            let elapsed = Duration.nanoseconds(Int64(SystemMonotonicClock.now.nanoseconds - faultAt))
             if elapsed < pauseFor { try await Task.sleep(for: pauseFor - elapsed) }
             node.signal(SIGCONT)
         }

@@ -1,3 +1,4 @@
+import BallotClient
 import Foundation
 
 /// Checks a fault run's ``TimelineEvent`` history for the properties Ballot promises.
@@ -5,13 +6,12 @@ import Foundation
 /// Every instant is CLOCK_MONOTONIC in nanoseconds. All nodes run on one machine and share that
 /// clock, so the only error in comparing two nodes' instants is how they were taken:
 ///
-/// - a lease line's `from_ns`/`until_ns` are the node's `ContinuousClock` instants converted with one
-///   paired reading of both clocks at printing time (sub-microsecond, unless the process is
-///   descheduled between the two reads);
+/// - a lease line's `from_ns`/`until_ns` are read from CLOCK_MONOTONIC by the node itself, so they
+///   compare exactly; only the lease's deadline is a projection (tick k at `origin + k·tick`);
 /// - a probe's claim happened somewhere between the harness sending the request and receiving the
 ///   answer, and is only compared against the whole of that window.
 ///
-/// ``Bounds/clockError`` (5 ms by default) covers the conversion and scheduling noise on a loaded
+/// ``Bounds/clockError`` (5 ms by default) covers scheduling noise on a loaded
 /// two-core machine. The lease design leaves far more slack than that (a 300 ms election timeout
 /// gives a 260 ms lease against voters' 290 ms promise), so a real overlap shows up as much more.
 public struct HistoryChecker: Sendable {

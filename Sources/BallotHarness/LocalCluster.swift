@@ -1,5 +1,5 @@
 import BallotCore
-import BallotServer
+import BallotClient
 import Foundation
 import Glibc
 
@@ -135,53 +135,5 @@ public final class LocalCluster: @unchecked Sendable {
             try? await Task.sleep(for: poll)
         }
         return nil
-    }
-}
-
-/// The JSON of `GET /leader`.
-public struct LeaderView: Decodable, Sendable, Equatable {
-    public var self_: UInt64
-    public var leader: UInt64?
-    public var term: UInt64
-    public var isLeader: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case self_ = "self", leader, term
-        case isLeader = "is_leader"
-    }
-}
-
-/// One `event=…` line printed by `ballot serve --events`.
-public struct LeadershipEventLine: Sendable, Equatable {
-    public enum Kind: String, Sendable { case elected, lost }
-
-    public var kind: Kind
-    public var node: UInt64
-    /// The new leader (`elected`) or the one lost (`lost`).
-    public var leader: UInt64
-    public var term: UInt64
-    public var isSelf: Bool
-    public var leaderlessMilliseconds: Double?
-    /// CLOCK_MONOTONIC when the node printed it, shared by all processes on the machine.
-    public var monotonicNanoseconds: UInt64
-
-    public init?(parsing line: String) {
-        var fields: [Substring: Substring] = [:]
-        for pair in line.split(separator: " ") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { fields[parts[0]] = parts[1] }
-        }
-        guard let kindText = fields["event"], let kind = Kind(rawValue: String(kindText)),
-              let node = fields["node"].flatMap({ UInt64($0) }), let term = fields["term"].flatMap({ UInt64($0) }),
-              let mono = fields["mono_ns"].flatMap({ UInt64($0) }),
-              let leader = (kind == .elected ? fields["leader"] : fields["previous"]).flatMap({ UInt64($0) })
-        else { return nil }
-        self.kind = kind
-        self.node = node
-        self.leader = leader
-        self.term = term
-        self.isSelf = fields["self"] == "true"
-        self.leaderlessMilliseconds = fields["leaderless_ms"].flatMap { Double($0) }
-        self.monotonicNanoseconds = mono
     }
 }

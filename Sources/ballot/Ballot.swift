@@ -1,4 +1,5 @@
 import ArgumentParser
+import BallotClient
 import BallotServer
 
 /// The `ballot` command: run, inspect and simulate Ballot leader-election clusters.

@@ -1,6 +1,8 @@
+import BallotRuntime
 import ArgumentParser
 import BallotCore
 import BallotHarness
+import BallotClient
 import BallotServer
 import Foundation
 import Glibc
@@ -185,7 +187,7 @@ struct FailoverBench: AsyncParsableCommand {
         let stable = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
         try await Task.sleep(for: cluster.heartbeat * 3)
         let target = local.nodes.first { $0.id.rawValue != stable.self_ }!.id
-        let start = MonotonicClock.nanoseconds()
+        let start = SystemMonotonicClock.now.nanoseconds
         _ = try await HTTPClient.request(.POST, host: "127.0.0.1", port: local.node(NodeID(stable.self_)!).httpPort,
                                          path: "/transfer?to=\(target)", timeout: .seconds(10))
         return try await leaderAnnounced(local, node: target.rawValue, after: start)
@@ -196,7 +198,7 @@ struct FailoverBench: AsyncParsableCommand {
         let stable = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
         try await Task.sleep(for: cluster.heartbeat * 3)
         let node = local.node(NodeID(stable.self_)!)
-        let start = MonotonicClock.nanoseconds()
+        let start = SystemMonotonicClock.now.nanoseconds
         node.signal(SIGTERM)
         defer { Task { await node.waitForExit(timeout: .seconds(10)); try? node.start() } }
         return try await leaderAnnounced(local, node: nil, after: start, excluding: stable.self_)
@@ -219,7 +221,7 @@ struct FailoverBench: AsyncParsableCommand {
     /// From spawning every process to the first leader announcement.
     func measureColdStart(_ index: Int) async throws -> Double {
         let local = cluster.makeCluster("cold\(index)")
-        let start = MonotonicClock.nanoseconds()
+        let start = SystemMonotonicClock.now.nanoseconds
         return try await local.whileRunning { try await leaderAnnounced(local, node: nil, after: start) }
     }
 }

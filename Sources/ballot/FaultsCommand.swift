@@ -1,5 +1,6 @@
 import ArgumentParser
 import BallotHarness
+import BallotClient
 import BallotServer
 import Foundation
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import BallotCore
 import BallotHarness
 import BallotNodeCommand
+import BallotClient
 import BallotServer
 import Foundation
 import Glibc

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BallotCore
 import BallotHarness
+import BallotClient
 import BallotServer
 import Foundation
 import Glibc

@@ -34,7 +34,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated faults to inject: \(FaultKind.allCases.map(\.rawValue).joined(separator: ",")), all, or none.")
     var faults: String = "all"
 
-    @Option(help: "Election algorithm: \(AlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")) (default raft).")
+    @Option(help: "Election algorithm: \(ElectionAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")) (default raft).")
     var algorithm: String?
 
     @Flag(help: "Measure the algorithm comparison matrix over scripted scenarios.")
@@ -100,10 +100,10 @@ struct SimulateCommand: AsyncParsableCommand {
         _ = try parsedAlgorithm()
     }
 
-    func parsedAlgorithm() throws -> AlgorithmKind {
+    func parsedAlgorithm() throws -> ElectionAlgorithmKind {
         guard let algorithm else { return .raft }
-        guard let kind = AlgorithmKind(rawValue: algorithm) else {
-            throw ValidationError("unknown --algorithm '\(algorithm)'; use one of \(AlgorithmKind.allCases.map(\.rawValue))")
+        guard let kind = ElectionAlgorithmKind(rawValue: algorithm) else {
+            throw ValidationError("unknown --algorithm '\(algorithm)'; use one of \(ElectionAlgorithmKind.allCases.map(\.rawValue))")
         }
         return kind
     }
@@ -138,8 +138,8 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         if algorithms != "all" {
             settings.algorithms = try algorithms.split(separator: ",").map { name in
-                guard let kind = AlgorithmKind(rawValue: String(name)) else {
-                    throw ValidationError("unknown algorithm '\(name)'; use \(AlgorithmKind.allCases.map(\.rawValue)) or all")
+                guard let kind = ElectionAlgorithmKind(rawValue: String(name)) else {
+                    throw ValidationError("unknown algorithm '\(name)'; use \(ElectionAlgorithmKind.allCases.map(\.rawValue)) or all")
                 }
                 return kind
             }

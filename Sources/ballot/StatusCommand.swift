@@ -1,5 +1,5 @@
 import ArgumentParser
-import BallotServer
+import BallotClient
 import Foundation
 
 /// `ballot status`: what one or more nodes believe, one line per node.

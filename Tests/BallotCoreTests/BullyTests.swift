@@ -1,3 +1,4 @@
+import BallotRuntime
 import BallotCore
 import Testing
 

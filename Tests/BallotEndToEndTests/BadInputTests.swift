@@ -1,6 +1,6 @@
 import BallotCore
 import BallotHarness
-import BallotServer
+import BallotClient
 import BallotWire
 import Foundation
 import Glibc

@@ -1,6 +1,6 @@
 import BallotCore
 import BallotHarness
-import BallotServer
+import BallotClient
 import Foundation
 import Glibc
 import Testing

@@ -1,3 +1,4 @@
+import BallotClient
 import BallotHarness
 import Testing
 

@@ -1,6 +1,7 @@
+import BallotRuntime
 import BallotCore
 import BallotHarness
-import BallotServer
+import BallotClient
 import Foundation
 import Glibc
 import Testing
@@ -32,7 +33,7 @@ import Testing
             throw error
         }
         await cluster.stopAll()
-        let violations = HistoryChecker().check(cluster.timeline.events, endedAt: MonotonicClock.nanoseconds())
+        let violations = HistoryChecker().check(cluster.timeline.events, endedAt: SystemMonotonicClock.now.nanoseconds)
         #expect(violations.isEmpty, "\(violations.map(\.description).joined(separator: "\n"))")
     }
 

@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 import Testing
 @testable import BallotServer

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import BallotClient
 import Glibc
 #endif
 import BallotCore

@@ -1,3 +1,4 @@
+import BallotClient
 import BallotServer
 import NIOCore
 import NIOPosix

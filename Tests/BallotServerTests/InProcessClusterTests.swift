@@ -1,3 +1,4 @@
+import BallotRuntime
 import BallotCore
 import BallotHarness
 import Logging
@@ -61,7 +62,7 @@ import Testing
 
 /// Reads one unlabelled sample from a recorder's exposition.
 func metricValue(_ recorder: MetricsRecorder, _ name: String) -> Double? {
-    let text = String(decoding: recorder.render(now: .now, wallClockNow: 0), as: UTF8.self)
+    let text = String(decoding: recorder.render(now: SystemMonotonicClock.now, wallClockNow: 0), as: UTF8.self)
     for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
         return Double(line.split(separator: " ")[1])
     }

@@ -10,7 +10,7 @@ import Testing
 
     /// A 5-node cluster of `algorithm` with a settled leader, then its leader and one other node
     /// cut off from the other three for 10 T, then healed.
-    func partitionHistory(_ algorithm: AlgorithmKind) throws -> (during: SimulationCounters, after: ScriptedCluster) {
+    func partitionHistory(_ algorithm: ElectionAlgorithmKind) throws -> (during: SimulationCounters, after: ScriptedCluster) {
         var cluster = ScriptedCluster(nodes: 5, seed: 11) { $0.algorithm = algorithm }
         let elected = cluster.runUntilStableLeader(among: cluster.members, limit: 20 * electionTimeout)
         let leader = try #require(elected).leader
@@ -29,8 +29,8 @@ import Testing
         return (during, cluster)
     }
 
-    @Test(arguments: [AlgorithmKind.bully, .ring])
-    func splitBrainIsMeasuredForBullyAndRingUnderPartition(algorithm: AlgorithmKind) throws {
+    @Test(arguments: [ElectionAlgorithmKind.bully, .ring])
+    func splitBrainIsMeasuredForBullyAndRingUnderPartition(algorithm: ElectionAlgorithmKind) throws {
         let (during, cluster) = try partitionHistory(algorithm)
         // The minority keeps its coordinator while the majority elects one: two "I lead" answers.
         #expect(during.splitBrainMicroseconds > 0)
@@ -47,7 +47,7 @@ import Testing
 
     @Test func raftStillFailsOnTheInvariantsBullyAndRingOnlyMeasure() {
         #expect(SimulationOptions(seed: 1, algorithm: .raft).measuredProperties.isEmpty)
-        for algorithm in [AlgorithmKind.bully, .ring] {
+        for algorithm in [ElectionAlgorithmKind.bully, .ring] {
             #expect(SimulationOptions(seed: 1, algorithm: algorithm).measuredProperties
                 == [.electionSafety, .leaseExclusivity])
         }
@@ -55,8 +55,8 @@ import Testing
 
     /// Random fault schedules: split brain happens and is counted, while term monotonicity and
     /// liveness after healing still hold (they fail the run, as for Raft).
-    @Test(arguments: [AlgorithmKind.bully, .ring])
-    func randomSchedulesKeepTheInvariantsThatApply(algorithm: AlgorithmKind) async {
+    @Test(arguments: [ElectionAlgorithmKind.bully, .ring])
+    func randomSchedulesKeepTheInvariantsThatApply(algorithm: ElectionAlgorithmKind) async {
         let summary = await SeedSweep.run(first: 1, count: 60, parallelism: 1) { seed in
             SimulationOptions(seed: seed, algorithm: algorithm)
         }
@@ -90,7 +90,7 @@ import Testing
         #expect(matrix.cells.allSatisfy { $0.runs == 2 })
 
         // A returning higher ID bullies its way in; Raft (PreVote) and Ring do not take over.
-        let rejoin = { (algorithm: AlgorithmKind) in matrix.cell(algorithm, 9, .leaderCrash)?.rejoinSwitchesMean }
+        let rejoin = { (algorithm: ElectionAlgorithmKind) in matrix.cell(algorithm, 9, .leaderCrash)?.rejoinSwitchesMean }
         #expect(rejoin(.bully) == 1)
         #expect(rejoin(.raft) == 0)
         #expect(rejoin(.ring) == 0)
@@ -113,8 +113,8 @@ import Testing
 
     /// The comparison runs up to 101 nodes; each algorithm elects, loses its leader, and elects
     /// again at that size within the bound.
-    @Test(arguments: AlgorithmKind.allCases)
-    func aHundredAndOneNodeClusterElects(algorithm: AlgorithmKind) throws {
+    @Test(arguments: ElectionAlgorithmKind.allCases)
+    func aHundredAndOneNodeClusterElects(algorithm: ElectionAlgorithmKind) throws {
         var cluster = ScriptedCluster(nodes: 101, seed: 3) { $0.algorithm = algorithm }
         let elected = cluster.runUntilStableLeader(among: cluster.members, limit: 20 * electionTimeout)
         let first = try #require(elected)

@@ -1,5 +1,6 @@
+import BallotRuntime
 import BallotCore
-import BallotServer
+import BallotClient
 import Foundation
 import Glibc
 
@@ -94,23 +95,23 @@ public final class FaultCluster: @unchecked Sendable {
 
     public func start(_ id: UInt64) throws {
         try node(id).start()
-        timeline.append(.started(node: id, at: MonotonicClock.nanoseconds()))
+        timeline.append(.started(node: id, at: SystemMonotonicClock.now.nanoseconds))
     }
 
     /// SIGKILL, then waits (bounded) until the process is gone.
     public func kill(_ id: UInt64) async {
         node(id).signal(SIGKILL)
-        timeline.append(.killed(node: id, at: MonotonicClock.nanoseconds()))
+        timeline.append(.killed(node: id, at: SystemMonotonicClock.now.nanoseconds))
         await node(id).waitForExit(timeout: .seconds(5))
     }
 
     public func pause(_ id: UInt64) {
         node(id).signal(SIGSTOP)
-        timeline.append(.paused(node: id, at: MonotonicClock.nanoseconds()))
+        timeline.append(.paused(node: id, at: SystemMonotonicClock.now.nanoseconds))
     }
 
     public func resume(_ id: UInt64) {
-        timeline.append(.resumed(node: id, at: MonotonicClock.nanoseconds()))
+        timeline.append(.resumed(node: id, at: SystemMonotonicClock.now.nanoseconds))
         node(id).signal(SIGCONT)
     }
 
@@ -140,38 +141,38 @@ public final class FaultCluster: @unchecked Sendable {
     /// `GET /leader`, recorded as a probe.
     @discardableResult
     public func probeLeader(_ id: UInt64, timeout: Duration = .seconds(1)) async -> LeaderView? {
-        let sent = MonotonicClock.nanoseconds()
+        let sent = SystemMonotonicClock.now.nanoseconds
         guard let (status, body) = await get(id, "/leader", timeout: timeout), status == 200,
               let view = try? JSONDecoder().decode(LeaderView.self, from: Data(body.utf8))
         else { return nil }
         timeline.append(.probe(node: id, source: "leader", isLeader: view.isLeader, term: view.term, sent: sent,
-                               received: MonotonicClock.nanoseconds()))
+                               received: SystemMonotonicClock.now.nanoseconds))
         return view
     }
 
     /// `ballot_is_leader` from `GET /metrics`, recorded as a probe.
     @discardableResult
     public func probeMetrics(_ id: UInt64, timeout: Duration = .seconds(1)) async -> Bool? {
-        let sent = MonotonicClock.nanoseconds()
+        let sent = SystemMonotonicClock.now.nanoseconds
         guard let (status, body) = await get(id, "/metrics", timeout: timeout), status == 200,
               let line = body.split(separator: "\n").first(where: { $0.hasPrefix("ballot_is_leader ") }),
               let value = Double(line.split(separator: " ").last ?? "")
         else { return nil }
         timeline.append(.probe(node: id, source: "metrics", isLeader: value == 1, term: nil, sent: sent,
-                               received: MonotonicClock.nanoseconds()))
+                               received: SystemMonotonicClock.now.nanoseconds))
         return value == 1
     }
 
     /// `GET /status` (term and vote), recorded.
     @discardableResult
     public func probeStatus(_ id: UInt64, timeout: Duration = .seconds(1)) async -> NodeStatusReport? {
-        let sent = MonotonicClock.nanoseconds()
+        let sent = SystemMonotonicClock.now.nanoseconds
         guard let (status, body) = await get(id, "/status", timeout: timeout), status == 200 else { return nil }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let report = try? decoder.decode(NodeStatusReport.self, from: Data(body.utf8)) else { return nil }
         timeline.append(.status(node: id, term: report.term, votedFor: report.votedFor, sent: sent,
-                                received: MonotonicClock.nanoseconds()))
+                                received: SystemMonotonicClock.now.nanoseconds))
         return report
     }
 

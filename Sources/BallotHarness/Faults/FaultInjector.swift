@@ -1,5 +1,6 @@
+import BallotRuntime
 import BallotCore
-import BallotServer
+import BallotClient
 import Foundation
 
 /// Injects one fault at a time into a ``FaultCluster``: applies it, holds it for a bounded, seeded
@@ -82,17 +83,17 @@ struct FaultInjector {
             try await heal(number)
             return await recover(number, kind, detail)
         }
-        cluster.timeline.append(.faultHealed(number: number, at: MonotonicClock.nanoseconds()))
+        cluster.timeline.append(.faultHealed(number: number, at: SystemMonotonicClock.now.nanoseconds))
         return await recover(number, kind, detail)
     }
 
     private func begin(_ number: Int, _ kind: FaultKind, _ detail: String) {
-        cluster.timeline.append(.faultBegan(number: number, kind: kind, detail: detail, at: MonotonicClock.nanoseconds()))
+        cluster.timeline.append(.faultBegan(number: number, kind: kind, detail: detail, at: SystemMonotonicClock.now.nanoseconds))
     }
 
     private func heal(_ number: Int) async throws {
         try await cluster.lab?.healAll()
-        cluster.timeline.append(.faultHealed(number: number, at: MonotonicClock.nanoseconds()))
+        cluster.timeline.append(.faultHealed(number: number, at: SystemMonotonicClock.now.nanoseconds))
     }
 
     /// Waits for a stable leader after a heal and logs the fault's line.

@@ -1,5 +1,6 @@
+import BallotRuntime
 import BallotCore
-import BallotServer
+import BallotClient
 import Foundation
 import Glibc
 
@@ -172,7 +173,7 @@ public enum FaultSuite {
         await lab?.tearDown()
         let events = cluster.timeline.events
         let checker = HistoryChecker(bounds: options.bounds)
-        report.violations = checker.check(events, endedAt: MonotonicClock.nanoseconds())
+        report.violations = checker.check(events, endedAt: SystemMonotonicClock.now.nanoseconds)
         var terms = Set<UInt64>()
         for case .leadership(let line) in events where line.kind == .elected { terms.insert(line.term) }
         report.elections = terms.count

@@ -1,49 +1,5 @@
+import BallotClient
 import Foundation
-
-/// One `event=lease …` line of `ballot serve --events`: from `from` on, the node reports itself
-/// leader exactly while CLOCK_MONOTONIC is before `until` (until its next lease line).
-public struct LeaseEventLine: Sendable, Equatable {
-    public var node: UInt64
-    public var term: UInt64
-    public var from: UInt64
-    /// `nil` for a lease without end (`until_ns=inf`, a single-node cluster).
-    public var until: UInt64?
-    public var monotonicNanoseconds: UInt64
-
-    /// Whether the line reports the lease's end rather than its start or extension.
-    public var ends: Bool { until.map { $0 <= from } ?? false }
-
-    public init(node: UInt64, term: UInt64, from: UInt64, until: UInt64?, monotonicNanoseconds: UInt64) {
-        self.node = node
-        self.term = term
-        self.from = from
-        self.until = until
-        self.monotonicNanoseconds = monotonicNanoseconds
-    }
-
-    public init?(parsing line: String) {
-        var fields: [Substring: Substring] = [:]
-        for pair in line.split(separator: " ") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { fields[parts[0]] = parts[1] }
-        }
-        guard fields["event"] == "lease", let node = fields["node"].flatMap({ UInt64($0) }),
-              let term = fields["term"].flatMap({ UInt64($0) }), let from = fields["from_ns"].flatMap({ UInt64($0) }),
-              let untilText = fields["until_ns"], let mono = fields["mono_ns"].flatMap({ UInt64($0) })
-        else { return nil }
-        if untilText == "inf" {
-            until = nil
-        } else if let value = UInt64(untilText) {
-            until = value
-        } else {
-            return nil
-        }
-        self.node = node
-        self.term = term
-        self.from = from
-        self.monotonicNanoseconds = mono
-    }
-}
 
 /// What the fault harness saw, each stamped with CLOCK_MONOTONIC nanoseconds: the nodes' own event
 /// lines, the faults it injected, and what the nodes answered over HTTP.

@@ -1,3 +1,5 @@
+import BallotClient
+import BallotRuntime
 /// Parses and prints durations such as `500ms`, `1s`, `1.5s` and `2m`.
 ///
 /// The grammar is `DIGITS [ "." DIGITS ] UNIT` with UNIT one of `ms`, `s`, `m`, no spaces and no
@@ -110,24 +112,5 @@ public enum DurationParser {
         digits = String(repeating: "0", count: places - digits.count) + digits
         while digits.last == "0" { digits.removeLast() }
         return "\(whole).\(digits)"
-    }
-}
-
-extension Duration {
-    /// The duration as a whole number of nanoseconds (sub-nanosecond parts dropped), or `nil` when
-    /// that does not fit in an `Int64` (about ±292 years).
-    var wholeNanoseconds: Int64? {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return nil }
-        let (sum, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return overflow2 ? nil : sum
-    }
-}
-
-extension UInt8 {
-    var isASCIIDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
-    var isASCIILetter: Bool {
-        (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "z")) || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z"))
     }
 }

@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 
 /// Everything one node needs to start, validated: who it is, who its peers are, where it listens

@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 import Yams
 

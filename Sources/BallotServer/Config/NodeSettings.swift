@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 
 /// The settings one source gave — the command line or a YAML file — each already parsed, each

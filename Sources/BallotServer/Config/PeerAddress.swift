@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 
 /// One other member of the cluster: its ID and the address its peer listener is reachable at.
@@ -39,13 +40,5 @@ extension NodeID {
     init?(parsingDecimal text: String) {
         guard text.isCanonicalDecimal, let value = UInt64(text) else { return nil }
         self.init(value)
-    }
-}
-
-extension StringProtocol {
-    /// `0`, or digits not starting with `0`.
-    var isCanonicalDecimal: Bool {
-        guard let first = utf8.first, utf8.allSatisfy(\.isASCIIDigit) else { return false }
-        return first != UInt8(ascii: "0") || utf8.count == 1
     }
 }

@@ -1,16 +1,16 @@
+import BallotClient
 import BallotCore
+import BallotRuntime
 import Foundation
 import NIOHTTP1
 
 /// What each HTTP path answers. Kept apart from the server plumbing so it reads as an API.
 public struct HTTPRoutes: Sendable {
     let node: BallotNode
-    let outbox: PeerOutbox
     let electionTimeout: Duration
 
     public init(node: BallotNode, electionTimeout: Duration) {
         self.node = node
-        self.outbox = node.outbox
         self.electionTimeout = electionTimeout
     }
 
@@ -31,30 +31,33 @@ public struct HTTPRoutes: Sendable {
 
     /// 200 while the process serves and can persist its state.
     func health() async -> HTTPResponse {
-        if let halt = await node.haltReason { return .text(.serviceUnavailable, "halted: \(halt)") }
+        if let halt = node.view.current.halt { return .text(.serviceUnavailable, "halted: \(halt)") }
         return .text(.ok, "ok")
     }
 
     /// 200 only while a live leader is known: this node with a valid lease, or a leader heard from
     /// within the election timeout. So it turns 503 within one election timeout of losing the leader.
     func readiness() async -> HTTPResponse {
-        let view = await node.readinessView()
-        if view.ready { return .text(.ok, "leader \(view.leader.map(String.init(describing:)) ?? "-") term \(view.term)") }
+        await node.catchUp()
+        let state = node.view.current
+        if state.hasLiveLeader(at: SystemMonotonicClock.now, electionTimeout: electionTimeout) {
+            return .text(.ok, "leader \(state.leader.map { "\($0.id)" } ?? "-") term \(state.term)")
+        }
         return .text(.serviceUnavailable, "no live leader known")
     }
 
     func leader() async -> HTTPResponse {
         let leadership = await node.leadership
-        return .json(LeaderBody(node: node.id.rawValue, leader: leadership.leader?.rawValue,
+        return .json(LeaderView(self: node.id.rawValue, leader: leadership.leader?.rawValue,
                                 term: leadership.term.rawValue, isLeader: leadership.isSelf))
     }
 
     func status() async -> HTTPResponse {
-        .json(await node.statusReport(outbox: outbox))
+        .json(await node.statusReport(wallClockNow: Date().timeIntervalSince1970))
     }
 
     func metrics() -> HTTPResponse {
-        let body = node.recorder.render(now: .now, wallClockNow: Date().timeIntervalSince1970)
+        let body = node.recorder.render(now: SystemMonotonicClock.now, wallClockNow: Date().timeIntervalSince1970)
         return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
     }
 
@@ -73,28 +76,6 @@ public struct HTTPRoutes: Sendable {
         } catch {
             return .json(TransferBody(ok: false, outcome: nil, error: error.description), status: .conflict)
         }
-    }
-}
-
-/// `GET /leader`: `{"self": 1, "leader": 2, "term": 7, "is_leader": false}`.
-struct LeaderBody: Encodable {
-    /// This node's ID, encoded as `self`.
-    var node: UInt64
-    var leader: UInt64?
-    var term: UInt64
-    var isLeader: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case node = "self", leader, term
-        case isLeader = "is_leader"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(node, forKey: .node)
-        try container.encode(leader, forKey: .leader)  // `null` when unknown, never omitted.
-        try container.encode(term, forKey: .term)
-        try container.encode(isLeader, forKey: .isLeader)
     }
 }
 

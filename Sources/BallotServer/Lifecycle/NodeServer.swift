@@ -1,4 +1,5 @@
 import BallotCore
+import BallotRuntime
 import BallotWire
 import Logging
 import NIOCore
@@ -16,7 +17,7 @@ public final class NodeServer: Service, Sendable {
     let transport: PeerTransport
     let http: HTTPEndpoint?
     let logger: Logger
-    let events: EventLine?
+    let printEvents: Bool
 
     /// Opens the data directory and builds every part; nothing is bound or sent yet.
     public init(configuration: NodeConfiguration, logger: Logger, version: String = BallotVersion.current,
@@ -24,12 +25,15 @@ public final class NodeServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         let store = try HardStateStore(configuration: configuration)
-        let core = Self.makeCore(configuration, hardState: store.recoveredState)
+        var seed = SystemRandomNumberGenerator()
+        let core = configuration.algorithm.makeCore(
+            id: configuration.id, membership: configuration.membership, raft: configuration.raftConfiguration,
+            hardState: store.recoveredState, random: SplitMix64(seed: seed.next()))
         let peerIDs = configuration.peers.map(\.id)
         let recorder = MetricsRecorder(
-            nodeID: configuration.id, membership: configuration.membership,
+            view: LeadershipView(node: configuration.id), membership: configuration.membership,
             algorithm: configuration.algorithm.rawValue, version: version, tickDuration: configuration.tickInterval)
-        let outbox = PeerOutbox(peers: peerIDs)
+        let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
         node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
                           store: store, outbox: outbox, recorder: recorder, logger: logger)
         let policy = HandshakePolicy(localNode: configuration.id, clusterName: configuration.cluster,
@@ -37,32 +41,11 @@ public final class NodeServer: Service, Sendable {
         transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
                                   limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
         http = HTTPEndpoint(routes: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout), logger: logger)
-        events = printEvents ? EventLine(node: configuration.id) : nil
+        self.printEvents = printEvents
         logger.info("recovered hard state", metadata: [
             "term": "\(store.recoveredState.term)",
             "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
         ])
-    }
-
-    static func makeCore(_ configuration: NodeConfiguration, hardState: HardState) -> any ElectionAlgorithm {
-        var seed = SystemRandomNumberGenerator()
-        let random = SplitMix64(seed: seed.next())
-        switch configuration.algorithm {
-        case .raft:
-            return RaftNode(id: configuration.id, membership: configuration.membership,
-                            configuration: configuration.raftConfiguration, hardState: hardState, random: random)
-        case .bully:
-            return BullyNode(id: configuration.id, membership: configuration.membership,
-                             configuration: .matching(electionTimeoutTicks: configuration.electionTimeoutTicks,
-                                                      heartbeatIntervalTicks: configuration.heartbeatIntervalTicks),
-                             hardState: hardState, random: random)
-        case .ring:
-            return RingNode(id: configuration.id, membership: configuration.membership,
-                            configuration: .matching(electionTimeoutTicks: configuration.electionTimeoutTicks,
-                                                     heartbeatIntervalTicks: configuration.heartbeatIntervalTicks,
-                                                     members: configuration.membership.count),
-                            hardState: hardState, random: random)
-        }
     }
 
     /// Binds both listeners, then runs until graceful shutdown.
@@ -80,14 +63,12 @@ public final class NodeServer: Service, Sendable {
             "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
             "election_timeout": "\(configuration.electionTimeout)", "heartbeat": "\(configuration.heartbeatInterval)",
         ])
-        if let events { await node.observeLease { events.lease($0) } }
+        if printEvents { EventLine.follow(node.view) }
+        logLeadershipChanges()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.transport.run(listener: listener) }
             if let http, let httpListener {
                 group.addTask { try await http.run(listener: httpListener) }
-            }
-            if let events {
-                group.addTask { await events.follow(self.node) }
             }
             group.addTask { try await self.node.runClock() }
             // Runs until SIGTERM/SIGINT (or a failure above), then hands leadership over.
@@ -104,13 +85,21 @@ public final class NodeServer: Service, Sendable {
     }
 }
 
-/// Reasons a node cannot keep running.
-public enum StartupError: Error, CustomStringConvertible {
-    case halted(StateStoreError)
-
-    public var description: String {
-        switch self {
-        case .halted(let error): "stopped because hard state could not be persisted: \(error)"
+extension NodeServer {
+    /// Logs each leader found or lost, with how long the node was without one.
+    func logLeadershipChanges() {
+        let logger = self.logger
+        node.view.addListener { event in
+            switch event {
+            case .elected(let leader, let term, _, let leaderless, _, _, _):
+                logger.notice("leader elected", metadata: [
+                    "leader": "\(leader)", "term": "\(term)", "leaderless_ms": "\((leaderless ?? .zero).milliseconds)",
+                ])
+            case .lost(let previous, let term, _, _):
+                logger.notice("leader lost", metadata: ["previous": "\(previous)", "term": "\(term)"])
+            case .lease:
+                break
+            }
         }
     }
 }

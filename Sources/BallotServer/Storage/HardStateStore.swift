@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BallotCore
+import BallotRuntime
 
 /// The node's durable `HardState` (term, vote, last log position) in `<data-dir>/hard-state`.
 ///
@@ -19,7 +20,7 @@ import BallotCore
 /// Blocking: every call does file I/O and `save` waits for the disk. Calls from several threads
 /// are safe (each save has its own temporary file), but their order on disk is the order in which
 /// they rename, so one owner — the node's actor — should make them.
-public final class HardStateStore: Sendable {
+public final class HardStateStore: DurableStateStore, Sendable {
     public static let fileName = "hard-state"
     /// Temporary files are `hard-state.tmp-<random>`; any left at open are from a crash mid-save.
     public static let temporaryFilePrefix = "hard-state.tmp-"

@@ -1,4 +1,5 @@
 import BallotCore
+import BallotRuntime
 import BallotWire
 import NIOCore
 import Synchronization
@@ -10,7 +11,7 @@ import Synchronization
 /// peer), is dropped at once and counted. Raft tolerates the loss; a slow or dead peer never
 /// delays the others. The node and its connections share one event loop, so a frame that is sent
 /// goes to the socket right away, with no queue or thread in between.
-public final class PeerOutbox: Sendable {
+public final class PeerOutbox: MessageOutbox, Sendable {
     public enum Outcome: Hashable, Sendable {
         case queued
         case droppedNotConnected
@@ -27,9 +28,25 @@ public final class PeerOutbox: Sendable {
     }
 
     private let lanes: Mutex<[NodeID: Lane]>
+    /// Counts messages sent (with their framed bytes) and dropped.
+    let recorder: MetricsRecorder?
 
-    public init(peers: [NodeID]) {
+    public init(peers: [NodeID], recorder: MetricsRecorder? = nil) {
         lanes = Mutex(Dictionary(uniqueKeysWithValues: peers.map { ($0, Lane()) }))
+        self.recorder = recorder
+    }
+
+    /// Sends an election message as a frame, counting it (or its drop) in the metrics.
+    public func send(_ message: Message, to peer: NodeID) -> SendOutcome {
+        let frame = PeerFrame.message(message)
+        switch send(frame, to: peer) {
+        case .queued:
+            recorder?.messageSent(message.kind, bytes: FrameEncoder.encodedByteCount(of: frame))
+            return .queued
+        case .droppedNotConnected, .droppedQueueFull:
+            recorder?.peerQueueDropped(peer)
+            return .dropped
+        }
     }
 
     public func send(_ frame: PeerFrame, to peer: NodeID) -> Outcome {

@@ -1,22 +1,18 @@
 import BallotCore
 
 extension ClusterSimulator {
-    /// The lease of a leader is valid until its local clock reaches the expiry tick. Projecting
-    /// that tick onto the virtual clock also covers a paused node, whose own clock stopped.
-    func leaseIsValid(_ index: Int, _ status: NodeStatus) -> Bool {
-        guard nodes[index].condition != .crashed, status.role == .leader, let expiry = status.leaseExpiry else {
-            return false
-        }
-        if expiry == UInt64.max { return true }
-        guard expiry > status.now else { return false }
-        let end = nodes[index].lastTickAt.microseconds + (expiry - status.now) * tickPeriod(of: index)
-        return now.microseconds < end
+    /// Whether the node would answer "I am the leader" now: its own leadership view, judged on its
+    /// own clock at this virtual instant — the answer the server gives, decided in the same place.
+    /// A paused node's clock keeps running, so a lease it lost while paused is seen as lost.
+    func leaseIsValid(_ index: Int) -> Bool {
+        guard nodes[index].condition != .crashed else { return false }
+        return nodes[index].driver.view.current.isLeader(at: nodes[index].clock.now)
     }
 
-    mutating func checkLeases() {
+    func checkLeases() {
         var holders: [NodeStatus] = []
         for index in nodes.indices where statuses[index].role == .leader && nodes[index].condition != .crashed {
-            if leaseIsValid(index, statuses[index]) { holders.append(statuses[index]) }
+            if leaseIsValid(index) { holders.append(statuses[index]) }
         }
         if holders.count > 1 && leaseHolderCount <= 1 { result.splitBrainEpisodes += 1 }
         leaseHolderCount = holders.count
@@ -24,7 +20,7 @@ extension ClusterSimulator {
     }
 
     /// After healing: has every node come to know the same leader, which itself leads that term?
-    mutating func checkStable() {
+    func checkStable() {
         guard let healedAt else { return }
         guard let leader = statuses.first(where: { $0.role == .leader }),
               statuses.allSatisfy({ $0.leader == leader.id && $0.term == leader.term })
@@ -35,7 +31,7 @@ extension ClusterSimulator {
 
     /// Adds the time since the last event during which two or more nodes believed they led: by
     /// role, and by what they would answer when asked "are you the leader" (split brain).
-    mutating func accountOverlap(until time: VirtualTime) {
+    func accountOverlap(until time: VirtualTime) {
         let elapsed = time.microseconds - now.microseconds
         if leaseHolderCount > 1 { result.splitBrainMicroseconds += elapsed }
         var leaders = 0
@@ -60,7 +56,8 @@ extension ClusterSimulator {
     }
 
     /// Records the first instant the watched condition holds.
-    mutating func check(_ watch: Watch) {
+    func check(_ watch: Watch) {
+        let now = self.now
         switch watch.condition {
         case .stableLeader:
             guard let leader = stableLeader(among: watch.group) else { return }

@@ -1,14 +1,21 @@
 import BallotCore
+import BallotRuntime
 import BallotWire
 import Foundation
 
-/// Runs one seeded history: N election cores, a virtual clock, a faulty network and a fault
-/// schedule, with every safety invariant checked after every event.
+/// Runs one seeded history: N nodes — each the very ``NodeDriver`` the server runs, on a virtual
+/// clock, disk and network — and a fault schedule, with every safety invariant checked after every
+/// event.
 ///
-/// One seed determines everything; nothing reads a real clock or a global random source.
-public struct ClusterSimulator {
+/// One seed determines everything; nothing reads a real clock or a global random source. Nodes
+/// are woken exactly as the server's timer wakes them (``NodeDriver/nextWake``), so the simulator
+/// explores the shell's own timing, quiet ticks delivered late included.
+public final class ClusterSimulator {
     enum Event {
-        case tick(NodeID, incarnation: Int)
+        /// A node's process starts its logical clock (at a random phase, so ticks are not aligned).
+        case start(NodeID, incarnation: Int)
+        /// The node's timer fires (void unless `generation` is still the node's current one).
+        case wake(NodeID, incarnation: Int, generation: Int)
         case deliver(Message, from: NodeID, to: NodeID, incarnation: Int)
         /// The shell of `to` reports that `lost`'s process is gone (its connection dropped and
         /// reconnecting was refused): the fast-failover evidence of issue 7.
@@ -22,6 +29,9 @@ public struct ClusterSimulator {
         case restart(NodeID)
         case resume(NodeID)
         case network(Int)
+        /// The disk works again; a node it halted is restarted (as a supervisor would, once its
+        /// health check fails).
+        case repairDisk(NodeID)
     }
 
     let options: SimulationOptions
@@ -32,8 +42,8 @@ public struct ClusterSimulator {
     var random: SplitMix64
     var checker: InvariantChecker
     var result: SimulationResult
-    /// Each node's status after the last event it handled: statuses change only when a core does,
-    /// so the per-event checks read this instead of asking every core again.
+    /// Each node's status after the last event it handled: statuses change only when a driver
+    /// runs, so the per-event checks read this instead of asking every node again.
     var statuses: [NodeStatus] = []
     /// The term each node currently leads, for ``SimulationResult/leaderClaims``.
     var leadingTerm: [Term?] = []
@@ -41,11 +51,13 @@ public struct ClusterSimulator {
     var leaseHolderCount = 0
     /// A condition a script is waiting for, checked after every event.
     var watch: Watch?
-    var now = VirtualTime.zero
+    let time = VirtualTimeSource()
     var healedAt: VirtualTime?
     var nextFaultNumber = 0
     /// A reference, so that tracing does not need exclusive access to the simulator.
     let traceLog: TraceLog?
+
+    var now: VirtualTime { time.now }
 
     public init(options: SimulationOptions) {
         self.options = options
@@ -59,22 +71,75 @@ public struct ClusterSimulator {
         traceLog = options.trace ? TraceLog() : nil
         for id in membership.members {
             let rate = 1 + Double.random(in: -options.clockDrift...options.clockDrift, using: &random)
-            let core = CoreFactory.make(
-                options.algorithm, id: id, membership: membership, durable: .initial, options: options,
-                random: master.split())
-            nodes.append(SimulatedNode(id: id, core: core, durable: .initial, rate: rate))
-            statuses.append(core.status)
+            let offset = UInt64.random(in: 1_000_000_000...1_000_000_000_000, using: &random)
+            let clock = SimulatedClock(source: time, rate: rate, offset: offset)
+            let disk = SimulatedDisk()
+            let outbox = SimulatedOutbox(disk: disk)
+            let observer = SimulatedObserver()
+            let driver = Self.makeDriver(id, options: options, membership: membership, disk: disk, outbox: outbox,
+                                         clock: clock, observer: observer, random: master.split())
+            nodes.append(SimulatedNode(id: id, driver: driver, clock: clock, disk: disk, outbox: outbox, observer: observer))
+            statuses.append(driver.status)
             leadingTerm.append(nil)
         }
     }
 
-    /// Runs the fault phase, heals everything, runs the liveness phase, and reports.
-    public static func run(_ options: SimulationOptions) -> SimulationResult {
-        var simulator = ClusterSimulator(options: options)
-        return simulator.run()
+    /// A driver for a fresh incarnation of `id`, built from what its disk holds.
+    static func makeDriver(
+        _ id: NodeID, options: SimulationOptions, membership: Membership, disk: SimulatedDisk,
+        outbox: SimulatedOutbox, clock: SimulatedClock, observer: SimulatedObserver, random: SplitMix64
+    ) -> NodeDriver {
+        let core = options.algorithm.makeCore(
+            id: id, membership: membership, raft: options.raftConfiguration, hardState: disk.state, random: random)
+        let tick = Duration.microseconds(Int64(options.tickMicroseconds))
+        return NodeDriver(
+            core: core, tick: tick, electionTimeout: tick * Int(options.electionTimeoutTicks), store: disk,
+            outbox: outbox, clock: clock, observer: observer)
     }
 
-    mutating func run() -> SimulationResult {
+    /// Runs the fault phase, heals everything, runs the liveness phase, and reports.
+    public static func run(_ options: SimulationOptions) -> SimulationResult {
+        ClusterSimulator(options: options).run()
+    }
+
+    /// An independent simulator in the same state: scripted scenarios try two futures from one
+    /// past (``ScriptedCluster`` keeps value semantics with it).
+    func fork() -> ClusterSimulator {
+        ClusterSimulator(forking: self)
+    }
+
+    private init(forking other: ClusterSimulator) {
+        options = other.options
+        membership = other.membership
+        queue = other.queue
+        network = other.network
+        random = other.random
+        checker = other.checker
+        result = other.result
+        statuses = other.statuses
+        leadingTerm = other.leadingTerm
+        leaseHolderCount = other.leaseHolderCount
+        watch = other.watch
+        time.now = other.time.now
+        healedAt = other.healedAt
+        nextFaultNumber = other.nextFaultNumber
+        traceLog = other.traceLog.map { TraceLog(lines: $0.lines) }
+        nodes = other.nodes.map { node in
+            let clock = SimulatedClock(source: time, rate: node.clock.rate, offset: node.clock.offset)
+            let disk = node.disk.fork()
+            let outbox = SimulatedOutbox(disk: disk)
+            let observer = SimulatedObserver()
+            var copy = node
+            copy.driver = node.driver.fork(store: disk, outbox: outbox, clock: clock, observer: observer)
+            copy.clock = clock
+            copy.disk = disk
+            copy.outbox = outbox
+            copy.observer = observer
+            return copy
+        }
+    }
+
+    func run() -> SimulationResult {
         start()
         let faultPhaseEnd = VirtualTime(microseconds: options.faultPhaseMilliseconds * 1000)
         if !options.faults.isEmpty { queue.schedule(.injectFault, at: VirtualTime(microseconds: faultGap())) }
@@ -87,21 +152,22 @@ public struct ClusterSimulator {
         return finish()
     }
 
-    /// Schedules every node's first tick at a random phase.
-    mutating func start() {
+    /// Starts every node's logical clock at a random phase within the first tick.
+    func start() {
         for index in nodes.indices {
-            scheduleTick(index, after: UInt64.random(in: 0..<options.tickMicroseconds, using: &random))
+            let phase = UInt64.random(in: 0..<options.tickMicroseconds, using: &random)
+            queue.schedule(.start(nodes[index].id, incarnation: nodes[index].incarnation), at: now + phase)
         }
     }
 
     /// Processes events up to `end`, checking invariants after each; stops at the first violation,
     /// or at the event that meets the ``watch``.
-    mutating func advance(to end: VirtualTime) {
+    func advance(to end: VirtualTime) {
         while checker.violations.isEmpty, let first = queue.firstTime, first <= end,
-              let (time, event) = queue.popFirst()
+              let (at, event) = queue.popFirst()
         {
-            accountOverlap(until: time)
-            now = time
+            accountOverlap(until: at)
+            time.now = at
             handle(event)
             result.eventsProcessed += 1
             checkLeases()
@@ -114,11 +180,11 @@ public struct ClusterSimulator {
         }
         if checker.violations.isEmpty && end > now {
             accountOverlap(until: end)
-            now = end
+            time.now = end
         }
     }
 
-    mutating func finish() -> SimulationResult {
+    func finish() -> SimulationResult {
         result.violations = checker.violations
         result.measuredBreaches = checker.breaches
         result.trace = traceLog?.lines ?? []
@@ -127,31 +193,21 @@ public struct ClusterSimulator {
 
     // MARK: Events
 
-    /// One tick of node `index`'s core, holding the core to its ``ElectionAlgorithm/ticksUntilTimer``:
-    /// a tick it called quiet must produce nothing, and the countdown may not jump closer by itself.
-    mutating func tickCore(_ index: Int) -> [Action] {
-        let promised = nodes[index].core.ticksUntilTimer
-        let actions = nodes[index].core.tick()
-        guard promised > 1 else { return actions }
-        let id = nodes[index].id
-        if !actions.isEmpty {
-            checker.fail(.timerPromise, at: now, "node \(id) promised \(promised - 1) quiet ticks, yet one produced \(actions)")
-        } else if nodes[index].core.ticksUntilTimer < promised - 1 {
-            checker.fail(.timerPromise, at: now,
-                         "node \(id) promised \(promised - 1) quiet ticks, then \(nodes[index].core.ticksUntilTimer - 1) after one")
-        }
-        return actions
-    }
-
-    mutating func handle(_ event: Event) {
+    func handle(_ event: Event) {
         switch event {
-        case .tick(let id, let incarnation):
+        case .start(let id, let incarnation):
             let index = Self.index(of: id)
             guard nodes[index].incarnation == incarnation, nodes[index].condition != .crashed else { return }
-            guard nodes[index].isUp else { return }  // A paused node's ticks resume with it.
-            nodes[index].lastTickAt = now
-            apply(tickCore(index), of: index)
-            scheduleTick(index, after: tickPeriod(of: index))
+            nodes[index].driver.startClock()
+            settle(index)
+        case .wake(let id, let incarnation, let generation):
+            let index = Self.index(of: id)
+            guard nodes[index].incarnation == incarnation, nodes[index].wakeGeneration == generation else { return }
+            nodes[index].wakeAt = nil
+            // A paused process's timer fires when it resumes; resume() wakes it then.
+            guard nodes[index].isUp else { return }
+            nodes[index].driver.deliverDueTicks()
+            settle(index)
         case .deliver(let message, let from, let to, let incarnation):
             let index = Self.index(of: to)
             guard nodes[index].incarnation == incarnation else { return }
@@ -160,14 +216,15 @@ public struct ClusterSimulator {
             case .paused: nodes[index].inbox.append((message, from))
             case .up:
                 trace("\(from)->\(to) \(describe(message))")
-                let actions = nodes[index].core.receive(message, from: from)
-                apply(actions, of: index)
+                nodes[index].driver.receive(message, from: from)
+                settle(index)
             }
         case .peerUnreachable(let lost, let to, let incarnation):
             let index = Self.index(of: to)
             guard nodes[index].incarnation == incarnation, nodes[index].isUp else { return }
             trace("node \(to) sees node \(lost)'s connection drop and reconnecting refused")
-            apply(nodes[index].core.peerUnreachable(lost), of: index)
+            nodes[index].driver.peerUnreachable(lost)
+            settle(index)
         case .injectFault:
             guard healedAt == nil else { return }
             injectFault()
@@ -179,24 +236,45 @@ public struct ClusterSimulator {
         }
     }
 
-    /// Carries out a core's actions in order; persistence completes before the next action.
-    mutating func apply(_ actions: [Action], of index: Int) {
+    /// After a node's driver ran: checks and traces what it did, puts its messages on the network,
+    /// refreshes its status, and sets its timer as the server would.
+    func settle(_ index: Int) {
+        let id = nodes[index].id
+        let observer = nodes[index].observer
+        for state in nodes[index].disk.saved { checker.recordPersist(state, of: id, at: now) }
+        nodes[index].disk.saved.removeAll()
+        for batch in observer.batches { account(batch, of: index) }
+        observer.batches.removeAll()
+        for detail in observer.brokenPromises { checker.fail(.timerPromise, at: now, detail) }
+        observer.brokenPromises.removeAll()
+        for halt in observer.halts {
+            result.halts += 1
+            trace("node \(id) halted: \(halt)")
+        }
+        observer.halts.removeAll()
+        for (message, peer, durable) in nodes[index].outbox.sent {
+            checker.checkSend(message, from: id, to: peer, durable: durable, at: now)
+            transmit(message, from: id, to: peer)
+        }
+        nodes[index].outbox.sent.removeAll()
+        refreshStatus(of: index)
+        armWake(index)
+    }
+
+    /// Counts and traces one batch of actions a driver carried out.
+    func account(_ actions: [Action], of index: Int) {
         let id = nodes[index].id
         for action in actions {
             switch action {
-            case .persist(let state):
-                nodes[index].durable = state
-                checker.recordPersist(state, of: id, at: now)
-            case .send(let message, let peer):
-                checker.checkSend(message, from: id, to: peer, durable: nodes[index].durable, at: now)
-                transmit(message, from: id, to: peer)
+            case .persist, .send:
+                break  // Checked through the disk and the outbox.
             case .roleChanged(let role, let term):
                 trace("node \(id) became \(role) term \(term)")
             case .leaderChanged(let leader):
                 if leader != nil { result.leaderChanges += 1 }
                 trace("node \(id) now follows \(leader.map { "\($0.id) (term \($0.term))" } ?? "nobody")")
             case .campaignStarted(let phase, let term):
-                if phase == .preVote || nodes[index].core.status.role == .candidate { result.campaignsStarted += 1 }
+                if phase == .preVote || nodes[index].driver.status.role == .candidate { result.campaignsStarted += 1 }
                 trace("node \(id) starts \(phase.rawValue) for term \(term)")
             case .campaignFinished(let outcome, let ticks):
                 if outcome == .won { result.elections += 1 }
@@ -207,12 +285,28 @@ public struct ClusterSimulator {
                 trace("node \(id) transfer to \(target): \(outcome.rawValue)")
             }
         }
-        refreshStatus(of: index)
     }
 
-    /// Reads a node's status after its core changed, checks it, and notes a new leader claim.
-    mutating func refreshStatus(of index: Int) {
-        let status = nodes[index].core.status
+    /// Sets the node's timer for its driver's next wake-up, unless an earlier one is already set
+    /// (the server's rule: a timer set too early just fires and re-arms).
+    func armWake(_ index: Int) {
+        guard nodes[index].condition != .crashed, let target = nodes[index].driver.nextWake else { return }
+        if let set = nodes[index].wakeAt, set <= target { return }
+        nodes[index].wakeAt = target
+        nodes[index].wakeGeneration += 1
+        let at = max(nodes[index].clock.virtualTime(reaching: target), now)
+        queue.schedule(.wake(nodes[index].id, incarnation: nodes[index].incarnation,
+                             generation: nodes[index].wakeGeneration), at: at)
+    }
+
+    /// Reads a node's status after its driver ran, checks it, and notes a new leader claim.
+    ///
+    /// A halted node's core may hold state it failed to persist (a term, a vote, leadership): it
+    /// never acts on it and a restart forgets it, so like a crashed node's it is not checked, and
+    /// its last status from before the halt stands.
+    func refreshStatus(of index: Int) {
+        guard nodes[index].driver.halt == nil else { return }
+        let status = nodes[index].driver.status
         statuses[index] = status
         checker.checkNode(status, at: now)
         if status.role == .leader {
@@ -225,7 +319,7 @@ public struct ClusterSimulator {
         }
     }
 
-    mutating func transmit(_ message: Message, from: NodeID, to: NodeID) {
+    func transmit(_ message: Message, from: NodeID, to: NodeID) {
         result.messagesSent += 1
         let bytes = FrameEncoder.encodedByteCount(of: .message(message))
         result.bytesSent += bytes
@@ -249,15 +343,7 @@ public struct ClusterSimulator {
 
     static func index(of id: NodeID) -> Int { Int(id.rawValue) - 1 }
 
-    func tickPeriod(of index: Int) -> UInt64 {
-        UInt64((Double(options.tickMicroseconds) / nodes[index].rate).rounded())
-    }
-
-    mutating func scheduleTick(_ index: Int, after delay: UInt64) {
-        queue.schedule(.tick(nodes[index].id, incarnation: nodes[index].incarnation), at: now + delay)
-    }
-
-    mutating func faultGap() -> UInt64 {
+    func faultGap() -> UInt64 {
         let mean = Double(options.meanFaultGapMilliseconds * 1000)
         let u = Double.random(in: Double.ulpOfOne..<1, using: &random)
         return UInt64(-mean * log(u))
@@ -272,5 +358,7 @@ public struct ClusterSimulator {
 
 /// The lines of a trace being recorded.
 final class TraceLog {
-    var lines: [String] = []
+    var lines: [String]
+
+    init(lines: [String] = []) { self.lines = lines }
 }

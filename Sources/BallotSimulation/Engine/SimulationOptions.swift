@@ -6,7 +6,7 @@ public struct SimulationOptions: Hashable, Sendable {
     /// Cluster size; `nil` lets the seed choose among 1…7 members.
     public var nodes: Int?
     public var faults: Set<FaultKind>
-    public var algorithm: AlgorithmKind
+    public var algorithm: ElectionAlgorithmKind
     /// Raft switches, so a test can show what breaks without them.
     public var preVote = true
     public var checkQuorum = true
@@ -36,7 +36,7 @@ public struct SimulationOptions: Hashable, Sendable {
     public var trace = false
 
     public init(seed: UInt64, nodes: Int? = nil, faults: Set<FaultKind> = Set(FaultKind.allCases),
-                algorithm: AlgorithmKind = .raft) {
+                algorithm: ElectionAlgorithmKind = .raft) {
         self.seed = seed
         self.nodes = nodes
         self.faults = faults
@@ -48,14 +48,6 @@ public struct SimulationOptions: Hashable, Sendable {
             electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
             preVote: preVote, checkQuorum: checkQuorum, leaderStickiness: leaderStickiness,
             clockDriftBound: 0.05, fastFailover: fastFailover)
-    }
-
-    var bullyConfiguration: BullyConfiguration {
-        .matching(electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks)
-    }
-
-    func ringConfiguration(nodes: Int) -> RingConfiguration {
-        .matching(electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks, members: nodes)
     }
 
     /// Raft's safety properties hold by design and any breach fails the run. Bully and Ring have no
@@ -100,11 +92,4 @@ public struct NetworkProfile: Hashable, Sendable {
     public var duplicationProbability = 0.01
 
     public init() {}
-}
-
-/// The algorithms the simulator can run.
-public enum AlgorithmKind: String, Hashable, Sendable, CaseIterable {
-    case raft
-    case bully
-    case ring
 }

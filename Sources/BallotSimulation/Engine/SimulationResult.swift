@@ -7,6 +7,8 @@ public struct SimulationResult: Sendable {
     public var violations: [Violation] = []
     public var eventsProcessed = 0
     public var faultsInjected: [FaultKind: Int] = [:]
+    /// Nodes that stopped taking part because their disk failed a write (a `disk` fault).
+    public var halts = 0
     public var campaignsStarted = 0
     /// Campaigns won, i.e. elections that produced a leader.
     public var elections = 0

@@ -2,7 +2,7 @@ import BallotCore
 
 extension ClusterSimulator {
     /// Picks an enabled fault that fits the cluster, applies it, and schedules its undo.
-    mutating func injectFault() {
+    func injectFault() {
         let kinds = FaultKind.allCases.filter { options.faults.contains($0) && fits($0) }
         guard let kind = kinds.randomElement(using: &random) else { return }
         let number = nextFaultNumber
@@ -16,9 +16,7 @@ extension ClusterSimulator {
             undo = .restart(nodes[index].id)
         case .pause:
             guard let index = randomNode(where: { $0.isUp }) else { return }
-            nodes[index].condition = .paused
-            nodes[index].pausedAt = now
-            trace("node \(nodes[index].id) paused")
+            pause(index)
             undo = .resume(nodes[index].id)
         case .partition:
             let (a, b) = randomSplit()
@@ -50,6 +48,11 @@ extension ClusterSimulator {
             undo = .network(number)
         case .transfer:
             requestTransfer()
+        case .disk:
+            guard let index = randomNode(where: { $0.isUp && !$0.disk.failing }) else { return }
+            nodes[index].disk.failing = true
+            trace("node \(nodes[index].id)'s disk fails writes")
+            undo = .repairDisk(nodes[index].id)
         case .flap:
             // The TCP connection between two nodes breaks and is re-established: what was in flight
             // is lost, briefly, both ways. Reconnecting succeeds, so no shell reports a dead process.
@@ -72,17 +75,17 @@ extension ClusterSimulator {
     }
 
     /// Fault lengths from a short blip to several election timeouts.
-    private mutating func faultDuration() -> UInt64 {
+    private func faultDuration() -> UInt64 {
         let t = options.electionTimeoutMicroseconds
         return UInt64.random(in: (t / 4)...(t * 6), using: &random)
     }
 
-    private mutating func randomNode(where predicate: (SimulatedNode) -> Bool) -> Int? {
+    private func randomNode(where predicate: (SimulatedNode) -> Bool) -> Int? {
         nodes.indices.filter { predicate(nodes[$0]) }.randomElement(using: &random)
     }
 
     /// Two non-empty groups of members.
-    private mutating func randomSplit() -> ([NodeID], [NodeID]) {
+    private func randomSplit() -> ([NodeID], [NodeID]) {
         var shuffled = membership.members.shuffled(using: &random)
         let cut = Int.random(in: 1..<shuffled.count, using: &random)
         let b = Array(shuffled[cut...]).sorted()
@@ -101,26 +104,27 @@ extension ClusterSimulator {
         return cut
     }
 
-    private mutating func requestTransfer() {
-        guard let leader = nodes.indices.first(where: { nodes[$0].isUp && nodes[$0].core.status.role == .leader }),
+    private func requestTransfer() {
+        guard let leader = nodes.indices.first(where: { nodes[$0].isUp && statuses[$0].role == .leader }),
               let target = membership.peers(of: nodes[leader].id).randomElement(using: &random)
         else { return }
         trace("node \(nodes[leader].id) asked to transfer leadership to \(target)")
         do {
-            let actions = try nodes[leader].core.transferLeadership(to: target)
-            apply(actions, of: leader)
+            try nodes[leader].driver.transferLeadership(to: target)
         } catch {
             trace("transfer refused: \(error)")
         }
+        settle(leader)
     }
 
     /// Crash-stop. The kernel closes the dead process's sockets, so every live peer's shell sees
     /// the connection drop and reconnecting refused within a millisecond or two — unless a
     /// partition stands between them, in which case nothing arrives (issue 7's evidence model).
-    mutating func crash(_ index: Int) {
+    func crash(_ index: Int) {
         nodes[index].condition = .crashed
         nodes[index].inbox.removeAll()
-        trace("node \(nodes[index].id) crashed (durable: \(nodes[index].durable))")
+        nodes[index].wakeAt = nil
+        trace("node \(nodes[index].id) crashed (durable: \(nodes[index].disk.state))")
         let crashed = nodes[index].id
         for peer in nodes.indices where peer != index && nodes[peer].condition != .crashed {
             let link = Link(from: crashed, to: nodes[peer].id)
@@ -131,64 +135,76 @@ extension ClusterSimulator {
         }
     }
 
-    /// Restarts a crashed node from its durable state, with fresh volatile state.
-    mutating func restart(_ index: Int) {
-        guard nodes[index].condition == .crashed else { return }
+    /// Restarts a crashed (or halted) node from its durable state, with fresh volatile state: a new
+    /// driver and core, on the same host clock.
+    func restart(_ index: Int) {
+        guard nodes[index].condition == .crashed || nodes[index].driver.halt != nil else { return }
         nodes[index].incarnation += 1
         nodes[index].condition = .up
-        nodes[index].core = CoreFactory.make(
-            options.algorithm, id: nodes[index].id, membership: membership, durable: nodes[index].durable,
-            options: options, random: random.split())
-        trace("node \(nodes[index].id) restarted (durable: \(nodes[index].durable))")
-        refreshStatus(of: index)
-        scheduleTick(index, after: tickPeriod(of: index))
+        nodes[index].wakeAt = nil
+        nodes[index].inbox.removeAll()
+        let node = nodes[index]
+        nodes[index].driver = Self.makeDriver(
+            node.id, options: options, membership: membership, disk: node.disk, outbox: node.outbox, clock: node.clock,
+            observer: node.observer, random: random.split())
+        trace("node \(node.id) restarted (durable: \(node.disk.state))")
+        nodes[index].driver.startClock()
+        settle(index)
     }
 
-    /// Resumes a paused node: it catches up on the ticks it missed, then handles the messages that
-    /// queued — the order the shell promises (`BallotNode.deliverDueTicks()` runs before every
-    /// message). Handling the messages first let a resumed voter promise stickiness only until a
-    /// tick already past, and a leader's lease could overlap the next one (PausedVoterTests);
-    /// `ticksFirst: false` replays that old order for the test.
-    mutating func resume(_ index: Int, ticksFirst forced: Bool? = nil) {
+    /// Stops a node's process (SIGSTOP): its timer stops and arriving messages queue for it.
+    func pause(_ index: Int) {
+        guard nodes[index].isUp else { return }
+        nodes[index].condition = .paused
+        trace("node \(nodes[index].id) paused")
+    }
+
+    /// Resumes a paused node as the server resumes: every input first delivers the ticks due by
+    /// now, so the missed ticks run before the messages that queued. `ticksFirst: false` handles
+    /// the messages first — the shell's old, unsafe order — to show that the lease check catches it
+    /// (PausedVoterTests).
+    func resume(_ index: Int, ticksFirst: Bool = true) {
         guard nodes[index].condition == .paused else { return }
         nodes[index].condition = .up
         trace("node \(nodes[index].id) resumed")
-        let missed = (now.microseconds - nodes[index].lastTickAt.microseconds) / tickPeriod(of: index)
         let inbox = nodes[index].inbox
         nodes[index].inbox.removeAll()
-        // Still drawn, so every seed keeps the rest of its history as before the shell fixed the order.
-        let drawn = Bool.random(using: &random)
-        let ticksFirst = forced ?? (drawn || true)
-        if ticksFirst { catchUp(index, ticks: missed) }
-        for (message, from) in inbox where nodes[index].isUp {
+        let driver = nodes[index].driver
+        driver.deliversDueTicksBeforeInputs = ticksFirst
+        if ticksFirst { driver.deliverDueTicks() }
+        for (message, from) in inbox where driver.halt == nil {
             trace("\(from)->\(nodes[index].id) \(describe(message)) (queued)")
-            apply(nodes[index].core.receive(message, from: from), of: index)
+            driver.receive(message, from: from)
         }
-        if !ticksFirst { catchUp(index, ticks: missed) }
-        scheduleTick(index, after: tickPeriod(of: index))
+        driver.deliversDueTicksBeforeInputs = true
+        driver.deliverDueTicks()
+        settle(index)
     }
 
-    private mutating func catchUp(_ index: Int, ticks: UInt64) {
-        for _ in 0..<ticks {
-            apply(tickCore(index), of: index)
-        }
-        nodes[index].lastTickAt = now
-    }
-
-    mutating func perform(_ undo: Undo) {
+    func perform(_ undo: Undo) {
         switch undo {
         case .restart(let id): restart(Self.index(of: id))
         case .resume(let id): resume(Self.index(of: id))
         case .network(let number): network.undo(fault: number)
+        case .repairDisk(let id): repairDisk(Self.index(of: id))
         }
     }
 
+    /// Makes a node's disk work again and restarts the node if the failure halted it.
+    func repairDisk(_ index: Int) {
+        guard nodes[index].disk.failing else { return }
+        nodes[index].disk.failing = false
+        trace("node \(nodes[index].id)'s disk works again")
+        if nodes[index].condition != .crashed && nodes[index].driver.halt != nil { restart(index) }
+    }
+
     /// Ends the fault phase: every node up, every link whole, no more loss or duplication.
-    mutating func healAll() {
+    func healAll() {
         healedAt = now
         network.healAll()
         trace("all faults healed")
         for index in nodes.indices {
+            repairDisk(index)
             switch nodes[index].condition {
             case .crashed: restart(index)
             case .paused: resume(index)

@@ -21,4 +21,8 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable {
     /// The connection between two nodes breaks and is re-established at once (messages in flight
     /// are lost). Reconnecting succeeds, so no shell reports the peer's process gone.
     case flap
+    /// A node's disk fails its writes (a failed write or fsync). The node halts at its next
+    /// persist, exactly as the server does, and is restarted when the fault heals (as a supervisor
+    /// restarts a process whose health check fails).
+    case disk
 }

@@ -89,7 +89,7 @@ public struct PhaseSample: Hashable, Sendable {
 
 /// A run in which a property the algorithm promises broke: a safety invariant, or liveness.
 public struct ComparisonFailure: Hashable, Sendable, CustomStringConvertible {
-    public var algorithm: AlgorithmKind
+    public var algorithm: ElectionAlgorithmKind
     public var nodes: Int
     public var scenarios: [ComparisonScenario]
     public var seed: UInt64
@@ -115,7 +115,7 @@ public struct ComparisonFailure: Hashable, Sendable, CustomStringConvertible {
 
 /// All measurements of one algorithm, cluster size and scenario.
 public struct ComparisonCell: Hashable, Sendable {
-    public var algorithm: AlgorithmKind
+    public var algorithm: ElectionAlgorithmKind
     public var nodes: Int
     public var scenario: ComparisonScenario
     public var samples: [PhaseSample] = []
@@ -171,7 +171,7 @@ public struct ComparisonSettings: Hashable, Sendable {
     public static let defaultSeedsPerCell = 100
     public static let defaultSizes = [3, 5, 7, 9, 15, 25, 51, 101]
 
-    public var algorithms: [AlgorithmKind] = AlgorithmKind.allCases
+    public var algorithms: [ElectionAlgorithmKind] = ElectionAlgorithmKind.allCases
     public var sizes: [Int] = ComparisonSettings.defaultSizes
     public var scenarios: [ComparisonScenario] = ComparisonScenario.allCases
     public var seedsPerCell = ComparisonSettings.defaultSeedsPerCell
@@ -215,7 +215,7 @@ public struct ComparisonMatrix: Sendable {
     /// Wall-clock seconds the run took (0 when not measured).
     public var wallSeconds: Double = 0
 
-    public func cell(_ algorithm: AlgorithmKind, _ nodes: Int, _ scenario: ComparisonScenario) -> ComparisonCell? {
+    public func cell(_ algorithm: ElectionAlgorithmKind, _ nodes: Int, _ scenario: ComparisonScenario) -> ComparisonCell? {
         cells.first { $0.algorithm == algorithm && $0.nodes == nodes && $0.scenario == scenario }
     }
 
@@ -226,7 +226,7 @@ public struct ComparisonMatrix: Sendable {
         _ settings: ComparisonSettings, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async -> ComparisonMatrix {
         struct Job: Sendable {
-            var algorithm: AlgorithmKind
+            var algorithm: ElectionAlgorithmKind
             var nodes: Int
             var script: ComparisonScript
             var index: Int
@@ -275,7 +275,7 @@ public struct ComparisonMatrix: Sendable {
         }
         var cells: [ComparisonCell] = []
         for scenario in ComparisonScenario.allCases where settings.scenarios.contains(scenario) {
-            for algorithm in AlgorithmKind.allCases where settings.algorithms.contains(algorithm) {
+            for algorithm in ElectionAlgorithmKind.allCases where settings.algorithms.contains(algorithm) {
                 for nodes in settings.sizes.sorted() {
                     let key = CellKey(algorithm: algorithm, nodes: nodes, scenario: scenario)
                     let runs = (samples[key] ?? []).sorted { $0.seed < $1.seed }
@@ -289,7 +289,7 @@ public struct ComparisonMatrix: Sendable {
 }
 
 struct CellKey: Hashable, Sendable {
-    var algorithm: AlgorithmKind
+    var algorithm: ElectionAlgorithmKind
     var nodes: Int
     var scenario: ComparisonScenario
 }

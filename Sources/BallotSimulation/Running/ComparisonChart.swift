@@ -41,7 +41,7 @@ extension ComparisonMatrix {
             panel.draw(into: &svg, frame: (x: 20 + column * 490, y: 84 + row * 330, width: 470, height: 300))
         }
         var legendX = width / 2 - 150
-        for algorithm in AlgorithmKind.allCases where settings.algorithms.contains(algorithm) {
+        for algorithm in ElectionAlgorithmKind.allCases where settings.algorithms.contains(algorithm) {
             svg.line(x1: legendX, y1: height - 22, x2: legendX + 28, y2: height - 22, color: algorithm.chartColor, width: 3)
             svg.text(algorithm.rawValue, x: legendX + 34, y: height - 18, size: 13)
             legendX += 110
@@ -54,7 +54,7 @@ extension ComparisonMatrix {
         value: (ComparisonCell) -> Double?
     ) -> ChartPanel {
         var series: [ChartSeries] = []
-        for algorithm in AlgorithmKind.allCases where settings.algorithms.contains(algorithm) {
+        for algorithm in ElectionAlgorithmKind.allCases where settings.algorithms.contains(algorithm) {
             let points = cells.filter { $0.algorithm == algorithm && $0.scenario == scenario && $0.runs > 0 }
                 .sorted { $0.nodes < $1.nodes }
                 .compactMap { cell in value(cell).map { (x: Double(cell.nodes), y: $0) } }
@@ -64,7 +64,7 @@ extension ComparisonMatrix {
     }
 }
 
-extension AlgorithmKind {
+extension ElectionAlgorithmKind {
     var chartColor: String {
         switch self {
         case .raft: "#1f77b4"

@@ -11,14 +11,14 @@ struct ScriptOutcome: Sendable {
 struct ScriptRunner {
     var cluster: ScriptedCluster
     let settings: ComparisonSettings
-    let algorithm: AlgorithmKind
+    let algorithm: ElectionAlgorithmKind
     let seed: UInt64
     /// Decides the script's own random choices (the instant of the first fault).
     var random: SplitMix64
     var outcome = ScriptOutcome()
 
     static func run(
-        _ script: ComparisonScript, algorithm: AlgorithmKind, nodes: Int, index: Int, settings: ComparisonSettings
+        _ script: ComparisonScript, algorithm: ElectionAlgorithmKind, nodes: Int, index: Int, settings: ComparisonSettings
     ) -> ScriptOutcome {
         let seed = settings.seed(script: script, nodes: nodes, index: index)
         var runner = ScriptRunner(settings: settings, algorithm: algorithm, nodes: nodes, seed: seed)
@@ -32,7 +32,7 @@ struct ScriptRunner {
         return runner.outcome
     }
 
-    init(settings: ComparisonSettings, algorithm: AlgorithmKind, nodes: Int, seed: UInt64) {
+    init(settings: ComparisonSettings, algorithm: ElectionAlgorithmKind, nodes: Int, seed: UInt64) {
         self.settings = settings
         self.algorithm = algorithm
         self.seed = seed

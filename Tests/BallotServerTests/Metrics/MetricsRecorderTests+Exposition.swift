@@ -1,4 +1,6 @@
+import BallotRuntime
 import BallotCore
+import BallotClient
 import BallotServer
 import Foundation
 import Testing
@@ -8,16 +10,10 @@ import Testing
 extension MetricsRecorderTests {
     static let peers: [NodeID] = [2, 3]
 
-    func makeRecorder() -> MetricsRecorder {
+    func makeRecorder(view: LeadershipView = LeadershipView(node: 1)) -> MetricsRecorder {
         MetricsRecorder(
-            nodeID: 1, membership: Membership([1, 2, 3]), algorithm: "raft", version: "1.2.3",
+            view: view, membership: Membership([1, 2, 3]), algorithm: "raft", version: "1.2.3",
             tickDuration: .milliseconds(10))
-    }
-
-    func followerStatus(term: Term = 0, leader: NodeID? = nil, now: UInt64 = 0) -> NodeStatus {
-        NodeStatus(
-            id: 1, role: .follower, term: term, votedFor: nil, leader: leader, lastLog: .empty, now: now,
-            ticksSinceLeaderContact: leader == nil ? nil : 0, leaseExpiry: nil, transferTarget: nil)
     }
 
     /// The catalogue of METRICS.md: name and type of every required family.
@@ -62,7 +58,7 @@ extension MetricsRecorderTests {
 
     @Test func firstScrapeHasEveryRequiredSeriesAtZero() throws {
         let recorder = makeRecorder()
-        let metrics = try Exposition(recorder.render(now: .now, wallClockNow: 1_700_000_000))
+        let metrics = try Exposition(recorder.render(now: SystemMonotonicClock.now, wallClockNow: 1_700_000_000))
 
         for (name, type) in Self.requiredFamilies + Self.extraFamilies {
             #expect(metrics.types[name] == type, "TYPE of \(name)")
@@ -119,7 +115,7 @@ extension MetricsRecorderTests {
     }
 
     @Test func histogramBucketsSpanTheRequiredRanges() throws {
-        let metrics = try Exposition(makeRecorder().render(now: .now, wallClockNow: 0))
+        let metrics = try Exposition(makeRecorder().render(now: SystemMonotonicClock.now, wallClockNow: 0))
         func bounds(_ name: String, _ labels: [String: String]) -> [Double] {
             metrics.samples(named: name + "_bucket")
                 .filter { $0.labels.filter { $0.key != "le" } == labels }
@@ -143,7 +139,7 @@ extension MetricsRecorderTests {
 
     @Test func promtoolFindsNothingWrongWithRealScrapes() throws {
         // A scrape of a node that lived through an election, a transfer and transport traffic.
-        var cluster = RecordedCluster(seed: 71)
+        let cluster = RecordedCluster(seed: 71)
         let elected = cluster.elect()
         let leader = try #require(elected)
         cluster.run(ticks: 3)
@@ -153,15 +149,15 @@ extension MetricsRecorderTests {
         let recorder = cluster.recorder(leader)
         for peer in cluster.ids where peer != leader {
             recorder.peerConnected(peer, true)
-            recorder.heartbeatRoundTrip(peer, .microseconds(750))
-            recorder.heartbeatFailure(peer)
+            recorder.heartbeatAcknowledged(by: peer, after: .microseconds(750))
+            recorder.heartbeatFailed(to: peer)
             recorder.peerQueueDropped(peer)
         }
         recorder.messageSent(.heartbeat, bytes: 48)
         recorder.messageReceived(.heartbeatResponse, bytes: 40)
         recorder.frameRejected(reason: "wrong_cluster")
         let busy = recorder.render(now: cluster.now, wallClockNow: cluster.wallClock(at: cluster.now))
-        let fresh = makeRecorder().render(now: .now, wallClockNow: 1_700_000_000)
+        let fresh = makeRecorder().render(now: SystemMonotonicClock.now, wallClockNow: 1_700_000_000)
 
         for (what, scrape) in [("busy", busy), ("first", fresh)] {
             let result = try #require(try Promtool.checkMetrics(scrape))
@@ -175,9 +171,9 @@ extension MetricsRecorderTests {
         recorder.peerConnected(2, true)
         recorder.peerConnected(3, true)
         recorder.peerConnected(3, false)
-        recorder.heartbeatRoundTrip(3, .milliseconds(3))
-        recorder.heartbeatFailure(2)
-        recorder.heartbeatFailure(2)
+        recorder.heartbeatAcknowledged(by: 3, after: .milliseconds(3))
+        recorder.heartbeatFailed(to: 2)
+        recorder.heartbeatFailed(to: 2)
         recorder.peerQueueDropped(3)
         for _ in 0..<3 { recorder.messageSent(.heartbeat, bytes: 40) }
         recorder.messageReceived(.voteResponse, bytes: 25)
@@ -186,10 +182,10 @@ extension MetricsRecorderTests {
         recorder.frameRejected(reason: "something_new")
         // Not a member: ignored rather than given a series.
         recorder.peerConnected(9, true)
-        recorder.heartbeatFailure(9)
-        recorder.heartbeatRoundTrip(9, .milliseconds(1))
+        recorder.heartbeatFailed(to: 9)
+        recorder.heartbeatAcknowledged(by: 9, after: .milliseconds(1))
 
-        let metrics = try Exposition(recorder.render(now: .now, wallClockNow: 0))
+        let metrics = try Exposition(recorder.render(now: SystemMonotonicClock.now, wallClockNow: 0))
         #expect(metrics.value("ballot_peer_connected", ["peer": "2"]) == 1)
         #expect(metrics.value("ballot_peer_connected", ["peer": "3"]) == 0)
         let rtt = "ballot_peer_round_trip_time_seconds"
@@ -212,29 +208,36 @@ extension MetricsRecorderTests {
         #expect(metrics.samples.allSatisfy { $0.labels["peer"] != "9" })
     }
 
-    @Test func recentLeadershipChangesKeepTheLastTwentyWithUnixTimes() throws {
-        let recorder = makeRecorder()
-        let base = ContinuousClock.now
-        recorder.startedUp(at: base, status: followerStatus())
+    @Test func leadershipHistoryKeepsTheLastTwentyChangesWithUnixTimes() throws {
+        let view = LeadershipView(node: 1)
+        let recorder = makeRecorder(view: view)
+        let base = SystemMonotonicClock.now
+        view.start(at: base, role: .follower, term: 0)
         for round in 1...25 {
             let lost = base + .seconds(round)
             let leader = LeaderInfo(id: round.isMultiple(of: 2) ? 2 : 3, term: Term(UInt64(round)))
-            recorder.record([.leaderChanged(nil)], status: followerStatus(term: leader.term), at: lost)
-            #expect(!recorder.hasLeader())
-            recorder.record(
-                [.leaderChanged(leader)], status: followerStatus(term: leader.term, leader: leader.id),
-                at: lost + .milliseconds(100))
-            #expect(recorder.hasLeader())
+            view.absorb([.leaderChanged(nil)], role: .follower, term: leader.term, lease: .none, lastContact: nil, at: lost)
+            #expect(!view.current.hasLeader)
+            let found = lost + .milliseconds(100)
+            view.absorb([.leaderChanged(leader)], role: .follower, term: leader.term, lease: .none, lastContact: found,
+                        at: found)
+            #expect(view.current.hasLeader)
         }
         let now = base + .seconds(30)
-        let changes = recorder.recentLeadershipChanges(now: now, wallClockNow: 1000)
-        #expect(changes.count == MetricsRecorder.recentChangesLimit)
-        #expect(changes.map(\.leader.term.rawValue) == Array(6...25))
-        #expect(changes.allSatisfy { $0.leaderlessDuration == .milliseconds(100) })
-        let last = try #require(changes.last)
-        #expect(last.leader == LeaderInfo(id: 3, term: 25))
-        #expect(last.observedAt == base + .milliseconds(25_100))
-        #expect(abs(last.unixTime - (1000 - 4.9)) < 1e-9)
+        let history = view.current.history
+        #expect(history.count == LeadershipView.historyLimit)
+        // Round 1 found a leader from start-up; every later round lost one and found the next.
+        let found = history.filter { $0.leader != nil }
+        #expect(found.map(\.term.rawValue) == Array(16...25))
+        #expect(history.filter { $0.leader == nil }.map(\.term.rawValue) == Array(15...24))
+        #expect(found.allSatisfy { $0.leaderless == .milliseconds(100) })
+        let last = try #require(history.last)
+        #expect(last.leader == 3 && last.term == 25)
+        #expect(last.at == base + .milliseconds(25_100))
+        #expect(history.map(\.index) == Array(30...49))
+        let change = NodeStatusReport.Change(last, now: now, wallClockNow: 1000)
+        #expect(abs(change.unixTime - (1000 - 4.9)) < 1e-9)
+        #expect(change.leaderlessMs == 100)
 
         let metrics = try Exposition(recorder.render(now: now, wallClockNow: 1000))
         #expect(metrics.value("ballot_leader_changes_total") == 25)
@@ -249,8 +252,8 @@ extension MetricsRecorderTests {
     /// core's tick count instead.
     @Test func campaignWithoutASeenStartIsTimedByItsTicks() throws {
         let recorder = makeRecorder()
-        recorder.record([.campaignFinished(.timedOut, ticks: 15)], status: followerStatus(), at: .now)
-        let metrics = try Exposition(recorder.render(now: .now, wallClockNow: 0))
+        recorder.executed([.campaignFinished(.timedOut, ticks: 15)], at: SystemMonotonicClock.now)
+        let metrics = try Exposition(recorder.render(now: SystemMonotonicClock.now, wallClockNow: 0))
         #expect(metrics.count("ballot_election_duration_seconds", ["outcome": "timed_out"]) == 1)
         #expect(metrics.sum("ballot_election_duration_seconds", ["outcome": "timed_out"]) == 0.15)
     }
@@ -258,7 +261,7 @@ extension MetricsRecorderTests {
     @Test func processSeriesComeFromProc() throws {
         let recorder = makeRecorder()
         let wallNow = Date().timeIntervalSince1970
-        let first = try Exposition(recorder.render(now: .now, wallClockNow: wallNow))
+        let first = try Exposition(recorder.render(now: SystemMonotonicClock.now, wallClockNow: wallNow))
         let start = try #require(first.value("process_start_time_seconds"))
         #expect(start <= wallNow + 1 && start > wallNow - 86_400, "process started \(wallNow - start) s ago")
         let resident = try #require(first.value("process_resident_memory_bytes"))
@@ -273,13 +276,13 @@ extension MetricsRecorderTests {
         var spin: UInt64 = 1
         for i in 0..<5_000_000 { spin = spin &* 6364136223846793005 &+ UInt64(i) }
         #expect(spin != 0)
-        let second = try Exposition(recorder.render(now: .now, wallClockNow: wallNow))
+        let second = try Exposition(recorder.render(now: SystemMonotonicClock.now, wallClockNow: wallNow))
         #expect((second.value("process_cpu_seconds_total") ?? 0) >= cpu)
         #expect(second.value("process_start_time_seconds") == start)
     }
 
     @Test func benchmarkFixtureRendersAPopulatedScrape() throws {
-        let start = ContinuousClock.now
+        let start = SystemMonotonicClock.now
         let recorder = MetricsRecorder.renderBenchmarkFixture(members: 5, at: start)
         let metrics = try Exposition(recorder.render(now: start + .milliseconds(150), wallClockNow: 0))
         #expect(metrics.value("ballot_is_leader") == 1)

@@ -1,3 +1,4 @@
+import BallotRuntime
 import BallotCore
 import BallotServer
 import Testing
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func wonElectionIsRecordedOnEveryNode() throws {
-        var cluster = RecordedCluster(seed: 11)
+        let cluster = RecordedCluster(seed: 11)
         let elected = cluster.elect()
         let leader = try #require(elected)
         cluster.run(ticks: 2)  // Acknowledged heartbeats give the leader its lease.
@@ -51,7 +52,7 @@ import Testing
             #expect(metrics.value("ballot_has_leader") == 1)
             #expect(metrics.value("ballot_leader_id") == Double(leader.rawValue))
             #expect(metrics.value("ballot_term") == Double(cluster.status(id).term.rawValue))
-            #expect(cluster.recorder(id).hasLeader())
+            #expect(cluster.view(id).hasLeader)
             expectCampaignsMatch(metrics, cluster.finishedCampaigns[id] ?? [])
         }
 
@@ -92,7 +93,7 @@ import Testing
     /// The lease is judged at scrape time: it ends at the instant of the last batch plus the
     /// remaining lease ticks, whether or not the core has run since.
     @Test func isLeaderDropsWhenTheLeaseInstantPassesWithoutNewBatches() throws {
-        var cluster = RecordedCluster(seed: 5)
+        let cluster = RecordedCluster(seed: 5)
         let elected = cluster.elect()
         let leader = try #require(elected)
         cluster.run(ticks: 3)
@@ -106,7 +107,7 @@ import Testing
         #expect(try cluster.scrape(leader, at: leaseEnd + .seconds(60)).value("ballot_is_leader") == 0)
         // The core still believes it leads; only the lease, judged on the monotonic clock, ran out.
         #expect(try cluster.scrape(leader, at: leaseEnd).value("ballot_role", ["role": "leader"]) == 1)
-        #expect(cluster.recorder(leader).hasLeader())
+        #expect(cluster.view(leader).hasLeader)
         // Once the core runs again and heartbeats are acknowledged, the lease is back.
         cluster.run(ticks: 1)
         #expect(try cluster.scrape(leader).value("ballot_is_leader") == 1)
@@ -116,7 +117,7 @@ import Testing
     /// the campaign in progress as lost. The same leader in the same term is not a leader change,
     /// but the leaderless stretch is a second leaderless observation.
     @Test func isolatedFollowerTimesOutThenLoses() throws {
-        var cluster = RecordedCluster(seed: 23)
+        let cluster = RecordedCluster(seed: 23)
         let elected = cluster.elect()
         let leader = try #require(elected)
         let follower = try #require(cluster.ids.first { $0 != leader })
@@ -130,7 +131,7 @@ import Testing
         #expect(timedOut)
         var metrics = try cluster.scrape(follower)
         #expect(metrics.value("ballot_has_leader") == 0)
-        #expect(!cluster.recorder(follower).hasLeader())
+        #expect(!cluster.view(follower).hasLeader)
         #expect((metrics.count("ballot_election_duration_seconds", ["outcome": "timed_out"]) ?? 0) >= 1)
         #expect(metrics.value("ballot_role", ["role": "pre_candidate"]) == 1)
         #expect(metrics.value("ballot_term") == Double(term.rawValue), "pre-votes do not raise the term")
@@ -163,13 +164,14 @@ import Testing
             seconds(firstFound.at - cluster.base) + seconds(refound.at - lostAt), "leaderless sum")
         // Leadership did not change, so its uptime still counts from when it was first learned.
         expectClose(metrics.value("ballot_leader_uptime_seconds"), seconds(cluster.now - firstFound.at), "uptime")
-        #expect(cluster.recorder(follower).recentLeadershipChanges(now: cluster.now, wallClockNow: 0).count == 1)
+        // The history shows the loss and the same leadership found again, once each.
+        #expect(cluster.view(follower).history.map(\.leader) == [leader, nil, leader])
     }
 
     /// Thesis §6.2: a leader cut off from the majority steps down (reason `lost_quorum`), the rest
     /// elect a new leader, and the old one follows it after the partition heals.
     @Test func isolatedLeaderStepsDownOnLostQuorum() throws {
-        var cluster = RecordedCluster(seed: 31)
+        let cluster = RecordedCluster(seed: 31)
         let elected = cluster.elect()
         let oldLeader = try #require(elected)
         cluster.run(ticks: 2)
@@ -211,15 +213,15 @@ import Testing
             metrics.sum("ballot_leaderless_duration_seconds"),
             seconds(found[0].at - cluster.base) + seconds(found[1].at - stepDown), "leaderless sum")
         expectCampaignsMatch(metrics, cluster.finishedCampaigns[oldLeader] ?? [])
-        let changes = cluster.recorder(oldLeader).recentLeadershipChanges(now: cluster.now, wallClockNow: 100)
-        #expect(changes.map(\.leader.id) == [oldLeader, newLeader])
-        #expect(changes.last?.leaderlessDuration == found[1].at - stepDown)
+        let changes = cluster.view(oldLeader).history.filter { $0.leader != nil }
+        #expect(changes.map(\.leader) == [oldLeader, newLeader])
+        #expect(changes.last?.leaderless == found[1].at - stepDown)
     }
 
     /// Thesis §3.10: the leader hands over to a follower; it steps down with reason `transfer`,
     /// the target wins a vote-only campaign, and every node sees a second leader change.
     @Test func leadershipTransferIsRecorded() throws {
-        var cluster = RecordedCluster(seed: 47)
+        let cluster = RecordedCluster(seed: 47)
         let elected = cluster.elect()
         let oldLeader = try #require(elected)
         cluster.run(ticks: 3)
@@ -262,7 +264,7 @@ import Testing
     /// A restarted node's fresh recorder shows the persisted term from its first scrape, and its
     /// first leaderless interval runs from start-up until it hears the leader.
     @Test func restartStartsFromPersistedTermAndStartUpLeaderlessness() throws {
-        var cluster = RecordedCluster(seed: 59)
+        let cluster = RecordedCluster(seed: 59)
         let elected = cluster.elect()
         let leader = try #require(elected)
         cluster.run(ticks: 2)
@@ -297,7 +299,7 @@ import Testing
 
     /// A one-node cluster is its own quorum: its lease never runs out, and it has no peer series.
     @Test func singleNodeLeaderHoldsAnUnboundedLease() throws {
-        var cluster = RecordedCluster(size: 1, seed: 3)
+        let cluster = RecordedCluster(size: 1, seed: 3)
         let elected = cluster.elect()
         let leader = try #require(elected)
         let metrics = try cluster.scrape(leader, at: cluster.now + .seconds(3600))

@@ -1,169 +1,140 @@
 import BallotCore
+import BallotRuntime
 import BallotServer
+import BallotTestKit
 import Testing
 
-/// Real Raft cores wired by hand, each feeding its own ``MetricsRecorder`` with synthetic monotonic
-/// instants (`base + tick × n`), so that every duration the recorder reports can be checked exactly.
-///
-/// One ``step()`` is one tick: every live node ticks, then the messages sent during the previous
-/// step are delivered (FIFO), all at the new instant. Every hop thus takes one tick, so a (pre-)vote round trip takes two
-/// and campaigns last a measurable time. Isolated or crashed nodes neither send nor receive.
+/// A ``DriverCluster`` whose nodes each feed a real ``MetricsRecorder`` (as their driver's
+/// observer, reading their view), on synthetic monotonic instants (`base + tick × n`), so that
+/// every duration the recorder reports can be checked exactly against what the cores did.
 struct RecordedCluster {
-    static let tick = Duration.milliseconds(10)
+    static let tick = DriverCluster.tick
     static let wallClockBase = 1_700_000_000.0
 
-    let base: ContinuousClock.Instant
-    let membership: Membership
-    let configuration = RaftConfiguration()
-    private(set) var ticks: UInt64 = 0
-    private(set) var nodes: [NodeID: RaftNode] = [:]
-    private(set) var recorders: [NodeID: MetricsRecorder] = [:]
-    /// The last hard state each node asked to persist: what survives a crash.
-    private(set) var persisted: [NodeID: HardState] = [:]
-    var isolated: Set<NodeID> = []
-    private var inFlight: [(from: NodeID, to: NodeID, message: Message)] = []
-    private var seed: UInt64
-
-    // What the cores did, as the harness saw it, to check the recorder against.
-    private(set) var finishedCampaigns: [NodeID: [(outcome: CampaignOutcome, ticks: UInt64)]] = [:]
-    private(set) var heartbeatsSent: [NodeID: Int] = [:]
-    /// Instants at which each node learned of a (non-nil) leader, in order.
-    private(set) var leaderFound: [NodeID: [(leader: LeaderInfo, at: ContinuousClock.Instant)]] = [:]
-    /// Instants at which each node lost its leader (`leaderChanged(nil)`), in order.
-    private(set) var leaderLost: [NodeID: [ContinuousClock.Instant]] = [:]
-    private(set) var steppedDownAt: [NodeID: ContinuousClock.Instant] = [:]
+    let cluster: DriverCluster
+    /// Each incarnation's recorder, and what it was told, by node.
+    private let taps: Taps
 
     init(size: Int = 3, seed: UInt64) {
-        let ids = (1...UInt64(size)).map { NodeID(integerLiteral: $0) }
-        self.membership = Membership(ids)
-        self.base = ContinuousClock.now
-        self.seed = seed
-        for id in ids { boot(id) }
+        let taps = Taps()
+        self.taps = taps
+        cluster = DriverCluster(size: size, seed: seed) { id, view in
+            let tap = Tap(recorder: MetricsRecorder(
+                view: view, membership: Membership((1...UInt64(size)).map { NodeID(integerLiteral: $0) }),
+                algorithm: RaftNode.algorithmName, version: "test", tickDuration: DriverCluster.tick))
+            taps.retire(id)
+            taps.current[id] = tap
+            return tap
+        }
     }
 
-    var ids: [NodeID] { membership.members }
-    var now: ContinuousClock.Instant { base + Self.tick * ticks }
-    func wallClock(at instant: ContinuousClock.Instant) -> Double {
-        Self.wallClockBase + seconds(instant - base)
+    var base: MonotonicInstant { cluster.base }
+    var ids: [NodeID] { cluster.ids }
+    var now: MonotonicInstant { cluster.now }
+    var isolated: Set<NodeID> {
+        get { cluster.isolated }
+        nonmutating set { cluster.isolated = newValue }
+    }
+    func wallClock(at instant: MonotonicInstant) -> Double {
+        Self.wallClockBase + (instant - base).seconds
     }
 
-    func status(_ id: NodeID) -> NodeStatus { nodes[id]!.status }
-    func recorder(_ id: NodeID) -> MetricsRecorder { recorders[id]! }
-
-    /// The node that believes it leads, if exactly one does.
-    var leader: NodeID? {
-        let leaders = nodes.values.filter { $0.status.role == .leader }.map(\.id)
-        return leaders.count == 1 ? leaders[0] : nil
-    }
-
-    /// Whether every live node in `group` knows the same leader, and that leader is in `group`.
-    func agreeOnLeader(_ group: [NodeID]? = nil) -> NodeID? {
-        let members = group ?? ids
-        guard let first = nodes[members[0]]?.status.leader, members.contains(first) else { return nil }
-        return members.allSatisfy { nodes[$0]?.status.leader == first } ? first : nil
-    }
+    func status(_ id: NodeID) -> NodeStatus { cluster.status(id) }
+    func recorder(_ id: NodeID) -> MetricsRecorder { taps.current[id]!.recorder }
+    func view(_ id: NodeID) -> LeadershipState { cluster.view(id).current }
+    var leader: NodeID? { cluster.leader }
+    func agreeOnLeader(_ group: [NodeID]? = nil) -> NodeID? { cluster.agreeOnLeader(group) }
+    /// The last hard state each node persisted: what survives a crash.
+    var persisted: [NodeID: HardState] { cluster.stores.compactMapValues { $0.saved.isEmpty ? nil : $0.state } }
 
     /// Renders a node's recorder at `instant` (default: now) and parses the text.
-    func scrape(_ id: NodeID, at instant: ContinuousClock.Instant? = nil) throws -> Exposition {
+    func scrape(_ id: NodeID, at instant: MonotonicInstant? = nil) throws -> Exposition {
         let at = instant ?? now
         return try Exposition(recorder(id).render(now: at, wallClockNow: wallClock(at: at)))
     }
 
+    // What the cores did, as their drivers reported it, to check the recorder against.
+    var finishedCampaigns: [NodeID: [(outcome: CampaignOutcome, ticks: UInt64)]] {
+        actions { if case .campaignFinished(let outcome, let ticks) = $0 { (outcome, ticks) } else { nil } }
+            .mapValues { $0.map(\.value) }
+    }
+    var heartbeatsSent: [NodeID: Int] {
+        actions { if case .send(.heartbeat, _) = $0 { () } else { nil } }.mapValues(\.count)
+    }
+    /// Instants at which each node learned of a (non-nil) leader, in order.
+    var leaderFound: [NodeID: [(leader: LeaderInfo, at: MonotonicInstant)]] {
+        actions { if case .leaderChanged(let leader?) = $0 { leader } else { nil } }
+            .mapValues { $0.map { (leader: $0.value, at: $0.at) } }
+    }
+    /// Instants at which each node lost its leader (`leaderChanged(nil)`), in order.
+    var leaderLost: [NodeID: [MonotonicInstant]] {
+        actions { if case .leaderChanged(nil) = $0 { () } else { nil } }.mapValues { $0.map(\.at) }
+    }
+    var steppedDownAt: [NodeID: MonotonicInstant] {
+        actions { if case .steppedDown = $0 { () } else { nil } }.compactMapValues { $0.last?.at }
+    }
+
+    /// Every action of every incarnation of each node that `pick` maps to a value, with its instant.
+    private func actions<Value>(_ pick: (Action) -> Value?) -> [NodeID: [(value: Value, at: MonotonicInstant)]] {
+        var found: [NodeID: [(value: Value, at: MonotonicInstant)]] = [:]
+        for (id, batches) in taps.batches {
+            for (actions, at) in batches {
+                for action in actions {
+                    if let value = pick(action) { found[id, default: []].append((value, at)) }
+                }
+            }
+        }
+        return found
+    }
+
     // MARK: Driving
 
-    mutating func step() {
-        ticks += 1
-        let due = inFlight
-        inFlight = []
-        for id in ids where nodes[id] != nil {
-            let actions = nodes[id]!.tick()
-            handle(id, actions)
-        }
-        for (from, to, message) in due where nodes[to] != nil && !isolated.contains(to) && !isolated.contains(from) {
-            let actions = nodes[to]!.receive(message, from: from)
-            handle(to, actions)
-        }
-    }
-
-    /// Steps until `condition` holds, at most `maxTicks` times; returns whether it held.
+    func step() { cluster.step() }
     @discardableResult
-    mutating func run(maxTicks: Int, until condition: (RecordedCluster) -> Bool) -> Bool {
-        for _ in 0..<maxTicks {
-            if condition(self) { return true }
-            step()
-        }
-        return condition(self)
+    func run(maxTicks: Int, until condition: (RecordedCluster) -> Bool) -> Bool {
+        cluster.run(maxTicks: maxTicks) { _ in condition(self) }
     }
-
-    mutating func run(ticks count: Int) {
-        for _ in 0..<count { step() }
-    }
-
-    /// Runs until a leader is elected and known to every node of `group` (default: all).
+    func run(ticks count: Int) { cluster.run(ticks: count) }
     @discardableResult
-    mutating func elect(among group: [NodeID]? = nil, maxTicks: Int = 300) -> NodeID? {
-        run(maxTicks: maxTicks) { cluster in
-            guard let leader = cluster.agreeOnLeader(group) else { return false }
-            return cluster.status(leader).role == .leader
+    func elect(among group: [NodeID]? = nil, maxTicks: Int = 300) -> NodeID? {
+        cluster.elect(among: group, maxTicks: maxTicks)
+    }
+    func transferLeadership(from leader: NodeID, to target: NodeID) throws {
+        try cluster.transferLeadership(from: leader, to: target)
+    }
+    func crash(_ id: NodeID) { cluster.crash(id) }
+    func restart(_ id: NodeID) { cluster.restart(id) }
+
+    /// Forwards a driver's reports to its recorder and keeps its batches for the checks.
+    final class Tap: NodeDriverObserver {
+        let recorder: MetricsRecorder
+        var batches: [(actions: [Action], at: MonotonicInstant)] = []
+        init(recorder: MetricsRecorder) { self.recorder = recorder }
+        func executed(_ actions: [Action], at instant: MonotonicInstant) {
+            batches.append((actions, instant))
+            recorder.executed(actions, at: instant)
         }
-        return agreeOnLeader(group)
+        func heartbeatAcknowledged(by peer: NodeID, after roundTrip: Duration) {
+            recorder.heartbeatAcknowledged(by: peer, after: roundTrip)
+        }
+        func heartbeatFailed(to peer: NodeID) { recorder.heartbeatFailed(to: peer) }
     }
 
-    mutating func transferLeadership(from leader: NodeID, to target: NodeID) throws {
-        let actions = try nodes[leader]!.transferLeadership(to: target)
-        handle(leader, actions)
-    }
-
-    /// The node stops: no ticks, no messages; only its persisted hard state survives.
-    mutating func crash(_ id: NodeID) {
-        nodes[id] = nil
-        recorders[id] = nil
-    }
-
-    /// A fresh core from the persisted hard state and a fresh recorder, started now.
-    mutating func restart(_ id: NodeID) {
-        boot(id)
-    }
-
-    private mutating func boot(_ id: NodeID) {
-        seed &+= 0x9E37_79B9
-        let node = RaftNode(
-            id: id, membership: membership, configuration: configuration,
-            hardState: persisted[id] ?? .initial, random: SplitMix64(seed: seed))
-        let recorder = MetricsRecorder(
-            nodeID: id, membership: membership, algorithm: RaftNode.algorithmName, version: "test",
-            tickDuration: Self.tick)
-        recorder.startedUp(at: now, status: node.status)
-        nodes[id] = node
-        recorders[id] = recorder
-    }
-
-    private mutating func handle(_ id: NodeID, _ actions: [Action]) {
-        recorders[id]!.record(actions, status: nodes[id]!.status, at: now)
-        for action in actions {
-            switch action {
-            case .persist(let state):
-                persisted[id] = state
-            case .send(let message, let to):
-                if case .heartbeat = message { heartbeatsSent[id, default: 0] += 1 }
-                inFlight.append((id, to, message))
-            case .campaignFinished(let outcome, let ticks):
-                finishedCampaigns[id, default: []].append((outcome, ticks))
-            case .leaderChanged(let leader?):
-                leaderFound[id, default: []].append((leader, now))
-            case .steppedDown:
-                steppedDownAt[id] = now
-            case .leaderChanged(nil):
-                leaderLost[id, default: []].append(now)
-            case .roleChanged, .campaignStarted, .transferFinished:
-                break
-            }
+    final class Taps {
+        var current: [NodeID: Tap] = [:]
+        private var retired: [NodeID: [Tap]] = [:]
+        /// Every incarnation's batches, oldest incarnation first.
+        var batches: [NodeID: [(actions: [Action], at: MonotonicInstant)]] {
+            var all: [NodeID: [(actions: [Action], at: MonotonicInstant)]] = [:]
+            for (id, taps) in retired { all[id, default: []] += taps.flatMap(\.batches) }
+            for (id, tap) in current { all[id, default: []] += tap.batches }
+            return all
+        }
+        func retire(_ id: NodeID) {
+            if let tap = current.removeValue(forKey: id) { retired[id, default: []].append(tap) }
         }
     }
 }
 
 /// A duration in seconds, as the exposition shows it.
-func seconds(_ duration: Duration) -> Double {
-    let (whole, attoseconds) = duration.components
-    return Double(whole) + Double(attoseconds) * 1e-18
-}
+func seconds(_ duration: Duration) -> Double { duration.seconds }

@@ -23,24 +23,16 @@ public struct SocketAddressSpec: Hashable, Sendable, CustomStringConvertible {
     /// 1…65535.
     public let port: Int
 
-    public init(host: String, port: Int) throws(ConfigurationError) {
-        let text = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        guard (1...65535).contains(port) else { throw .invalidAddress(text, .invalidPort(String(port))) }
-        do throws(AddressProblem) {
-            self.host = try Self.parseHost(host, bracketed: host.contains(":"))
-        } catch {
-            throw .invalidAddress(text, error)
-        }
+    /// Checks a host and port given apart.
+    public init(validatingHost host: String, port: Int) throws(AddressProblem) {
+        guard (1...65535).contains(port) else { throw .invalidPort(String(port)) }
+        self.host = try Self.parseHost(host, bracketed: host.contains(":"))
         self.port = port
     }
 
     /// Parses `HOST:PORT`, e.g. `127.0.0.1:7001`, `localhost:7001` or `[::1]:7001`.
-    public init(parsing text: String) throws(ConfigurationError) {
-        do throws(AddressProblem) {
-            (host, port) = try Self.parse(text)
-        } catch {
-            throw .invalidAddress(text, error)
-        }
+    public init(address text: String) throws(AddressProblem) {
+        (host, port) = try Self.parse(text)
     }
 
     /// The host as a bind or connect call wants it: no brackets around IPv6.
@@ -64,7 +56,8 @@ public struct SocketAddressSpec: Hashable, Sendable, CustomStringConvertible {
         return local && otherLocal
     }
 
-    private var isLoopback: Bool {
+    /// `localhost`, `127.0.0.1` or `::1`.
+    public var isLoopback: Bool {
         host == .name("localhost") || host == .ipv4("127.0.0.1") || host == .ipv6("::1")
     }
 

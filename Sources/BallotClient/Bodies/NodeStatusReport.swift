@@ -1,0 +1,60 @@
+/// The body of `GET /status`: this node's beliefs, its peers, and recent leadership changes.
+/// Keys are snake_case in JSON.
+public struct NodeStatusReport: Codable, Sendable {
+    public struct Peer: Codable, Sendable {
+        public var id: UInt64
+        public var connected: Bool
+        public var lastRoundTripMs: Double?
+
+        public init(id: UInt64, connected: Bool, lastRoundTripMs: Double?) {
+            self.id = id
+            self.connected = connected
+            self.lastRoundTripMs = lastRoundTripMs
+        }
+    }
+
+    /// A leader found (`leader` set) or lost (`leader` null).
+    public struct Change: Codable, Sendable {
+        public var leader: UInt64?
+        public var term: UInt64
+        public var unixTime: Double
+        public var leaderlessMs: Double
+
+        public init(leader: UInt64?, term: UInt64, unixTime: Double, leaderlessMs: Double) {
+            self.leader = leader
+            self.term = term
+            self.unixTime = unixTime
+            self.leaderlessMs = leaderlessMs
+        }
+    }
+
+    public var id: UInt64
+    public var role: String
+    public var term: UInt64
+    public var leader: UInt64?
+    public var isLeader: Bool
+    public var votedFor: UInt64?
+    public var lastLog: String
+    /// Milliseconds since this node last heard from its leader (0 on the leader, null if never).
+    public var lastContactMs: Double?
+    public var peers: [Peer]
+    public var recentLeadershipChanges: [Change]
+    public var halted: String?
+
+    public init(
+        id: UInt64, role: String, term: UInt64, leader: UInt64?, isLeader: Bool, votedFor: UInt64?, lastLog: String,
+        lastContactMs: Double?, peers: [Peer], recentLeadershipChanges: [Change], halted: String?
+    ) {
+        self.id = id
+        self.role = role
+        self.term = term
+        self.leader = leader
+        self.isLeader = isLeader
+        self.votedFor = votedFor
+        self.lastLog = lastLog
+        self.lastContactMs = lastContactMs
+        self.peers = peers
+        self.recentLeadershipChanges = recentLeadershipChanges
+        self.halted = halted
+    }
+}
