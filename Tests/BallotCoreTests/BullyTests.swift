@@ -1,5 +1,5 @@
-import BallotRuntime
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// The failure timeout T of these tests; heartbeats every tick, answers awaited 2 ticks.
@@ -13,8 +13,8 @@ private func bullyNode(_ id: NodeID, of size: Int, hardState: HardState = .initi
         random: SplitMix64(seed: seed &* 1_000_003 &+ id.rawValue))
 }
 
-private func bullyCluster(_ size: Int, seed: UInt64 = 7) -> ClusterHarness<BullyNode> {
-    ClusterHarness(size: size) { id, state in bullyNode(id, of: size, hardState: state, seed: seed) }
+private func bullyCluster(_ size: Int, seed: UInt64 = 7) -> CoreCluster<BullyNode> {
+    CoreCluster(size: size) { id, state, _ in bullyNode(id, of: size, hardState: state, seed: seed) }
 }
 
 /// A follower of coordinator `leader` (epoch `epoch`) that has ticked once, so its start-up

@@ -1,4 +1,5 @@
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// Campaign events (one campaign spans pre-vote and vote), shutdown, and determinism.
@@ -63,7 +64,7 @@ struct CampaignAndLifecycleTests {
     @Test("Campaign events pair up and report true durations across many elections")
     func campaignPairingInClusters() throws {
         for seed in UInt64(0)..<10 {
-            var network = Network(size: 5, seed: seed)
+            var network = RaftCluster(size: 5, seed: seed)
             network.lossRate = 0.2
             network.faultRandom = SplitMix64(seed: seed)
             for round in 0..<8 {
@@ -110,7 +111,7 @@ struct CampaignAndLifecycleTests {
 
     @Test("After the leader shuts down, the others elect a new leader in a later term")
     func clusterSurvivesShutdown() throws {
-        var network = try Network.elected(size: 3)
+        var network = try RaftCluster.elected(size: 3)
         network.run(ticks: 3)
         network.shutdown(1)
         network.isolate(1)  // the process is gone
@@ -125,7 +126,7 @@ struct CampaignAndLifecycleTests {
 
     /// A scripted history with every kind of input: elections, partitions, loss, a transfer, a restart.
     private func scriptedHistory(seed: UInt64) -> [Event] {
-        var network = Network(size: 5, seed: seed)
+        var network = RaftCluster(size: 5, seed: seed)
         network.faultRandom = SplitMix64(seed: seed)
         network.run(ticks: 3 * Int(T))
         network.lossRate = 0.1

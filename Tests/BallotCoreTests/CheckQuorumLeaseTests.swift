@@ -1,5 +1,5 @@
-import BallotRuntime
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// Thesis §6.2 (CheckQuorum) and §6.4.1 (leader lease built on leader stickiness).
@@ -9,7 +9,7 @@ struct CheckQuorumLeaseTests {
     // heartbeats to a majority of its cluster." The lease must be gone before that.
     @Test("Thesis §6.2: an isolated leader loses its lease, then steps down within T + 2 ticks", arguments: [3, 4, 5])
     func isolatedLeaderStepsDown(size: Int) throws {
-        var network = try Network.elected(size: size)
+        var network = try RaftCluster.elected(size: size)
         network.run(ticks: 5)
         #expect(network.status(1).holdsLease)
         let isolatedAt = network.status(1).now
@@ -53,7 +53,7 @@ struct CheckQuorumLeaseTests {
         (3, [3]), (4, [4]), (5, [4, 5]), (6, [5, 6]), (7, [5, 6, 7]),
     ])
     func minorityLossIsTolerated(size: Int, lost: [Int]) throws {
-        var network = try Network.elected(size: size)
+        var network = try RaftCluster.elected(size: size)
         network.run(ticks: 2)
         for id in lost { network.isolate(nodeID(id)) }
         for _ in 0..<(5 * Int(T)) {
@@ -67,7 +67,7 @@ struct CheckQuorumLeaseTests {
 
     @Test("Thesis §6.2: with 4 nodes, a leader hearing only one follower (2 of 4) steps down")
     func evenClusterNeedsThree() throws {
-        var network = try Network.elected(size: 4)
+        var network = try RaftCluster.elected(size: 4)
         network.run(ticks: 2)
         network.cut(1, 3)
         network.cut(1, 4)
@@ -80,7 +80,7 @@ struct CheckQuorumLeaseTests {
 
     @Test("Thesis §6.2: with CheckQuorum off an isolated leader stays leader, but never holds a lease")
     func checkQuorumOff() throws {
-        var network = try Network.elected(size: 3, config: raftConfig(checkQuorum: false))
+        var network = try RaftCluster.elected(size: 3, config: raftConfig(checkQuorum: false))
         network.run(ticks: 3)
         #expect(!network.status(1).holdsLease, "no lease without CheckQuorum")
         #expect(network.status(1).leaseExpiry == nil)

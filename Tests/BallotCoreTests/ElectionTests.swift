@@ -1,4 +1,5 @@
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// Raft §5.1, §5.2, §8: how a node becomes leader, and how terms demote it.
@@ -98,7 +99,7 @@ struct ElectionTests {
     @Test("Raft §5.2: a cluster elects the first node to time out", arguments: [2, 3, 4, 5, 6, 7])
     func clusterElection(size: Int) throws {
         for leader in [1, size].map(nodeID) {
-            let network = try Network.elected(size: size, leader: leader)
+            let network = try RaftCluster.elected(size: size, leader: leader)
             #expect(network.leaders == [leader])
             for id in network.ids {
                 let status = network.status(id)

@@ -1,4 +1,5 @@
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// Raft §5.2: randomized election timeouts, and what resets them.
@@ -39,7 +40,7 @@ struct ElectionTimerTests {
 
     @Test("Raft §5.2: different nodes with different seeds draw different timeouts")
     func timeoutsDifferAcrossNodes() {
-        let network = Network(size: 7, seed: 99)
+        let network = RaftCluster(size: 7, seed: 99)
         let timeouts = network.ids.compactMap { network.node($0).ticksUntilTimeout }
         #expect(timeouts.count == 7)
         #expect(Set(timeouts).count > 1)

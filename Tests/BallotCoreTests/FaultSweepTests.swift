@@ -1,4 +1,5 @@
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// Randomized but seeded histories through the in-test network: the invariants the harness checks on
@@ -24,7 +25,7 @@ struct FaultSweepTests {
     func sweep(scenario: Scenario) {
         let config = raftConfig(preVote: scenario.preVote, stickiness: scenario.stickiness)
         for seed in UInt64(0)..<25 {
-            var network = Network(size: scenario.size, config: config, seed: seed)
+            var network = RaftCluster(size: scenario.size, config: config, seed: seed)
             network.faultRandom = SplitMix64(seed: seed ^ 0x5EED)
             network.lossRate = 0.05
             var chaos = SplitMix64(seed: seed &* 31 &+ 7)
@@ -64,7 +65,7 @@ struct FaultSweepTests {
     @Test("Thesis §6.4.1: with clock drift within ρ, never two lease holders at once", arguments: [3, 4, 5])
     func leaseUnderDrift(size: Int) {
         for seed in UInt64(0)..<40 {
-            var network = Network(size: size, config: raftConfig(drift: 0.05), seed: seed)
+            var network = RaftCluster(size: size, config: raftConfig(drift: 0.05), seed: seed)
             network.faultRandom = SplitMix64(seed: seed ^ 0xD21F7)
             network.lossRate = 0.1
             var chaos = SplitMix64(seed: seed &* 131 &+ 3)

@@ -1,4 +1,5 @@
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// Thesis §9.6 (PreVote) and §4.2.3 (leader stickiness): a node that cannot win, or that is not
@@ -222,8 +223,8 @@ struct PreVoteTests {
 
     /// Elects 1 in a 3-node cluster, cuts 3 off for 5T ticks, then heals the partition `offset` ticks
     /// later (so that 3 rejoins at every point of its campaign cycle) and runs 3T more ticks.
-    private func rejoin(config: RaftConfiguration, offset: Int) throws -> (network: Network, healedAt: Int, termAtHeal: Term) {
-        var network = try Network.elected(size: 3, config: config)
+    private func rejoin(config: RaftConfiguration, offset: Int) throws -> (network: RaftCluster, healedAt: RaftCluster.Mark, termAtHeal: Term) {
+        var network = try RaftCluster.elected(size: 3, config: config)
         network.run(ticks: 3)
         network.isolate(3)
         network.run(ticks: 5 * Int(T) + offset)
@@ -247,7 +248,7 @@ struct PreVoteTests {
             #expect(network.status(3).leader == 1, "offset \(offset)")
             #expect(network.actions(of: 1, since: healedAt).stepDowns == [], "offset \(offset)")
             #expect(network.violations == [], "offset \(offset)")
-            let answered = network.history[healedAt...].contains {
+            let answered = network.history(since: healedAt).contains {
                 if case .send(.preVoteResponse, to: 3) = $0.action { true } else { false }
             }
             if answered { preVotesAnswered += 1 }
@@ -279,7 +280,7 @@ struct PreVoteTests {
     func behindByOneTermStillElects() throws {
         let best = HardState(term: 5, votedFor: nil, lastLog: LogPosition(index: 3, term: 5))
         let worse = HardState(term: 6, votedFor: nil, lastLog: LogPosition(index: 2, term: 4))
-        var network = Network(nodes: [
+        var network = RaftCluster(raftNodes: [
             awakeFollower(1, of: 4, hardState: best), awakeFollower(2, of: 4, hardState: best),
             awakeFollower(3, of: 4, hardState: worse), awakeFollower(4, of: 4, hardState: worse),
         ])

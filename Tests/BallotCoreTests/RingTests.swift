@@ -1,5 +1,5 @@
-import BallotRuntime
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// The failure timeout T of these tests. A token forwarded while handling a message is acknowledged
@@ -14,8 +14,8 @@ private func ringNode(_ id: NodeID, of size: Int, hardState: HardState = .initia
         random: SplitMix64(seed: seed &* 1_000_003 &+ id.rawValue))
 }
 
-private func ringCluster(_ size: Int, seed: UInt64 = 7) -> ClusterHarness<RingNode> {
-    ClusterHarness(size: size) { id, state in ringNode(id, of: size, hardState: state, seed: seed) }
+private func ringCluster(_ size: Int, seed: UInt64 = 7) -> CoreCluster<RingNode> {
+    CoreCluster(size: size) { id, state, _ in ringNode(id, of: size, hardState: state, seed: seed) }
 }
 
 /// Ticks a copy of a lone node until it starts an election.
@@ -28,7 +28,7 @@ private func ticksUntilInitiating(_ node: RingNode) -> Int? {
 }
 
 /// A 5-node ring run until node 5 coordinates and its elected message has gone round.
-private func electedRing(_ size: Int = 5) throws -> ClusterHarness<RingNode> {
+private func electedRing(_ size: Int = 5) throws -> CoreCluster<RingNode> {
     var net = ringCluster(size)
     try #require(net.runUntil(maxTicks: 6 * Int(failureTimeout)) { $0.agreedLeader == NodeID(UInt64(size)) } != nil)
     net.run(ticks: 3 * size)

@@ -1,4 +1,3 @@
-import BallotRuntime
 import BallotCore
 import Testing
 

@@ -1,5 +1,5 @@
-import BallotRuntime
 import BallotCore
+import BallotTestKit
 import Testing
 
 /// Thesis §3.10: leadership transfer.
@@ -120,7 +120,7 @@ struct TransferTests {
     // Thesis §3.10 end to end: "transfer … within about one round trip" — here counted in hops.
     @Test("Thesis §3.10: a transfer completes within a few message hops", arguments: [3, 4, 5])
     func transferCompletes(size: Int) throws {
-        var network = try Network.elected(size: size)
+        var network = try RaftCluster.elected(size: size)
         network.run(ticks: 2)
         let target = nodeID(size)
         let mark = network.mark
@@ -158,7 +158,7 @@ struct TransferTests {
 
     @Test("Thesis §3.10: a transfer to an unreachable target times out after T ticks; leadership and lease resume")
     func transferTimesOut() throws {
-        var network = try Network.elected(size: 3)
+        var network = try RaftCluster.elected(size: 3)
         network.run(ticks: 2)
         network.isolate(2)
         let startedAt = network.status(1).now

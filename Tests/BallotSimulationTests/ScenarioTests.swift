@@ -1,4 +1,3 @@
-import BallotRuntime
 import BallotCore
 import BallotSimulation
 import Testing
