@@ -1,4 +1,5 @@
 import BallotCore
+import BallotRuntime
 import BallotSimulation
 import Testing
 
@@ -120,5 +121,32 @@ import Testing
         #expect(took != nil)
         #expect(cluster.leader!.term > leader.term)
         #expect(cluster.violations.isEmpty)
+    }
+
+    /// A disk that fails a write halts its node at that persist, exactly as the server does: the
+    /// vote or term it could not save never leaves it. Once the disk is repaired and the node
+    /// restarted, the cluster elects again.
+    @Test func aFailedDiskHaltsItsNodeAndTheClusterRecoversAfterRepair() {
+        var (cluster, leader) = electedCluster(nodes: 3)
+        let follower = someFollower(of: cluster, leader: leader)
+        let other = cluster.members.first { $0 != leader.id && $0 != follower }!
+        cluster.failDisk(of: follower)
+        cluster.crash(leader.id)
+        // The follower must persist a new term (its own campaign, or its vote) to go on: it halts.
+        let halted = cluster.run(upTo: 10 * electionTimeout) { $0.halt(of: follower) != nil }
+        #expect(halted != nil, "the follower halted at its first persist")
+        #expect(cluster.halt(of: follower)?.reason == .stateWriteFailed)
+        cluster.run(milliseconds: 5 * electionTimeout)
+        #expect(cluster.leader == nil, "one live member of three cannot elect")
+        #expect(!cluster.holdsValidLease(follower) && !cluster.holdsValidLease(other))
+        cluster.failDisk(of: follower, false)
+        cluster.restart(leader.id)
+        let recovered = cluster.run(upTo: 20 * electionTimeout) { c in
+            guard let leader = c.leader else { return false }
+            return c.statuses.allSatisfy { $0.leader == leader.id }
+        }
+        #expect(recovered != nil)
+        #expect(cluster.halt(of: follower) == nil, "repaired and restarted")
+        #expect(cluster.violations.isEmpty, "\(cluster.violations)")
     }
 }

@@ -23,6 +23,8 @@ public enum SeedSweep {
         /// Breaches of properties the algorithm does not promise, measured rather than failed.
         public var measuredBreaches: [Violation.Property: Int] = [:]
         public var faults: [FaultKind: Int] = [:]
+        /// Nodes halted by disk failures (each restarted when its fault healed).
+        public var halts = 0
         public var failures: [Failure] = []
         /// Time from healing to a leader known to all, per passing schedule, in microseconds.
         public var stabilisationMicroseconds: [UInt64] = []
@@ -41,6 +43,7 @@ public enum SeedSweep {
             if result.splitBrainMicroseconds > 0 { schedulesWithSplitBrain += 1 }
             for (property, count) in result.measuredBreaches { measuredBreaches[property, default: 0] += count }
             for (kind, count) in result.faultsInjected { faults[kind, default: 0] += count }
+            halts += result.halts
             if let t = result.timeToStableLeaderMicroseconds { stabilisationMicroseconds.append(t) }
             for violation in result.violations {
                 failures.append(Failure(seed: result.options.seed, violation: violation,

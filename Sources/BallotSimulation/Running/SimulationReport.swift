@@ -28,7 +28,7 @@ public enum SimulationReport {
         var lines = [
             "schedules:   \(summary.schedules)",
             "elections:   \(summary.elections) (campaigns \(summary.campaigns))",
-            "faults:      \(summary.totalFaults) (\(faults))",
+            "faults:      \(summary.totalFaults) (\(faults)); nodes halted by disk failures: \(summary.halts)",
             "events:      \(summary.events), messages \(summary.messages) (\(summary.bytes) bytes)",
         ]
         if summary.schedulesWithSplitBrain > 0 || !summary.measuredBreaches.isEmpty {
