@@ -3,7 +3,8 @@ import PackageDescription
 
 /// Layers, bottom up: BallotCore (pure state machines) → BallotWire (binary peer protocol)
 /// → BallotSimulation (seeded cluster simulator) and BallotServer (NIO shell) → `ballot` (CLI) and
-/// `ballotd` (the node alone).
+/// `ballotd` (the node alone). BallotZooKeeper (a ZooKeeper client on NIO, for the ZooKeeper
+/// election backend) stands apart: it links NIO and swift-log only, nothing of Ballot.
 let package = Package(
     name: "Ballot",
     platforms: [.macOS(.v15)],
@@ -11,6 +12,7 @@ let package = Package(
         .library(name: "BallotCore", targets: ["BallotCore"]),
         .library(name: "BallotWire", targets: ["BallotWire"]),
         .library(name: "BallotServer", targets: ["BallotServer"]),
+        .library(name: "BallotZooKeeper", targets: ["BallotZooKeeper"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
     ],
@@ -45,6 +47,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // A ZooKeeper client (jute wire format, sessions, watches) on NIO; knows nothing of Ballot.
+        .target(
+            name: "BallotZooKeeper",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // One node's flags and start-up, shared by `ballot serve` and `ballotd`.
         .target(
             name: "BallotNodeCommand",
@@ -57,7 +68,8 @@ let package = Package(
         ),
         // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
         .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
-        // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests.
+        // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
+        // and real coordination servers (ZooKeeper) for the backends' tests.
         .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotServer"]),
         .executableTarget(
             name: "ballot",
@@ -76,6 +88,15 @@ let package = Package(
         .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore"]),
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation"]),
+        // The ZooKeeper client: golden bytes and garbage for the codec, then real ZooKeeper servers.
+        .testTarget(
+            name: "BallotZooKeeperTests",
+            dependencies: [
+                "BallotZooKeeper", "BallotHarness",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotServer"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotServer", "BallotCore"]),
