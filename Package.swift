@@ -95,6 +95,7 @@ let package = Package(
                 "BallotZooKeeper", "BallotHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotServer"]),

@@ -32,7 +32,7 @@ struct FakeServerTests {
         let server = try await FakeZooKeeperServer.start { _, _, _ in .send(reply) }
         defer { Task { await server.stop() } }
         await #expect(throws: ZooKeeperError.noServerReachable([server.address: .protocolError(expected)])) {
-            _ = try await ZooKeeperClient.connect(Self.configuration(server, connectTimeout: .milliseconds(700)))
+            _ = try await connectClient(Self.configuration(server, connectTimeout: .milliseconds(700)))
         }
     }
 
@@ -47,7 +47,7 @@ struct FakeServerTests {
             }
         }
         defer { Task { await server.stop() } }
-        let client = try await ZooKeeperClient.connect(Self.configuration(server))
+        let client = try await connectClient(Self.configuration(server))
         let events = EventLog(client)
         let refusal = ZooKeeperProtocolError.malformed(
             JuteField("GetChildrenResponse", "children"), offset: 20, .lengthOverLimit(Int(Int32.max), limit: 1 << 18))
@@ -74,7 +74,7 @@ struct FakeServerTests {
             frame == 0 ? .send(Self.welcome) : .send(FakeZooKeeperServer.reply(xid: 7, zxid: 1))
         }
         defer { Task { await server.stop() } }
-        let client = try await ZooKeeperClient.connect(Self.configuration(server))
+        let client = try await connectClient(Self.configuration(server))
         await #expect(throws: ZooKeeperError.connectionLoss(.protocolError(.unexpectedReply(xid: 7, expected: 1)))) {
             try await client.delete("/a")
         }
@@ -94,7 +94,7 @@ struct FakeServerTests {
             }
         }
         defer { Task { await server.stop() } }
-        let client = try await ZooKeeperClient.connect(Self.configuration(server))
+        let client = try await connectClient(Self.configuration(server))
         let events = EventLog(client)
         #expect(try await client.getData("/a", watch: true).stat == goldenStat)
         #expect(client.status.eventsDelivered == 1)
@@ -117,7 +117,7 @@ struct FakeServerTests {
             }
         }
         defer { Task { await server.stop() } }
-        let client = try await ZooKeeperClient.connect(Self.configuration(server))
+        let client = try await connectClient(Self.configuration(server))
         let events = EventLog(client)
         await #expect(throws: ZooKeeperError.connectionLoss(.closedByServer)) { _ = try await client.exists("/a") }
         #expect(await events.wait(upTo: .seconds(10)) { $0.last == .expired })
@@ -142,7 +142,7 @@ struct FakeServerTests {
             }
         }
         defer { Task { await server.stop() } }
-        let client = try await ZooKeeperClient.connect(Self.configuration(server))
+        let client = try await connectClient(Self.configuration(server))
         let events = EventLog(client)
         _ = try? await client.exists("/a")
         #expect(await events.wait(upTo: .seconds(10)) { $0.count >= 3 })
@@ -169,7 +169,7 @@ struct FakeServerTests {
             return answered <= 3 ? .send(FakeZooKeeperServer.reply(xid: -2, zxid: 9)) : .nothing
         }
         defer { Task { await server.stop() } }
-        let client = try await ZooKeeperClient.connect(
+        let client = try await connectClient(
             ZooKeeperConfiguration(servers: [server.address], sessionTimeout: .milliseconds(900), closeTimeout: .milliseconds(200)))
         let events = EventLog(client)
         let afterHandshake = try #require(client.status.lastAnsweredRequestSentAt)

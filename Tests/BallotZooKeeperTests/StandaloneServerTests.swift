@@ -11,7 +11,7 @@ struct StandaloneServerTests {
         var configuration = try ZooKeeperConfiguration(connectString: ensemble.connectString, sessionTimeout: timeout)
         if let port { configuration.servers = [ZooKeeperServerAddress(host: "127.0.0.1", port: port)] }
         configuration.connectTimeout = .seconds(20)
-        return try await ZooKeeperClient.connect(configuration)
+        return try await connectClient(configuration)
     }
 
     /// A fresh persistent parent for one test.

@@ -6,9 +6,9 @@ import Glibc
 ///
 /// Each server is `java … org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg` with a
 /// generated configuration: 127.0.0.1 only, free ports, its own data directory, no admin HTTP
-/// server. The JVM runs under a small `sh` watchdog that holds a pipe from this process: when the
-/// pipe closes — ``ZooKeeperServer/stop()``, or this process dying for whatever reason — the
-/// watchdog SIGKILLs the JVM, so no test leaves a Java process behind.
+/// server. Beside each JVM runs a one-line `sh` watchdog that reads a pipe from this process:
+/// when the pipe closes — ``ZooKeeperServer/stop()``, or this process dying for whatever
+/// reason — it SIGKILLs the JVM, so no test leaves a Java process behind.
 public final class ZooKeeperServer: @unchecked Sendable {
     /// The server's `myid` in its ensemble (1-based).
     public let id: Int
@@ -19,9 +19,9 @@ public final class ZooKeeperServer: @unchecked Sendable {
     /// Holds `zoo.cfg`, `data/` and `server.log` (the JVM's output).
     public let directory: String
     private let lock = NSLock()
+    private var java: Process?
     private var watchdog: Process?
     private var watchdogInput: Pipe?
-    private var javaPID: pid_t?
 
     init(id: Int, clientPort: Int, quorumPort: Int, electionPort: Int, directory: String) {
         self.id = id
@@ -37,20 +37,7 @@ public final class ZooKeeperServer: @unchecked Sendable {
 
     /// The JVM's process ID while it runs (for SIGSTOP and SIGCONT faults; ``stop()`` kills).
     public var pid: pid_t? {
-        lock.withLock {
-            guard let javaPID, Self.isAlive(javaPID) else { return nil }
-            return javaPID
-        }
-    }
-
-    /// Whether `pid` exists and is not a zombie (a JVM that died on its own stays one until its
-    /// watchdog reaps it).
-    private static func isAlive(_ pid: pid_t) -> Bool {
-        guard Glibc.kill(pid, 0) == 0 else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return true }
-        return !stat[close...].dropFirst(2).hasPrefix("Z")
+        lock.withLock { java?.isRunning == true ? java?.processIdentifier : nil }
     }
 
     public var isRunning: Bool { pid != nil }
@@ -59,55 +46,52 @@ public final class ZooKeeperServer: @unchecked Sendable {
     /// process runs; ``ZooKeeperEnsemble/waitUntilServing(timeout:)`` waits for it to serve.
     public func start() throws {
         try lock.withLock {
-            guard javaPID == nil else { return }
-            let java = try ZooKeeperInstallation.java()
+            guard java?.isRunning != true else { return }
             var classPath = [ZooKeeperInstallation.serverJar]
             // Optional: the server's log lines (else SLF4J's no-op logger keeps it silent).
             if FileManager.default.fileExists(atPath: ZooKeeperInstallation.simpleLoggerJar) {
                 classPath.append(ZooKeeperInstallation.simpleLoggerJar)
             }
-            let command = [
-                java, "-Xms16m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try ZooKeeperInstallation.java())
+            process.arguments = [
+                "-Xms16m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
                 "-Djava.net.preferIPv4Stack=true", "-Dzookeeper.admin.enableServer=false",
                 "-Dzookeeper.jmx.log4j.disable=true", "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-cp", classPath.joined(separator: ":"),
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", directory + "/zoo.cfg",
             ]
-            // $1 is the log file, the rest the command. The watchdog prints the JVM's PID, then
-            // blocks on its standard input until this process closes it (or dies).
-            let script = """
-                log="$1"; shift
-                "$@" >>"$log" 2>&1 </dev/null &
-                child=$!
-                echo "$child"
-                read -r _ || true
-                kill -9 "$child" 2>/dev/null
-                wait "$child" 2>/dev/null
-                exit 0
-                """
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", script, "zookeeper-watchdog", logPath] + command
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            log.seekToEndOfFile()
+            process.standardOutput = log
+            process.standardError = log
+            process.standardInput = FileHandle.nullDevice
             try ProcessLaunch.run(process)
-            guard let line = Self.readLine(from: output.fileHandleForReading.fileDescriptor, timeout: .seconds(10)),
-                let pid = pid_t(line)
-            else {
-                try? input.fileHandleForWriting.close()
-                process.terminate()
-                throw ZooKeeperHarnessError("the watchdog of ZooKeeper server \(id) did not report the JVM's PID")
+            try? log.close()
+            // The watchdog only reads: at end of file it kills the JVM, which is still this
+            // process's unreaped child then, so its PID cannot have been reused.
+            let watchdog = Process()
+            watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+            watchdog.arguments = ["-c", "read -r _; kill -9 \"$1\" 2>/dev/null", "zookeeper-watchdog",
+                                  "\(process.processIdentifier)"]
+            let input = Pipe()
+            watchdog.standardInput = input
+            watchdog.standardOutput = FileHandle.nullDevice
+            watchdog.standardError = FileHandle.nullDevice
+            do {
+                try ProcessLaunch.run(watchdog)
+            } catch {
+                Glibc.kill(process.processIdentifier, SIGKILL)
+                throw error
             }
-            watchdog = process
+            java = process
+            self.watchdog = watchdog
             watchdogInput = input
-            javaPID = pid
         }
     }
 
-    /// Sends `signal` to the JVM (SIGSTOP and SIGCONT for pause faults).
+    /// Sends `signal` to the JVM: SIGSTOP and SIGCONT for pause faults. Kill with ``stop()``.
     public func signal(_ signal: Int32) {
         if let pid { Glibc.kill(pid, signal) }
     }
@@ -115,26 +99,25 @@ public final class ZooKeeperServer: @unchecked Sendable {
     /// Kills the JVM with SIGKILL — a crash, as a fault, and the way tests end it, since they need
     /// no graceful shutdown — and its watchdog, and waits (at most 10 s) until both are gone.
     public func stop() async {
-        let (process, input, pid) = lock.withLock { () -> (Process?, Pipe?, pid_t?) in
+        let (java, watchdog, input) = lock.withLock { () -> (Process?, Process?, Pipe?) in
             defer {
-                watchdog = nil
+                self.java = nil
+                self.watchdog = nil
                 watchdogInput = nil
-                javaPID = nil
             }
-            return (watchdog, watchdogInput, javaPID)
+            return (self.java, self.watchdog, watchdogInput)
         }
-        if let pid {
-            Glibc.kill(pid, SIGCONT)
-            Glibc.kill(pid, SIGKILL)
-        }
+        if let java, java.isRunning { Glibc.kill(java.processIdentifier, SIGCONT) }
+        // Closing the pipe makes the watchdog kill the JVM and exit.
         try? input?.fileHandleForWriting.close()
         let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            let javaGone = pid.map { !Self.isAlive($0) } ?? true
-            if javaGone, process?.isRunning != true { return }
-            try? await Task.sleep(for: .milliseconds(10))
+        while ContinuousClock.now < deadline, watchdog?.isRunning == true || java?.isRunning == true {
+            if watchdog?.isRunning != true, let java, java.isRunning { Glibc.kill(java.processIdentifier, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(5))
         }
-        if let process { Glibc.kill(process.processIdentifier, SIGKILL) }
+        for process in [watchdog, java] {
+            if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        }
     }
 
     /// Sends a four-letter command (`srvr`, `ruok`, `mntr`…) to the client port and returns the
@@ -168,22 +151,6 @@ public final class ZooKeeperServer: @unchecked Sendable {
 
     /// What the server logged so far.
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    /// One line from `fd`, waiting at most `timeout` for it.
-    private static func readLine(from fd: Int32, timeout: Duration) -> String? {
-        var bytes: [UInt8] = []
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, bytes.count < 64 {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 100) >= 0 else { return nil }
-            guard poller.revents != 0 else { continue }
-            var byte: UInt8 = 0
-            guard read(fd, &byte, 1) == 1 else { return nil }
-            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
-        }
-        return nil
-    }
 }
 
 /// One ZooKeeper server, or an ensemble of three (or any number), on loopback.
@@ -195,7 +162,7 @@ public final class ZooKeeperEnsemble: Sendable {
         /// The bounds the servers clamp a client's requested session timeout to.
         public var minSessionTimeout: Duration = .milliseconds(500)
         public var maxSessionTimeout: Duration = .seconds(30)
-        /// How long ``start(servers:settings:directory:)`` waits for every server to serve.
+        /// How long ``start(servers:settings:)`` waits for every server to serve.
         public var startupTimeout: Duration = .seconds(90)
 
         public init() {}
@@ -315,18 +282,17 @@ enum ZooKeeperInstallation {
     static let serverJar = "/usr/share/java/zookeeper.jar"
     static let simpleLoggerJar = "/usr/share/java/slf4j-simple.jar"
 
-    /// `$JAVA_HOME/bin/java`, else `java` on the system path; throws with the fix if ZooKeeper or
-    /// Java is missing.
+    /// The system's `java` (the runtime the package pulled in, as its own scripts use), else
+    /// `$JAVA_HOME/bin/java`; throws with the fix if ZooKeeper or Java is missing.
     static func java() throws -> String {
         guard FileManager.default.fileExists(atPath: serverJar) else {
             throw ZooKeeperHarnessError("\(serverJar) not found: install ZooKeeper with `apt-get install -y zookeeper` "
                 + "(scripts/test.sh does)")
         }
-        if let home = ProcessInfo.processInfo.environment["JAVA_HOME"], !home.isEmpty,
-            FileManager.default.isExecutableFile(atPath: home + "/bin/java") {
-            return home + "/bin/java"
-        }
-        guard let java = Subprocess.locate("java") else {
+        if let java = Subprocess.locate("java") { return java }
+        guard let home = ProcessInfo.processInfo.environment["JAVA_HOME"], !home.isEmpty,
+            let java = Optional(home + "/bin/java"), FileManager.default.isExecutableFile(atPath: java)
+        else {
             throw ZooKeeperHarnessError("no `java` found: `apt-get install -y zookeeper` installs a Java runtime")
         }
         return java

@@ -34,8 +34,6 @@ public struct Stat: Hashable, Sendable {
         self.pzxid = pzxid
     }
 
-    static let byteCount = 68
-
     static func decode(from reader: inout JuteReader) throws(ZooKeeperProtocolError) -> Stat {
         func field(_ name: String) -> JuteField { JuteField("Stat", name) }
         return Stat(

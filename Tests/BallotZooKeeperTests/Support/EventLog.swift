@@ -1,4 +1,5 @@
 import BallotZooKeeper
+import Logging
 
 /// Everything a client delivers on its event stream, collected by a background task so that a
 /// test can wait (bounded) for what it expects.
@@ -49,4 +50,11 @@ func eventually(upTo timeout: Duration, _ condition: () async -> Bool) async -> 
         if ContinuousClock.now >= deadline { return false }
         try? await Task.sleep(for: .milliseconds(20))
     }
+}
+
+/// Connects with a logger that keeps routine session changes (info) out of the test output.
+func connectClient(_ configuration: ZooKeeperConfiguration) async throws(ZooKeeperError) -> ZooKeeperClient {
+    var logger = Logger(label: "ballot.zookeeper.test")
+    logger.logLevel = .warning
+    return try await ZooKeeperClient.connect(configuration, logger: logger)
 }
