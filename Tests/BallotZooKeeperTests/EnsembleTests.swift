@@ -50,6 +50,11 @@ struct EnsembleTests {
         #expect(await events.watch(on: watched.path, upTo: .seconds(20))?.type == .nodeDeleted)
         #expect(events.watches.count == 1)
 
+        // The killed member restarts from its data directory and rejoins the ensemble.
+        try connected.start()
+        try await ensemble.waitUntilServing(timeout: .seconds(60))
+        #expect(connected.mode() == "follower")
+
         await client.close()
         await observer.close()
     }

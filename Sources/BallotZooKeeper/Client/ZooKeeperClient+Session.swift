@@ -193,9 +193,9 @@ extension ZooKeeperClient {
         connection = nil
         current.timer?.cancel()
         current.channel?.close(promise: nil)
-        failRequests(.connectionLoss(cause))
         failures[current.server] = cause
         if closing {
+            failRequests(.connectionLoss(cause))
             finishClosing()
             return
         }
@@ -203,14 +203,17 @@ extension ZooKeeperClient {
         case .connected:
             state = .disconnected
             logger.info("ZooKeeper connection lost", metadata: ["server": "\(current.server)", "cause": "\(cause)"])
+            // The event first: a caller whose request fails finds the disconnection on the stream.
             deliver(.disconnected(server: current.server, cause: cause))
+            failRequests(.connectionLoss(cause))
             startAttempt()
         case .connecting, .disconnected:
             logger.debug("connection attempt failed", metadata: ["server": "\(current.server)", "cause": "\(cause)"])
+            failRequests(.connectionLoss(cause))
             failedAttempts += 1
             retryAfterPause()
         case .expired, .closed:
-            break
+            failRequests(.connectionLoss(cause))
         }
     }
 
@@ -249,10 +252,10 @@ extension ZooKeeperClient {
         reconnectTimer?.cancel()
         reconnectTimer = nil
         state = final
-        failRequests(error)
         watches.removeAll()
         if announce { deliver(final == .expired ? .expired : .closed) } else { publish() }
         eventSink.finish()
+        failRequests(error)
         resumeOpenWaiters(.failure(error))
     }
 
