@@ -59,6 +59,7 @@ struct FakeServerTests {
         let info = ZooKeeperSessionInfo(sessionID: Self.session, negotiatedTimeout: .seconds(10), server: server.address, readOnly: false)
         #expect(events.all.prefix(3) == [.connected(info), .disconnected(server: server.address, cause: .protocolError(refusal)),
                                         .connected(info)])
+        #expect(ZooKeeperConnectionError.protocolError(refusal).reason == "malformed")
         // The second connection resumed the session: its ID and password, not a new session.
         let reconnect = try #require(server.frames.dropFirst().first?.first)
         #expect(Array(reconnect[16..<24]) == int64(Self.session))

@@ -62,6 +62,19 @@ public enum ZooKeeperConnectionError: Error, Hashable, Sendable, CustomStringCon
     /// There is no connection right now (the client is between servers).
     case notConnected
 
+    /// A fixed, small set of labels (`malformed`, `oversized`, `closed`, `connect_failed`,
+    /// `timed_out`, `not_connected`), for a metric that counts why connections end.
+    public var reason: String {
+        switch self {
+        case .protocolError(.frameTooLarge): "oversized"
+        case .protocolError: "malformed"
+        case .closedByServer: "closed"
+        case .connectFailed: "connect_failed"
+        case .timedOut: "timed_out"
+        case .notConnected: "not_connected"
+        }
+    }
+
     public var description: String {
         switch self {
         case .protocolError(let error): "protocol error: \(error)"
