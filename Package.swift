@@ -7,7 +7,8 @@ import PackageDescription
 ///   → BallotSimulation (virtual clock, network and disk) and BallotServer (NIO and file adapters)
 ///   → `ballotd` (the node alone) and `ballot` (the CLI).
 /// BallotClient (HTTP client, `/leader` and `/status` types, event lines) stands apart from the
-/// server: the client commands and the harness use it without linking a node.
+/// server: the client commands and the harness use it without linking a node. BallotZooKeeper (a
+/// ZooKeeper client on NIO, for the ZooKeeper election backend) links NIO and swift-log only.
 let package = Package(
     name: "Ballot",
     platforms: [.macOS(.v15)],
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "BallotRuntime", targets: ["BallotRuntime"]),
         .library(name: "BallotClient", targets: ["BallotClient"]),
         .library(name: "BallotServer", targets: ["BallotServer"]),
+        .library(name: "BallotZooKeeper", targets: ["BallotZooKeeper"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
     ],
@@ -66,6 +68,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // A ZooKeeper client (jute wire format, sessions, watches) on NIO; knows nothing of Ballot.
+        .target(
+            name: "BallotZooKeeper",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // One node's flags and start-up, shared by `ballot serve` and `ballotd`.
         .target(
             name: "BallotNodeCommand",
@@ -78,7 +89,8 @@ let package = Package(
         ),
         // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
         .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
-        // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests.
+        // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
+        // and real coordination servers (ZooKeeper) for the backends' tests.
         .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation"]),
         .executableTarget(
             name: "ballot",
@@ -100,6 +112,16 @@ let package = Package(
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
         .testTarget(name: "BallotRuntimeTests", dependencies: ["BallotRuntime", "BallotTestKit"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation", "BallotRuntime"]),
+        // The ZooKeeper client: golden bytes and garbage for the codec, then real ZooKeeper servers.
+        .testTarget(
+            name: "BallotZooKeeperTests",
+            dependencies: [
+                "BallotZooKeeper", "BallotHarness",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore"]),

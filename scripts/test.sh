@@ -10,6 +10,8 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
+# BallotZooKeeperTests start real ZooKeeper servers (the package pulls in a Java runtime).
+[ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1 || missing+=(zookeeper)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -28,11 +30,12 @@ if [ $# -gt 0 ]; then
   exit
 fi
 # Three phases, so that timing-sensitive clusters never share the two cores with the CPU-heavy
-# simulator sweeps: pure layers (parallel), then the server and end-to-end clusters (one test at a
-# time), then the fault-injection suite with its 3- and 5-node clusters and network namespaces.
+# simulator sweeps: pure layers (parallel), then the server and end-to-end clusters and the
+# ZooKeeper client against real ZooKeeper servers (one test at a time), then the fault-injection
+# suite with its 3- and 5-node clusters and network namespaces.
 echo "==> core, wire and simulator tests"
 swift test --skip-build --filter 'BallotCoreTests|BallotWireTests|BallotSimulationTests'
-echo "==> server and end-to-end tests (serial: real clusters with short timeouts)"
-swift test --skip-build --no-parallel --filter 'BallotServerTests|BallotEndToEndTests'
+echo "==> server, end-to-end and ZooKeeper client tests (serial: real clusters with short timeouts)"
+swift test --skip-build --no-parallel --filter 'BallotServerTests|BallotEndToEndTests|BallotZooKeeperTests'
 echo "==> fault-injection suite (BallotFaultTests)"
 swift test --skip-build --no-parallel --filter BallotFaultTests
