@@ -54,6 +54,51 @@ struct ProtocolDocumentTests {
             #expect(document.contains(row), "missing row for \(type)")
         }
     }
+
+    /// The type-code table's body-size column, by frame name: `25`, or a sum such as `18 + name + auth`.
+    static func bodySizeColumn(in document: String) -> [String: String] {
+        var sizes: [String: String] = [:]
+        for line in document.split(separator: "\n") where line.hasPrefix("| 0x") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            // "", code, frame, size, "": a frame row names its frame in backticks.
+            guard cells.count == 5, cells[2].hasPrefix("`"), cells[2].hasSuffix("`") else { continue }
+            sizes[String(cells[2].dropFirst().dropLast())] = cells[3]
+        }
+        return sizes
+    }
+
+    /// The body size `column` gives for `frame`: its numbers, plus the bytes its variable parts
+    /// (`name`, `auth`, `message`) hold in this frame; nil if the column names anything else.
+    static func documentedBodySize(_ column: String, of frame: PeerFrame) -> Int? {
+        var total = 0
+        for term in column.split(separator: "+").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            switch (term, frame) {
+            case (let number, _) where Int(number) != nil: total += Int(number)!
+            case ("name", .handshake(let handshake)): total += handshake.clusterName.byteCount
+            case ("auth", .handshake(let handshake)): total += handshake.auth.payload.count
+            case ("message", .handshakeReply(.rejected(let rejection))): total += rejection.message.utf8.count
+            case ("message", .handshakeReply(.accepted)): break
+            default: return nil
+            }
+        }
+        return total
+    }
+
+    @Test("the type-code table's body sizes are what the encoder writes")
+    func bodySizeColumn() throws {
+        let sizes = Self.bodySizeColumn(in: try Self.document())
+        #expect(Set(sizes.keys) == Set(FrameType.allCases.map(\.description)), "rows with a body size: \(sizes.keys.sorted())")
+        #expect(Set(Fixtures.frames.map(\.frameType)) == Set(FrameType.allCases), "a fixture of every type")
+        for frame in Fixtures.frames {
+            let name = frame.frameType.description
+            let column = try #require(sizes[name], "no body size for \(name)")
+            let documented = try #require(Self.documentedBodySize(column, of: frame), "\(name): cannot read '\(column)'")
+            let encoded = FrameEncoder.encode(frame).count - FrameLayout.headerLength
+            #expect(documented == encoded, "\(name): the table says \(column) = \(documented) bytes, the encoder writes \(encoded)")
+        }
+    }
 }
 
 extension String {
