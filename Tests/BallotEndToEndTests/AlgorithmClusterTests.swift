@@ -24,7 +24,7 @@ import Testing
             let labels = try #require(line.split(separator: "{", maxSplits: 1).last?.split(separator: "}").first)
             let pairs = labels.split(separator: ",").map { String($0) }.sorted()
             #expect(pairs == ["algorithm=\"\(algorithm)\"", "version=\"\(BallotVersion.current)\""], "\(line)")
-            #expect(line.split(separator: " ").last == "1", "\(line)")
+            #expect(line.split(separator: " ").last.flatMap { Double($0) } == 1, "\(line)")
             #expect(metrics.value("ballot_role", labels: "role=\"leader\"") == 1)
 
             // Kill the leader: the survivors elect another (for Bully, the highest survivor).
