@@ -112,6 +112,8 @@ public enum FaultSuite {
                 let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
                 lines.append(String(format: "recovery after heal: median %.0f ms, p99 %.0f ms, max %.0f ms, unrecovered %d",
                                     median, p99, sorted.last!, unrecovered))
+            } else {
+                lines.append("recovery after heal: none measured, unrecovered \(unrecovered)")
             }
             lines.append("leadership probes answered while faults held: \(total.probesDuringFaults) (in all: \(total.probes))")
             let placement = namespaceSkipReason.map { "SKIPPED (\($0)): network faults NOT run" }
