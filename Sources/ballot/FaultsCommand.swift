@@ -79,13 +79,13 @@ struct FaultsCommand: AsyncParsableCommand {
               + "T=\(electionTimeout), heartbeat \(heartbeatInterval)")
         let report = try await FaultSuite.run(options) { Self.say($0) }
         Self.say("\n" + report.summary)
-        guard report.failures.isEmpty else {
-            if !report.violations.isEmpty || report.unrecovered > 0 {
-                Self.say("node logs and the recorded timeline are kept under \(options.workDirectory)")
-            }
-            throw ExitCode(1)
+        // Node logs and timelines are evidence only of a violation or an unrecovered heal.
+        if report.violations.isEmpty && report.unrecovered == 0 {
+            try? FileManager.default.removeItem(atPath: options.workDirectory)
+        } else {
+            Self.say("node logs and the recorded timeline are kept under \(options.workDirectory)")
         }
-        try? FileManager.default.removeItem(atPath: options.workDirectory)
+        if !report.failures.isEmpty { throw ExitCode(1) }
     }
 
     /// Writes a line at once (unbuffered), so progress shows when the output is a pipe.
