@@ -63,6 +63,8 @@ public struct PeerSession: Hashable, Sendable {
     public let policy: HandshakePolicy
     /// The node this side dialled, or `nil` for an accepted connection.
     public let expectedPeer: NodeID?
+    /// Whether this side dialled or accepted the connection; the proofs are bound to it.
+    public var role: ConnectionRole { expectedPeer == nil ? .acceptor : .dialler }
     /// The handshake this side opens with; under the cluster secret it carries this session's nonce.
     public let localHandshake: Handshake
     private var phase: Phase = .awaitingHandshake
@@ -156,17 +158,18 @@ public struct PeerSession: Hashable, Sendable {
             throw .invalidAuthNonce(byteCount: handshake.auth.payload.count)
         }
         phase = .awaitingProof(peerHandshake: handshake, secrets: secrets, version: version)
-        return .send(.authProof(ClusterSecretProof.prove(from: localHandshake, to: handshake, with: secrets.current)))
+        return .send(.authProof(ClusterSecretProof.prove(from: localHandshake, as: role, to: handshake, with: secrets.current)))
     }
 
     private func verify(_ proof: AuthProof, from peerHandshake: Handshake, accepting secrets: ClusterSecrets)
         throws(WireError)
     {
-        guard !ClusterSecretProof.verify(proof, from: peerHandshake, to: localHandshake, accepting: secrets) else {
-            return
-        }
+        let valid = ClusterSecretProof.verify(
+            proof, from: peerHandshake, as: role.peer, to: localHandshake, accepting: secrets)
+        guard !valid else { return }
         // The proof this side sent is no secret (the peer has it), so a plain comparison will do.
-        if proof == ClusterSecretProof.prove(from: localHandshake, to: peerHandshake, with: secrets.current) {
+        if proof == ClusterSecretProof.prove(
+            from: localHandshake, as: role, to: peerHandshake, with: secrets.current) {
             throw .reflectedAuthProof(peer: peerHandshake.nodeID)
         }
         throw .wrongAuthProof(peer: peerHandshake.nodeID)
