@@ -36,3 +36,5 @@ echo "==> server and end-to-end tests (serial: real clusters with short timeouts
 swift test --skip-build --no-parallel --filter 'BallotServerTests|BallotEndToEndTests'
 echo "==> fault-injection suite (BallotFaultTests)"
 swift test --skip-build --no-parallel --filter BallotFaultTests
+echo "==> fuzzing (scripts/fuzz.sh: every libFuzzer target for 10 s from its seed corpus)"
+scripts/fuzz.sh 10
