@@ -45,7 +45,8 @@ for target in "${targets[@]}"; do
   stat() { grep -m1 "^stat::$1:" "$log" | awk '{print $2}' || true; }
   executions="$(stat number_of_executed_units)"
   rate="$(stat average_exec_per_sec)"
-  corpus="$(find "$dir/corpus" -type f | wc -l)"
+  # The corpus libFuzzer ended with: seeds plus the inputs it kept for new coverage.
+  corpus="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 | sed -E 's/.* corp: ([0-9]+)\/.*/\1/' || true)"
   reproducer="$(find "$artifacts" -type f | head -1)"
   crashes=0
   if [ "$status" -ne 0 ] || [ -n "$reproducer" ]; then
@@ -53,7 +54,7 @@ for target in "${targets[@]}"; do
     failed=1
     crashed=$((crashed + 1))
   fi
-  printf '%-22s %14s %10s %8s %8s  %s\n' "$target" "${executions:-?}" "${rate:-?}" "$corpus" "$crashes" \
+  printf '%-22s %14s %10s %8s %8s  %s\n' "$target" "${executions:-?}" "${rate:-?}" "${corpus:-?}" "$crashes" \
     "$([ "$crashes" -ne 0 ] && echo "${reproducer:-none written, see $log}")"
   if [ "$crashes" -ne 0 ]; then
     echo "---- $target exited with status $status ($what); last lines of $log:"

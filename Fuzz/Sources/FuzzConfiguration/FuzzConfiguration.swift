@@ -1,10 +1,10 @@
 import BallotCore
-import FuzzDriver
 import BallotServer
+import FuzzDriver
 
 /// The configuration loader on arbitrary input: the bytes as a YAML file (UTF-8 checked first,
 /// as `NodeSettings(contentsOfFile:)` does), parsed and validated as `ballot serve` does without
-/// touching the disk; and each line of the input as the value of every command-line setting.
+/// touching the disk; and the first line as the value of a command-line setting.
 ///
 /// Bad input must end in a `ConfigurationError` whose message can be rendered — never a trap,
 /// a hang or a memory error.
@@ -20,16 +20,15 @@ public func fuzzConfiguration(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
     } catch {
         _ = error.description
     }
-    // Every flag's parser, on each of the first lines.
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false).prefix(4) {
-        var flags = NodeSettings()
-        for key in ConfigurationKey.allCases {
-            do throws(ConfigurationError) {
-                try flags.apply(flag: key, value: String(line))
-            } catch {
-                _ = error.description
-            }
-        }
+    // One command-line setting, chosen by the first byte, with the first line as its value.
+    let keys = ConfigurationKey.allCases
+    var flags = NodeSettings()
+    let key = keys[Int(bytes.first ?? 0) % keys.count]
+    let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    do throws(ConfigurationError) {
+        try flags.apply(flag: key, value: String(line))
+    } catch {
+        _ = error.description
     }
     return 0
 }
