@@ -6,6 +6,7 @@ import Testing
 @Suite("Auth method 1: the cluster secret exchange")
 struct ClusterSecretSessionTests {
     static let members = Membership([1, 2, 3])
+    static let secretBytes = Array("the cluster secret of prod, 32 bytes or more".utf8)
     static let secret = makeSecret("the cluster secret of prod, 32 bytes or more")
     static let otherSecret = makeSecret("a different secret, also long enough")
     static let secrets = ClusterSecrets(current: secret)
@@ -29,6 +30,8 @@ struct ClusterSecretSessionTests {
         /// Every step the session took, and the error that ended it, if any.
         var steps: [PeerSession.Step] = []
         var error: WireError?
+        /// Every byte this side sent after its handshake.
+        var sent: [UInt8] = []
 
         init(_ session: PeerSession) { self.session = session }
 
@@ -52,6 +55,7 @@ struct ClusterSecretSessionTests {
                     break
                 }
             }
+            sent += outgoing
             return outgoing
         }
 
@@ -91,6 +95,13 @@ struct ClusterSecretSessionTests {
                     continue
                 }
                 #expect(side.steps[1] == .send(.handshakeReply(.accepted)))
+            }
+            // Nothing either side sent contains the secret.
+            for side in [dialler, acceptor] {
+                let wire = FrameEncoder.encode(side.session.openingFrame) + side.sent
+                let width = Self.secretBytes.count
+                #expect(wire.count > width)
+                #expect(!(0...(wire.count - width)).contains { wire[$0..<($0 + width)].elementsEqual(Self.secretBytes) })
             }
             _ = acceptor.receive(FrameEncoder.encode(.message(Self.heartbeat)))
             _ = dialler.receive(FrameEncoder.encode(.message(Self.heartbeat)))

@@ -30,6 +30,21 @@ struct ClusterSecretTests {
         #expect(Mirror(reflecting: secret).children.isEmpty)
     }
 
+    @Test("a policy or session holding the secret does not show it either")
+    func containersDoNotShowIt() throws {
+        let secret = try ClusterSecret(bytes: Self.bytes)
+        let policy = HandshakePolicy(
+            localNode: 1, clusterName: Fixtures.prod, membership: Membership([1, 2]), algorithm: .raft,
+            clusterSecrets: ClusterSecrets(current: secret))
+        let session = PeerSession(policy: policy, expectedPeer: 2)
+        var dumped = ""
+        dump(session, to: &dumped)
+        for text in ["\(policy)", String(reflecting: policy), "\(session)", String(reflecting: session), dumped] {
+            #expect(!text.contains("SECRET"), "\(text)")
+            #expect(text.contains("redacted"), "\(text)")
+        }
+    }
+
     @Test("fewer than 32 bytes are refused with what to do; more than 1024 too", arguments: [0, 1, 31, 1025, 65_536])
     func lengthBounds(count: Int) {
         let expected: ClusterSecretError = count < 32 ? .tooShort(byteCount: count) : .tooLong(byteCount: count)
