@@ -5,8 +5,7 @@ import BallotWire
 /// Auth method 1's verification on its own: two proof transcripts, a secret, a candidate proof
 /// and a second secret all come from the input. It checks:
 ///
-/// - a proof made with a secret verifies with any set that accepts that secret, and not with a
-///   set that does not;
+/// - a proof made with a secret verifies with a set that accepts that secret among others;
 /// - a candidate proof verifies exactly when it equals the proof the secret makes (nothing else
 ///   is accepted, whatever its bytes);
 /// - the proof message is injective: two transcripts with the same message are the same
@@ -16,7 +15,13 @@ import BallotWire
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzClusterSecret(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = Input(Array(fuzzInput(data, size)))
-    let secretLength = Int(input.byte()) * 5  // 0...1275: below, within and above 32...1024
+    // Mostly valid lengths, short ones (so HMAC runs fast), and some on and past each bound.
+    let lengthCode = Int(input.byte())
+    let secretLength = switch lengthCode {
+    case ..<8: lengthCode * 4  // 0...28: too short
+    case 8..<248: 32 + lengthCode - 8  // 32...271
+    default: 1024 + lengthCode - 250  // 1022...1029: around the upper bound
+    }
     let secretBytes = input.bytes(secretLength)
     let secret: ClusterSecret
     do throws(ClusterSecretError) {
@@ -37,10 +42,9 @@ public func fuzzClusterSecret(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
         ClusterSecretProof.verify(
             proof, from: transcript.sender, as: transcript.role, to: transcript.receiver, accepting: secrets)
     }
-    precondition(verifies(proof, first, ClusterSecrets(current: secret)), "a proof does not verify")
+    // With `other` first, this also shows that a non-matching secret does not stop the search.
     precondition(verifies(proof, first, ClusterSecrets(current: other, alsoAccepted: [secret])),
-                 "a proof made with an also-accepted secret does not verify")
-    precondition(!verifies(proof, first, ClusterSecrets(current: other)), "a proof verifies with another secret")
+                 "a proof made with an accepted secret does not verify")
     if let candidate {
         precondition(verifies(candidate, first, ClusterSecrets(current: secret)) == (candidate == proof),
                      "a proof other than the secret's own verified, or the secret's own did not")
@@ -49,8 +53,6 @@ public func fuzzClusterSecret(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
     let sameMessage = ClusterSecretProof.message(from: first.sender, as: first.role, to: first.receiver)
         == ClusterSecretProof.message(from: second.sender, as: second.role, to: second.receiver)
     precondition(sameMessage == (first == second), "two different transcripts share a proof message")
-    precondition(verifies(proof, second, ClusterSecrets(current: secret)) == (first == second),
-                 "a proof verified for another transcript")
 
     let reversed = Transcript(sender: first.receiver, role: first.role.peer, receiver: first.sender)
     precondition(verifies(proof, reversed, ClusterSecrets(current: secret)) == (first == reversed),
