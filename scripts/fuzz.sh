@@ -46,10 +46,13 @@ for target in "${targets[@]}"; do
   executions="$(stat number_of_executed_units)"
   rate="$(stat average_exec_per_sec)"
   # The corpus libFuzzer ended with: seeds plus the inputs it kept for new coverage.
-  corpus="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 | sed -E 's/.* corp: ([0-9]+)\/.*/\1/' || true)"
+  corpus="$(grep -E '^#[0-9]+[[:space:]].* corp: [0-9]+/' "$log" | tail -1 | sed -E 's/.* corp: ([0-9]+)\/.*/\1/' || true)"
   reproducer="$(find "$artifacts" -type f | head -1)"
   crashes=0
-  if [ "$status" -ne 0 ] || [ -n "$reproducer" ]; then
+  if grep -q "libFuzzer: run interrupted" "$log"; then
+    echo "$target: interrupted after ${executions:-?} executions"
+    exit 130
+  elif [ "$status" -ne 0 ] || [ -n "$reproducer" ]; then
     crashes=1
     failed=1
     crashed=$((crashed + 1))
