@@ -9,8 +9,8 @@
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh        # a number of executions per target instead of a time
 #   FUZZ_TARGETS="fuzz-peer-session" scripts/fuzz.sh 30
 #
-# Work files (the growing corpus, logs, crash files) go to .build/fuzz/<target>/; the committed
-# seed corpus is only read.
+# Work files go to .build/fuzz/<target>/: the corpus (grown by every run, and where the next run
+# starts), and runs/<time>/ with each run's log and crash files. The committed seeds are only read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,11 +33,11 @@ printf '%-22s %14s %10s %8s %8s  %s\n' target executions exec/s corpus crashes r
 for target in "${targets[@]}"; do
   cp "$bin/$target" "$work/bin/$target"
   dir="$work/$target"
-  # Crash files of each run go to a directory of their own, so a run reports only its own.
-  artifacts="$dir/artifacts/$(date +%Y%m%dT%H%M%S)"
+  # Each run keeps its log and crash files in a directory of its own; the corpus carries over.
+  artifacts="$dir/runs/$(date +%Y%m%dT%H%M%S)"
   mkdir -p "$dir/corpus" "$artifacts"
   seeds="Fuzz/Corpus/$target"
-  log="$dir/fuzz.log"
+  log="$artifacts/fuzz.log"
   status=0
   # -timeout: an input that takes 10 s is a hang; -rss_limit_mb: one that needs 2 GiB a leak.
   "$work/bin/$target" "${limit[@]}" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
@@ -47,7 +47,7 @@ for target in "${targets[@]}"; do
   rate="$(stat average_exec_per_sec)"
   # The corpus libFuzzer ended with: seeds plus the inputs it kept for new coverage.
   corpus="$(grep -E '^#[0-9]+[[:space:]].* corp: [0-9]+/' "$log" | tail -1 | sed -E 's/.* corp: ([0-9]+)\/.*/\1/' || true)"
-  reproducer="$(find "$artifacts" -type f | head -1)"
+  reproducer="$(find "$artifacts" -type f ! -name fuzz.log | head -1)"
   crashes=0
   if grep -q "libFuzzer: run interrupted" "$log"; then
     echo "$target: interrupted after ${executions:-?} executions"
