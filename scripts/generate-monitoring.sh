@@ -37,8 +37,10 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/data" "$work/out/tests"
 
 # Stage 1: every file as data (JSON written natively by jsonnet); stage 2: the YAML files.
-jsonnet -J dashboards/mixin -m "$work/data" dashboards/mixin/generate.jsonnet >/dev/null
-jsonnet -J dashboards/mixin -J "$work/data" -S -m "$work/out" dashboards/mixin/emit-yaml.jsonnet >/dev/null
+# A larger first garbage-collection threshold halves jsonnet's time here (~250 MB at most).
+jsonnet --gc-min-objects 1000000 -J dashboards/mixin -m "$work/data" dashboards/mixin/generate.jsonnet >/dev/null
+jsonnet --gc-min-objects 1000000 -J dashboards/mixin -J "$work/data" -S -m "$work/out" \
+  dashboards/mixin/emit-yaml.jsonnet >/dev/null
 cp "$work/data/ballot-overview.json" "$work/out/ballot-overview.json"
 
 generated=$(cd "$work/out" && find . -type f | sed 's|^\./||' | sort)

@@ -264,16 +264,22 @@
         skipUrlSync: false,
         type: 'datasource',
       },
-      g.queryVariable('job', 'Job', 'The scrape job of the Ballot nodes.', 'label_values(ballot_build_info, job)',
+      g.queryVariable('job',
+                      'Job',
+                      'The scrape job of the Ballot nodes.',
+                      'label_values(ballot_build_info, job)',
                       all=false) + {
         current: { selected: true, text: jobName, value: jobName },
       },
       g.queryVariable(
-        'cluster', 'Cluster', 'The %s target label set by the scrape configuration.' % clusterLabel,
+        'cluster',
+        'Cluster',
+        'The %s target label set by the scrape configuration.' % clusterLabel,
         'label_values(ballot_build_info{job=~"$job"}, %s)' % clusterLabel
       ),
       g.queryVariable(
-        'instance', 'Instance',
+        'instance',
+        'Instance',
         'Ballot nodes (scrape targets) of the selected clusters. Only per-node panels follow it; cluster-wide panels always cover every node.',
         'label_values(ballot_build_info{job=~"$job", %s=~"$cluster"}, instance)' % clusterLabel
       ),

@@ -40,46 +40,73 @@
   scenarios:: [
     {
       name: 'zoomed in: step 15s = scrape interval 15s, the old form drew 4 bars here',
-      step: '15s', scrape: '15s', event: '0x10 1x30', quiet: '0x40', flat: '0x40',
+      step: '15s',
+      scrape: '15s',
+      event: '0x10 1x30',
+      quiet: '0x40',
+      flat: '0x40',
       // first scraped at sample 11 = 2m45s, a step boundary
       bar: '2m45s',
     },
     {
       name: 'step 1m, scrape 15s, first scraped mid-step',
-      step: '1m', scrape: '15s', event: '0x10 1x30', quiet: '0x40', flat: '0x40',
+      step: '1m',
+      scrape: '15s',
+      event: '0x10 1x30',
+      quiet: '0x40',
+      flat: '0x40',
       // sample 11 = 2m45s, inside the step (2m, 3m]
       bar: '3m',
     },
     {
       name: 'step 1m, scrape 15s, first scraped exactly at a step boundary',
-      step: '1m', scrape: '15s', event: '0x11 1x30', quiet: '0x41', flat: '0x41',
+      step: '1m',
+      scrape: '15s',
+      event: '0x11 1x30',
+      quiet: '0x41',
+      flat: '0x41',
       // sample 12 = 3m: the step (2m, 3m] ends there; the next step must not count it again
       bar: '3m',
     },
     {
       name: 'step 1m, scrape 7s (the steps and the scrapes never line up)',
-      step: '1m', scrape: '7s', event: '0x25 1x60', quiet: '0x85', flat: '0x85',
+      step: '1m',
+      scrape: '7s',
+      event: '0x25 1x60',
+      quiet: '0x85',
+      flat: '0x85',
       // sample 26 = 3m2s, inside the step (3m, 4m]
       bar: '4m',
     },
     {
       name: 'step 15s, scrape 1m (zoomed in further than the scrape interval)',
-      step: '15s', scrape: '1m', event: '0x2 1x10', quiet: '0x12', flat: '0x12',
+      step: '15s',
+      scrape: '1m',
+      event: '0x2 1x10',
+      quiet: '0x12',
+      flat: '0x12',
       // sample 3 = 3m; the steps without a scrape have no bar at all
       bar: '3m',
     },
     {
       name: 'step 2m, scrape 15s (zoomed out)',
-      step: '2m', scrape: '15s', event: '0x20 1x30', quiet: '0x50', flat: '0x50',
+      step: '2m',
+      scrape: '15s',
+      event: '0x20 1x30',
+      quiet: '0x50',
+      flat: '0x50',
       // sample 21 = 5m15s, inside the step (4m, 6m]
       bar: '6m',
     },
     {
       name: 'restart: the node is down for a minute and its new process counts 1',
-      step: '1m', scrape: '15s',
+      step: '1m',
+      scrape: '15s',
       // the old process reads 5 up to 2m30s, its next scrape fails (stale), three scrapes are
       // missing, and the new process reads 1 from sample 15 = 3m45s, in the step (3m, 4m]
-      event: '5x10 stale _x3 1x30', quiet: '5x10 stale _x3 0x30', flat: '0x45',
+      event: '5x10 stale _x3 1x30',
+      quiet: '5x10 stale _x3 0x30',
+      flat: '0x45',
       bar: '4m',
     },
   ],
@@ -126,14 +153,20 @@
   // The per-step queries of a dashboard: [{panel, expr, heatmap}].
   perStepQueries(dashboard, marker='${__interval_ms}')::
     local isPerStep(expr) = marker == '' || std.strReplace(expr, marker, '') != expr;
+    // Object fields are evaluated again at every access in jsonnet, locals once: each query's
+    // values are computed into locals first (this file builds thousands of checks from them).
+    local query(panel, expr, heatmap) =
+      local name = panel;
+      local text = expr;
+      { panel: name, expr: text, heatmap: heatmap };
     [
-      { panel: '%d%s %s' % [p.id, t.refId, p.title], expr: t.expr, heatmap: std.get(t, 'format', '') == 'heatmap' }
+      query(std.toString(p.id) + t.refId + ' ' + p.title, t.expr, std.objectHas(t, 'format') && t.format == 'heatmap')
       for p in dashboard.panels
       if p.type != 'row'
       for t in p.targets
       if isPerStep(t.expr)
     ] + [
-      { panel: 'annotation %s' % a.name, expr: a.expr, heatmap: false }
+      query('annotation ' + a.name, a.expr, false)
       for a in dashboard.annotations.list
       if std.objectHas(a, 'expr') && isPerStep(a.expr)
     ],
@@ -143,11 +176,12 @@
     local end = '10m';
     local base(instance) = { job: 'ballot', [clusterLabel]: 'prod', instance: instance };
     local series(metric, labels) =
-      '%s{%s}' % [metric, std.join(',', ['%s="%s"' % [k, labels[k]] for k in std.objectFields(labels)])];
-    local tagged(expr, panel) = 'label_replace(%s, "panel", "%s", "", "")' % [expr, panel];
+      metric + '{' + std.join(',', [k + '="' + labels[k] + '"' for k in std.objectFields(labels)]) + '}';
+    // (String concatenation rather than `%`, which is slow with long arguments in jsonnet 0.18.)
+    local tagged(expr, panel) = 'label_replace(' + expr + ', "panel", "' + panel + '", "", "")';
     local buckets(q, values) =
-      if q.heatmap then [{ labels: '{le="%s",panel="%s"}' % [b[0], q.panel], value: b[1] } for b in values]
-      else [{ labels: '{panel="%s"}' % q.panel, value: 1 }];
+      if q.heatmap then [{ labels: '{le="' + b[0] + '",panel="' + q.panel + '"}', value: b[1] } for b in values]
+      else [{ labels: '{panel="' + q.panel + '"}', value: 1 }];
     {
       name: scenario.name,
       interval: scenario.scrape,
@@ -161,20 +195,20 @@
       promql_expr_test: std.flattenArrays([
         local full = substitute(q.expr, scenario.step);
         local expr = if full[std.length(full) - 1] == '\n' then std.substr(full, 0, std.length(full) - 1) else full;
-        local over = '(\n%s\n)[%s:%s]' % [expr, end, scenario.step];
+        local over = '(\n' + expr + '\n)[' + end + ':' + scenario.step + ']';
         [
           {
-            expr: tagged('sum by (le) (sum_over_time(%s))' % over, q.panel),
+            expr: tagged('sum by (le) (sum_over_time(' + over + '))', q.panel),
             eval_time: end,
             exp_samples: buckets(q, [['+Inf', 1], ['0.5', 0], ['1', 1], ['2', 1]]),
           },
           {
-            expr: tagged('sum by (le) (\n%s\n)' % expr, q.panel),
+            expr: tagged('sum by (le) (\n' + expr + '\n)', q.panel),
             eval_time: scenario.bar,
             exp_samples: buckets(q, [['+Inf', 1], ['0.5', 0], ['1', 1], ['2', 1]]),
           },
           {
-            expr: tagged('min by (le) (min_over_time(%s)) >= bool 0' % over, q.panel),
+            expr: tagged('min by (le) (min_over_time(' + over + ')) >= bool 0', q.panel),
             eval_time: end,
             exp_samples: buckets(q, [['+Inf', 1], ['0.5', 1], ['1', 1], ['2', 1]]),
           },
