@@ -39,7 +39,7 @@
     // A per-step count of `metric`, summed `by` the given labels.
     local perStepSum(labels, selector) = 'sum by (%s) (\n%s)' % [std.join(', ', labels), q.perStep(selector)],
 
-    local oneBar = "Exact counts, whatever the zoom: each bar covers the step that ends at its right edge, and each event is in exactly one bar (its counter's last sample in the step minus its last sample before it; a restarted node's bar is its new process's count).",
+    local oneBar = 'Exact counts, whatever the zoom: each bar covers the step that ends at its right edge, and each event is in exactly one bar (per series: the last sample in the step minus the last sample before it). A node that restarted within the step shows what its old and new process counted, or at least the new one\'s count (docs/operations.md, "Counting events per step").',
 
     local leaderChangeThreshold = thresholds.frequentLeaderChanges.changes,
 

@@ -15,32 +15,50 @@
     // How many times the counter `series` went up during each step, counting every increment
     // exactly once, whatever the step and the scrape interval.
     //
-    // A bar at time t covers the step (t - step, t]: the counter's last sample in the step minus
-    // its last sample before the step (looking back `counterBaseline`, so a node that was down
-    // still has one). Consecutive steps share that boundary sample, so the bars telescope: their
-    // sum over any run of steps is last sample minus first sample, and each increment lands in
-    // exactly one bar, the first step that ends at or after the scrape that first showed it.
-    // Windows that overlap (`increase(x[$__rate_interval])`) count it once per overlapping
-    // window; `increase(x[$__interval])` loses increments between the last scrape of one step
-    // and the first of the next, and extrapolates the rest (tests: dashboards/tests/).
+    // A bar at time t covers the step (t - step, t]. Per series, with
+    //   now    = the last sample in the step,
+    //   before = the last sample before the step (looking back `counterBaseline`, so a node that
+    //            was down still has one),
+    // the bar is `now - before` when the counter did not go down in between: consecutive steps
+    // share the boundary sample, so the bars telescope (their sum over any run of steps is last
+    // sample minus first sample) and each increment lands in exactly one bar, the first step
+    // that ends at or after the scrape that first showed it. Overlapping windows
+    // (`increase(x[$__rate_interval])`) count it once per window; `increase(x[$__interval])`
+    // loses increments between the last scrape of one step and the first of the next and
+    // extrapolates the rest (both proven wrong in dashboards/tests/).
     //
-    // When the counter went down, the process restarted and counted from zero: the bar is the
-    // new process's count. (Increments its old process showed earlier in that same step are not
-    // added, and a restart that lands on the old value again is invisible, as for increase().)
-    // A series with no sample before the step (a new target) gets no bar for that step, so the
+    // When the counter went down in the step (the smallest sample is below `before`, or
+    // resets() saw a drop) the process restarted and counts from zero again: the bar is the new
+    // process's count `now`, plus what the old process had shown since `before` when the
+    // step's largest sample exceeds `now` (then it can only be the old process's last one).
+    // That is exact for one restart in a step; otherwise it is a lower bound (two restarts in a
+    // step, or an old process that ended below the new one's count), never more than happened.
+    // A restart that lands the counter on its old value again is invisible, as for increase().
+    // A series with no sample before the step (a new target) has no bar for that step, so the
     // first scrape of a long-running node never shows its whole history as one bar.
     perStep(series)::
-      local now = 'last_over_time(%s[%s])' % [series, promql.step];
-      local before = 'last_over_time(%s[%s] offset %s)' % [series, $._config.counterBaseline, promql.step];
+      local window = '%s[%s]' % [series, promql.step];
+      local values = {
+        now: 'last_over_time(%s)' % window,
+        before: 'last_over_time(%s[%s] offset %s)' % [series, $._config.counterBaseline, promql.step],
+        lowest: 'min_over_time(%s)' % window,
+        highest: 'max_over_time(%s)' % window,
+        resets: 'resets(%s)' % window,
+      };
       |||
         (
-            %(now)s
-          - %(before)s
-        ) >= 0
+            (%(now)s - %(before)s)
+          and (%(lowest)s >= %(before)s)
+          and (%(resets)s == 0)
+        )
         or
-          %(now)s
-        < %(before)s
-      ||| % { now: now, before: before },
+        (
+            (%(now)s + (%(highest)s - %(before)s))
+          and (%(highest)s > %(now)s)
+        )
+        or
+        (%(now)s and %(before)s)
+      ||| % values,
 
     // `15m` -> `15 minutes`, for alert texts that quote a configured window.
     humanDuration(duration)::
