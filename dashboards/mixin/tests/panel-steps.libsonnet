@@ -109,6 +109,17 @@
       flat: '0x45',
       bar: '4m',
     },
+    {
+      name: 'restart within a step: the old process had shown the increment, the new one counts none',
+      step: '1m',
+      scrape: '15s',
+      // the old process reads 1 at sample 9 = 2m15s, its next scrape fails (stale), and the new
+      // process reads 0 from sample 12 = 3m: all in the step (2m, 3m]
+      event: '0x8 1 stale _ 0x30',
+      quiet: '0x9 stale _ 0x30',
+      flat: '0x42',
+      bar: '3m',
+    },
   ],
 
   // Query forms the checks must reject (the negative controls). `perStep` replaces the mixin's.
