@@ -11,6 +11,8 @@ started=$SECONDS
 
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# The monitoring mixin (dashboards/mixin) is generated with Debian's jsonnet.
+command -v jsonnet >/dev/null 2>&1 || missing+=(jsonnet)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
@@ -56,6 +58,10 @@ if [ $# -eq 0 ]; then
     skipped+=("network faults (QuickFaultRunTests.everyFaultKindInNetworkNamespaces): $reason; allowed by BALLOT_ALLOW_NO_NAMESPACES=1")
   fi
 fi
+
+echo "==> checking that the generated monitoring files match dashboards/mixin"
+# Generates into a temporary directory and compares; fails with the diff and what to do.
+scripts/generate-monitoring.sh --check
 
 echo "==> building (debug, with tests)"
 # Progress lines are filtered out; pipefail keeps the compiler's exit status.
