@@ -8,6 +8,9 @@ missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The HTTP surface's tests use real clients: nghttp (libnghttp2) and openssl for throwaway certificates.
+command -v nghttp >/dev/null 2>&1 || missing+=(nghttp2-client)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
 if [ ${#missing[@]} -gt 0 ]; then
