@@ -1,3 +1,4 @@
+import BallotHarness
 import BallotClient
 import Foundation
 import Glibc
@@ -11,6 +12,7 @@ import Testing
     static let token = "s3cr3t-t0ken-for-the-tests-0123456789"
 
     /// A token file with `mode`, removed afterwards.
+    @discardableResult
     static func withTokenFile<T>(mode: mode_t = 0o600, contents: String = token + "\n", _ body: (String) async throws -> T) async throws -> T {
         let path = NSTemporaryDirectory() + "ballot-token-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
@@ -25,23 +27,23 @@ import Testing
             try await TestEndpoint.with(access: access) { endpoint in
                 let url = "http://\(endpoint.base)/change"
                 for version in ["--http1.1", "--http2-prior-knowledge"] {
-                    let missing = try curl([version, "-i", "-X", "POST", url])
-                    #expect(missing.stdout.contains(" 401"), "\(version): \(missing.stdout)")
-                    #expect(missing.stdout.lowercased().contains("www-authenticate: bearer realm=\"ballot\""), "\(missing.stdout)")
-                    #expect(missing.stdout.contains("{\"error\":"), "\(missing.stdout)")
+                    let missing = await curl([version, "-i", "-X", "POST", url])
+                    #expect(missing.output.contains(" 401"), "\(version): \(missing.output)")
+                    #expect(missing.output.lowercased().contains("www-authenticate: bearer realm=\"ballot\""), "\(missing.output)")
+                    #expect(missing.output.contains("{\"error\":"), "\(missing.output)")
 
-                    let wrong = try curl([version, "-i", "-X", "POST", "-H", "Authorization: Bearer not-the-token-at-all-0000", url])
-                    #expect(wrong.stdout.contains(" 403"), "\(version): \(wrong.stdout)")
-                    #expect(!wrong.stdout.contains("not-the-token"), "an error body must not echo the credential")
+                    let wrong = await curl([version, "-i", "-X", "POST", "-H", "Authorization: Bearer not-the-token-at-all-0000", url])
+                    #expect(wrong.output.contains(" 403"), "\(version): \(wrong.output)")
+                    #expect(!wrong.output.contains("not-the-token"), "an error body must not echo the credential")
 
-                    let otherScheme = try curl([version, "-i", "-X", "POST", "-u", "user:\(Self.token)", url])
-                    #expect(otherScheme.stdout.contains(" 403"), "\(version): \(otherScheme.stdout)")
+                    let otherScheme = await curl([version, "-i", "-X", "POST", "-u", "user:\(Self.token)", url])
+                    #expect(otherScheme.output.contains(" 403"), "\(version): \(otherScheme.output)")
 
-                    let right = try curl([version, "-i", "-X", "POST", "-H", "Authorization: Bearer \(Self.token)", url])
-                    #expect(right.stdout.contains(" 200"), "\(version): \(right.stdout)")
+                    let right = await curl([version, "-i", "-X", "POST", "-H", "Authorization: Bearer \(Self.token)", url])
+                    #expect(right.output.contains(" 200"), "\(version): \(right.output)")
 
-                    let read = try curl([version, "-i", "http://\(endpoint.base)/healthz"])
-                    #expect(read.stdout.contains(" 200"), "reads stay open: \(read.stdout)")
+                    let read = await curl([version, "-i", "http://\(endpoint.base)/healthz"])
+                    #expect(read.output.contains(" 200"), "reads stay open: \(read.output)")
                 }
                 #expect(endpoint.sample("ballot_http_requests_total{route=\"change\",code=\"401\"}") == 2)
                 #expect(endpoint.sample("ballot_http_requests_total{route=\"change\",code=\"403\"}") == 4)
@@ -58,16 +60,16 @@ import Testing
         try await Self.withTokenFile { path in
             let access = HTTPAccessPolicy(token: try BearerToken.load(path: path), authorizeReads: true)
             try await TestEndpoint.with(access: access) { endpoint in
-                let read = try curl(["-i", "http://\(endpoint.base)/healthz"])
-                #expect(read.stdout.contains(" 401"), "\(read.stdout)")
-                let authorized = try curl(["-i", "-H", "Authorization: bearer \(Self.token)", "http://\(endpoint.base)/healthz"])
-                #expect(authorized.stdout.contains(" 200"), "the scheme is case-insensitive: \(authorized.stdout)")
+                let read = await curl(["-i", "http://\(endpoint.base)/healthz"])
+                #expect(read.output.contains(" 401"), "\(read.output)")
+                let authorized = await curl(["-i", "-H", "Authorization: bearer \(Self.token)", "http://\(endpoint.base)/healthz"])
+                #expect(authorized.output.contains(" 200"), "the scheme is case-insensitive: \(authorized.output)")
             }
         }
     }
 
     @Test func aClientCertificateFromTheClientCAMayChangeTheNodeAndAnyOtherIsRefused() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await ThrowawayCertificates.make()
         defer { certificates.remove() }
         try await Self.withTokenFile { path in
             let tls = HTTPTLSFiles(certificate: certificates.serverCertificate, key: certificates.serverKey,
@@ -76,22 +78,22 @@ import Testing
             try await TestEndpoint.with(tls: tls, access: access) { endpoint in
                 let url = "https://127.0.0.1:\(endpoint.port)/change"
                 for version in ["--http1.1", "--http2"] {
-                    let withCertificate = try curl([version, "-i", "-X", "POST", "--cacert", certificates.ca,
+                    let withCertificate = await curl([version, "-i", "-X", "POST", "--cacert", certificates.ca,
                                                     "--cert", certificates.clientCertificate, "--key", certificates.clientKey, url])
-                    #expect(withCertificate.stdout.contains(" 200"), "\(version): \(withCertificate.stdout) \(withCertificate.stderr)")
+                    #expect(withCertificate.output.contains(" 200"), "\(version): \(withCertificate.output) \(withCertificate.error)")
 
-                    let without = try curl([version, "-i", "-X", "POST", "--cacert", certificates.ca, url])
-                    #expect(without.stdout.contains(" 401"), "\(version): \(without.stdout)")
+                    let without = await curl([version, "-i", "-X", "POST", "--cacert", certificates.ca, url])
+                    #expect(without.output.contains(" 401"), "\(version): \(without.output)")
 
-                    let withToken = try curl([version, "-i", "-X", "POST", "--cacert", certificates.ca,
+                    let withToken = await curl([version, "-i", "-X", "POST", "--cacert", certificates.ca,
                                               "-H", "Authorization: Bearer \(Self.token)", url])
-                    #expect(withToken.stdout.contains(" 200"), "\(version): \(withToken.stdout)")
+                    #expect(withToken.output.contains(" 200"), "\(version): \(withToken.output)")
 
                     // A certificate from another CA fails the handshake: nothing is served.
-                    let rogue = try curl([version, "-i", "-X", "POST", "--cacert", certificates.ca,
+                    let rogue = await curl([version, "-i", "-X", "POST", "--cacert", certificates.ca,
                                           "--cert", certificates.rogueClientCertificate, "--key", certificates.rogueClientKey, url])
-                    #expect(rogue.status != 0, "\(version): \(rogue.stdout)")
-                    #expect(!rogue.stdout.contains(" 200"))
+                    #expect(rogue.status != 0, "\(version): \(rogue.output)")
+                    #expect(!rogue.output.contains(" 200"))
                 }
             }
         }
@@ -99,12 +101,12 @@ import Testing
 
     @Test func withAnAdminListenerChangesAreServedThereOnly() async throws {
         try await TestEndpoint.with(admin: true) { endpoint in
-            let main = try curl(["-i", "-X", "POST", "http://\(endpoint.base)/change"])
-            #expect(main.stdout.contains(" 404") && main.stdout.contains("admin listener"), "\(main.stdout)")
-            let admin = try curl(["-i", "-X", "POST", "http://127.0.0.1:\(endpoint.adminPort!)/change"])
-            #expect(admin.stdout.contains(" 200"), "\(admin.stdout)")
-            let read = try curl(["-i", "http://127.0.0.1:\(endpoint.adminPort!)/healthz"])
-            #expect(read.stdout.contains(" 200"), "reads are served on the admin listener too")
+            let main = await curl(["-i", "-X", "POST", "http://\(endpoint.base)/change"])
+            #expect(main.output.contains(" 404") && main.output.contains("admin listener"), "\(main.output)")
+            let admin = await curl(["-i", "-X", "POST", "http://127.0.0.1:\(endpoint.adminPort!)/change"])
+            #expect(admin.output.contains(" 200"), "\(admin.output)")
+            let read = await curl(["-i", "http://127.0.0.1:\(endpoint.adminPort!)/healthz"])
+            #expect(read.output.contains(" 200"), "reads are served on the admin listener too")
         }
     }
 
@@ -114,8 +116,8 @@ import Testing
             do {
                 _ = try BearerToken.load(path: path)
             } catch {
-                #expect(error.description.contains("chmod 600"), "\(error)")
-                #expect(!error.description.contains(Self.token))
+                #expect("\(error)".contains("chmod 600"), "\(error)")
+                #expect(!"\(error)".contains(Self.token))
             }
         }
         try await Self.withTokenFile(contents: "short\n") { path in

@@ -1,3 +1,4 @@
+import BallotHarness
 import BallotClient
 import Foundation
 import Glibc
@@ -52,11 +53,11 @@ import Testing
 
     @Test func curlSeesTheOversizedHeadRefusedOverHTTP2Too() async throws {
         try await TestEndpoint.with(limits: Self.shortLimits) { endpoint in
-            let big = try curl(["--http2-prior-knowledge", "-H", "X-Filler: \(String(repeating: "a", count: 3000))",
+            let big = await curl(["--http2-prior-knowledge", "-H", "X-Filler: \(String(repeating: "a", count: 3000))",
                                 "http://\(endpoint.base)/healthz"])
-            #expect(big.status != 0 || !big.stdout.contains("ok"), "an HTTP/2 header list over the cap is refused: \(big.stdout)")
-            let small = try curl(["--http2-prior-knowledge", "http://\(endpoint.base)/healthz"])
-            #expect(small.stdout == "ok\n", "\(small.stderr)")
+            #expect(big.status != 0 || !big.output.contains("ok"), "an HTTP/2 header list over the cap is refused: \(big.output)")
+            let small = await curl(["--http2-prior-knowledge", "http://\(endpoint.base)/healthz"])
+            #expect(small.output == "ok\n", "\(small.error)")
         }
     }
 
@@ -85,8 +86,8 @@ import Testing
 
             // nghttp keeps its connection open after its request only as long as we let it: curl
             // reusing one h2c connection for two requests 100 ms apart still works.
-            let two = try curl(["--http2-prior-knowledge", "http://\(endpoint.base)/healthz", "http://\(endpoint.base)/wait?ms=100"])
-            #expect(two.stdout == "ok\nwaited 100 ms\n", "\(two.stdout) \(two.stderr)")
+            let two = await curl(["--http2-prior-knowledge", "http://\(endpoint.base)/healthz", "http://\(endpoint.base)/wait?ms=100"])
+            #expect(two.output == "ok\nwaited 100 ms\n", "\(two.output) \(two.error)")
         }
     }
 
@@ -133,8 +134,8 @@ import Testing
             let busy = try await RawConnection.open(port: endpoint.port)
             try await busy.send("GET /wait?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n")  // busy being answered
             try await Task.sleep(for: .milliseconds(200))
-            let refused = try curl(["-i", "http://\(endpoint.base)/healthz"])
-            #expect(refused.stdout.hasPrefix("HTTP/1.1 503"), "\(refused.stdout) \(refused.stderr)")
+            let refused = await curl(["-i", "http://\(endpoint.base)/healthz"])
+            #expect(refused.output.hasPrefix("HTTP/1.1 503"), "\(refused.output) \(refused.error)")
             await busy.close()
         }
     }
@@ -153,10 +154,10 @@ import Testing
             // Half of them have been served once and wait on keep-alive, half never sent anything.
             for connection in idle.prefix(count / 2) { try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") }
             for version in ["--http1.1", "--http2-prior-knowledge"] {
-                let health = try curl([version, "http://\(endpoint.base)/healthz"])
-                #expect(health.stdout == "ok\n", "\(version): \(health.stderr)")
-                let metrics = try curl([version, "http://\(endpoint.base)/metrics"])
-                #expect(metrics.stdout.contains("ballot_http_connections "), "\(version): \(metrics.stderr)")
+                let health = await curl([version, "http://\(endpoint.base)/healthz"])
+                #expect(health.output == "ok\n", "\(version): \(health.error)")
+                let metrics = await curl([version, "http://\(endpoint.base)/metrics"])
+                #expect(metrics.output.contains("ballot_http_connections "), "\(version): \(metrics.error)")
             }
             #expect(endpoint.sample("ballot_http_connections") ?? 0 >= Double(count))
             var open = idle
@@ -179,7 +180,7 @@ import Testing
             try await TestEndpoint.with(limits: limits) { try await body($0, nil) }
             return
         }
-        let certificates = try TestCertificates.make()
+        let certificates = try await ThrowawayCertificates.make()
         defer { certificates.remove() }
         let files = HTTPTLSFiles(certificate: certificates.serverCertificate, key: certificates.serverKey)
         let context = try clientTLS(certificates)

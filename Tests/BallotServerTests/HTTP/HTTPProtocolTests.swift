@@ -1,3 +1,4 @@
+import BallotHarness
 import BallotClient
 import Foundation
 import Testing
@@ -10,31 +11,31 @@ import Testing
     @Test func curlGetsTheSameAnswersOverHTTP1AndHTTP2PriorKnowledge() async throws {
         try await TestEndpoint.with { endpoint in
             for version in ["--http1.1", "--http2-prior-knowledge"] {
-                let ok = try curl([version, "-i", "http://\(endpoint.base)/healthz"])
-                #expect(ok.status == 0, "\(version): \(ok.stderr)")
+                let ok = await curl([version, "-i", "http://\(endpoint.base)/healthz"])
+                #expect(ok.status == 0, "\(version): \(ok.error)")
                 let expected = version == "--http1.1" ? "HTTP/1.1 200" : "HTTP/2 200"
-                #expect(ok.stdout.hasPrefix(expected), "\(version): \(ok.stdout)")
-                #expect(ok.stdout.hasSuffix("\r\n\r\nok\n"), "\(version): \(ok.stdout)")
+                #expect(ok.output.hasPrefix(expected), "\(version): \(ok.output)")
+                #expect(ok.output.hasSuffix("\r\n\r\nok\n"), "\(version): \(ok.output)")
 
                 // HEAD on a GET route: the GET answer's headers, no body.
-                let head = try curl([version, "-I", "http://\(endpoint.base)/healthz"])
-                #expect(head.stdout.lowercased().contains("content-length: 3"), "\(version): \(head.stdout)")
-                #expect(!head.stdout.hasSuffix("ok\n"), "\(version): \(head.stdout)")
+                let head = await curl([version, "-I", "http://\(endpoint.base)/healthz"])
+                #expect(head.output.lowercased().contains("content-length: 3"), "\(version): \(head.output)")
+                #expect(!head.output.hasSuffix("ok\n"), "\(version): \(head.output)")
 
                 // 405 with Allow, in JSON.
-                let wrongMethod = try curl([version, "-i", "-X", "DELETE", "http://\(endpoint.base)/healthz"])
-                #expect(wrongMethod.stdout.contains(" 405"), "\(version): \(wrongMethod.stdout)")
-                #expect(wrongMethod.stdout.lowercased().contains("allow: get, head"), "\(version): \(wrongMethod.stdout)")
-                #expect(wrongMethod.stdout.contains("{\"error\":"), "\(version): \(wrongMethod.stdout)")
+                let wrongMethod = await curl([version, "-i", "-X", "DELETE", "http://\(endpoint.base)/healthz"])
+                #expect(wrongMethod.output.contains(" 405"), "\(version): \(wrongMethod.output)")
+                #expect(wrongMethod.output.lowercased().contains("allow: get, head"), "\(version): \(wrongMethod.output)")
+                #expect(wrongMethod.output.contains("{\"error\":"), "\(version): \(wrongMethod.output)")
 
                 // 404, in JSON, naming what the node serves.
-                let missing = try curl([version, "-i", "http://\(endpoint.base)/nope"])
-                #expect(missing.stdout.contains(" 404"), "\(version): \(missing.stdout)")
-                #expect(missing.stdout.contains("/healthz"), "\(version): \(missing.stdout)")
+                let missing = await curl([version, "-i", "http://\(endpoint.base)/nope"])
+                #expect(missing.output.contains(" 404"), "\(version): \(missing.output)")
+                #expect(missing.output.contains("/healthz"), "\(version): \(missing.output)")
 
                 // A body reaches the route.
-                let posted = try curl([version, "-d", "hello", "http://\(endpoint.base)/change"])
-                #expect(posted.stdout == "{\"changed\":\"hello\"}\n", "\(version): \(posted.stdout) \(posted.stderr)")
+                let posted = await curl([version, "-d", "hello", "http://\(endpoint.base)/change"])
+                #expect(posted.output == "{\"changed\":\"hello\"}\n", "\(version): \(posted.output) \(posted.error)")
             }
             #expect(endpoint.sample("ballot_http_requests_total{route=\"healthz\",code=\"200\"}") == 4)
             #expect(endpoint.sample("ballot_http_requests_total{route=\"healthz\",code=\"405\"}") == 2)
@@ -45,25 +46,25 @@ import Testing
     }
 
     @Test func tlsOffersH2AndHTTP1ByALPN() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await ThrowawayCertificates.make()
         defer { certificates.remove() }
         let tls = HTTPTLSFiles(certificate: certificates.serverCertificate, key: certificates.serverKey)
         try await TestEndpoint.with(tls: tls) { endpoint in
             let url = "https://127.0.0.1:\(endpoint.port)/healthz"
-            let h2 = try curl(["--http2", "--cacert", certificates.ca, "-i", url])
-            #expect(h2.status == 0, "\(h2.stderr)")
-            #expect(h2.stdout.hasPrefix("HTTP/2 200"), "\(h2.stdout)")
-            let h1 = try curl(["--http1.1", "--cacert", certificates.ca, "-i", url])
-            #expect(h1.stdout.hasPrefix("HTTP/1.1 200"), "\(h1.stdout)")
+            let h2 = await curl(["--http2", "--cacert", certificates.ca, "-i", url])
+            #expect(h2.status == 0, "\(h2.error)")
+            #expect(h2.output.hasPrefix("HTTP/2 200"), "\(h2.output)")
+            let h1 = await curl(["--http1.1", "--cacert", certificates.ca, "-i", url])
+            #expect(h1.output.hasPrefix("HTTP/1.1 200"), "\(h1.output)")
 
             // nghttp (libnghttp2) over TLS: ALPN h2, and the same answer.
-            let nghttp = try runTool("/usr/bin/nghttp", ["-v", "--no-verify-peer", url])
-            #expect(nghttp.status == 0, "\(nghttp.stdout) \(nghttp.stderr)")
-            #expect(nghttp.stdout.contains("h2 is negotiated"), "\(nghttp.stdout)")
-            #expect(nghttp.stdout.contains(":status: 200"), "\(nghttp.stdout)")
+            let nghttp = await Subprocess.run(["nghttp"] + ["-v", "--no-verify-peer", url])
+            #expect(nghttp.status == 0, "\(nghttp.output) \(nghttp.error)")
+            #expect(nghttp.output.contains("h2 is negotiated"), "\(nghttp.output)")
+            #expect(nghttp.output.contains(":status: 200"), "\(nghttp.output)")
 
             // Plaintext to a TLS port gets nothing served.
-            let plain = try curl(["--http1.1", "http://127.0.0.1:\(endpoint.port)/healthz"])
+            let plain = await curl(["--http1.1", "http://127.0.0.1:\(endpoint.port)/healthz"])
             #expect(plain.status != 0)
 
             // Ballot's own client over HTTPS.
@@ -75,10 +76,10 @@ import Testing
 
     @Test func nghttpSpeaksH2cByPriorKnowledge() async throws {
         try await TestEndpoint.with { endpoint in
-            let nghttp = try runTool("/usr/bin/nghttp", ["-v", "http://\(endpoint.base)/healthz", "http://\(endpoint.base)/nope"])
-            #expect(nghttp.status == 0, "\(nghttp.stdout) \(nghttp.stderr)")
-            #expect(nghttp.stdout.contains(":status: 200"), "\(nghttp.stdout)")
-            #expect(nghttp.stdout.contains(":status: 404"), "\(nghttp.stdout)")
+            let nghttp = await Subprocess.run(["nghttp"] + ["-v", "http://\(endpoint.base)/healthz", "http://\(endpoint.base)/nope"])
+            #expect(nghttp.status == 0, "\(nghttp.output) \(nghttp.error)")
+            #expect(nghttp.output.contains(":status: 200"), "\(nghttp.output)")
+            #expect(nghttp.output.contains(":status: 404"), "\(nghttp.output)")
         }
     }
 
@@ -89,14 +90,14 @@ import Testing
         let limits = HTTPLimits(idleTimeout: .milliseconds(200), requestTimeout: .milliseconds(200))
         try await TestEndpoint.with(limits: limits) { endpoint in
             for version in ["--http1.1", "--http2-prior-knowledge"] {
-                let events = try curl([version, "-N", "-i", "http://\(endpoint.base)/events"])
-                #expect(events.status == 0, "\(version): \(events.stderr)")
-                #expect(events.stdout.contains("data: event 1\n\ndata: event 2\n\ndata: event 3\n\n"), "\(version): \(events.stdout)")
+                let events = await curl([version, "-N", "-i", "http://\(endpoint.base)/events"])
+                #expect(events.status == 0, "\(version): \(events.error)")
+                #expect(events.output.contains("data: event 1\n\ndata: event 2\n\ndata: event 3\n\n"), "\(version): \(events.output)")
                 if version == "--http1.1" {
-                    #expect(events.stdout.lowercased().contains("transfer-encoding: chunked"), "\(events.stdout)")
+                    #expect(events.output.lowercased().contains("transfer-encoding: chunked"), "\(events.output)")
                 }
-                let waited = try curl([version, "http://\(endpoint.base)/wait?ms=600"])
-                #expect(waited.stdout == "waited 600 ms\n", "\(version): \(waited.stdout) \(waited.stderr)")
+                let waited = await curl([version, "http://\(endpoint.base)/wait?ms=600"])
+                #expect(waited.output == "waited 600 ms\n", "\(version): \(waited.output) \(waited.error)")
             }
         }
     }

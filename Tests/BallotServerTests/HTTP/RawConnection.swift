@@ -1,3 +1,4 @@
+import BallotHarness
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

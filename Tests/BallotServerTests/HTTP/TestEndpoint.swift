@@ -1,3 +1,4 @@
+import BallotHarness
 import Foundation
 import Logging
 import NIOCore
@@ -78,12 +79,12 @@ struct TestEndpoint {
 }
 
 /// `curl` with the given arguments; `-s -S` always, and a bounded run time.
-func curl(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    try runTool("/usr/bin/curl", ["-s", "-S", "--max-time", "10"] + arguments)
+func curl(_ arguments: [String]) async -> Subprocess.Result {
+    await Subprocess.run(["curl", "-s", "-S", "--max-time", "10"] + arguments, timeout: .seconds(15))
 }
 
 /// A client TLS context trusting the test CA, offering `protocols` by ALPN.
-func clientTLS(_ certificates: TestCertificates, protocols: [String] = ["http/1.1"]) throws -> NIOSSLContext {
+func clientTLS(_ certificates: ThrowawayCertificates, protocols: [String] = ["http/1.1"]) throws -> NIOSSLContext {
     var configuration = TLSConfiguration.makeClientConfiguration()
     configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificates.ca))
     configuration.applicationProtocols = protocols
