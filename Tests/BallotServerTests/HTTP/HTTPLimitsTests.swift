@@ -51,13 +51,26 @@ import Testing
         }
     }
 
-    @Test func curlSeesTheOversizedHeadRefusedOverHTTP2Too() async throws {
+    /// Over HTTP/2 the head cap is SETTINGS_MAX_HEADER_LIST_SIZE: once the client has
+    /// acknowledged it, a larger header block ends the connection (a protocol error, GOAWAY).
+    @Test func anOversizedHTTP2HeaderBlockEndsTheConnection() async throws {
         try await TestEndpoint.with(limits: Self.shortLimits) { endpoint in
-            let big = await curl(["--http2-prior-knowledge", "-H", "X-Filler: \(String(repeating: "a", count: 3000))",
-                                "http://\(endpoint.base)/healthz"])
-            #expect(big.status != 0 || !big.output.contains("ok"), "an HTTP/2 header list over the cap is refused: \(big.output)")
-            let small = await curl(["--http2-prior-knowledge", "http://\(endpoint.base)/healthz"])
-            #expect(small.output == "ok\n", "\(small.error)")
+            let connection = try await RawConnection.open(port: endpoint.port)
+            try await connection.send(HTTP2Bytes.preface + HTTP2Bytes.settings)
+            #expect(await connection.wait(timeout: .seconds(2)) { received, _ in !received.isEmpty }, "no SETTINGS from the server")
+            try await connection.send(HTTP2Bytes.settingsAcknowledgement)
+            try await Task.sleep(for: .milliseconds(100))
+            try? await connection.send(HTTP2Bytes.get(path: "/healthz", filler: 2000))
+            #expect(await connection.waitForClose(timeout: .seconds(3)), "a header block over the cap must end the connection")
+            #expect(!connection.received.contains("ok"))
+            await connection.close()
+
+            // Within the cap, the same request is served.
+            let fits = try await RawConnection.open(port: endpoint.port)
+            try await fits.send(HTTP2Bytes.preface + HTTP2Bytes.settings)
+            try await fits.send(HTTP2Bytes.settingsAcknowledgement + HTTP2Bytes.get(path: "/healthz", filler: 500))
+            #expect(await fits.wait(timeout: .seconds(2)) { received, _ in received.contains("ok\n") }, "\(fits.received)")
+            await fits.close()
         }
     }
 
@@ -80,14 +93,17 @@ import Testing
     @Test func http2ConnectionsWithoutStreamsAreClosed() async throws {
         try await TestEndpoint.with(limits: Self.shortLimits) { endpoint in
             let silent = try await RawConnection.open(port: endpoint.port)
-            try await silent.send(HTTPProtocolSelector.http2Preface + [0, 0, 0, 4, 0, 0, 0, 0, 0])  // preface + empty SETTINGS
+            try await silent.send(HTTP2Bytes.preface + HTTP2Bytes.settings)
             #expect(await silent.waitForClose(timeout: .seconds(3)))
             await silent.close()
 
-            // nghttp keeps its connection open after its request only as long as we let it: curl
-            // reusing one h2c connection for two requests 100 ms apart still works.
-            let two = await curl(["--http2-prior-knowledge", "http://\(endpoint.base)/healthz", "http://\(endpoint.base)/wait?ms=100"])
-            #expect(two.output == "ok\nwaited 100 ms\n", "\(two.output) \(two.error)")
+            let served = try await RawConnection.open(port: endpoint.port)
+            try await served.send(HTTP2Bytes.preface + HTTP2Bytes.settings + HTTP2Bytes.get(path: "/nope"))
+            #expect(await served.wait(timeout: .seconds(2)) { received, _ in received.contains("no such path") }, "\(served.received)")
+            let answered = ContinuousClock.now
+            #expect(await served.waitForClose(timeout: .seconds(3)), "an HTTP/2 connection with no open stream must be closed")
+            #expect(ContinuousClock.now - answered >= .milliseconds(300))
+            await served.close()
         }
     }
 
@@ -185,6 +201,39 @@ import Testing
         let files = HTTPTLSFiles(certificate: certificates.serverCertificate, key: certificates.serverKey)
         let context = try clientTLS(certificates)
         try await TestEndpoint.with(limits: limits, tls: files) { try await body($0, context) }
+    }
+}
+
+/// Hand-made HTTP/2 frames, for clients that do exactly what a test needs.
+enum HTTP2Bytes {
+    static let preface = HTTPProtocolSelector.http2Preface
+    /// An empty SETTINGS frame.
+    static let settings: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 0, 0]
+    static let settingsAcknowledgement: [UInt8] = [0, 0, 0, 4, 1, 0, 0, 0, 0]
+
+    /// `GET path` on stream 1 (END_STREAM, END_HEADERS), with an `x-filler` header of `filler`
+    /// bytes if asked; HPACK literals without Huffman coding.
+    static func get(path: String, filler: Int = 0) -> [UInt8] {
+        var block: [UInt8] = [0x82, 0x86]  // :method GET, :scheme http
+        block += [0x04] + length(path.utf8.count) + Array(path.utf8)  // :path, literal value
+        block += [0x01, 0x01, UInt8(ascii: "x")]  // :authority x
+        if filler > 0 {
+            block += [0x00] + length(8) + Array("x-filler".utf8) + length(filler) + [UInt8](repeating: UInt8(ascii: "a"), count: filler)
+        }
+        let size = block.count
+        return [UInt8(size >> 16), UInt8((size >> 8) & 0xFF), UInt8(size & 0xFF), 1, 0x05, 0, 0, 0, 1] + block
+    }
+
+    /// An HPACK string length (7-bit prefix integer, no Huffman).
+    private static func length(_ value: Int) -> [UInt8] {
+        guard value >= 127 else { return [UInt8(value)] }
+        var rest = value - 127
+        var bytes: [UInt8] = [127]
+        while rest >= 128 {
+            bytes.append(UInt8(rest & 0x7F) | 0x80)
+            rest >>= 7
+        }
+        return bytes + [UInt8(rest)]
     }
 }
 
