@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// `ballot bench http`: what the HTTP surface costs and how it holds up (figures, never pass/fail).
@@ -15,8 +16,9 @@ struct HTTPBench: AsyncParsableCommand {
         commandName: "http",
         abstract: "Time /metrics scrapes over HTTP/1.1 and HTTP/2, plaintext and TLS; then /healthz with thousands of idle connections open, and how soon they are closed.",
         discussion: """
-            Scrapes are timed by curl on one kept-alive connection, as Prometheus scrapes (the first, which \
-            connects and shakes hands, is left out). Idle connections are opened from this process, each \
+            Scrapes are timed on one kept-alive connection, as Prometheus scrapes (the first, which connects \
+            and shakes hands, is left out), by this command's own NIO client (HTTP/1.1, or HTTP/2 by prior \
+            knowledge or ALPN). Idle connections are opened from this process, each \
             served one /healthz and then left idle on keep-alive; /healthz is timed on fresh connections \
             meanwhile. Loopback only; certificates are throwaway ones made with openssl.
             """
@@ -52,9 +54,9 @@ struct HTTPBench: AsyncParsableCommand {
         let certificates = try await ThrowawayCertificates.make()
         defer { certificates.remove() }
         let idle = try DurationParser.parse(idleTimeout)
-        printLine("ballot http: one node (\(nodeBinary ?? "\(ballotExecutable()) serve")), loopback, curl \(curlVersion())")
+        printLine("ballot http: one node (\(nodeBinary ?? "\(ballotExecutable()) serve")), loopback")
         printLine("")
-        printLine("/metrics scrape, curl on one kept-alive connection (\(scrapes) scrapes each; ms):")
+        printLine("/metrics scrape, client-side, on one kept-alive connection (\(scrapes) scrapes each; ms):")
         printLine("protocol              median     p90     p99     max   size (bytes)")
         for tls in [false, true] {
             let local = makeNode(tls: tls, certificates: certificates, idleTimeout: idle, name: tls ? "tls" : "plain")
@@ -62,7 +64,8 @@ struct HTTPBench: AsyncParsableCommand {
                 guard await local.waitForLeader(timeout: .seconds(30)) != nil else { throw BenchmarkError("the node elected no leader") }
                 let port = local.nodes[0].httpPort
                 for http2 in [false, true] {
-                    let (times, size) = try await timeScrapes(port: port, tls: tls, http2: http2, ca: certificates.ca)
+                    let context = try tls ? clientContext(ca: certificates.ca, http2: http2) : nil
+                    let (times, size) = try await ScrapeClient.time(count: scrapes, port: port, path: "/metrics", http2: http2, tls: context)
                     let summary = Summary(times)
                     let label = (http2 ? "HTTP/2" : "HTTP/1.1") + (tls ? " + TLS" : (http2 ? " (h2c)" : ""))
                     printLine(label.padding(toLength: 20, withPad: " ", startingAt: 0)
@@ -100,22 +103,12 @@ struct HTTPBench: AsyncParsableCommand {
         return LocalCluster(settings: settings, binary: ballotExecutable(), dataDirectory: directory)
     }
 
-    /// curl fetches /metrics `scrapes + 1` times on one connection; returns the last `scrapes` times
-    /// (ms) and the body size.
-    func timeScrapes(port: Int, tls: Bool, http2: Bool, ca: String) async throws -> ([Double], Int) {
-        let url = "\(tls ? "https" : "http")://127.0.0.1:\(port)/metrics"
-        var arguments = ["curl", "-s", "-S", "--max-time", "120", "-w", "%{time_total} %{http_version} %{size_download}\\n"]
-        arguments.append(http2 ? (tls ? "--http2" : "--http2-prior-knowledge") : "--http1.1")
-        if tls { arguments += ["--cacert", ca] }
-        for _ in 0...scrapes { arguments += [url, "-o", "/dev/null"] }
-        let result = await Subprocess.run(arguments, timeout: .seconds(150))
-        guard result.succeeded else { throw BenchmarkError("curl failed: \(result.error)") }
-        let lines = result.output.split(separator: "\n").map { $0.split(separator: " ") }
-        let expected = http2 ? "2" : "1.1"
-        guard lines.count == scrapes + 1, lines.allSatisfy({ $0.count == 3 && $0[1] == Substring(expected) }) else {
-            throw BenchmarkError("curl did not scrape over HTTP/\(expected) as asked: \(result.output.prefix(200))")
-        }
-        return (lines.dropFirst().compactMap { Double($0[0]).map { $0 * 1000 } }, Int(lines.last?[2] ?? "0") ?? 0)
+    /// A client TLS context trusting `ca`, offering h2 or http/1.1 by ALPN.
+    func clientContext(ca: String, http2: Bool) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+        configuration.applicationProtocols = [http2 ? "h2" : "http/1.1"]
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// Holds `idleConnections` idle keep-alive connections open, times /healthz meanwhile, and
@@ -166,18 +159,6 @@ struct HTTPBench: AsyncParsableCommand {
         printLine(String(format: "closed by the node, after their last answer (idle timeout %.1f s): %d of %d; min %.2f s, median %.2f s, max %.2f s; %d within the idle timeout + 1 s",
                          idleTimeout.milliseconds / 1000, delays.count, channels.count, closes.min, closes.median, closes.max, inTime))
         for channel in channels { channel.close(promise: nil) }
-    }
-
-    func curlVersion() -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        guard (try? process.run()) != nil else { return "(not found)" }
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
     }
 
     /// Raises this process's open-file limit to its hard limit, for thousands of connections.

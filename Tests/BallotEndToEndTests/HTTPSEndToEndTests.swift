@@ -62,6 +62,9 @@ import Testing
             }
             #expect(try await api.query("up{job=\"ballot\"}").first?.value == 1, "Prometheus does not scrape the TLS target")
             #expect(scraped >= 2, "the node counted no scrapes of /metrics")
+            // Prometheus negotiates HTTP/2 by ALPN (nothing else here speaks HTTP/2 to the node).
+            let http2 = try await api.query("ballot_http_connections_accepted_total{protocol=\"http2\"}").first?.value ?? 0
+            #expect(http2 >= 1, "Prometheus did not scrape over HTTP/2")
 
             // `ballot status` over https with the CA.
             let status = try await runBallot(["status", "--http", "https://127.0.0.1:\(node.httpPort)", "--cacert", certificates.ca])
