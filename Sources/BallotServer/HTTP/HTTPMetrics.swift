@@ -60,22 +60,29 @@ final class HTTPMetrics: Sendable {
                 labels: [("route", route)], buckets: Self.buckets)
         }
         requests = Mutex([:])
+        // The usual answer of every route exists from the first scrape, so `rate()` has a start.
+        for route in routeNames {
+            _ = requestCounter(route: route, code: route == HTTPRouter.unmatchedRouteName ? 404 : 200)
+        }
     }
 
     /// One answered request. `route` must be one of the router's names.
     func answered(route: String, code: UInt, after duration: Duration) {
         let name = routeNames.contains(route) ? route : HTTPRouter.unmatchedRouteName
         durations[name].record(max(duration, .zero))
-        let key = "\(name) \(code)"
-        let counter = requests.withLock { table in
+        requestCounter(route: name, code: code).increment()
+    }
+
+    private func requestCounter(route: String, code: UInt) -> Counter {
+        let key = "\(route) \(code)"
+        return requests.withLock { table in
             if let counter = table[key] { return counter }
             let counter = registry.makeCounter(
                 descriptor: Self.descriptor("ballot_http_requests_total", "HTTP requests answered, by route and status code."),
-                labels: [("route", name), ("code", String(code))])
+                labels: [("route", route), ("code", String(code))])
             table[key] = counter
             return counter
         }
-        counter.increment()
     }
 
     func acceptedConnection(_ version: HTTPConnectionInfo.Version) {
