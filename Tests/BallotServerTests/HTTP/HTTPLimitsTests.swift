@@ -115,8 +115,10 @@ import Testing
         try await Self.withEndpoint(tls: tls, limits: limits) { endpoint, clientTLS in
             // Three connections that send nothing fill the cap; a fourth still gets /healthz.
             var silent: [RawConnection] = []
-            for _ in 0..<3 { silent.append(try await RawConnection.open(port: endpoint.port, tls: clientTLS)) }
-            try await Task.sleep(for: .milliseconds(200))
+            for _ in 0..<3 {
+                silent.append(try await RawConnection.open(port: endpoint.port, tls: clientTLS))
+                try await Task.sleep(for: .milliseconds(100))  // so that the first is the longest idle
+            }
             let fourth = try await RawConnection.open(port: endpoint.port, tls: clientTLS)
             try await fourth.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(await fourth.wait(timeout: .seconds(3)) { received, _ in received.hasSuffix("ok\n") }, "\(fourth.received)")
