@@ -101,4 +101,22 @@ import Testing
             }
         }
     }
+
+    /// Malformed HTTP/1.1 gets a 400 in the endpoint's JSON and the connection is closed; the
+    /// endpoint goes on serving.
+    @Test func malformedRequestsGet400InJSONAndNothingElseIsDisturbed() async throws {
+        try await TestEndpoint.with { endpoint in
+            for garbage in ["GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n"] {
+                let connection = try await RawConnection.open(port: endpoint.port)
+                try? await connection.send(garbage)
+                #expect(await connection.wait(timeout: .seconds(3)) { _, closed in closed }, "\(garbage.debugDescription) was not refused")
+                #expect(connection.received.hasPrefix("HTTP/1.1 400 "), "\(garbage.debugDescription): \(connection.received)")
+                #expect(connection.received.contains("{\"error\":\"malformed HTTP/1.1 request"), "\(connection.received)")
+                await connection.close()
+            }
+            #expect(endpoint.sample("ballot_http_connections_closed_total{reason=\"protocol_error\"}") == 3)
+            let health = await curl(["http://\(endpoint.base)/healthz"])
+            #expect(health.output == "ok\n")
+        }
+    }
 }
