@@ -15,6 +15,9 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v jsonnet >/dev/null 2>&1 || missing+=(jsonnet)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The HTTP surface's tests use real clients: nghttp (libnghttp2) and openssl for throwaway certificates.
+command -v nghttp >/dev/null 2>&1 || missing+=(nghttp2-client)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
 # BallotZooKeeperTests start real ZooKeeper servers (the package pulls in a Java runtime).

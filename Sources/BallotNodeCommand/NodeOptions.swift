@@ -21,7 +21,7 @@ public struct NodeOptions: ParsableArguments {
 
     public init() {}
 
-    @Option(help: "YAML configuration file (keys: id, listen, http, data_dir, cluster, election_timeout, heartbeat_interval, max_frame_size, algorithm, peers).")
+    @Option(help: "YAML configuration file (keys: the flags' names with _ for -, e.g. election_timeout, http_tls_cert; see docs/configuration.md).")
     public var config: String?
 
     @Option(help: "This node's ID: a positive integer, unique in the cluster.")
@@ -53,6 +53,39 @@ public struct NodeOptions: ParsableArguments {
 
     @Option(help: "Election algorithm: raft (default).")
     public var algorithm: String?
+
+    @Option(help: "Second HTTP listener, HOST:PORT, the only one serving routes that change the node (POST /transfer), e.g. on loopback while --http is exposed.")
+    public var adminHttp: String?
+
+    @Option(help: "Close an HTTP connection that waits this long for its next request (default: 60s).")
+    public var httpIdleTimeout: String?
+
+    @Option(help: "A request must arrive whole within this long of its first byte; a new connection's first request within this long of connecting (default: 10s).")
+    public var httpRequestTimeout: String?
+
+    @Option(help: "Largest HTTP request head in bytes; larger ones get 431 (default: 16384).")
+    public var httpMaxHeadSize: String?
+
+    @Option(help: "Open HTTP connections per listener; above it the longest-idle one is closed, or the new one gets 503 (default: 1024).")
+    public var httpMaxConnections: String?
+
+    @Option(help: "Concurrent streams per HTTP/2 connection (default: 100).")
+    public var httpMaxStreams: String?
+
+    @Option(help: "PEM certificate (chain) for HTTPS; with --http-tls-key, both listeners speak TLS, offering h2 and http/1.1.")
+    public var httpTlsCert: String?
+
+    @Option(help: "PEM private key of --http-tls-cert.")
+    public var httpTlsKey: String?
+
+    @Option(help: "PEM CA: client certificates are verified against it, and a verified one may change the node.")
+    public var httpTlsClientCa: String?
+
+    @Option(help: "File holding the bearer token that routes changing the node require (Authorization: Bearer <token>); not readable by every user.")
+    public var httpTokenFile: String?
+
+    @Flag(inversion: .prefixedNo, help: "Require the token or a client certificate for reads too (default: reads are open).")
+    public var httpAuthReads: Bool?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
     public var logLevel: String = "info"
@@ -89,7 +122,12 @@ public struct NodeOptions: ParsableArguments {
         let given: [(ConfigurationKey, String?)] = [
             (.id, id), (.listen, listen), (.http, http), (.dataDirectory, dataDir), (.cluster, cluster),
             (.electionTimeout, electionTimeout), (.heartbeatInterval, heartbeatInterval),
-            (.maxFrameSize, maxFrameSize), (.algorithm, algorithm),
+            (.maxFrameSize, maxFrameSize), (.algorithm, algorithm), (.adminHTTP, adminHttp),
+            (.httpIdleTimeout, httpIdleTimeout), (.httpRequestTimeout, httpRequestTimeout),
+            (.httpMaxHeadSize, httpMaxHeadSize), (.httpMaxConnections, httpMaxConnections),
+            (.httpMaxStreams, httpMaxStreams), (.httpTLSCert, httpTlsCert), (.httpTLSKey, httpTlsKey),
+            (.httpTLSClientCA, httpTlsClientCa), (.httpTokenFile, httpTokenFile),
+            (.httpAuthReads, httpAuthReads.map { $0 ? "true" : "false" }),
         ]
         for (key, value) in given {
             if let value { try settings.apply(flag: key, value: value) }

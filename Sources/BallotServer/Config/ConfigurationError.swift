@@ -12,6 +12,8 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case invalidClusterName(String, ClusterNameProblem)
     case invalidInteger(String)
     case unknownAlgorithm(String)
+    case invalidBoolean(String)
+    case emptyPath
     /// A YAML value of the wrong kind; `found` describes what was there, e.g. `the integer 1000`.
     case wrongType(expected: String, found: String)
     /// A value that did not parse, and the flag or key it was given for.
@@ -35,6 +37,12 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case electionTimeoutTooShort(electionTimeout: Duration, tick: Duration)
     case electionTimeoutTooLong(Duration)
     case dataDirectoryUnusable(path: String, DataDirectoryProblem)
+    /// An HTTP limit outside what the endpoint can honour; `allowed` says what is.
+    case httpLimitOutOfRange(ConfigurationKey, value: String, allowed: String)
+    /// One of the TLS certificate and key without the other.
+    case incompleteHTTPTLS(given: ConfigurationKey, missing: ConfigurationKey)
+    case clientCAWithoutTLS
+    case authorizedReadsWithoutCredential
 
     public var description: String {
         switch self {
@@ -53,6 +61,10 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         case .unknownAlgorithm(let text):
             "unknown election algorithm \"\(text)\"; use "
                 + ElectionAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")
+        case .invalidBoolean(let text):
+            "\"\(text)\" is not a boolean; write true or false"
+        case .emptyPath:
+            "the path is empty; give a file path"
         case .wrongType(let expected, let found):
             "expected \(expected), found \(found)"
         case .invalidSetting(let origin, let error):
@@ -103,6 +115,14 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
                 + "unnoticed for that long; use a shorter timeout"
         case .dataDirectoryUnusable(let path, let problem):
             "data directory \"\(path)\": \(problem); choose another with \(ConfigurationKey.dataDirectory.flag)"
+        case .httpLimitOutOfRange(let key, let value, let allowed):
+            "\(key.displayName) \(value) is out of range; use \(allowed) (\(key.flag), \(key.yamlKey):)"
+        case .incompleteHTTPTLS(let given, let missing):
+            "\(given.flag) is given without \(missing.flag); HTTP over TLS needs both the certificate and its key"
+        case .clientCAWithoutTLS:
+            "\(ConfigurationKey.httpTLSClientCA.flag) needs TLS on the endpoint: give \(ConfigurationKey.httpTLSCert.flag) and \(ConfigurationKey.httpTLSKey.flag) too"
+        case .authorizedReadsWithoutCredential:
+            "\(ConfigurationKey.httpAuthReads.flag) needs a credential to check: give \(ConfigurationKey.httpTokenFile.flag) or \(ConfigurationKey.httpTLSClientCA.flag)"
         }
     }
 }
@@ -174,12 +194,15 @@ public enum AddressOwner: Hashable, Sendable, CustomStringConvertible {
     case listener(NodeID)
     /// This node's HTTP endpoint.
     case http(NodeID)
+    /// This node's admin HTTP endpoint.
+    case adminHTTP(NodeID)
     case peer(NodeID)
 
     public var description: String {
         switch self {
         case .listener(let id): "node \(id)'s peer listener (\(ConfigurationKey.listen.flag))"
         case .http(let id): "node \(id)'s HTTP endpoint (\(ConfigurationKey.http.flag))"
+        case .adminHTTP(let id): "node \(id)'s admin HTTP endpoint (\(ConfigurationKey.adminHTTP.flag))"
         case .peer(let id): "peer \(id)"
         }
     }

@@ -13,6 +13,17 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case maxFrameSize = "max_frame_size"
     case algorithm
     case peers
+    case adminHTTP = "admin_http"
+    case httpIdleTimeout = "http_idle_timeout"
+    case httpRequestTimeout = "http_request_timeout"
+    case httpMaxHeadSize = "http_max_head_size"
+    case httpMaxConnections = "http_max_connections"
+    case httpMaxStreams = "http_max_streams"
+    case httpTLSCert = "http_tls_cert"
+    case httpTLSKey = "http_tls_key"
+    case httpTLSClientCA = "http_tls_client_ca"
+    case httpTokenFile = "http_token_file"
+    case httpAuthReads = "http_auth_reads"
 
     public var yamlKey: String { rawValue }
 
@@ -28,6 +39,17 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
         case .maxFrameSize: "--max-frame-size"
         case .algorithm: "--algorithm"
         case .peers: "--peer"
+        case .adminHTTP: "--admin-http"
+        case .httpIdleTimeout: "--http-idle-timeout"
+        case .httpRequestTimeout: "--http-request-timeout"
+        case .httpMaxHeadSize: "--http-max-head-size"
+        case .httpMaxConnections: "--http-max-connections"
+        case .httpMaxStreams: "--http-max-streams"
+        case .httpTLSCert: "--http-tls-cert"
+        case .httpTLSKey: "--http-tls-key"
+        case .httpTLSClientCA: "--http-tls-client-ca"
+        case .httpTokenFile: "--http-token-file"
+        case .httpAuthReads: "--http-auth-reads"
         }
     }
 
@@ -44,6 +66,17 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
         case .maxFrameSize: "max frame size"
         case .algorithm: "election algorithm"
         case .peers: "peers"
+        case .adminHTTP: "admin HTTP address"
+        case .httpIdleTimeout: "HTTP idle timeout"
+        case .httpRequestTimeout: "HTTP request timeout"
+        case .httpMaxHeadSize: "largest HTTP request head"
+        case .httpMaxConnections: "HTTP connection cap"
+        case .httpMaxStreams: "HTTP/2 stream cap"
+        case .httpTLSCert: "HTTP TLS certificate"
+        case .httpTLSKey: "HTTP TLS private key"
+        case .httpTLSClientCA: "HTTP client CA"
+        case .httpTokenFile: "HTTP bearer token file"
+        case .httpAuthReads: "HTTP authorization of reads"
         }
     }
 

@@ -24,6 +24,8 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// The largest peer-protocol frame this node sends or accepts, in bytes.
     public let maxFrameSize: Int
     public let algorithm: ElectionAlgorithmKind
+    /// Limits, TLS, authorization and the admin listener of the HTTP surface.
+    public let http: HTTPConfiguration
 
     public static let defaultCluster = ClusterName.default
     public static let defaultElectionTimeout = Duration.seconds(1)
@@ -50,11 +52,13 @@ public struct NodeConfiguration: Hashable, Sendable {
         electionTimeout: Duration = Self.defaultElectionTimeout,
         heartbeatInterval: Duration = Self.defaultHeartbeatInterval,
         maxFrameSize: Int = Self.defaultMaxFrameSize,
-        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm
+        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm,
+        http: HTTPConfiguration = HTTPConfiguration()
     ) throws(ConfigurationError) {
         guard !dataDirectory.isEmpty else { throw .dataDirectoryUnusable(path: dataDirectory, .empty) }
         let sortedPeers = peers.sorted { $0.id < $1.id }
-        try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, peers: sortedPeers)
+        try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, admin: http.adminAddress,
+                                 peers: sortedPeers)
         guard Self.maxFrameSizeRange.contains(maxFrameSize) else { throw .maxFrameSizeOutOfRange(maxFrameSize) }
         try Self.validateTiming(electionTimeout: electionTimeout, heartbeatInterval: heartbeatInterval)
 
@@ -68,6 +72,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
+        self.http = http
     }
 
     /// Validates merged settings, filling in defaults. `id`, `listen` and `data_dir` are required.
@@ -85,7 +90,8 @@ public struct NodeConfiguration: Hashable, Sendable {
             electionTimeout: settings.electionTimeout ?? Self.defaultElectionTimeout,
             heartbeatInterval: settings.heartbeatInterval ?? Self.defaultHeartbeatInterval,
             maxFrameSize: settings.maxFrameSize ?? Self.defaultMaxFrameSize,
-            algorithm: settings.algorithm ?? Self.defaultAlgorithm)
+            algorithm: settings.algorithm ?? Self.defaultAlgorithm,
+            http: try HTTPConfiguration(settings))
     }
 
     /// Validates the file's settings with the command line's put over them (``NodeSettings/overridden(by:)``).
@@ -115,7 +121,7 @@ public struct NodeConfiguration: Hashable, Sendable {
     // MARK: - Validation
 
     private static func validateMembers(
-        id: NodeID, listen: SocketAddressSpec, http: SocketAddressSpec?, peers: [PeerAddress]
+        id: NodeID, listen: SocketAddressSpec, http: SocketAddressSpec?, admin: SocketAddressSpec?, peers: [PeerAddress]
     ) throws(ConfigurationError) {
         if peers.contains(where: { $0.id == id }) { throw .nodeAmongPeers(id) }
         for (previous, next) in zip(peers, peers.dropFirst()) where previous.id == next.id {
@@ -126,6 +132,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         }
         var owners: [(AddressOwner, SocketAddressSpec)] = [(.listener(id), listen)]
         if let http { owners.append((.http(id), http)) }
+        if let admin { owners.append((.adminHTTP(id), admin)) }
         owners += peers.map { (.peer($0.id), $0.address) }
         for (i, first) in owners.enumerated() {
             for second in owners[(i + 1)...] where first.1.overlaps(second.1) {

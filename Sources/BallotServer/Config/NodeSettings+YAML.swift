@@ -17,6 +17,9 @@ import Yams
 /// peers:
 ///   2: 127.0.0.1:7002
 ///   3: 127.0.0.1:7003
+/// http_tls_cert: /etc/ballot/http.pem
+/// http_tls_key: /etc/ballot/http-key.pem
+/// http_token_file: /etc/ballot/http-token
 /// ```
 ///
 /// Unknown keys are errors, so that a misspelt key cannot silently leave a default in force.
@@ -72,6 +75,19 @@ extension NodeSettings {
 
     private mutating func apply(_ key: ConfigurationKey, yaml value: Node) throws(ConfigurationError) {
         switch key {
+        case .httpMaxHeadSize, .httpMaxConnections, .httpMaxStreams:
+            try apply(key, text: Self.integerText(value, expected: "a whole number"))
+        case .httpIdleTimeout, .httpRequestTimeout:
+            try apply(key, text: Self.durationText(value))
+        case .adminHTTP:
+            try apply(key, text: Self.plainText(value, expected: "an address such as 127.0.0.1:9201"))
+        case .httpTLSCert, .httpTLSKey, .httpTLSClientCA, .httpTokenFile:
+            try apply(key, text: Self.plainText(value, expected: "a file path"))
+        case .httpAuthReads:
+            guard case .scalar(let scalar) = value, Self.tagName(value) == .bool else {
+                throw .wrongType(expected: "true or false", found: Self.describe(value))
+            }
+            httpAuthReads = ["true", "yes", "on"].contains(scalar.string.lowercased())
         case .id:
             id = try NodeID(parsing: Self.integerText(value, expected: "a node ID (a positive whole number)"))
         case .maxFrameSize:

@@ -18,12 +18,26 @@ public struct NodeSettings: Hashable, Sendable {
     public var algorithm: ElectionAlgorithmKind?
     /// In the order given; duplicates are kept so that validation can report them.
     public var peers: [PeerAddress]?
+    public var adminHTTP: SocketAddressSpec?
+    public var httpIdleTimeout: Duration?
+    public var httpRequestTimeout: Duration?
+    public var httpMaxHeadSize: Int?
+    public var httpMaxConnections: Int?
+    public var httpMaxStreams: Int?
+    public var httpTLSCert: String?
+    public var httpTLSKey: String?
+    public var httpTLSClientCA: String?
+    public var httpTokenFile: String?
+    public var httpAuthReads: Bool?
 
     public init(
         id: NodeID? = nil, listen: SocketAddressSpec? = nil, http: SocketAddressSpec? = nil,
         dataDirectory: String? = nil, cluster: ClusterName? = nil, electionTimeout: Duration? = nil,
         heartbeatInterval: Duration? = nil, maxFrameSize: Int? = nil, algorithm: ElectionAlgorithmKind? = nil,
-        peers: [PeerAddress]? = nil
+        peers: [PeerAddress]? = nil, adminHTTP: SocketAddressSpec? = nil, httpIdleTimeout: Duration? = nil,
+        httpRequestTimeout: Duration? = nil, httpMaxHeadSize: Int? = nil, httpMaxConnections: Int? = nil,
+        httpMaxStreams: Int? = nil, httpTLSCert: String? = nil, httpTLSKey: String? = nil,
+        httpTLSClientCA: String? = nil, httpTokenFile: String? = nil, httpAuthReads: Bool? = nil
     ) {
         self.id = id
         self.listen = listen
@@ -35,6 +49,17 @@ public struct NodeSettings: Hashable, Sendable {
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
         self.peers = peers
+        self.adminHTTP = adminHTTP
+        self.httpIdleTimeout = httpIdleTimeout
+        self.httpRequestTimeout = httpRequestTimeout
+        self.httpMaxHeadSize = httpMaxHeadSize
+        self.httpMaxConnections = httpMaxConnections
+        self.httpMaxStreams = httpMaxStreams
+        self.httpTLSCert = httpTLSCert
+        self.httpTLSKey = httpTLSKey
+        self.httpTLSClientCA = httpTLSClientCA
+        self.httpTokenFile = httpTokenFile
+        self.httpAuthReads = httpAuthReads
     }
 
     /// Records one command-line flag's text, e.g. `apply(flag: .electionTimeout, value: "1s")`.
@@ -63,6 +88,17 @@ public struct NodeSettings: Hashable, Sendable {
         case .maxFrameSize: maxFrameSize = try Self.parseInteger(text)
         case .algorithm: algorithm = try ElectionAlgorithmKind(parsing: text)
         case .peers: peers = (peers ?? []) + [try PeerAddress(parsing: text)]
+        case .adminHTTP: adminHTTP = try SocketAddressSpec(parsing: text)
+        case .httpIdleTimeout: httpIdleTimeout = try DurationParser.parse(text)
+        case .httpRequestTimeout: httpRequestTimeout = try DurationParser.parse(text)
+        case .httpMaxHeadSize: httpMaxHeadSize = try Self.parseInteger(text)
+        case .httpMaxConnections: httpMaxConnections = try Self.parseInteger(text)
+        case .httpMaxStreams: httpMaxStreams = try Self.parseInteger(text)
+        case .httpTLSCert: httpTLSCert = try Self.parsePath(text)
+        case .httpTLSKey: httpTLSKey = try Self.parsePath(text)
+        case .httpTLSClientCA: httpTLSClientCA = try Self.parsePath(text)
+        case .httpTokenFile: httpTokenFile = try Self.parsePath(text)
+        case .httpAuthReads: httpAuthReads = try Self.parseBoolean(text)
         }
     }
 
@@ -81,7 +117,33 @@ public struct NodeSettings: Hashable, Sendable {
             heartbeatInterval: flags.heartbeatInterval ?? heartbeatInterval,
             maxFrameSize: flags.maxFrameSize ?? maxFrameSize,
             algorithm: flags.algorithm ?? algorithm,
-            peers: flags.peers ?? peers)
+            peers: flags.peers ?? peers,
+            adminHTTP: flags.adminHTTP ?? adminHTTP,
+            httpIdleTimeout: flags.httpIdleTimeout ?? httpIdleTimeout,
+            httpRequestTimeout: flags.httpRequestTimeout ?? httpRequestTimeout,
+            httpMaxHeadSize: flags.httpMaxHeadSize ?? httpMaxHeadSize,
+            httpMaxConnections: flags.httpMaxConnections ?? httpMaxConnections,
+            httpMaxStreams: flags.httpMaxStreams ?? httpMaxStreams,
+            httpTLSCert: flags.httpTLSCert ?? httpTLSCert,
+            httpTLSKey: flags.httpTLSKey ?? httpTLSKey,
+            httpTLSClientCA: flags.httpTLSClientCA ?? httpTLSClientCA,
+            httpTokenFile: flags.httpTokenFile ?? httpTokenFile,
+            httpAuthReads: flags.httpAuthReads ?? httpAuthReads)
+    }
+
+    /// A file path: any non-empty text.
+    static func parsePath(_ text: String) throws(ConfigurationError) -> String {
+        guard !text.isEmpty else { throw .emptyPath }
+        return text
+    }
+
+    /// `true` or `false`, as a flag's value or an environment variable's.
+    static func parseBoolean(_ text: String) throws(ConfigurationError) -> Bool {
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw .invalidBoolean(text)
+        }
     }
 
     static func parseInteger(_ text: String) throws(ConfigurationError) -> Int {

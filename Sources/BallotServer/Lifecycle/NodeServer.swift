@@ -40,7 +40,18 @@ public final class NodeServer: Service, Sendable {
                                      membership: configuration.membership, algorithm: configuration.algorithm)
         transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
                                   limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
-        http = HTTPEndpoint(routes: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout), logger: logger)
+        if configuration.httpAddress != nil || configuration.http.adminAddress != nil {
+            let settings = configuration.http
+            let access = HTTPAccessPolicy(
+                token: try settings.tokenFile.map { path throws(HTTPSetupError) in try BearerToken.load(path: path) },
+                authorizeReads: settings.authorizeReads)
+            http = try HTTPEndpoint(
+                router: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout).router, access: access,
+                limits: settings.limits, tls: settings.tls, hasAdminListener: settings.adminAddress != nil,
+                registry: recorder.registry, logger: logger)
+        } else {
+            http = nil
+        }
         self.printEvents = printEvents
         logger.info("recovered hard state", metadata: [
             "term": "\(store.recoveredState.term)",
@@ -52,23 +63,30 @@ public final class NodeServer: Service, Sendable {
     public func run() async throws {
         let listen = configuration.listenAddress
         let listener = try await transport.bind(host: listen.hostString, port: listen.port)
-        let httpListener: HTTPEndpoint.Listener?
-        if let http, let address = configuration.httpAddress {
-            httpListener = try await http.bind(host: address.hostString, port: address.port)
-        } else {
-            httpListener = nil
+        var httpListeners: [HTTPEndpoint.Listener] = []
+        if let http {
+            OpenFileLimit.raise(toServe: configuration.http.limits.maxConnections * 2, logger: logger)
+            if let address = configuration.httpAddress {
+                httpListeners.append(try await http.bind(host: address.hostString, port: address.port, role: .main))
+            }
+            if let address = configuration.http.adminAddress {
+                httpListeners.append(try await http.bind(host: address.hostString, port: address.port, role: .admin))
+            }
         }
         logger.notice("node started", metadata: [
             "id": "\(configuration.id)", "cluster": "\(configuration.cluster)", "listen": "\(listen)",
             "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
+            "admin_http": "\(configuration.http.adminAddress.map { "\($0)" } ?? "off")",
+            "http_tls": "\(configuration.http.tls == nil ? "off" : configuration.http.tls?.clientCA == nil ? "on" : "on, client certificates verified")",
+            "http_token": "\(configuration.http.tokenFile == nil ? "off" : "on")",
             "election_timeout": "\(configuration.electionTimeout)", "heartbeat": "\(configuration.heartbeatInterval)",
         ])
         if printEvents { EventLine.follow(node.view) }
         logLeadershipChanges()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.transport.run(listener: listener) }
-            if let http, let httpListener {
-                group.addTask { try await http.run(listener: httpListener) }
+            if let http {
+                for listener in httpListeners { group.addTask { try await http.run(listener) } }
             }
             group.addTask { try await self.node.runClock() }
             // Runs until SIGTERM/SIGINT (or a failure above), then hands leadership over.
