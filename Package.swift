@@ -51,11 +51,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // The shell: NIO transport, timers, durable state, HTTP, metrics.
+        // The version and git revision of this build, generated before every build by RecordBuildInfo.
+        .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
+        .plugin(name: "RecordBuildInfo", capability: .buildTool()),
+        // The shell: NIO transport, timers, durable state, HTTP, metrics, logging.
         .target(
             name: "BallotServer",
             dependencies: [
-                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient",
+                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBuildInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -70,20 +73,21 @@ let package = Package(
         .target(
             name: "BallotNodeCommand",
             dependencies: [
-                "BallotServer",
+                "BallotServer", "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
-        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
+        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer", "BallotBuildInfo"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests.
         .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation"]),
         .executableTarget(
             name: "ballot",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
+                "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

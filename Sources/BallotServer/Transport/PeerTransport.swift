@@ -109,7 +109,7 @@ public final class PeerTransport: Sendable {
                 if lostSession && Self.isConnectionRefused(error) {
                     lostSession = false
                     logger.notice("peer refuses connections after dropping ours; reporting it gone",
-                                  metadata: ["peer": "\(peer.id)"])
+                                  metadata: ["event": "peer_gone", "peer": "\(peer.id)"])
                     await node.peerUnreachable(peer.id)
                 }
                 logger.trace("cannot reach peer", metadata: ["peer": "\(peer.id)", "error": "\(error)"])

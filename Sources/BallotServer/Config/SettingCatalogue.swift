@@ -1,0 +1,105 @@
+import BallotCore
+import Logging
+
+/// The catalogue of settings: the one place where each setting is described. The switch is
+/// exhaustive, so a new ``ConfigurationKey`` case does not compile until it is described here.
+///
+/// Flags, environment variables, the YAML reader, `--print-config` and the table in
+/// docs/configuration.md (checked by a test) are all derived from these entries.
+extension ConfigurationKey {
+    public var descriptor: SettingDescriptor {
+        switch self {
+        case .id:
+            SettingDescriptor(
+                self, \.id, .nodeID, "node ID",
+                help: "This node's ID: a positive integer, unique in the cluster. Required unless id_from_hostname is set.",
+                example: "1")
+        case .listen:
+            SettingDescriptor(
+                self, \.listen, .address, "peer listen address",
+                help: "Address the peer listener binds, HOST:PORT (e.g. 127.0.0.1:7001). Required.",
+                example: "127.0.0.1:7001")
+        case .http:
+            SettingDescriptor(
+                self, \.http, .address, "HTTP address",
+                help: "Address of the HTTP endpoint (/metrics, /healthz, /readyz, /leader, /status, /transfer), HOST:PORT.",
+                default: "off", example: "127.0.0.1:9101")
+        case .dataDirectory:
+            SettingDescriptor(
+                self, \.dataDirectory,
+                .text(valueName: "DIR", expected: "a directory path") { text throws(ConfigurationError) in
+                    guard !text.isEmpty else { throw .dataDirectoryUnusable(path: text, .empty) }
+                },
+                "data directory",
+                help: "Directory for this node's durable state (term and vote). Created if missing; one node per directory. Required.",
+                example: "/var/lib/ballot")
+        case .cluster:
+            SettingDescriptor(
+                self, \.cluster, .clusterName, "cluster name",
+                help: "Cluster name; nodes of different clusters refuse each other.",
+                default: NodeConfiguration.defaultCluster.rawValue, example: "prod-eu")
+        case .electionTimeout:
+            SettingDescriptor(
+                self, \.electionTimeout, .duration, "election timeout",
+                help: "Election timeout T; timeouts are drawn from [T, 2T). The same on every member.",
+                default: DurationParser.format(NodeConfiguration.defaultElectionTimeout), example: "1s")
+        case .heartbeatInterval:
+            SettingDescriptor(
+                self, \.heartbeatInterval, .duration, "heartbeat interval",
+                help: "Leader heartbeat interval, at most T/3. The same on every member.",
+                default: DurationParser.format(NodeConfiguration.defaultHeartbeatInterval), example: "100ms")
+        case .maxFrameSize:
+            SettingDescriptor(
+                self, \.maxFrameSize, .integer(valueName: "BYTES", expected: "a whole number of bytes"), "max frame size",
+                help: "Largest peer-protocol frame sent or accepted, in bytes (1024 to 16777216).",
+                default: "\(NodeConfiguration.defaultMaxFrameSize)", example: "65536")
+        case .algorithm:
+            SettingDescriptor(
+                self, \.algorithm,
+                .choice(valueName: "NAME") { text throws(ConfigurationError) in try ElectionAlgorithmKind(parsing: text) },
+                "election algorithm",
+                help: "Election algorithm. ballotd runs raft only; `ballot serve` also runs bully and ring, for comparison.",
+                default: NodeConfiguration.defaultAlgorithm.rawValue, example: "raft")
+        case .peers:
+            SettingDescriptor(
+                self, \.peers, .peers, "peers",
+                help: "The other members, ID=HOST:PORT. Repeat the flag for each peer; the environment variable takes a comma-separated list.",
+                default: "none", example: "2=127.0.0.1:7002")
+        case .idFromHostname:
+            SettingDescriptor(
+                self, \.idFromHostname, .boolean, "ID from the hostname",
+                help: "Take the node ID from the hostname's ordinal suffix -N as N+1 (a Kubernetes StatefulSet pod ballot-0 is node 1).",
+                default: "false", example: "true")
+        case .members:
+            SettingDescriptor(
+                self, \.members, .integer(valueName: "N", expected: "a number of members"), "member count",
+                help: "Cluster size N: the members are nodes 1…N and their addresses come from peer_address_template.",
+                example: "3")
+        case .peerAddressTemplate:
+            SettingDescriptor(
+                self, \.peerAddressTemplate, .peerAddressTemplate, "peer address template",
+                help: "Every member's peer address, with {ordinal} (ID − 1) or {id} in it, e.g. ballot-{ordinal}.ballot-peers:7001; used with members.",
+                example: "ballot-{ordinal}.ballot-peers:7001")
+        case .logLevel:
+            SettingDescriptor(
+                self, \.logLevel, .choice(valueName: "LEVEL"), "log level",
+                help: "The least severe log level written.",
+                default: NodeConfiguration.defaultLogLevel.rawValue, example: "info")
+        case .logFormat:
+            SettingDescriptor(
+                self, \.logFormat, .choice(valueName: "FORMAT"), "log format",
+                help: "Log lines on standard error: text (for people), json or logfmt (one record per line, for collectors).",
+                default: NodeConfiguration.defaultLogFormat.rawValue, example: "json")
+        case .events:
+            SettingDescriptor(
+                self, \.events, .boolean, "event lines",
+                help: "Print each leadership change and each move of this node's lease deadline as a key=value line on standard output (used by `ballot local` and `ballot faults`).",
+                default: "false", example: "true")
+        case .config:
+            SettingDescriptor(
+                self, \.config, .text(valueName: "FILE", expected: "a file path"), "configuration file",
+                help: "YAML configuration file; flags and environment variables override its keys.",
+                example: "/etc/ballot/ballotd.yaml", sources: [.flag, .environment])
+        }
+    }
+}
