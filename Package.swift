@@ -102,6 +102,9 @@ let package = Package(
         .target(name: "BallotTestKit", dependencies: ["BallotCore", "BallotRuntime"], path: "Tests/BallotTestKit"),
         .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore", "BallotTestKit"]),
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
+        .testTarget(
+            name: "BallotNodeCommandTests",
+            dependencies: ["BallotNodeCommand", "BallotServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "BallotRuntimeTests", dependencies: ["BallotRuntime", "BallotTestKit"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation", "BallotRuntime"]),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime"]),

@@ -31,12 +31,13 @@ extension ConfigurationLayers {
         } else {
             lines.append("# config: none (no \(ConfigurationKey.config.flag), no \(ConfigurationKey.config.environmentVariable))")
         }
+        lines += warnings.map { "# warning: \($0)" }
         let effective = resolved.map { merged.overridden(by: $0.effectiveSettings) } ?? merged
         var rows: [(text: String, comment: String, continuation: [String])] = []
         for key in ConfigurationKey.allCases where key != .config {
             let descriptor = key.descriptor
             if key == .algorithm, !program.offersAlgorithmChoice, source(of: key) == .none { continue }
-            guard let value = descriptor.printed(in: effective) else {
+            guard let value = descriptor.printed(in: effective) ?? descriptor.printedDefault else {
                 let fallback = descriptor.defaultText.map { " (default: \($0))" } ?? ""
                 rows.append(("# \(key.yamlKey): not set\(fallback)", "", []))
                 continue
@@ -117,6 +118,16 @@ extension ConfigurationLayers {
             }
         }
         return quoted + "\""
+    }
+}
+
+extension SettingDescriptor {
+    /// The default as a value, when the default text is one (`false`, `1s`; not `off` or `none`).
+    var printedDefault: PrintedValue? {
+        guard let defaultText else { return nil }
+        var settings = NodeSettings()
+        guard (try? parse(defaultText, into: &settings)) != nil else { return nil }
+        return printed(in: settings)
     }
 }
 

@@ -83,7 +83,7 @@ extension ConfigurationKey {
         case .logLevel:
             SettingDescriptor(
                 self, \.logLevel, .choice(valueName: "LEVEL"), "log level",
-                help: "The least severe log level written.",
+                help: "The least severe level written: trace, debug, info, notice, warning, error or critical.",
                 default: NodeConfiguration.defaultLogLevel.rawValue, example: "info")
         case .logFormat:
             SettingDescriptor(
