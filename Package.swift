@@ -108,6 +108,10 @@ let package = Package(
         .testTarget(name: "BallotRuntimeTests", dependencies: ["BallotRuntime", "BallotTestKit"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation", "BallotRuntime"]),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotTestKit"]),
+        // The deployable artefacts: the Debian package (dpkg, lintian, systemd-analyze), the
+        // container image (podman), the Kubernetes manifests (kubernetes-validate). Slow; the last
+        // phase of scripts/test.sh.
+        .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore"]),
         .testTarget(

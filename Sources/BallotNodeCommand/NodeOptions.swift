@@ -16,16 +16,13 @@ public struct NodeOptions: ParsableArguments {
     public static func discussion(command: String) -> String {
         """
         Example (three nodes on one machine):
-          \(command) --id 1 --listen 127.0.0.1:7001 --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003 \\
-            --http 127.0.0.1:9101 --data-dir ./data/1
+          \(command) --id 1 --listen 127.0.0.1:7001 --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003 --http 127.0.0.1:9101 --data-dir ./data/1
 
-        Every setting can also come from an environment variable (BALLOT_ and the YAML key in capitals,
-        e.g. BALLOT_ELECTION_TIMEOUT=1s, BALLOT_PEERS=2=h:7002,3=h:7003) and from a YAML file (--config).
-        Precedence: flag > environment > file > default; --print-config shows the effective values and
-        where each came from. Durations take a unit: 500ms, 1s, 2m. Election timeouts are drawn from
-        [T, 2T), T = --election-timeout. On SIGINT/SIGTERM a leader first hands leadership to an
-        up-to-date follower, then exits. Exit status: 0 after a clean shutdown, \(ExitStatus.configuration.rawValue) for a
-        configuration error, \(ExitStatus.usage.rawValue) for a malformed command line, \(ExitStatus.failure.rawValue) when the node cannot run.
+        Every setting can also come from an environment variable (BALLOT_ and the YAML key in capitals: BALLOT_ELECTION_TIMEOUT=1s, BALLOT_PEERS=2=h:7002,3=h:7003) and from a YAML file (--config). Precedence: flag > environment > file > default. --print-config shows the effective values and where each came from.
+
+        Durations take a unit: 500ms, 1s, 2m. Election timeouts are drawn from [T, 2T), T = --election-timeout. On SIGINT/SIGTERM a leader first hands leadership to an up-to-date follower, then exits.
+
+        Exit status: 0 after a clean shutdown, \(ExitStatus.configuration.rawValue) for a configuration error, \(ExitStatus.usage.rawValue) for a malformed command line, \(ExitStatus.failure.rawValue) when the node cannot run.
         """
     }
 
