@@ -146,6 +146,34 @@ import Testing
         #expect(view.self_ == 1 && view.isLeader)
     }
 
+    // MARK: Privileges
+
+    /// Nodes without privileges — as the systemd unit (DynamicUser, no capabilities) and the
+    /// container image (user 65532) run them — form a cluster. (The transport once asked for
+    /// TCP_NODELAY at the socket level, which is SO_DEBUG there and needs CAP_NET_ADMIN: every
+    /// connection of an unprivileged node failed with EACCES, and no test ran as anyone but root.)
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func nodesWithoutPrivilegesFormACluster() async throws {
+        let peer = LoopbackPorts.consecutiveFree(3, from: Int.random(in: 20_000...50_000))
+        let http = LoopbackPorts.consecutiveFree(3, from: peer + 3)
+        let data = temporaryDirectory("unprivileged")
+        chmod(data, 0o777)
+        var processes: [Process] = []
+        defer { processes.forEach(stop) }
+        for index in 0..<3 {
+            var arguments = [
+                "--reuid", "65534", "--regid", "65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+                try ballotdBinary(), "--id", "\(index + 1)", "--listen", "127.0.0.1:\(peer + index)",
+                "--http", "127.0.0.1:\(http + index)", "--data-dir", "\(data)/node\(index + 1)",
+                "--election-timeout", "300ms", "--heartbeat-interval", "50ms",
+            ]
+            for other in 0..<3 where other != index { arguments += ["--peer", "\(other + 1)=127.0.0.1:\(peer + other)"] }
+            processes.append(try start("/usr/bin/setpriv", arguments))
+        }
+        let leader = await waitForLeader(httpPorts: (0..<3).map { http + $0 }, timeout: .seconds(20))
+        #expect(leader != nil, "unprivileged nodes must connect to each other and elect a leader")
+    }
+
     // MARK: Kubernetes identity
 
     /// Three ballotd processes, each in its own UTS namespace with a StatefulSet pod's hostname,

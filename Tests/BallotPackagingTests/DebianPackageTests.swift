@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct DebianPackageTests {
     @Test(.enabled(if: getuid() == 0 && isExecutable("dpkg-deb") && isExecutable("lintian")))
     func thePackageInstallsRunsAndPassesLintian() async throws {
-        let output = try await succeed("scripts/package-deb.sh", [packagesDirectory], timeout: .seconds(3600))
+        let output = try await succeed(repositoryRoot + "/scripts/package-deb.sh", [packagesDirectory], timeout: .seconds(3600))
         let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("built ") }, "\(output)")
         let package = String(line.dropFirst("built ".count).split(separator: " ")[0])
         let name = URL(fileURLWithPath: package).lastPathComponent

@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func thePrometheusRuleIsGeneratedFromTheRuleFiles() async throws {
-        let generated = try await succeed("scripts/generate-prometheusrule.sh", [])
+        let generated = try await succeed(repositoryRoot + "/scripts/generate-prometheusrule.sh", [])
         let committed = try String(contentsOfFile: Self.directory + "/prometheusrule.yaml", encoding: .utf8)
         #expect(generated == committed, "run scripts/generate-prometheusrule.sh > deploy/kubernetes/prometheusrule.yaml")
     }

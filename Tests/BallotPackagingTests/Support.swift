@@ -20,44 +20,61 @@ struct CommandResult: Sendable {
     var combined: String { output + error }
 }
 
-/// Runs a command to completion, bounded by `timeout` (then killed and reported), in `directory`.
+/// Runs a command to completion, bounded by `timeout` (then killed and reported).
+///
+/// Spawned and reaped here with posix_spawn and waitpid, with output through files: Foundation's
+/// `Process` never noticed `podman run -d` exit (it stayed a zombie and `isRunning` true), and a
+/// command that leaves a process behind (conmon) would hold a pipe open forever.
 func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-    in directory: String = repositoryRoot, timeout: Duration = .seconds(120)
+    timeout: Duration = .seconds(120)
 ) async throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-    process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    async let out = output.fileHandleForReading.readToEnd()
-    async let err = error.fileHandleForReading.readToEnd()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-    if process.isRunning {
-        kill(-process.processIdentifier, SIGKILL)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        throw CommandFailure(description: "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+    let scratch = NSTemporaryDirectory() + "ballot-packaging-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    defer {
+        try? FileManager.default.removeItem(atPath: scratch + ".out")
+        try? FileManager.default.removeItem(atPath: scratch + ".err")
     }
-    return CommandResult(
-        status: process.terminationStatus, output: String(decoding: (try await out) ?? Data(), as: UTF8.self),
-        error: String(decoding: (try await err) ?? Data(), as: UTF8.self))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, scratch + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, scratch + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+    var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    var envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+    }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, executable, &actions, nil, &argv, &envp)
+    guard spawned == 0 else {
+        throw CommandFailure(description: "cannot run \(executable): \(String(cString: strerror(spawned)))")
+    }
+    var status: Int32 = 0
+    let deadline = ContinuousClock.now + timeout
+    while waitpid(pid, &status, WNOHANG) == 0 {
+        guard ContinuousClock.now < deadline else {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            throw CommandFailure(description: "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    let text = (try? String(contentsOfFile: scratch + ".out", encoding: .utf8)) ?? ""
+    let errorText = (try? String(contentsOfFile: scratch + ".err", encoding: .utf8)) ?? ""
+    return CommandResult(status: exitStatus, output: text, error: errorText)
 }
 
 /// Runs a command that must succeed; its output on failure.
 @discardableResult
 func succeed(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-    in directory: String = repositoryRoot, timeout: Duration = .seconds(120)
+    timeout: Duration = .seconds(120)
 ) async throws -> String {
-    let result = try await run(executable, arguments, environment: environment, in: directory, timeout: timeout)
+    let result = try await run(executable, arguments, environment: environment, timeout: timeout)
     guard result.status == 0 else {
         throw CommandFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited \(result.status):\n"
             + result.combined.suffix(4000))
@@ -67,7 +84,7 @@ func succeed(
 
 /// The commit this checkout is at.
 func gitRevision() async throws -> String {
-    try await succeed("git", ["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    try await succeed("git", ["-C", repositoryRoot, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 func isExecutable(_ name: String) -> Bool {
