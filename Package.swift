@@ -51,7 +51,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // The version and git revision of this build, generated before every build by RecordBuildInfo.
+        // The version and git revision of this build, generated during the build by RecordBuildInfo.
         .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
         .plugin(name: "RecordBuildInfo", capability: .buildTool()),
         // The shell: NIO transport, timers, durable state, HTTP, metrics, logging.

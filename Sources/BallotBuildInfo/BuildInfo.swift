@@ -1,6 +1,6 @@
 /// What this binary was built from, for `--version` and `ballot_build_info{version,revision}`.
 ///
-/// The values are generated before every build by the RecordBuildInfo plugin (Package.swift,
+/// The values are generated during the build by the RecordBuildInfo plugin (Package.swift,
 /// `scripts/build-info.sh`): `git describe --tags --always --dirty` and the commit hash, or
 /// "unknown" when the sources are not a git checkout. Never a hard-coded string.
 public enum BuildInfo {

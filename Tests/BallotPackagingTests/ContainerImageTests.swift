@@ -51,7 +51,9 @@ import Testing
             // Peers were given only as DNS names: every node is connected to both others.
             for name in containers {
                 let metrics = try await HTTPClient.request(.GET, host: addresses[name]!, port: 9100, path: "/metrics").text
-                let connected = metrics.split(separator: "\n").filter { $0.hasPrefix("ballot_peer_connected{") && $0.hasSuffix(" 1") }
+                let connected = metrics.split(separator: "\n").filter {
+                    $0.hasPrefix("ballot_peer_connected{") && Double($0.split(separator: " ").last ?? "") == 1
+                }
                 #expect(connected.count == 2, "\(name) peers connected: \(connected)")
             }
             let leaderName = containers[Int(first.view.self_) - 1]
