@@ -28,6 +28,8 @@ version=$("$context/ballotd" --version | cut -d' ' -f1)
 tag="localhost/ballotd:${version//+/_}"
 
 echo "==> building $tag"
+# The image :latest pointed at before, removed below if this build leaves it untagged.
+previous=$(podman image inspect --format '{{.Id}}' localhost/ballotd:latest 2>/dev/null || true)
 # podman's defaults here need runc and explicit ulimits (the sandbox's limits are below podman's).
 podman_flags=(--runtime runc --ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
 if command -v podman >/dev/null 2>&1; then
@@ -39,5 +41,9 @@ else
   buildah bud --runtime runc --layers=false -f deploy/container/Containerfile.prebuilt -t "$tag" -t localhost/ballotd:latest "$context" >/dev/null
   buildah push "$tag" "oci-archive:$out/ballotd-${version}.oci.tar" >/dev/null
   size=$(buildah inspect --format '{{.Size}}' "$tag" 2>/dev/null || echo "?")
+fi
+if [ -n "$previous" ] && command -v podman >/dev/null 2>&1 \
+   && [ "$(podman image inspect --format '{{len .RepoTags}}' "$previous" 2>/dev/null)" = 0 ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
 fi
 echo "built $tag ($size bytes; binary $(stat -c %s "$context/ballotd") bytes) and $out/ballotd-${version}.oci.tar"
