@@ -38,13 +38,14 @@ echo "==> ballot $version (revision $revision)"
 # --- binaries, man pages, completions ---------------------------------------------------------
 scripts/build-release.sh
 release=.build/deploy/release
-# Man pages: swift-argument-parser's generate-manual plugin (works offline). It documents the
-# products of a build of its own; the debug build has exactly the same commands, flags and help,
-# and is usually built already.
-manuals=.build/plugins/GenerateManual/outputs
-rm -rf "$manuals"
-swift package generate-manual --multi-page --date "$(git log -1 --format=%cs 2>/dev/null || date +%F)" \
-  --authors "The Ballot authors" --configuration debug 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
+# Man pages: swift-argument-parser's generate-manual (the tool behind its generate-manual plugin;
+# offline, like any target). Built from the argument parser's own checkout in a scratch path of its
+# own and run on the binaries being packaged: the plugin would build the products again, and it
+# needs this checkout's SwiftPM lock, which `swift test` holds while the packaging tests run.
+swift build --package-path .build/deploy/checkouts/swift-argument-parser --scratch-path .build/manual-tool \
+  -c release --product generate-manual 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
+manual_tool=.build/manual-tool/release/generate-manual
+manual_date=$(git log -1 --format=%cs 2>/dev/null || date +%F)
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -57,7 +58,8 @@ for binary in ballotd ballot; do
   # (.build/deploy/release) for debugging.
   strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$stage/usr/bin/$binary" "$release/$binary"
   chmod 0755 "$stage/usr/bin/$binary"
-  cp "$manuals/$binary"/*.1 "$stage/usr/share/man/man1/"
+  "$manual_tool" "$release/$binary" --multi-page --date "$manual_date" --authors "The Ballot authors" \
+    --output-directory "$stage/usr/share/man/man1"
   "$release/$binary" --generate-completion-script bash >"$stage/usr/share/bash-completion/completions/$binary"
   "$release/$binary" --generate-completion-script zsh >"$stage/usr/share/zsh/vendor-completions/_$binary"
   "$release/$binary" --generate-completion-script fish >"$stage/usr/share/fish/vendor_completions.d/$binary.fish"
