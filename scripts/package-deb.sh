@@ -21,7 +21,8 @@ describe=$(git describe --tags --always --dirty 2>/dev/null || echo unknown)
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 dirty=""
 case "$describe" in *-dirty) dirty="+dirty"; describe=${describe%-dirty} ;; esac
-if [[ "$describe" =~ ^v?([0-9][0-9A-Za-z.]*)(-([0-9]+)-g([0-9a-f]+))?$ ]]; then
+if tag=$(git describe --tags --abbrev=0 2>/dev/null) \
+   && [[ "$describe" =~ ^v?([0-9][0-9A-Za-z.]*)(-([0-9]+)-g([0-9a-f]+))?$ ]] && [[ "$describe" == "$tag"* ]]; then
   version=${BASH_REMATCH[1]}
   suffix=""
   [ -n "${BASH_REMATCH[3]}" ] && suffix="${BASH_REMATCH[3]}.g${BASH_REMATCH[4]}"
@@ -60,11 +61,25 @@ for binary in ballotd ballot; do
   chmod 0755 "$stage/usr/bin/$binary"
   "$manual_tool" "$release/$binary" --multi-page --date "$manual_date" --authors "The Ballot authors" \
     --output-directory "$stage/usr/share/man/man1"
-  "$release/$binary" --generate-completion-script bash >"$stage/usr/share/bash-completion/completions/$binary"
+  # bash-completion sources the file; it is no script of its own (no #! line).
+  "$release/$binary" --generate-completion-script bash | sed '1{/^#!/d}' >"$stage/usr/share/bash-completion/completions/$binary"
   "$release/$binary" --generate-completion-script zsh >"$stage/usr/share/zsh/vendor-completions/_$binary"
   "$release/$binary" --generate-completion-script fish >"$stage/usr/share/fish/vendor_completions.d/$binary.fish"
 done
 rm -f "$stage"/usr/share/man/man1/*.help.1   # the argument parser's implicit `help` command
+# Two fixes to generate-manual's mdoc, which lintian reports: a blank line in a description is a
+# paragraph break (.Pp), not an empty input line; and a subcommand's NAME must be one word for
+# whatis (`ballot-serve`, as git-commit), while its SYNOPSIS still shows `ballot serve`.
+for page in "$stage"/usr/share/man/man1/*.1; do
+  awk '
+    /^$/ { print ".Pp"; next }
+    /^\.Sh NAME$/ { name = 1; print; next }
+    /^\.Sh SYNOPSIS$/ { name = 0; synopsis = 1; print; next }
+    name && /^\.Nm "[^"]* [^"]*"$/ { full = substr($0, 5); word = full; gsub(/"/, "", word); gsub(/ /, "-", word); print ".Nm " word; next }
+    synopsis && full != "" && /^\.Nm$/ { print ".Nm " full; synopsis = 0; next }
+    { print }
+  ' "$page" >"$page.fixed" && mv "$page.fixed" "$page"
+done
 gzip -9n "$stage"/usr/share/man/man1/*.1
 chmod 0644 "$stage"/usr/share/man/man1/* "$stage"/usr/share/*/*completion*/* "$stage"/usr/share/fish/vendor_completions.d/*
 
@@ -73,6 +88,7 @@ install -D -m 0644 deploy/systemd/ballotd.service "$stage/lib/systemd/system/bal
 install -D -m 0644 deploy/ballotd.yaml "$stage/etc/ballot/ballotd.yaml"
 install -D -m 0644 deploy/debian/default "$stage/etc/default/ballotd"
 install -m 0644 deploy/debian/copyright "$stage/usr/share/doc/ballot/copyright"
+install -D -m 0644 deploy/debian/lintian-overrides "$stage/usr/share/lintian/overrides/ballot"
 for doc in README.md docs/configuration.md docs/deployment.md docs/metrics.md docs/operations.md; do
   install -m 0644 "$doc" "$stage/usr/share/doc/ballot/$(basename "$doc")"
 done
