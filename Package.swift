@@ -61,11 +61,14 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        // The shell: NIO transport, timers, durable state, HTTP, metrics.
+        // The version and git revision of this build, generated during the build by RecordBuildInfo.
+        .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
+        .plugin(name: "RecordBuildInfo", capability: .buildTool()),
+        // The shell: NIO transport, timers, durable state, HTTP, metrics, logging.
         .target(
             name: "BallotServer",
             dependencies: [
-                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient",
+                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBuildInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -92,14 +95,14 @@ let package = Package(
         .target(
             name: "BallotNodeCommand",
             dependencies: [
-                "BallotServer",
+                "BallotServer", "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
-        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
+        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer", "BallotBuildInfo"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
         // and real coordination servers (ZooKeeper) for the backends' tests.
         .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation"]),
@@ -107,6 +110,7 @@ let package = Package(
             name: "ballot",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
+                "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -126,6 +130,9 @@ let package = Package(
         .target(name: "BallotTestKit", dependencies: ["BallotCore", "BallotRuntime"], path: "Tests/BallotTestKit"),
         .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore", "BallotTestKit"]),
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
+        .testTarget(
+            name: "BallotNodeCommandTests",
+            dependencies: ["BallotNodeCommand", "BallotServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "BallotRuntimeTests", dependencies: ["BallotRuntime", "BallotTestKit"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation", "BallotRuntime"]),
         // The ZooKeeper client: golden bytes and garbage for the codec, then real ZooKeeper servers.
@@ -138,7 +145,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer"]),
+        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer", "BallotTestKit", "BallotBuildInfo"]),
+        // The deployable artefacts: the Debian package (dpkg, lintian, systemd-analyze), the
+        // container image (podman), the Kubernetes manifests (kubernetes-validate). Slow; the last
+        // phase of scripts/test.sh.
+        .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore", "BallotSimulation"]),
         .testTarget(

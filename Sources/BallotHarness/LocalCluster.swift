@@ -53,8 +53,10 @@ public final class LocalCluster: @unchecked Sendable {
                 "--http", "127.0.0.1:\(settings.httpBasePort + index)",
                 "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
                 "--election-timeout", settings.electionTimeout, "--heartbeat-interval", settings.heartbeatInterval,
-                "--algorithm", settings.algorithm, "--log-level", settings.logLevel,
+                "--log-level", settings.logLevel,
             ]
+            // Only `ballot serve` runs Bully and Ring; ballotd has no --algorithm at all.
+            if settings.algorithm != "raft" { arguments += ["--algorithm", settings.algorithm] }
             if settings.printEvents { arguments.append("--events") }
             for peer in ids where peer != id {
                 arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]

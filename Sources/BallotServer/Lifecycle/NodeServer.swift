@@ -1,3 +1,4 @@
+import BallotBuildInfo
 import BallotCore
 import BallotRuntime
 import BallotWire
@@ -20,19 +21,21 @@ public final class NodeServer: Service, Sendable {
     let printEvents: Bool
 
     /// Opens the data directory and builds every part; nothing is bound or sent yet.
-    public init(configuration: NodeConfiguration, logger: Logger, version: String = BallotVersion.current,
-                printEvents: Bool = false) throws {
+    /// `version` and `revision` label `ballot_build_info` (this build's ``BuildInfo`` by default).
+    public init(configuration: NodeConfiguration, logger: Logger, version: String = BuildInfo.version,
+                revision: String = BuildInfo.revision) throws {
         self.configuration = configuration
         self.logger = logger
-        let store = try HardStateStore(configuration: configuration)
+        let recorder = MetricsRecorder(
+            view: LeadershipView(node: configuration.id), membership: configuration.membership,
+            algorithm: configuration.algorithm.rawValue, version: version, revision: revision,
+            tickDuration: configuration.tickInterval)
+        let store = try HardStateStore(configuration: configuration, observer: recorder)
         var seed = SystemRandomNumberGenerator()
         let core = configuration.algorithm.makeCore(
             id: configuration.id, membership: configuration.membership, raft: configuration.raftConfiguration,
             hardState: store.recoveredState, random: SplitMix64(seed: seed.next()))
         let peerIDs = configuration.peers.map(\.id)
-        let recorder = MetricsRecorder(
-            view: LeadershipView(node: configuration.id), membership: configuration.membership,
-            algorithm: configuration.algorithm.rawValue, version: version, tickDuration: configuration.tickInterval)
         let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
         node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
                           store: store, outbox: outbox, recorder: recorder, logger: logger)
@@ -52,9 +55,9 @@ public final class NodeServer: Service, Sendable {
         } else {
             http = nil
         }
-        self.printEvents = printEvents
+        self.printEvents = configuration.printEvents
         logger.info("recovered hard state", metadata: [
-            "term": "\(store.recoveredState.term)",
+            "event": "state_recovered", "term": "\(store.recoveredState.term)",
             "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
         ])
     }
@@ -74,12 +77,14 @@ public final class NodeServer: Service, Sendable {
             }
         }
         logger.notice("node started", metadata: [
-            "id": "\(configuration.id)", "cluster": "\(configuration.cluster)", "listen": "\(listen)",
+            "event": "started", "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)",
+            "algorithm": "\(configuration.algorithm)", "cluster": "\(configuration.cluster)", "listen": "\(listen)",
             "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
             "admin_http": "\(configuration.http.adminAddress.map { "\($0)" } ?? "off")",
             "http_tls": "\(configuration.http.tls == nil ? "off" : configuration.http.tls?.clientCA == nil ? "on" : "on, client certificates verified")",
             "http_token": "\(configuration.http.tokenFile == nil ? "off" : "on")",
-            "election_timeout": "\(configuration.electionTimeout)", "heartbeat": "\(configuration.heartbeatInterval)",
+            "election_timeout": "\(DurationParser.format(configuration.electionTimeout))",
+            "heartbeat_interval": "\(DurationParser.format(configuration.heartbeatInterval))",
         ])
         if printEvents { EventLine.follow(node.view) }
         logLeadershipChanges()
@@ -96,7 +101,7 @@ public final class NodeServer: Service, Sendable {
                 group.cancelAll()
                 throw error
             }
-            logger.notice("shutting down")
+            logger.notice("shutting down", metadata: ["event": "shutting_down"])
             await node.shutDown()
             group.cancelAll()
         }
@@ -111,18 +116,14 @@ extension NodeServer {
             switch event {
             case .elected(let leader, let term, _, let leaderless, _, _, _):
                 logger.notice("leader elected", metadata: [
-                    "leader": "\(leader)", "term": "\(term)", "leaderless_ms": "\((leaderless ?? .zero).milliseconds)",
+                    "event": "leader_elected", "leader": "\(leader)", "term": "\(term)",
+                    "leaderless_ms": "\((leaderless ?? .zero).milliseconds)",
                 ])
             case .lost(let previous, let term, _, _):
-                logger.notice("leader lost", metadata: ["previous": "\(previous)", "term": "\(term)"])
+                logger.notice("leader lost", metadata: ["event": "leader_lost", "previous": "\(previous)", "term": "\(term)"])
             case .lease:
                 break
             }
         }
     }
-}
-
-/// Version reported by `ballot_build_info` and `ballot --version`.
-public enum BallotVersion {
-    public static let current = "0.1.0"
 }
