@@ -5,11 +5,16 @@ public struct NodeStatusReport: Codable, Sendable {
         public var id: UInt64
         public var connected: Bool
         public var lastRoundTripMs: Double?
+        /// Milliseconds since this node last received a message from the peer (null if never since
+        /// it started). On the leader every follower acknowledges each heartbeat, so this is each
+        /// member's last contact; a follower hears from other followers only during elections.
+        public var lastHeardMs: Double?
 
-        public init(id: UInt64, connected: Bool, lastRoundTripMs: Double?) {
+        public init(id: UInt64, connected: Bool, lastRoundTripMs: Double?, lastHeardMs: Double? = nil) {
             self.id = id
             self.connected = connected
             self.lastRoundTripMs = lastRoundTripMs
+            self.lastHeardMs = lastHeardMs
         }
     }
 

@@ -18,6 +18,7 @@ public struct HTTPRoutes: Sendable {
     /// The route table. Route names are the `route` label of the request metrics.
     public var router: HTTPRouter {
         var router = HTTPRouter()
+        router.add("status_page", .GET, path: "/") { _ in StatusPage.response }
         router.add("healthz", .GET, path: "/healthz") { _ in health() }
         router.add("readyz", .GET, path: "/readyz") { _ in await readiness() }
         router.add("leader", .GET, path: "/leader") { _ in await leader() }

@@ -13,7 +13,8 @@ extension BallotNode {
         let state = view.current
         let peers = membership.peers(of: id).map { peer in
             NodeStatusReport.Peer(id: peer.rawValue, connected: outbox.isConnected(peer),
-                                  lastRoundTripMs: driver.lastRoundTrip(to: peer)?.milliseconds)
+                                  lastRoundTripMs: driver.lastRoundTrip(to: peer)?.milliseconds,
+                                  lastHeardMs: driver.lastHeard(from: peer).map { max(now - $0, .zero).milliseconds })
         }
         let changes = state.history.map { NodeStatusReport.Change($0, now: now, wallClockNow: wallClockNow) }
         let lastContact: Duration? = state.role == .leader ? .zero : state.lastLeaderContact.map { max(now - $0, .zero) }
