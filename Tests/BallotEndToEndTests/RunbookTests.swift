@@ -60,7 +60,7 @@ import Testing
         let highest = try await survivors.asyncMap { try await cluster.status(of: $0).term }.max() ?? 0
         try cluster.moveToNewAddress(failed, dataDirectory: newDirectory)
         try cluster.start(failed)
-        let replaced = try await cluster.status(of: failed)
+        let replaced = try await cluster.status(of: failed, waitingUpTo: .seconds(20))
         if state == "fresh" {
             // Its vote in the survivors' highest term is already cast: no second vote in any old term.
             #expect(replaced.term >= highest && (replaced.term > highest || replaced.votedFor == failed.rawValue),
@@ -96,9 +96,10 @@ import Testing
         let order = (1...3).map { NodeID(UInt64($0))! }
         try await cluster.rollingRestart(order, binary: upgraded)
 
+        let upgradedPath = URL(fileURLWithPath: upgraded).resolvingSymlinksInPath().path
         for id in order {
             let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(cluster.pid(id) ?? 0)/exe")
-            #expect(executable == upgraded, "node \(id) runs \(executable)")
+            #expect(executable == upgradedPath, "node \(id) runs \(executable)")
         }
         let final = try #require(await cluster.waitForLeader(timeout: .seconds(20)))
         // Followers first, leader last: leadership moved once, by the last restart's hand-over.
@@ -224,6 +225,18 @@ final class RunbookCluster: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return false
+    }
+
+    /// `/status` of a node just started: asked again (bounded) until its endpoint listens.
+    func status(of id: NodeID, waitingUpTo timeout: Duration) async throws -> NodeStatusReport {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                return try await status(of: id)
+            } catch where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
     }
 
     func status(of id: NodeID) async throws -> NodeStatusReport {

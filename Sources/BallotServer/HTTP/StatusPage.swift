@@ -44,7 +44,7 @@ enum StatusPage {
         h2 { font-size:.8rem; text-transform:uppercase; letter-spacing:.06em; color:var(--dim); margin:0 0 .6rem; }
         .big { font-size:2.2rem; font-weight:650; } .big small { font-size:1rem; color:var(--dim); font-weight:400; }
         .none { color:var(--bad); }
-        table { width:100%; border-collapse:collapse; } td,th { text-align:left; padding:.3rem .4rem; border-bottom:1px solid var(--line); }
+        table { width:100%; border-collapse:collapse; } td,th { text-align:left; padding:.3rem .4rem; border-bottom:1px solid var(--line); white-space:nowrap; }
         th { font-size:.75rem; color:var(--dim); font-weight:600; }
         .role-leader { color:var(--lead); font-weight:650; } .role-candidate,.role-pre_candidate { color:var(--warn); }
         .down { color:var(--bad); } .dim { color:var(--dim); }
