@@ -19,11 +19,13 @@ let package = Package(
         .library(name: "BallotClient", targets: ["BallotClient"]),
         .library(name: "BallotServer", targets: ["BallotServer"]),
         .library(name: "BallotZooKeeper", targets: ["BallotZooKeeper"]),
+        .library(name: "BallotBackends", targets: ["BallotBackends"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -57,7 +59,7 @@ let package = Package(
         .target(
             name: "BallotServer",
             dependencies: [
-                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient",
+                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBackends", "BallotZooKeeper",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -74,6 +76,20 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Producers of leadership other than the built-in cores: an etcd backend (v3 JSON gateway on
+        // NIOHTTP1, optional TLS) and a ZooKeeper backend (BallotZooKeeper). Each feeds the node's
+        // LeadershipView exactly as the node driver does; knows nothing of the server.
+        .target(
+            name: "BallotBackends",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotClient", "BallotZooKeeper",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -119,6 +135,17 @@ let package = Package(
                 "BallotZooKeeper", "BallotHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The election backends against real etcd and ZooKeeper servers (single and three-server).
+        .testTarget(
+            name: "BallotBackendsTests",
+            dependencies: [
+                "BallotBackends", "BallotHarness", "BallotRuntime", "BallotCore", "BallotZooKeeper",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

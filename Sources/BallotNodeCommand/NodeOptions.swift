@@ -13,6 +13,12 @@ public struct NodeOptions: ParsableArguments {
           \(command) --id 1 --listen 127.0.0.1:7001 --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003 \\
             --http 127.0.0.1:9101 --data-dir ./data/1
 
+        Elected through etcd or ZooKeeper instead of Ballot's own peers (no --listen, no --peer):
+          \(command) --backend etcd --etcd-endpoints http://127.0.0.1:2379 --election orders --id 1 \\
+            --http 127.0.0.1:9101 --data-dir ./data/1
+          \(command) --backend zookeeper --zookeeper 127.0.0.1:2181 --election orders --id 1 \\
+            --http 127.0.0.1:9101 --data-dir ./data/1
+
         Settings can also come from a YAML file (--config); flags given on the command line override it.
         Durations take a unit: 500ms, 1s, 2m. Election timeouts are drawn from [T, 2T), T = --election-timeout.
         On SIGINT/SIGTERM a leader first hands leadership to an up-to-date follower, then exits.
@@ -21,7 +27,7 @@ public struct NodeOptions: ParsableArguments {
 
     public init() {}
 
-    @Option(help: "YAML configuration file (keys: id, listen, http, data_dir, cluster, election_timeout, heartbeat_interval, max_frame_size, algorithm, peers).")
+    @Option(help: "YAML configuration file (keys: id, listen, http, data_dir, cluster, election_timeout, heartbeat_interval, max_frame_size, algorithm, peers; backend, election, etcd_endpoints, lease_ttl, etcd_credentials_file, etcd_ca_file, etcd_cert_file, etcd_key_file, zookeeper, session_timeout, zookeeper_follower_lag).")
     public var config: String?
 
     @Option(help: "This node's ID: a positive integer, unique in the cluster.")
@@ -53,6 +59,39 @@ public struct NodeOptions: ParsableArguments {
 
     @Option(help: "Election algorithm: raft (default).")
     public var algorithm: String?
+
+    @Option(help: "What elects the leader: raft (Ballot's own peers, default), etcd or zookeeper. With etcd or zookeeper there are no peers: --listen and --peer are refused.")
+    public var backend: String?
+
+    @Option(help: "The election's name on etcd or ZooKeeper; several elections can share one cluster (default: ballot).")
+    public var election: String?
+
+    @Option(help: "etcd client URLs, URL[,URL…], e.g. http://127.0.0.1:2379 or https://etcd-1:2379 (--backend etcd).")
+    public var etcdEndpoints: String?
+
+    @Option(help: "etcd lease TTL, whole seconds, e.g. 5s; kept alive every TTL/3 (default: 5s).")
+    public var leaseTtl: String?
+
+    @Option(help: "File holding the etcd user and password as one line USER:PASSWORD (never logged or shown).")
+    public var etcdCredentialsFile: String?
+
+    @Option(help: "PEM file of the CA that signed the etcd members' certificates (https:// endpoints; default: the system's).")
+    public var etcdCaFile: String?
+
+    @Option(help: "PEM client certificate for etcd, when it requires one (with --etcd-key-file).")
+    public var etcdCertFile: String?
+
+    @Option(help: "PEM private key of --etcd-cert-file.")
+    public var etcdKeyFile: String?
+
+    @Option(help: "ZooKeeper servers, HOST:PORT[,HOST:PORT…] (--backend zookeeper).")
+    public var zookeeper: String?
+
+    @Option(help: "ZooKeeper session timeout asked for, e.g. 4s (default: 4s).")
+    public var sessionTimeout: String?
+
+    @Option(help: "How long a ZooKeeper follower cut off from its leader may go on answering: the ensemble's syncLimit × tickTime + tickTime/2; 0s for a standalone server (default: 2s).")
+    public var zookeeperFollowerLag: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
     public var logLevel: String = "info"
@@ -89,7 +128,10 @@ public struct NodeOptions: ParsableArguments {
         let given: [(ConfigurationKey, String?)] = [
             (.id, id), (.listen, listen), (.http, http), (.dataDirectory, dataDir), (.cluster, cluster),
             (.electionTimeout, electionTimeout), (.heartbeatInterval, heartbeatInterval),
-            (.maxFrameSize, maxFrameSize), (.algorithm, algorithm),
+            (.maxFrameSize, maxFrameSize), (.algorithm, algorithm), (.backend, backend), (.election, election),
+            (.etcdEndpoints, etcdEndpoints), (.leaseTTL, leaseTtl), (.etcdCredentialsFile, etcdCredentialsFile),
+            (.etcdCAFile, etcdCaFile), (.etcdCertFile, etcdCertFile), (.etcdKeyFile, etcdKeyFile),
+            (.zookeeper, zookeeper), (.sessionTimeout, sessionTimeout), (.zookeeperFollowerLag, zookeeperFollowerLag),
         ]
         for (key, value) in given {
             if let value { try settings.apply(flag: key, value: value) }

@@ -1,5 +1,7 @@
+import BallotBackends
 import BallotClient
 import BallotCore
+import BallotZooKeeper
 
 /// Everything that can be wrong with a node's configuration. Each message says what is wrong and
 /// what to do about it.
@@ -35,6 +37,15 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case electionTimeoutTooShort(electionTimeout: Duration, tick: Duration)
     case electionTimeoutTooLong(Duration)
     case dataDirectoryUnusable(path: String, DataDirectoryProblem)
+
+    // Election backends.
+    case unknownBackend(String)
+    case invalidElectionName(String, ElectionNameProblem)
+    case invalidZooKeeperServers(ZooKeeperConfigurationError)
+    /// A setting that only another backend uses, e.g. `--listen` with `--backend etcd`.
+    case settingNotForBackend(ConfigurationKey, BackendKind)
+    case etcd(EtcdConfigurationError)
+    case zooKeeper(ZooKeeperBackendConfigurationError)
 
     public var description: String {
         switch self {
@@ -103,6 +114,30 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
                 + "unnoticed for that long; use a shorter timeout"
         case .dataDirectoryUnusable(let path, let problem):
             "data directory \"\(path)\": \(problem); choose another with \(ConfigurationKey.dataDirectory.flag)"
+        case .unknownBackend(let text):
+            "unknown backend \"\(text)\"; use " + BackendKind.allCases.map(\.rawValue).joined(separator: ", ")
+        case .invalidElectionName(let text, let problem):
+            "election name \"\(text)\": \(problem)"
+        case .invalidZooKeeperServers(let error):
+            "\(error)"
+        case .settingNotForBackend(let key, let backend):
+            Self.notForBackend(key, backend)
+        case .etcd(let error):
+            "\(error)"
+        case .zooKeeper(let error):
+            "\(error)"
+        }
+    }
+
+    private static func notForBackend(_ key: ConfigurationKey, _ backend: BackendKind) -> String {
+        let users = key.backends.sorted { $0.rawValue < $1.rawValue }.map(\.rawValue).joined(separator: " or ")
+        switch (key, backend) {
+        case (.listen, .etcd), (.listen, .zookeeper), (.peers, .etcd), (.peers, .zookeeper):
+            return "\(key.flag) is not used with \(ConfigurationKey.backend.flag) \(backend): a node elected through "
+                + "\(backend == .etcd ? "etcd" : "ZooKeeper") has no peers and no peer listener; drop \(ConfigurationKey.listen.flag) "
+                + "and \(ConfigurationKey.peers.flag)"
+        default:
+            return "\(key.flag) applies only to \(ConfigurationKey.backend.flag) \(users), not \(backend); drop it"
         }
     }
 }

@@ -13,7 +13,7 @@ import Yams
 /// election_timeout: 1s
 /// heartbeat_interval: 100ms
 /// max_frame_size: 65536
-/// algorithm: raft
+/// algorithm: raft                      # or, instead of peers: backend: etcd / zookeeper
 /// peers:
 ///   2: 127.0.0.1:7002
 ///   3: 127.0.0.1:7003
@@ -86,6 +86,23 @@ extension NodeSettings {
             try apply(key, text: Self.plainText(value, expected: "a cluster name"))
         case .algorithm:
             try apply(key, text: Self.plainText(value, expected: "raft, bully or ring"))
+        case .backend:
+            try apply(key, text: Self.plainText(value, expected: "raft, etcd or zookeeper"))
+        case .election:
+            try apply(key, text: Self.plainText(value, expected: "an election name"))
+        case .leaseTTL, .sessionTimeout, .zookeeperFollowerLag:
+            try apply(key, text: Self.durationText(value))
+        case .etcdCredentialsFile, .etcdCAFile, .etcdCertFile, .etcdKeyFile:
+            try apply(key, text: Self.plainText(value, expected: "a file path"))
+        case .etcdEndpoints, .zookeeper:
+            // A list, or one string with commas, as on the command line.
+            if case .sequence(let items) = value {
+                var entries: [String] = []
+                for item in items { entries.append(try Self.plainText(item, expected: "an address")) }
+                try apply(key, text: entries.joined(separator: ","))
+            } else {
+                try apply(key, text: Self.plainText(value, expected: "a list of addresses"))
+            }
         case .peers:
             guard case .mapping(let mapping) = value else {
                 throw .wrongType(

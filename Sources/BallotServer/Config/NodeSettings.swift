@@ -1,5 +1,7 @@
+import BallotBackends
 import BallotClient
 import BallotCore
+import BallotZooKeeper
 
 /// The settings one source gave — the command line or a YAML file — each already parsed, each
 /// `nil` when that source did not mention it.
@@ -18,6 +20,17 @@ public struct NodeSettings: Hashable, Sendable {
     public var algorithm: ElectionAlgorithmKind?
     /// In the order given; duplicates are kept so that validation can report them.
     public var peers: [PeerAddress]?
+    public var backend: BackendKind?
+    public var election: ElectionName?
+    public var etcdEndpoints: [EtcdEndpoint]?
+    public var leaseTTL: Duration?
+    public var etcdCredentialsFile: String?
+    public var etcdCAFile: String?
+    public var etcdCertFile: String?
+    public var etcdKeyFile: String?
+    public var zookeeper: [ZooKeeperServerAddress]?
+    public var sessionTimeout: Duration?
+    public var zookeeperFollowerLag: Duration?
 
     public init(
         id: NodeID? = nil, listen: SocketAddressSpec? = nil, http: SocketAddressSpec? = nil,
@@ -63,7 +76,49 @@ public struct NodeSettings: Hashable, Sendable {
         case .maxFrameSize: maxFrameSize = try Self.parseInteger(text)
         case .algorithm: algorithm = try ElectionAlgorithmKind(parsing: text)
         case .peers: peers = (peers ?? []) + [try PeerAddress(parsing: text)]
+        case .backend:
+            guard let kind = BackendKind(rawValue: text) else { throw .unknownBackend(text) }
+            backend = kind
+        case .election:
+            do throws(ElectionNameProblem) { election = try ElectionName(text) } catch { throw .invalidElectionName(text, error) }
+        case .etcdEndpoints:
+            do throws(EtcdConfigurationError) { etcdEndpoints = try EtcdEndpoint.parseList(text) } catch { throw .etcd(error) }
+        case .leaseTTL: leaseTTL = try DurationParser.parse(text)
+        case .etcdCredentialsFile: etcdCredentialsFile = try Self.path(text)
+        case .etcdCAFile: etcdCAFile = try Self.path(text)
+        case .etcdCertFile: etcdCertFile = try Self.path(text)
+        case .etcdKeyFile: etcdKeyFile = try Self.path(text)
+        case .zookeeper:
+            do throws(ZooKeeperConfigurationError) {
+                zookeeper = try ZooKeeperServerAddress.parseList(text)
+            } catch {
+                throw .invalidZooKeeperServers(error)
+            }
+        case .sessionTimeout: sessionTimeout = try DurationParser.parse(text)
+        case .zookeeperFollowerLag:
+            // 0 is meaningful here: a standalone server has no followers.
+            zookeeperFollowerLag = text == "0" || text == "0s" ? .zero : try DurationParser.parse(text)
         }
+    }
+
+    private static func path(_ text: String) throws(ConfigurationError) -> String {
+        guard !text.isEmpty else { throw .wrongType(expected: "a file path", found: "nothing") }
+        return text
+    }
+
+    /// The settings this source gave, for refusing those of another backend.
+    public var givenKeys: [ConfigurationKey] {
+        let given: [(ConfigurationKey, Bool)] = [
+            (.id, id != nil), (.listen, listen != nil), (.http, http != nil), (.dataDirectory, dataDirectory != nil),
+            (.cluster, cluster != nil), (.electionTimeout, electionTimeout != nil),
+            (.heartbeatInterval, heartbeatInterval != nil), (.maxFrameSize, maxFrameSize != nil),
+            (.algorithm, algorithm != nil), (.peers, !(peers ?? []).isEmpty), (.backend, backend != nil),
+            (.election, election != nil), (.etcdEndpoints, etcdEndpoints != nil), (.leaseTTL, leaseTTL != nil),
+            (.etcdCredentialsFile, etcdCredentialsFile != nil), (.etcdCAFile, etcdCAFile != nil),
+            (.etcdCertFile, etcdCertFile != nil), (.etcdKeyFile, etcdKeyFile != nil), (.zookeeper, zookeeper != nil),
+            (.sessionTimeout, sessionTimeout != nil), (.zookeeperFollowerLag, zookeeperFollowerLag != nil),
+        ]
+        return given.filter(\.1).map(\.0)
     }
 
     /// These settings with every setting `flags` gives put in place of this one's.
@@ -71,7 +126,7 @@ public struct NodeSettings: Hashable, Sendable {
     /// Peers are replaced as a whole, not merged by ID: once any `--peer` is given, the file's
     /// peer list is ignored, so the command line alone says who the members are.
     public func overridden(by flags: NodeSettings) -> NodeSettings {
-        NodeSettings(
+        var merged = NodeSettings(
             id: flags.id ?? id,
             listen: flags.listen ?? listen,
             http: flags.http ?? http,
@@ -82,6 +137,18 @@ public struct NodeSettings: Hashable, Sendable {
             maxFrameSize: flags.maxFrameSize ?? maxFrameSize,
             algorithm: flags.algorithm ?? algorithm,
             peers: flags.peers ?? peers)
+        merged.backend = flags.backend ?? backend
+        merged.election = flags.election ?? election
+        merged.etcdEndpoints = flags.etcdEndpoints ?? etcdEndpoints
+        merged.leaseTTL = flags.leaseTTL ?? leaseTTL
+        merged.etcdCredentialsFile = flags.etcdCredentialsFile ?? etcdCredentialsFile
+        merged.etcdCAFile = flags.etcdCAFile ?? etcdCAFile
+        merged.etcdCertFile = flags.etcdCertFile ?? etcdCertFile
+        merged.etcdKeyFile = flags.etcdKeyFile ?? etcdKeyFile
+        merged.zookeeper = flags.zookeeper ?? zookeeper
+        merged.sessionTimeout = flags.sessionTimeout ?? sessionTimeout
+        merged.zookeeperFollowerLag = flags.zookeeperFollowerLag ?? zookeeperFollowerLag
+        return merged
     }
 
     static func parseInteger(_ text: String) throws(ConfigurationError) -> Int {

@@ -6,10 +6,12 @@ import NIOHTTP1
 
 /// What each HTTP path answers. Kept apart from the server plumbing so it reads as an API.
 public struct HTTPRoutes: Sendable {
-    let node: BallotNode
+    let node: any ServedNode
+    /// How long a follower may go without news of a live leader and still be ready: the election
+    /// timeout, or a backend's lease TTL / session timeout.
     let electionTimeout: Duration
 
-    public init(node: BallotNode, electionTimeout: Duration) {
+    public init(node: any ServedNode, electionTimeout: Duration) {
         self.node = node
         self.electionTimeout = electionTimeout
     }
