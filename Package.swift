@@ -149,7 +149,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime"]),
+        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore"]),
         .testTarget(

@@ -83,7 +83,8 @@ def main(argv):
     errors = []
     lines = []
     for panel in panels_with_queries(dashboard.get("panels", [])):
-        title = panel.get("title", "").strip() or f"panel {panel.get('id')}"
+        # One line per query: a tab or newline in a title would split or shift it.
+        title = one_line(panel.get("title", "")) or f"panel {panel.get('id')}"
         exprs = [t.get("expr", "") for t in panel.get("targets", []) if not t.get("hide")]
         if not exprs or not all(e.strip() for e in exprs):
             errors.append(f"{title}: panel has no query, or an empty one")
