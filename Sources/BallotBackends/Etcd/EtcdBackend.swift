@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 import BallotRuntime
 import Logging
@@ -177,9 +178,10 @@ public actor EtcdBackend: ElectionBackend {
                 ownKey = key
                 ownRevision = revision
                 publisher.campaignStarted(at: now)
+                let endpoint = await gateway.currentEndpointName
                 logger.info("etcd candidacy made", metadata: [
                     "key": "\(String(decoding: key, as: UTF8.self))", "revision": "\(revision)",
-                    "ttl": "\(granted.ttlSeconds)s", "endpoint": "\(await gateway.currentEndpointName)",
+                    "ttl": "\(granted.ttlSeconds)s", "endpoint": "\(endpoint)",
                 ])
                 return
             } catch {

@@ -98,7 +98,7 @@ actor EtcdGateway {
     /// is called, or the endpoint is given up.
     func stream(_ path: String, _ body: [UInt8], timeout: Duration) async throws(GatewayError) -> GatewayStream {
         let connection = try await connection(reusable: false, timeout: timeout, path: path)
-        let (messages, sink) = AsyncThrowingStream.makeStream(of: [UInt8].self, throwing: GatewayError.self)
+        let (messages, sink) = AsyncThrowingStream.makeStream(of: [UInt8].self, throwing: (any Error).self)
         let opened: Result<Void, GatewayError> = await withCheckedContinuation { continuation in
             let id = connection.id
             connection.begin(.stream(opened: continuation, sink: sink), path: path, body: body,
@@ -230,7 +230,7 @@ struct GatewayStream: Sendable {
     let id: UInt64
     /// The index of the endpoint it was opened on.
     let endpoint: Int
-    let messages: AsyncThrowingStream<[UInt8], GatewayError>
+    let messages: AsyncThrowingStream<[UInt8], any Error>
 }
 
 /// A complete answer to a unary request.

@@ -10,7 +10,7 @@ final class GatewayConnection {
         case unary(CheckedContinuation<Result<GatewayResponse, GatewayError>, Never>)
         /// `opened` is resumed once the head arrives (or the stream fails first); then messages go to `sink`.
         case stream(opened: CheckedContinuation<Result<Void, GatewayError>, Never>?,
-                    sink: AsyncThrowingStream<[UInt8], GatewayError>.Continuation)
+                    sink: AsyncThrowingStream<[UInt8], any Error>.Continuation)
     }
 
     let id: UInt64
@@ -118,7 +118,7 @@ final class GatewayConnection {
     }
 
     /// Hands out every complete line (one message each) and keeps the rest.
-    private func emitLines(to sink: AsyncThrowingStream<[UInt8], GatewayError>.Continuation) {
+    private func emitLines(to sink: AsyncThrowingStream<[UInt8], any Error>.Continuation) {
         var start = 0
         while let newline = body[start...].firstIndex(of: 0x0A) {
             let line = Array(body[start..<newline])

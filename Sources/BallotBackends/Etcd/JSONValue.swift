@@ -55,7 +55,7 @@ private struct JSONParser {
     }
 
     mutating func literal(_ word: StaticString) throws(JSONParseError) {
-        let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitsCount)
+        let expected = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
         guard offset + expected.count <= bytes.count, bytes[offset..<offset + expected.count].elementsEqual(expected) else {
             throw error("expected \(word)")
         }

@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 import BallotRuntime
 import BallotZooKeeper
@@ -96,7 +97,7 @@ public actor ZooKeeperBackend: ElectionBackend {
                 await session?.close()
                 break
             } catch {
-                logger.notice("ZooKeeper candidacy ended; starting a new one", metadata: ["reason": "\(error)"])
+                if !stopping { logger.notice("ZooKeeper candidacy ended; starting a new one", metadata: ["reason": "\(error)"]) }
                 if let failure = (error as? ZooKeeperError)?.failure { observer?.coordinationFailed(failure) }
             }
             await session?.close()
@@ -169,8 +170,9 @@ public actor ZooKeeperBackend: ElectionBackend {
             prefix += "/\(component)"
             do {
                 _ = try await client.create(prefix, mode: .persistent)
-            } catch let error as ZooKeeperError {
-                guard case .server(.nodeExists, _, _) = error else { throw error }
+            } catch {
+                if case .server(let code, _, _) = error, code == .nodeExists { continue }
+                throw error
             }
         }
     }
@@ -183,7 +185,8 @@ public actor ZooKeeperBackend: ElectionBackend {
                 let created = try await client.create("\(path)/n-", data: value, mode: .ephemeralSequential)
                 adopt(name: String(ZooKeeperPath.lastComponent(of: created.path)), token: created.stat.czxid)
                 return
-            } catch ZooKeeperError.connectionLoss {
+            } catch {
+                guard case .connectionLoss = error else { throw error }
                 try await waitUntilConnected(client)
                 guard let session = client.status.session?.sessionID else { continue }
                 for name in try await client.getChildren(path) where name.hasPrefix("n-") {
@@ -236,15 +239,16 @@ public actor ZooKeeperBackend: ElectionBackend {
                 try publish()
                 return
             }
-            let predecessor = ordered.last { $0.sequence < ownSequence }!.name
+            guard let predecessor = ordered.last(where: { $0.sequence < ownSequence })?.name else { continue }
             if predecessor != first.name {
                 guard try await client.exists("\(path)/\(predecessor)", watch: true) != nil else { continue }
             }
             let read: GetDataResponse
             do {
                 read = try await client.getData("\(path)/\(first.name)", watch: true)
-            } catch ZooKeeperError.server(.noNode, _, _) {
-                continue
+            } catch {
+                if case .server(let code, _, _) = error, code == .noNode { continue }
+                throw error
             }
             predecessorName = predecessor
             leaderName = first.name
@@ -279,16 +283,20 @@ public actor ZooKeeperBackend: ElectionBackend {
             try Task.checkCancellation()
             guard let ownName else { throw CandidacyGone.deleted }
             let sent = now
+            let stat: Stat?
             do {
-                guard try await client.exists("\(path)/\(ownName)") != nil else { throw CandidacyGone.deleted }
-                renewed(sentAt: sent)
-                try publish()
-                next = sent + interval
-            } catch ZooKeeperError.connectionLoss(let cause) {
-                observer?.coordinationFailed(ZooKeeperError.connectionLoss(cause).failure)
+                stat = try await client.exists("\(path)/\(ownName)")
+            } catch {
+                guard case .connectionLoss = error else { throw error }
+                observer?.coordinationFailed(error.failure)
                 setConnected(false)
                 next = now + min(interval / 4, .milliseconds(250))
+                continue
             }
+            guard stat != nil else { throw CandidacyGone.deleted }
+            renewed(sentAt: sent)
+            try publish()
+            next = sent + interval
         }
     }
 
@@ -312,8 +320,9 @@ public actor ZooKeeperBackend: ElectionBackend {
                 if watched.type == .nodeDeleted, name == predecessorName { publisher.campaignStarted(at: now) }
                 do {
                     try await evaluate(client)
-                } catch ZooKeeperError.connectionLoss {
-                    // Evaluated again on the next `.connected`.
+                } catch let error as ZooKeeperError {
+                    // After a connection loss, evaluated again on the next `.connected`.
+                    guard case .connectionLoss = error else { throw error }
                 }
             }
         }

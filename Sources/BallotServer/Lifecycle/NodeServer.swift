@@ -1,4 +1,5 @@
 import BallotBackends
+import BallotClient
 import BallotCore
 import BallotRuntime
 import BallotWire
