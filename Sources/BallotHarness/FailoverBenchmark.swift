@@ -22,8 +22,27 @@ public final class FailoverBenchmark: @unchecked Sendable {
         public var firstLeaderMs: Double
         /// From the fault until every survivor knows the new leader, in milliseconds.
         public var allKnowMs: Double
-        /// Terms the failover took (1 = elected at the first attempt).
+        /// Terms the failover took (1 = elected at the first attempt). For an etcd or ZooKeeper
+        /// backend the term is a fencing token (a revision, a zxid), so this counts its growth.
         public var terms: UInt64
+        /// What ``FailoverBenchmark/trafficProbe`` counted from just before the fault until every
+        /// survivor knew the new leader, and how long that window was.
+        public var traffic: Traffic?
+        public var trafficSeconds: Double?
+    }
+
+    /// Cumulative message and byte counters of whatever carries the election (Ballot's peer protocol
+    /// or the coordination service), read at two instants.
+    public struct Traffic: Sendable {
+        public var messages: Double
+        public var bytes: Double
+        public init(messages: Double, bytes: Double) {
+            self.messages = messages
+            self.bytes = bytes
+        }
+        public static func - (a: Traffic, b: Traffic) -> Traffic {
+            Traffic(messages: a.messages - b.messages, bytes: a.bytes - b.bytes)
+        }
     }
 
     let cluster: LocalCluster
@@ -32,6 +51,8 @@ public final class FailoverBenchmark: @unchecked Sendable {
     let electionTimeout: Duration
     let pauseFor: Duration
     var random: SplitMix64
+    /// Reads the traffic counters, if the caller can: sampled around each failover.
+    public var trafficProbe: (@Sendable () async -> Traffic)?
 
     public init(cluster: LocalCluster, fault: Fault, heartbeat: Duration, electionTimeout: Duration,
                 pauseFor: Duration? = nil, seed: UInt64) {
@@ -67,6 +88,7 @@ public final class FailoverBenchmark: @unchecked Sendable {
         // A random point of the heartbeat interval.
         let offset = Int64.random(in: 0..<max(1, heartbeat.nanoseconds), using: &random)
         try await Task.sleep(for: .nanoseconds(offset))
+        let before = await trafficProbe?()
         let faultAt = SystemMonotonicClock.now.nanoseconds
         old.signal(fault == .kill ? SIGKILL : SIGSTOP)
 
@@ -90,12 +112,19 @@ public final class FailoverBenchmark: @unchecked Sendable {
             try await restore(old, after: faultAt)
             throw BenchmarkError("no new leader known to every survivor within \(electionTimeout * 40)")
         }
+        let after = await trafficProbe?()
+        let sampledAt = SystemMonotonicClock.now.nanoseconds
         try await restore(old, after: faultAt)
         let allKnow = known.values.max()!
-        return Trial(
+        var trial = Trial(
             oldLeader: stable.self_, newLeader: first.leader,
             firstLeaderMs: Double(first.monotonicNanoseconds - faultAt) / 1e6,
             allKnowMs: Double(allKnow - faultAt) / 1e6, terms: first.term - stable.term)
+        if let before, let after {
+            trial.traffic = after - before
+            trial.trafficSeconds = Double(sampledAt - faultAt) / 1e9
+        }
+        return trial
     }
 
     /// Brings the failed node back and waits until it follows the current leader again.

@@ -162,6 +162,9 @@ public final class ZooKeeperEnsemble: Sendable {
         /// The bounds the servers clamp a client's requested session timeout to.
         public var minSessionTimeout: Duration = .milliseconds(500)
         public var maxSessionTimeout: Duration = .seconds(30)
+        /// How many ticks a follower may lag its leader before it drops out (it serves clients
+        /// meanwhile): the follower lag the ZooKeeper backend's claim margin covers.
+        public var syncLimit = 10
         /// How long ``start(servers:settings:)`` waits for every server to serve.
         public var startupTimeout: Duration = .seconds(90)
 
@@ -259,7 +262,7 @@ public final class ZooKeeperEnsemble: Sendable {
             let data = server.directory + "/data"
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
             var lines = [
-                "tickTime=\(ms(settings.tickTime))", "initLimit=50", "syncLimit=10",
+                "tickTime=\(ms(settings.tickTime))", "initLimit=50", "syncLimit=\(settings.syncLimit)",
                 "dataDir=\(data)", "clientPort=\(server.clientPort)", "clientPortAddress=127.0.0.1",
                 "minSessionTimeout=\(ms(settings.minSessionTimeout))", "maxSessionTimeout=\(ms(settings.maxSessionTimeout))",
                 "admin.enableServer=false", "4lw.commands.whitelist=srvr,ruok,mntr,cons,stat",
