@@ -107,3 +107,66 @@ public struct CoordinationTraffic: Sendable {
         return difference
     }
 }
+
+extension CoordinationService {
+    /// Starts `servers` members of `backend`'s service inside network namespace `namespace`, on
+    /// `host`, for the fault suite (nodes in other namespaces reach it over the lab's bridge).
+    public static func start(_ backend: String, servers: Int, namespace: String, host: String) async throws -> CoordinationService {
+        switch backend {
+        case "etcd":
+            var settings = EtcdCluster.Settings()
+            settings.namespace = namespace
+            settings.host = host
+            settings.basePort = 2379
+            return .etcd(try await EtcdCluster.start(members: servers, settings: settings))
+        case "zookeeper":
+            var settings = ZooKeeperEnsemble.Settings()
+            settings.namespace = namespace
+            settings.host = host
+            settings.basePort = 2181
+            return .zookeeper(try await ZooKeeperEnsemble.start(servers: servers, settings: settings))
+        default:
+            throw EtcdHarnessError("no coordination service for backend \(backend); use etcd or zookeeper")
+        }
+    }
+
+    /// The index of the server leading the service's own consensus, if one is known.
+    public func leaderIndex() async -> Int? {
+        switch self {
+        case .etcd(let cluster):
+            guard let leader = await cluster.leader() else { return nil }
+            return cluster.members.firstIndex { $0 === leader }
+        case .zookeeper(let ensemble):
+            guard let leader = await ensemble.currentLeader() else { return nil }
+            return ensemble.servers.firstIndex { $0 === leader }
+        }
+    }
+
+    /// A short name of server `index`, for logs: `etcd m2`, `zookeeper 3`.
+    public func serverName(_ index: Int) -> String {
+        switch self {
+        case .etcd(let cluster): "etcd \(cluster.members[index].name)"
+        case .zookeeper(let ensemble): "zookeeper server \(ensemble.servers[index].id)"
+        }
+    }
+
+    /// SIGKILLs server `index` (its data directory is kept).
+    public func kill(server index: Int) async {
+        switch self {
+        case .etcd(let cluster): await cluster.members[index].stop()
+        case .zookeeper(let ensemble): await ensemble.servers[index].stop()
+        }
+    }
+
+    /// Restarts server `index` from its data directory and waits (bounded) until the service serves.
+    public func restart(server index: Int, timeout: Duration = .seconds(60)) async throws {
+        switch self {
+        case .etcd(let cluster):
+            try cluster.members[index].start()
+            try await cluster.waitUntilHealthy(timeout: timeout)
+        case .zookeeper(let ensemble):
+            try ensemble.servers[index].start()
+            try await ensemble.waitUntilServing(timeout: timeout)
+        }
+    }
+}

@@ -15,12 +15,26 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable, Comparable {
     case loss
     /// Delayed (queued) packets on the leader's link.
     case delay
+    /// SIGKILL of one server of the coordination service's ensemble (etcd, ZooKeeper), restarted
+    /// after a while: only for nodes run with `--backend etcd|zookeeper`.
+    case serverKill = "server-kill"
 
     /// Whether the fault needs network namespaces.
     public var needsNetwork: Bool {
         switch self {
-        case .kill, .pause: false
+        case .kill, .pause, .serverKill: false
         case .partition, .asymmetric, .bridge, .loss, .delay: true
+        }
+    }
+
+    /// Whether the fault means something for nodes elected through `backend`. With a coordination
+    /// service, partitions cut a node off from the service (the nodes never talk to each other), so
+    /// a bridge has nothing to bridge; a server kill needs a service.
+    public func applies(to backend: String) -> Bool {
+        switch self {
+        case .serverKill: backend != "raft"
+        case .bridge: backend == "raft"
+        default: true
         }
     }
 
