@@ -94,18 +94,15 @@ final class LeadershipPublisher {
             }
         }
         var actions: [Action] = []
+        // A campaign ends when this node claims (won) or another candidacy is seen to lead (lost).
+        let outcome: CampaignOutcome? = !campaignOpen ? nil : claiming ? .won : leader != nil ? .lost : nil
+        if outcome != nil { campaignOpen = false }
         let newRole: Role = claiming ? .leader : (campaignOpen ? .candidate : .follower)
         if role == .leader, newRole != .leader { actions.append(.steppedDown(reason)) }
         if newRole != role || newTerm != term { actions.append(.roleChanged(newRole, term: newTerm)) }
         if leader != published { actions.append(.leaderChanged(leader)) }
-        if campaignOpen, claiming {
-            actions.append(.campaignFinished(.won, ticks: 0))
-            campaignOpen = false
-        } else if campaignOpen, leader != nil {
-            actions.append(.campaignFinished(.lost, ticks: 0))
-            campaignOpen = false
-        }
-        role = claiming ? .leader : (campaignOpen ? .candidate : .follower)
+        if let outcome { actions.append(.campaignFinished(outcome, ticks: 0)) }
+        role = newRole
         term = newTerm
         published = leader
         view.absorb(actions, role: role, term: term, lease: lease(at: now), lastContact: observation.lastContact, at: now)
