@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -132,7 +133,11 @@ final class GatewayConnection {
     private func serviceError() -> GatewayError {
         var code: Int?
         var message = "HTTP \(status)"
-        if let object = try? GatewayObject(parsing: body, context: path) {
+        if let text = String(validating: body.prefix(300), as: UTF8.self), !text.isEmpty, text.first != "{" {
+            // Not JSON: etcd's gateway answers some refusals in plain text (e.g. a client certificate
+            // with a CommonName while authentication is on).
+            message = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let object = try? GatewayObject(parsing: body, context: path) {
             code = (try? object.int64("code")).map { Int(clamping: $0) }
             if let text = (try? object.string("message")) ?? nil ?? (try? object.string("error")) ?? nil {
                 message = text

@@ -28,7 +28,10 @@ public enum GatewayError: Error, Hashable, Sendable, CustomStringConvertible {
         case .timedOut: .timedOut
         case .oversized: .oversized
         case .malformed: .malformed
-        case .service(_, _, _, let code, _): code == 16 ? .unauthenticated : .serviceError
+        case .service(_, _, _, let code, let message):
+            // 16 unauthenticated (token), 7 permission denied; a refused login is 3 with this text.
+            code == 16 || code == 7 || message.contains("authentication failed") || message.contains("user name is empty")
+                ? .unauthenticated : .serviceError
         case .tls: .unauthenticated
         }
     }

@@ -21,7 +21,8 @@ import NIOPosix
 ///    its own, so a candidate leaving wakes exactly one other (no herd effect). To answer "who
 ///    leads" every node also watches the leading candidacy itself (for the second in line, the same
 ///    node): a change of leader wakes every node once, which is the least a service where every
-///    node reports the leader can do.
+///    node reports the leader can do. The leader watches its own node, so a deletion under it ends
+///    its claim at once.
 /// 4. **Claim.** This node leads while its candidacy is the lowest, until
 ///    `(send time of the last answered renewal) + session timeout × (1 − ρ) − margin`, the margin
 ///    covering a follower that keeps answering after it lost its leader (``ClaimBound``).
@@ -233,6 +234,9 @@ public actor ZooKeeperBackend: ElectionBackend {
             guard ordered.contains(where: { $0.name == ownName }) else { throw CandidacyGone.deleted }
             guard let first = ordered.first else { continue }
             if first.name == ownName {
+                // Leading: watch the own node, so a deletion under it (an operator, a session the
+                // ensemble expired) ends the claim at once rather than at the next renewal.
+                guard try await client.exists("\(path)/\(ownName)", watch: true) != nil else { throw CandidacyGone.deleted }
                 leaderName = ownName
                 predecessorName = nil
                 leader = nil
@@ -317,6 +321,7 @@ public actor ZooKeeperBackend: ElectionBackend {
                 throw ZooKeeperError.closed
             case .watch(let watched):
                 let name = String(ZooKeeperPath.lastComponent(of: watched.path))
+                if watched.type == .nodeDeleted, name == ownName { throw CandidacyGone.deleted }
                 if watched.type == .nodeDeleted, name == predecessorName { publisher.campaignStarted(at: now) }
                 do {
                     try await evaluate(client)
