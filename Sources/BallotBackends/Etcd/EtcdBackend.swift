@@ -287,7 +287,9 @@ public actor EtcdBackend: ElectionBackend {
     /// Applies one batch of watch events, then publishes.
     private func apply(_ batch: EtcdWatchBatch) throws {
         let predecessor = predecessorKey()
+        let leading = candidates.values.min { $0.createRevision < $1.createRevision }?.key
         var predecessorGone = false
+        var leaderGone = false
         for event in batch.events {
             switch event {
             case .put(let kv):
@@ -296,8 +298,12 @@ public actor EtcdBackend: ElectionBackend {
                 candidates[key] = nil
                 if key == ownKey { throw CandidacyEnded.keyDeleted }
                 if key == predecessor { predecessorGone = true }
+                if key == leading { leaderGone = true }
             }
         }
+        // The leader's candidacy is gone: this node has lost its leader, and learns the next one
+        // from the same batch (the leaderless interval it lived through is what follows here).
+        if leaderGone { try publisher.publish(ElectionObservation(lastContact: lastRenewalSentAt), at: now) }
         if predecessorGone { publisher.campaignStarted(at: now) }
         try publish()
     }

@@ -322,6 +322,12 @@ public actor ZooKeeperBackend: ElectionBackend {
             case .watch(let watched):
                 let name = String(ZooKeeperPath.lastComponent(of: watched.path))
                 if watched.type == .nodeDeleted, name == ownName { throw CandidacyGone.deleted }
+                if watched.type == .nodeDeleted, name == leaderName {
+                    // The leader's candidacy is gone: this node has lost its leader until it reads the next.
+                    leaderName = nil
+                    leader = nil
+                    try publish()
+                }
                 if watched.type == .nodeDeleted, name == predecessorName { publisher.campaignStarted(at: now) }
                 do {
                     try await evaluate(client)

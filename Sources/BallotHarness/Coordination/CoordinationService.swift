@@ -27,7 +27,7 @@ public enum CoordinationService: Sendable {
             // tick its touches wait for; a standalone server has no followers.
             let lag = ensemble.servers.count == 1
                 ? Duration.zero : ensemble.settings.tickTime * ensemble.settings.syncLimit + ensemble.settings.tickTime / 2
-            return ["--zookeeper", ensemble.connectString, "--zookeeper-follower-lag", "\(Int(lag.milliseconds))ms"]
+            return ["--zookeeper", ensemble.connectString, "--zookeeper-follower-lag", lag == .zero ? "0s" : "\(Int(lag.milliseconds))ms"]
         }
     }
 

@@ -97,8 +97,15 @@ public struct NodeSettings: Hashable, Sendable {
         case .sessionTimeout: sessionTimeout = try DurationParser.parse(text)
         case .zookeeperFollowerLag:
             // 0 is meaningful here: a standalone server has no followers.
-            zookeeperFollowerLag = text == "0" || text == "0s" ? .zero : try DurationParser.parse(text)
+            zookeeperFollowerLag = Self.isZero(text) ? .zero : try DurationParser.parse(text)
         }
+    }
+
+    /// `0`, `0s`, `0ms`, `0.0s`…: a zero duration, which most settings refuse but a follower lag allows.
+    private static func isZero(_ text: String) -> Bool {
+        let number = text.prefix { $0.isNumber || $0 == "." }
+        let unit = text.dropFirst(number.count)
+        return !number.isEmpty && number.allSatisfy { $0 == "0" || $0 == "." } && ["", "s", "ms", "us", "ns", "m"].contains(unit)
     }
 
     private static func path(_ text: String) throws(ConfigurationError) -> String {
