@@ -15,8 +15,13 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
-# BallotZooKeeperTests start real ZooKeeper servers (the package pulls in a Java runtime).
+# BallotZooKeeperTests and BallotBackendsTests start real ZooKeeper servers (the package pulls in a
+# Java runtime); BallotBackendsTests start real etcd members too (etcd-server, and etcdctl from
+# etcd-client) and make TLS certificates with openssl.
 [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1 || missing+=(zookeeper)
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -103,11 +108,13 @@ summary() {
 }
 trap summary EXIT
 
-# Three phases, so that timing-sensitive clusters never share the two cores with the CPU-heavy
+# Four phases, so that timing-sensitive clusters never share the two cores with the CPU-heavy
 # simulator sweeps: pure layers (parallel), then the server and end-to-end clusters and the
 # ZooKeeper client against real ZooKeeper servers (one test at a time), then the fault-injection
-# suite with its 3- and 5-node clusters and network namespaces.
+# suite with its 3- and 5-node clusters and network namespaces, then the etcd and ZooKeeper
+# backends against real servers and as real processes.
 phase "core, runtime, wire and simulator tests" --filter 'BallotCoreTests|BallotRuntimeTests|BallotWireTests|BallotSimulationTests'
 phase "server, end-to-end and ZooKeeper client tests (serial: real clusters with short timeouts)" \
   --no-parallel --filter 'BallotServerTests|BallotEndToEndTests|BallotZooKeeperTests'
 phase "fault-injection suite (BallotFaultTests)" --no-parallel --filter BallotFaultTests
+phase "election backends against real etcd and ZooKeeper (BallotBackendsTests, serial)" --no-parallel --filter BallotBackendsTests
