@@ -90,7 +90,7 @@ public struct NodeOptions: ParsableArguments {
     @Option(help: "ZooKeeper session timeout asked for, e.g. 4s (default: 4s).")
     public var sessionTimeout: String?
 
-    @Option(help: "How long a ZooKeeper follower cut off from its leader may go on answering: the ensemble's syncLimit × tickTime + tickTime/2; 0s for a standalone server (default: 2s).")
+    @Option(help: "How long a ZooKeeper follower cut off from its leader may go on answering: the ensemble's syncLimit × tickTime + tickTime/2; 0s for a standalone server (default: 2.1s, syncLimit 10 × tickTime 200ms + 100ms).")
     public var zookeeperFollowerLag: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")

@@ -20,8 +20,8 @@ import Testing
     @Test func zooKeeperMarginCoversTheFollowerLag() throws {
         let configuration = try ZooKeeperBackendConfiguration(servers: [ZooKeeperServerAddress(host: "127.0.0.1", port: 2181)])
         let bound = configuration.bound(for: .seconds(4))
-        #expect(bound.margin == .milliseconds(2_100))
-        #expect(bound.window == .milliseconds(1_700))
+        #expect(bound.margin == .milliseconds(2_200))
+        #expect(bound.window == .milliseconds(1_600))
         #expect(bound.window > configuration.renewalInterval(for: .seconds(4)))
     }
 

@@ -14,9 +14,10 @@ public struct ZooKeeperBackendConfiguration: Hashable, Sendable {
     public var claimMargin: Duration
 
     public static let defaultSessionTimeout = Duration.seconds(4)
-    /// syncLimit 10 × tickTime 200 ms = 2 s: the test ensembles' setting (Coordination/ZooKeeperServer.swift),
-    /// and what leaves room to claim with the default 4 s session. Set it from your zoo.cfg.
-    public static let defaultFollowerLag = Duration.seconds(2)
+    /// syncLimit 10 × tickTime 200 ms + tickTime/2 = 2.1 s: the test ensembles' setting
+    /// (Coordination/ZooKeeperServer.swift), and what leaves room to claim with the default 4 s
+    /// session. Set it from your zoo.cfg.
+    public static let defaultFollowerLag = Duration.milliseconds(2_100)
     public static let defaultClaimMargin = Duration.milliseconds(100)
     public static let sessionTimeoutRange = Duration.milliseconds(500)...Duration.seconds(600)
 

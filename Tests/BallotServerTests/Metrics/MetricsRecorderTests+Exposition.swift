@@ -54,6 +54,9 @@ extension MetricsRecorderTests {
         ("ballot_peer_queue_dropped_total", "counter"),
         ("process_virtual_memory_bytes", "gauge"),
         ("process_max_fds", "gauge"),
+        ("ballot_coordination_connected", "gauge"),
+        ("ballot_coordination_round_trip_seconds", "histogram"),
+        ("ballot_coordination_failures_total", "counter"),
     ]
 
     @Test func firstScrapeHasEveryRequiredSeriesAtZero() throws {
@@ -94,6 +97,13 @@ extension MetricsRecorderTests {
         expectFamily("ballot_peer_round_trip_time_seconds_count", label: "peer", values: peerLabels, each: 0)
         expectFamily(
             "ballot_election_duration_seconds_count", label: "outcome", values: ["won", "lost", "timed_out"], each: 0)
+        // The coordination-service series are present and zero on a Raft node, as dashboards need.
+        expectFamily(
+            "ballot_coordination_failures_total", label: "reason",
+            values: ["malformed", "oversized", "connect_failed", "closed", "timed_out", "service_error", "unauthenticated", "expired"],
+            each: 0)
+        #expect(metrics.value("ballot_coordination_connected") == 0)
+        #expect(metrics.count("ballot_coordination_round_trip_seconds") == 0)
 
         #expect(metrics.samples(named: "ballot_role").count == 4)
         #expect(metrics.value("ballot_role", ["role": "follower"]) == 1)
@@ -111,7 +121,7 @@ extension MetricsRecorderTests {
         #expect(metrics.count("ballot_leaderless_duration_seconds") == 0)
         #expect(metrics.value("ballot_leaderless_duration_seconds_bucket", ["le": "+Inf"]) == 0)
         #expect(metrics.value("ballot_cluster_members") == 3)
-        #expect(metrics.value("ballot_build_info", ["version": "1.2.3", "algorithm": "raft"]) == 1)
+        #expect(metrics.value("ballot_build_info", ["version": "1.2.3", "algorithm": "raft", "backend": "raft"]) == 1)
     }
 
     @Test func histogramBucketsSpanTheRequiredRanges() throws {
