@@ -127,7 +127,8 @@ public final class FailoverBenchmark: @unchecked Sendable {
         return trial
     }
 
-    /// Brings the failed node back and waits until it follows the current leader again.
+    /// Brings the failed node back and waits until it knows the current leader again (itself, for
+    /// Bully, whose highest live ID takes over when it returns).
     func restore(_ node: NodeProcess, after faultAt: UInt64) async throws {
         switch fault {
         case .kill:
@@ -140,7 +141,8 @@ public final class FailoverBenchmark: @unchecked Sendable {
         }
         let deadline = ContinuousClock.now + electionTimeout * 30
         while ContinuousClock.now < deadline {
-            if let view = await cluster.leaderView(of: node.id), let leader = view.leader, leader != node.id.rawValue,
+            if let view = await cluster.leaderView(of: node.id), let leader = view.leader,
+               leader != node.id.rawValue || cluster.settings.algorithm == "bully",
                let current = await cluster.leaderView(of: NodeID(leader)!), current.isLeader, current.term == view.term
             {
                 return

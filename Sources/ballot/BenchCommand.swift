@@ -36,6 +36,9 @@ struct ClusterBenchOptions: ParsableArguments {
     @Option(help: "Run each node with this executable, e.g. .build/deploy/release/ballotd, instead of `ballot serve`.")
     var nodeBinary: String?
 
+    @Option(help: "Election algorithm of Ballot's own peers: raft, bully or ring (with --backend raft).")
+    var algorithm: String = "raft"
+
     /// What runs the nodes, for the report.
     var nodeDescription: String { nodeBinary ?? "\(ballotExecutable()) serve" }
 
@@ -44,6 +47,7 @@ struct ClusterBenchOptions: ParsableArguments {
         var settings = LocalCluster.Settings()
         settings.backend = backend
         settings.backendArguments = backendArguments
+        settings.algorithm = algorithm
         settings.printEvents = printEvents
         settings.nodeBinary = nodeBinary
         settings.nodes = nodes
@@ -103,6 +107,8 @@ struct FailoverBench: AsyncParsableCommand {
 
     func validate() throws {
         guard ["raft", "etcd", "zookeeper"].contains(backend) else { throw ValidationError("--backend must be raft, etcd or zookeeper") }
+        guard ["raft", "bully", "ring"].contains(cluster.algorithm) else { throw ValidationError("--algorithm must be raft, bully or ring") }
+        guard backend == "raft" || cluster.algorithm == "raft" else { throw ValidationError("--algorithm applies to --backend raft only") }
         guard (1...7).contains(servers) else { throw ValidationError("--servers must be between 1 and 7") }
         guard FailoverBenchmark.Fault(rawValue: fault) != nil else { throw ValidationError("--fault must be kill or pause") }
         guard (1...10_000).contains(trials) else { throw ValidationError("--trials must be between 1 and 10000") }
@@ -154,7 +160,7 @@ struct FailoverBench: AsyncParsableCommand {
             let setting = switch backend {
             case "etcd": "etcd (\(servers) member\(servers == 1 ? "" : "s")), lease TTL \(leaseTtl), keep-alive every TTL/3"
             case "zookeeper": "ZooKeeper (\(servers) server\(servers == 1 ? "" : "s"), tickTime 200 ms), session timeout \(sessionTimeout)"
-            default: "heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout)"
+            default: "\(cluster.algorithm), heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout)"
             }
             printLine("ballot failover: \(cluster.nodes) nodes, backend \(backend): \(setting), fault \(kind.rawValue), \(trials) trials; nodes: \(cluster.nodeDescription)")
             if idleSeconds > 0 {
@@ -177,7 +183,7 @@ struct FailoverBench: AsyncParsableCommand {
             var sigterms: [Double] = []
             if extras > 0 {
                 // A backend cannot hand leadership to a chosen node; SIGTERM resigns to the next in line.
-                if backend == "raft" {
+                if backend == "raft", cluster.algorithm == "raft" {
                     for _ in 0..<extras { if let t = try? await measureTransfer(local, bench: bench) { transfers.append(t) } }
                 }
                 for _ in 0..<extras { if let t = try? await measureSigterm(local, bench: bench) { sigterms.append(t) } }
@@ -195,7 +201,7 @@ struct FailoverBench: AsyncParsableCommand {
         printLine("                       n    min   median    p90    p99    max   (ms)")
         printLine(row("survivor leads", first))
         printLine(row("all survivors know", all))
-        if backend == "raft" {
+        if backend == "raft", cluster.algorithm == "raft" {
             let secondRounds = results.filter { $0.terms > 1 }.count
             printLine("terms per failover:  " + Dictionary(grouping: results, by: \.terms).sorted { $0.key < $1.key }
                 .map { "\($0.key) term\($0.key == 1 ? "" : "s"): \($0.value.count)" }.joined(separator: ", ")
@@ -215,7 +221,7 @@ struct FailoverBench: AsyncParsableCommand {
             printLine(String(format: "expectation (\(kind.rawValue)): the old %@ runs out %.0f ms after the last renewal, which came 0–%.0f ms before the fault (mean %.0f); %@: mean ≈ %.0f ms; target: median ≤ %.0f ms",
                              backend == "etcd" ? "lease" : "session", validity, validity / 3, validity / 6, check,
                              validity - validity / 6 + (backend == "etcd" ? 250 : 100), validity + 500))
-        } else if kind == .pause {
+        } else if kind == .pause, cluster.algorithm == "raft" {
             let model = FailoverModel(
                 electionTimeoutMs: cluster.timeout.milliseconds, heartbeatMs: cluster.heartbeat.milliseconds,
                 tickMs: tick, survivors: cluster.nodes - 1, roundTripMs: rtt)
@@ -224,7 +230,7 @@ struct FailoverBench: AsyncParsableCommand {
                              tick, rtt, model.mean, median, model.quantile(0.9), p99))
             printLine(String(format: "measured / model: mean %.3f, median %.3f, p99 %.3f  (targets: median within 10%%, p99 within 25%%)",
                              first.mean / model.mean, first.median / median, first.quantile(0.99) / p99))
-        } else {
+        } else if cluster.algorithm == "raft" {
             printLine(String(format: "analytic expectation (closed connection): detection ≈ 0, stagger ≈ %.1f ms, + 2 RTT (%.2f ms) + fsyncs", tick / 4, 2 * rtt))
         }
         if !transfers.isEmpty { printLine(row("transfer (POST)", Summary(transfers))) }
