@@ -33,15 +33,28 @@ public final class FailoverBenchmark: @unchecked Sendable {
 
     /// Cumulative message and byte counters of whatever carries the election (Ballot's peer protocol
     /// or the coordination service), read at two instants.
+    /// Counters are kept per source (a node, or the whole service), and a difference takes only the
+    /// sources present at both instants: a killed node's counters vanish with it.
     public struct Traffic: Sendable {
-        public var messages: Double
-        public var bytes: Double
-        public init(messages: Double, bytes: Double) {
-            self.messages = messages
-            self.bytes = bytes
+        public var bySource: [UInt64: Counters]
+        public struct Counters: Sendable {
+            public var messages: Double
+            public var bytes: Double
+            public init(messages: Double, bytes: Double) {
+                self.messages = messages
+                self.bytes = bytes
+            }
         }
+        public init(bySource: [UInt64: Counters]) { self.bySource = bySource }
+        public var messages: Double { bySource.values.reduce(0) { $0 + $1.messages } }
+        public var bytes: Double { bySource.values.reduce(0) { $0 + $1.bytes } }
         public static func - (a: Traffic, b: Traffic) -> Traffic {
-            Traffic(messages: a.messages - b.messages, bytes: a.bytes - b.bytes)
+            var difference: [UInt64: Counters] = [:]
+            for (source, after) in a.bySource {
+                guard let before = b.bySource[source] else { continue }
+                difference[source] = Counters(messages: after.messages - before.messages, bytes: after.bytes - before.bytes)
+            }
+            return Traffic(bySource: difference)
         }
     }
 

@@ -316,23 +316,25 @@ extension FailoverBench {
         if let service {
             return {
                 let counted = await service.traffic()
-                return FailoverBenchmark.Traffic(messages: counted.messages, bytes: counted.bytesReceived + counted.bytesSent)
+                return FailoverBenchmark.Traffic(bySource: [0: .init(messages: counted.messages,
+                                                                      bytes: counted.bytesReceived + counted.bytesSent)])
             }
         }
         return {
-            var messages = 0.0
-            var bytes = 0.0
+            var bySource: [UInt64: FailoverBenchmark.Traffic.Counters] = [:]
             for node in local.nodes where node.isRunning {
                 guard let scrape = try? await HTTPClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: "/metrics")
                 else { continue }
+                var counters = FailoverBenchmark.Traffic.Counters(messages: 0, bytes: 0)
                 for line in scrape.text.split(separator: "\n") where !line.hasPrefix("#") {
                     let parts = line.split(separator: " ")
                     guard parts.count == 2, let value = Double(parts[1]) else { continue }
-                    if parts[0].hasPrefix("ballot_peer_messages_sent_total") { messages += value }
-                    if parts[0] == "ballot_peer_bytes_sent_total" { bytes += value }
+                    if parts[0].hasPrefix("ballot_peer_messages_sent_total") { counters.messages += value }
+                    if parts[0] == "ballot_peer_bytes_sent_total" { counters.bytes += value }
                 }
+                bySource[node.id.rawValue] = counters
             }
-            return FailoverBenchmark.Traffic(messages: messages, bytes: bytes)
+            return FailoverBenchmark.Traffic(bySource: bySource)
         }
     }
 
