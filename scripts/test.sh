@@ -11,6 +11,8 @@ started=$SECONDS
 
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# The monitoring mixin (dashboards/mixin) is generated with Debian's jsonnet.
+command -v jsonnet >/dev/null 2>&1 || missing+=(jsonnet)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
@@ -62,6 +64,10 @@ if [ $# -eq 0 ]; then
   fi
 fi
 
+echo "==> checking that the generated monitoring files match dashboards/mixin"
+# Generates into a temporary directory and compares; fails with the diff and what to do.
+scripts/generate-monitoring.sh --check
+
 echo "==> building (debug, with tests)"
 # Progress lines are filtered out; pipefail keeps the compiler's exit status.
 swift build --build-tests 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
@@ -77,12 +83,19 @@ phases=()
 # Runs one phase and records its outcome and duration for the summary; the fault phase's output is
 # kept so that a skip banner printed by the tests shows up in the summary too.
 phase() {
+  local name="$1"
+  shift
+  phase_command "$name" swift test --skip-build "$@"
+}
+
+# Runs any command as a phase of the summary.
+phase_command() {
   local name="$1" log status begin=$SECONDS
   shift
   log="$(mktemp)"
   echo "==> $name"
   set +e
-  swift test --skip-build "$@" 2>&1 | tee "$log"
+  "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
   if grep -q "NETWORK FAULTS SKIPPED" "$log" && [ -z "$reason" ]; then
@@ -118,3 +131,4 @@ phase "server, end-to-end and ZooKeeper client tests (serial: real clusters with
   --no-parallel --filter 'BallotServerTests|BallotEndToEndTests|BallotZooKeeperTests'
 phase "fault-injection suite (BallotFaultTests)" --no-parallel --filter BallotFaultTests
 phase "election backends against real etcd and ZooKeeper (BallotBackendsTests, serial)" --no-parallel --filter BallotBackendsTests
+phase_command "fuzzing (scripts/fuzz.sh: every libFuzzer target for 10 s from its seed corpus)" scripts/fuzz.sh 10

@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotRuntime
 import ArgumentParser
 import BallotCore
@@ -78,8 +79,8 @@ struct FailoverBench: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterBenchOptions
 
-    @Option(help: "kill (SIGKILL + restart) or pause (SIGSTOP for several election timeouts, then SIGCONT).")
-    var fault: String = "kill"
+    @Option(help: "crash (SIGKILL + restart; `kill` is accepted too) or pause (SIGSTOP for several election timeouts, then SIGCONT).")
+    var fault: String = "crash"
 
     @Option(help: "Number of failovers to measure.")
     var trials: Int = 20
@@ -110,7 +111,9 @@ struct FailoverBench: AsyncParsableCommand {
         guard ["raft", "bully", "ring"].contains(cluster.algorithm) else { throw ValidationError("--algorithm must be raft, bully or ring") }
         guard backend == "raft" || cluster.algorithm == "raft" else { throw ValidationError("--algorithm applies to --backend raft only") }
         guard (1...7).contains(servers) else { throw ValidationError("--servers must be between 1 and 7") }
-        guard FailoverBenchmark.Fault(rawValue: fault) != nil else { throw ValidationError("--fault must be kill or pause") }
+        guard let kind = FaultKind(named: fault), kind == .crash || kind == .pause else {
+            throw ValidationError("--fault must be crash (or kill) or pause")
+        }
         guard (1...10_000).contains(trials) else { throw ValidationError("--trials must be between 1 and 10000") }
         guard (2...15).contains(cluster.nodes) else { throw ValidationError("--nodes must be between 2 and 15") }
     }
@@ -140,7 +143,7 @@ struct FailoverBench: AsyncParsableCommand {
     }
 
     func measure(service: CoordinationService?) async throws {
-        let kind = FailoverBenchmark.Fault(rawValue: fault)!
+        let kind = FaultKind(named: fault)!
         var backendArguments: [String] = []
         if let service {
             backendArguments = service.nodeArguments + ["--election", "bench"]
@@ -282,8 +285,17 @@ struct FailoverBench: AsyncParsableCommand {
         let node = local.node(NodeID(stable.self_)!)
         let start = SystemMonotonicClock.now.nanoseconds
         node.signal(SIGTERM)
-        defer { Task { await node.waitForExit(timeout: .seconds(10)); try? node.start() } }
-        return try await leaderAnnounced(local, node: nil, after: start, excluding: stable.self_)
+        let measured: Result<Double, any Error>
+        do {
+            measured = .success(try await leaderAnnounced(local, node: nil, after: start, excluding: stable.self_))
+        } catch {
+            measured = .failure(error)
+        }
+        // Restarted here, not in a detached task: a restart left running after the cluster stops
+        // would leave its process behind.
+        await node.waitForExit(timeout: .seconds(10))
+        try node.start()
+        return try measured.get()
     }
 
     func leaderAnnounced(_ local: LocalCluster, node: UInt64?, after start: UInt64, excluding: UInt64? = nil) async throws -> Double {

@@ -1,3 +1,4 @@
+import BallotSimulation
 import ArgumentParser
 import BallotHarness
 import BallotClient
@@ -30,7 +31,7 @@ struct FaultsCommand: AsyncParsableCommand {
     @Option(help: "Cluster sizes, comma-separated, e.g. 3,5.")
     var nodes: String = "3,5"
 
-    @Option(help: "Fault kinds, comma-separated (kill,pause,partition,asymmetric,bridge,loss,delay,server-kill); default all that apply to the backend.")
+    @Option(help: "Fault kinds, comma-separated (crash,pause,partition,asymmetric,bridge,loss,delay; server-kill with --backend etcd|zookeeper); default all that apply to the backend.")
     var kinds: String?
 
     @Option(help: "Seed of the fault schedule.")
@@ -96,9 +97,10 @@ struct FaultsCommand: AsyncParsableCommand {
             options.electionTimeout = options.validity
             options.bounds.recovery = UInt64(max(options.validity * 4, .seconds(10)).nanoseconds)
         }
+        options.kinds = FaultKind.onRealProcesses(for: backend)
         if let kinds {
             options.kinds = try kinds.split(separator: ",").map { name in
-                guard let kind = FaultKind(rawValue: String(name)) else { throw ValidationError("unknown fault kind '\(name)'") }
+                guard let kind = FaultKind(named: String(name)) else { throw ValidationError("unknown fault kind '\(name)'") }
                 return kind
             }
         }

@@ -1,6 +1,7 @@
 import BallotClient
 import BallotCore
 import BallotHarness
+import BallotSimulation
 import Foundation
 import Glibc
 import Testing
@@ -43,13 +44,13 @@ struct BackendProcessTests {
 
     @Test("One server: SIGKILL and SIGSTOP of nodes, the history checker finds nothing", arguments: ["etcd", "zookeeper"])
     func processFaults(backend: String) async throws {
-        let report = try await faultRun(backend, servers: 1, kinds: [.kill, .pause], faults: 6, seed: 5)
+        let report = try await faultRun(backend, servers: 1, kinds: [.crash, .pause], faults: 6, seed: 5)
         expectClean(report, faults: 6)
     }
 
     @Test("Three-server ensembles: a server SIGKILLed and restarted, nodes killed and paused", arguments: ["etcd", "zookeeper"])
     func ensembleFaults(backend: String) async throws {
-        let report = try await faultRun(backend, servers: 3, kinds: [.kill, .pause, .serverKill], faults: 6, seed: 8)
+        let report = try await faultRun(backend, servers: 3, kinds: [.crash, .pause, .serverKill], faults: 6, seed: 8)
         expectClean(report, faults: 6)
         #expect(report.faultsByKind[.serverKill, default: 0] > 0)
     }
