@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func badBackendValuesNameTheFlag() {
-        #expect(throws: ConfigurationError.invalidSetting(.flag(.backend), .unknownBackend("consul"))) {
+        #expect(throws: ConfigurationError.invalidSetting(.flag(.backend), .unknownChoice("consul", allowed: ["raft", "etcd", "zookeeper"]))) {
             try flags([(.backend, "consul")])
         }
         #expect(throws: ConfigurationError.self) { try flags([(.election, "a/b")]) }

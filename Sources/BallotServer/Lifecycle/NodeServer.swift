@@ -1,4 +1,5 @@
 import BallotBackends
+import BallotBuildInfo
 import BallotClient
 import BallotCore
 import BallotRuntime
@@ -32,27 +33,33 @@ public final class NodeServer: Service, Sendable {
     }
 
     /// Opens the data directory and builds every part; nothing is bound or sent yet.
-    public init(configuration: NodeConfiguration, logger: Logger, version: String = BallotVersion.current,
-                printEvents: Bool = false) throws {
+    /// `version` and `revision` label `ballot_build_info` (this build's ``BuildInfo`` by default).
+    public init(configuration: NodeConfiguration, logger: Logger, version: String = BuildInfo.version,
+                revision: String = BuildInfo.revision) throws {
         self.configuration = configuration
         self.logger = logger
-        let store = try HardStateStore(configuration: configuration)
+        let id = configuration.id
+        let kind = configuration.backend.kind
+        // A node elected through a coordination service is a cluster of one as far as Ballot's own
+        // metrics go: no peers; its `algorithm` label is the backend's name.
+        let recorder = MetricsRecorder(
+            view: LeadershipView(node: id), membership: kind == .raft ? configuration.membership : Membership([id]),
+            algorithm: kind == .raft ? configuration.algorithm.rawValue : kind.rawValue, backend: kind.rawValue,
+            version: version, revision: revision, tickDuration: configuration.tickInterval)
+        let store = try HardStateStore(configuration: configuration, observer: recorder)
         let readiness: Duration
         switch configuration.backend {
         case .raft:
             guard let listen = configuration.listenAddress else { throw ConfigurationError.missingSetting(.listen) }
             var seed = SystemRandomNumberGenerator()
             let core = configuration.algorithm.makeCore(
-                id: configuration.id, membership: configuration.membership, raft: configuration.raftConfiguration,
+                id: id, membership: configuration.membership, raft: configuration.raftConfiguration,
                 hardState: store.recoveredState, random: SplitMix64(seed: seed.next()))
             let peerIDs = configuration.peers.map(\.id)
-            let recorder = MetricsRecorder(
-                view: LeadershipView(node: configuration.id), membership: configuration.membership,
-                algorithm: configuration.algorithm.rawValue, version: version, tickDuration: configuration.tickInterval)
             let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
             let node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
                                   store: store, outbox: outbox, recorder: recorder, logger: logger)
-            let policy = HandshakePolicy(localNode: configuration.id, clusterName: configuration.cluster,
+            let policy = HandshakePolicy(localNode: id, clusterName: configuration.cluster,
                                          membership: configuration.membership, algorithm: configuration.algorithm)
             let transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
                                           limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
@@ -60,40 +67,49 @@ public final class NodeServer: Service, Sendable {
             producer = .raft(node, transport, listen: listen)
             readiness = configuration.electionTimeout
             logger.info("recovered hard state", metadata: [
-                "term": "\(store.recoveredState.term)",
+                "event": "state_recovered", "term": "\(store.recoveredState.term)",
                 "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
             ])
         case .etcd, .zookeeper:
-            let backend = try Self.makeBackend(configuration, store: store, version: version, logger: logger)
-            node = BackendNode(backend: backend.backend, recorder: backend.recorder)
-            producer = .backend(backend.backend)
-            readiness = backend.backend.validity
-            logger.info("recovered the highest fencing token", metadata: ["term": "\(store.recoveredState.term)"])
+            let backend = try Self.makeBackend(configuration, view: recorder.view, recorder: recorder, store: store,
+                                               logger: logger)
+            node = BackendNode(backend: backend, recorder: recorder)
+            producer = .backend(backend)
+            readiness = backend.validity
+            logger.info("recovered the highest fencing token", metadata: [
+                "event": "state_recovered", "term": "\(store.recoveredState.term)",
+            ])
         }
-        http = HTTPEndpoint(routes: HTTPRoutes(node: node, electionTimeout: readiness), logger: logger)
-        self.printEvents = printEvents
+        if configuration.httpAddress != nil || configuration.http.adminAddress != nil {
+            let settings = configuration.http
+            let access = HTTPAccessPolicy(
+                token: try settings.tokenFile.map { path throws(HTTPSetupError) in try BearerToken.load(path: path) },
+                authorizeReads: settings.authorizeReads)
+            http = try HTTPEndpoint(
+                router: HTTPRoutes(node: node, electionTimeout: readiness).router, access: access,
+                limits: settings.limits, tls: settings.tls, hasAdminListener: settings.adminAddress != nil,
+                registry: recorder.registry, logger: logger)
+        } else {
+            http = nil
+        }
+        self.printEvents = configuration.printEvents
     }
 
-    /// An etcd or ZooKeeper backend and the recorder that follows its view. A node elected through a
-    /// coordination service is a cluster of one as far as Ballot's own metrics go: no peers.
-    private static func makeBackend(_ configuration: NodeConfiguration, store: HardStateStore, version: String,
-                                    logger: Logger) throws -> (backend: any ElectionBackend, recorder: MetricsRecorder) {
-        let id = configuration.id
-        let view = LeadershipView(node: id)
-        let kind = configuration.backend.kind.rawValue
-        let recorder = MetricsRecorder(view: view, membership: Membership([id]), algorithm: kind, backend: kind,
-                                       version: version, tickDuration: configuration.tickInterval)
+    /// The etcd or ZooKeeper backend of `configuration`, feeding `view` and `recorder`, keeping its
+    /// fencing tokens in `store`.
+    private static func makeBackend(
+        _ configuration: NodeConfiguration, view: LeadershipView, recorder: MetricsRecorder, store: HardStateStore,
+        logger: Logger
+    ) throws -> any ElectionBackend {
         let tokens = FencingTokenFile(store: store)
         let recovered = store.recoveredState.term
         switch configuration.backend {
         case .etcd(let settings):
-            let backend = try EtcdBackend(configuration: settings, node: id, view: view, observer: recorder, tokens: tokens,
-                                          recoveredToken: recovered, logger: logger)
-            return (backend, recorder)
+            return try EtcdBackend(configuration: settings, node: configuration.id, view: view, observer: recorder,
+                                   tokens: tokens, recoveredToken: recovered, logger: logger)
         case .zookeeper(let settings):
-            let backend = ZooKeeperBackend(configuration: settings, node: id, view: view, observer: recorder, tokens: tokens,
-                                           recoveredToken: recovered, logger: logger)
-            return (backend, recorder)
+            return ZooKeeperBackend(configuration: settings, node: configuration.id, view: view, observer: recorder,
+                                    tokens: tokens, recoveredToken: recovered, logger: logger)
         case .raft:
             preconditionFailure("the Raft node is not a backend")
         }
@@ -107,32 +123,17 @@ public final class NodeServer: Service, Sendable {
         } else {
             peerListener = nil
         }
-        let httpListener: HTTPEndpoint.Listener?
-        if let http, let address = configuration.httpAddress {
-            httpListener = try await http.bind(host: address.hostString, port: address.port)
-        } else {
-            httpListener = nil
+        var httpListeners: [HTTPEndpoint.Listener] = []
+        if let http {
+            OpenFileLimit.raise(toServe: configuration.http.limits.maxConnections * 2, logger: logger)
+            if let address = configuration.httpAddress {
+                httpListeners.append(try await http.bind(host: address.hostString, port: address.port, role: .main))
+            }
+            if let address = configuration.http.adminAddress {
+                httpListeners.append(try await http.bind(host: address.hostString, port: address.port, role: .admin))
+            }
         }
-        var started: Logger.Metadata = [
-            "id": "\(configuration.id)", "cluster": "\(configuration.cluster)", "backend": "\(configuration.backend.kind)",
-            "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
-        ]
-        switch configuration.backend {
-        case .raft:
-            started["listen"] = "\(configuration.listenAddress.map { "\($0)" } ?? "-")"
-            started["election_timeout"] = "\(configuration.electionTimeout)"
-            started["heartbeat"] = "\(configuration.heartbeatInterval)"
-        case .etcd(let etcd):
-            started["election"] = "\(etcd.election)"
-            started["endpoints"] = "\(etcd.endpoints.map(\.description).joined(separator: ","))"
-            started["lease_ttl"] = "\(etcd.leaseTTL)"
-            started["credentials"] = "\(etcd.credentialsFile == nil ? "none" : "from file")"
-        case .zookeeper(let zookeeper):
-            started["election"] = "\(zookeeper.election)"
-            started["servers"] = "\(zookeeper.servers.map(\.description).joined(separator: ","))"
-            started["session_timeout"] = "\(zookeeper.sessionTimeout)"
-        }
-        logger.notice("node started", metadata: started)
+        logger.notice("node started", metadata: startedMetadata)
         if printEvents { EventLine.follow(node.view) }
         logLeadershipChanges()
         let producer = self.producer
@@ -144,8 +145,8 @@ public final class NodeServer: Service, Sendable {
             case .backend(let backend):
                 group.addTask { try await backend.run() }
             }
-            if let http, let httpListener {
-                group.addTask { try await http.run(listener: httpListener) }
+            if let http {
+                for listener in httpListeners { group.addTask { try await http.run(listener) } }
             }
             // Runs until SIGTERM/SIGINT (or a failure above), then hands leadership over.
             do {
@@ -154,13 +155,44 @@ public final class NodeServer: Service, Sendable {
                 group.cancelAll()
                 throw error
             }
-            logger.notice("shutting down")
+            logger.notice("shutting down", metadata: ["event": "shutting_down"])
             switch producer {
             case .raft(let node, _, _): await node.shutDown()
             case .backend(let backend): await backend.shutDown()
             }
             group.cancelAll()
         }
+    }
+
+    /// The `node started` record: the build, the HTTP surface, and what elects with its settings
+    /// (never the etcd credentials, only whether there are any).
+    var startedMetadata: Logger.Metadata {
+        var started: Logger.Metadata = [
+            "event": "started", "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)",
+            "backend": "\(configuration.backend.kind)", "cluster": "\(configuration.cluster)",
+            "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
+            "admin_http": "\(configuration.http.adminAddress.map { "\($0)" } ?? "off")",
+            "http_tls": "\(configuration.http.tls == nil ? "off" : configuration.http.tls?.clientCA == nil ? "on" : "on, client certificates verified")",
+            "http_token": "\(configuration.http.tokenFile == nil ? "off" : "on")",
+        ]
+        switch configuration.backend {
+        case .raft:
+            started["algorithm"] = "\(configuration.algorithm)"
+            started["listen"] = "\(configuration.listenAddress.map { "\($0)" } ?? "-")"
+            started["election_timeout"] = "\(DurationParser.format(configuration.electionTimeout))"
+            started["heartbeat_interval"] = "\(DurationParser.format(configuration.heartbeatInterval))"
+        case .etcd(let etcd):
+            started["election"] = "\(etcd.election)"
+            started["endpoints"] = "\(etcd.endpoints.map(\.description).joined(separator: ","))"
+            started["lease_ttl"] = "\(DurationParser.format(etcd.leaseTTL))"
+            started["credentials"] = "\(etcd.credentialsFile == nil ? "none" : "from file")"
+        case .zookeeper(let zookeeper):
+            started["election"] = "\(zookeeper.election)"
+            started["servers"] = "\(zookeeper.servers.map(\.description).joined(separator: ","))"
+            started["session_timeout"] = "\(DurationParser.format(zookeeper.sessionTimeout))"
+            started["follower_lag"] = "\(zookeeper.followerLag == .zero ? "0s" : DurationParser.format(zookeeper.followerLag))"
+        }
+        return started
     }
 }
 
@@ -172,10 +204,11 @@ extension NodeServer {
             switch event {
             case .elected(let leader, let term, _, let leaderless, _, _, _):
                 logger.notice("leader elected", metadata: [
-                    "leader": "\(leader)", "term": "\(term)", "leaderless_ms": "\((leaderless ?? .zero).milliseconds)",
+                    "event": "leader_elected", "leader": "\(leader)", "term": "\(term)",
+                    "leaderless_ms": "\((leaderless ?? .zero).milliseconds)",
                 ])
             case .lost(let previous, let term, _, _):
-                logger.notice("leader lost", metadata: ["previous": "\(previous)", "term": "\(term)"])
+                logger.notice("leader lost", metadata: ["event": "leader_lost", "previous": "\(previous)", "term": "\(term)"])
             case .lease:
                 break
             }
@@ -193,9 +226,4 @@ final class FencingTokenFile: FencingTokenStore {
     func save(highestToken token: Term) throws {
         try store.save(HardState(term: token))
     }
-}
-
-/// Version reported by `ballot_build_info` and `ballot --version`.
-public enum BallotVersion {
-    public static let current = "0.1.0"
 }

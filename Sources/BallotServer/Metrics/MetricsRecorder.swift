@@ -19,7 +19,7 @@ import Synchronization
 ///
 /// Thread-safe: the series are atomics, and one short lock guards the little the recorder keeps
 /// (when the open campaign began). Use one recorder per registry.
-public final class MetricsRecorder: Sendable, NodeDriverObserver, BackendObserver {
+public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStoreObserver, BackendObserver {
     public let registry: PrometheusCollectorRegistry
     public let view: LeadershipView
     public let membership: Membership
@@ -40,10 +40,12 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, BackendObserve
     ///     per-peer series (`peer` label = its node ID).
     ///   - algorithm: the election algorithm's name, e.g. `RaftNode.algorithmName`.
     ///   - backend: what elects: `raft` (Ballot's own peers, whatever the algorithm), `etcd` or `zookeeper`.
+    ///   - version, revision: the build, for `ballot_build_info` (``BuildInfo`` in a real node).
     ///   - tickDuration: how long one core tick lasts.
     public init(
         view: LeadershipView, membership: Membership, algorithm: String, backend: String = BackendKind.raft.rawValue,
-        version: String, tickDuration: Duration, registry: PrometheusCollectorRegistry = .init()
+        version: String, revision: String = "unknown", tickDuration: Duration,
+        registry: PrometheusCollectorRegistry = .init()
     ) {
         precondition(membership.contains(view.node), "node \(view.node) is not in its own membership")
         precondition(tickDuration > .zero, "the tick duration must be positive")
@@ -52,8 +54,8 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, BackendObserve
         self.membership = membership
         self.tickDuration = tickDuration
         series = MetricSeries(
-            registry: registry, peers: membership.peers(of: view.node), version: version, algorithm: algorithm,
-            backend: backend)
+            registry: registry, peers: membership.peers(of: view.node), version: version, revision: revision,
+            algorithm: algorithm, backend: backend)
         series.clusterMembers.set(to: Double(membership.count))
         series.buildInfo.set(to: 1)
         series.roles[.follower].set(to: 1)
@@ -104,6 +106,18 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, BackendObserve
     /// A heartbeat to `peer` could not be delivered, or was not acknowledged in time.
     public func heartbeatFailed(to peer: NodeID) {
         series.heartbeatFailures.ifPresent(peer)?.increment()
+    }
+
+    // MARK: Durable state
+
+    /// One fsync of a hard-state save took `duration`.
+    public func stateSynced(after duration: Duration) {
+        series.stateFsyncDuration.record(max(duration, .zero))
+    }
+
+    /// A hard-state save failed (the driver halts the node; ``render(now:wallClockNow:)`` shows it).
+    public func stateWriteFailed() {
+        series.stateWriteFailures.increment()
     }
 
     // MARK: Coordination service (election backends)
@@ -189,6 +203,9 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, BackendObserve
         series.leaderUptime.set(to: uptime?.seconds ?? 0)
         series.leaderSince.set(to: uptime.map { wallClockNow - $0.seconds } ?? 0)
         series.leaderLastContact.set(to: leadership.sinceLeaderContact(at: now).seconds)
+        for reason in Halt.Reason.allCases {
+            series.halted[reason].set(to: leadership.halt?.reason == reason ? 1 : 0)
+        }
         if let value = process.residentBytes { series.processResidentMemory.set(to: value) }
         if let value = process.virtualBytes { series.processVirtualMemory.set(to: value) }
         if let value = process.openFDs { series.processOpenFDs.set(to: value) }
