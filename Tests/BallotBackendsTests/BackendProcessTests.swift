@@ -128,7 +128,7 @@ struct BackendProcessTests {
             (["--backend", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--session-timeout", "4s"],
              "--session-timeout applies only to --backend zookeeper"),
             (["--backend", "etcd"], "no etcd endpoints given"),
-            (["--backend", "consul"], "unknown backend \"consul\""),
+            (["--backend", "consul"], "--backend: unknown value \"consul\"; use raft, etcd or zookeeper"),
             (["--listen", "127.0.0.1:7001", "--lease-ttl", "5s"], "--lease-ttl applies only to --backend etcd"),
             (["--backend", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--lease-ttl", "1500ms"], "not a whole number of seconds"),
             (["--backend", "zookeeper", "--zookeeper", "127.0.0.1:2181", "--zookeeper-follower-lag", "3s"], "leaves no room to claim"),

@@ -85,4 +85,30 @@ import Testing
         #expect(throws: ConfigurationError.self) { try flags([(.zookeeperFollowerLag, "-1s")]) }
         #expect(throws: Never.self) { try flags([(.zookeeperFollowerLag, "0ms")]) }
     }
+
+    /// The layers of main's catalogue: a backend from a variable, a Raft setting refused naming the
+    /// layer that gave it, and ballotd (Raft only among the algorithms) running a backend.
+    @Test func everyLayerCarriesBackendSettingsAndRefusalsNameTheLayer() throws {
+        let layers = try ConfigurationLayers(
+            program: .ballotd, flags: flags([(.id, "1"), (.dataDirectory, "/d")]),
+            environment: ["BALLOT_BACKEND": "etcd", "BALLOT_ETCD_ENDPOINTS": "http://127.0.0.1:2379,http://127.0.0.1:2479"])
+        let configuration = try layers.configuration()
+        guard case .etcd(let etcd) = configuration.backend else {
+            Issue.record("not etcd: \(configuration.backend)")
+            return
+        }
+        #expect(etcd.endpoints.count == 2 && layers.source(of: .backend) == .environment)
+
+        let listen = try ConfigurationLayers(
+            program: .ballotd, flags: flags([(.id, "1"), (.dataDirectory, "/d"), (.backend, "etcd"), (.etcdEndpoints, "http://a:1")]),
+            environment: ["BALLOT_LISTEN": "127.0.0.1:7001"])
+        #expect(throws: ConfigurationError.settingNotForBackend(.listen, .etcd, origin: .environment(.listen))) {
+            try listen.configuration()
+        }
+        let file = ConfigurationLayers(
+            program: .ballotServe, flags: try flags([(.id, "1"), (.dataDirectory, "/d"), (.listen, "127.0.0.1:7001")]),
+            file: try NodeSettings(yaml: "lease_ttl: 5s\n"), filePath: "/etc/ballot/ballotd.yaml")
+        let error = #expect(throws: ConfigurationError.self) { try file.configuration() }
+        #expect(error?.description == "lease_ttl in /etc/ballot/ballotd.yaml applies only to --backend etcd, not raft; drop it")
+    }
 }
