@@ -126,12 +126,12 @@ struct EtcdBackendTests {
 struct EtcdSecureTests {
     @Test("https endpoint, client certificate and a credentials file: the backend leads; a wrong password never does")
     func tlsAndAuth() async throws {
-        let directory = NSTemporaryDirectory() + "ballot-etcd-tls-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let certificates = try await TestCertificates.make(in: directory)
+        let certificates = try await ThrowawayCertificates.make()
+        defer { certificates.remove() }
+        let directory = certificates.directory
         var settings = EtcdCluster.Settings()
         settings.tls = EtcdCluster.TLSFiles(certificate: certificates.serverCertificate, key: certificates.serverKey,
-                                            clientCA: certificates.caCertificate)
+                                            clientCA: certificates.ca)
         try await EtcdCluster.whileRunning(members: 1, settings: settings) { cluster in
             for step in [["user", "add", "root", "--new-user-password", "rootpw"], ["user", "add", "ballot", "--new-user-password", "s3cret"],
                          ["role", "add", "elector"], ["role", "grant-permission", "elector", "--prefix=true", "readwrite", "/ballot/"],
@@ -143,8 +143,8 @@ struct EtcdSecureTests {
             let bad = directory + "/bad"
             try "ballot:s3cret\n".write(toFile: good, atomically: true, encoding: .utf8)
             try "ballot:wrong\n".write(toFile: bad, atomically: true, encoding: .utf8)
-            let tls = EtcdTLSFiles(caFile: certificates.caCertificate, certificateFile: certificates.clientCertificate,
-                                   keyFile: certificates.clientKey)
+            let tls = EtcdTLSFiles(caFile: certificates.ca, certificateFile: certificates.anonymousClientCertificate,
+                                   keyFile: certificates.anonymousClientKey)
             try await Fixtures.$etcd.withValue(cluster) {
                 let election = try freshElection("secure")
                 let nodes = try EtcdBackendTests.start(1...1, election: election, endpoints: cluster.endpoints, tls: tls, credentials: good)
@@ -157,8 +157,8 @@ struct EtcdSecureTests {
                 for node in nodes + refused { await node.stop() }
                 // Without the CA the member's certificate is not trusted.
                 let untrusting = try EtcdBackendTests.start(3...3, election: election, endpoints: cluster.endpoints,
-                                                            tls: EtcdTLSFiles(certificateFile: certificates.clientCertificate,
-                                                                              keyFile: certificates.clientKey),
+                                                            tls: EtcdTLSFiles(certificateFile: certificates.anonymousClientCertificate,
+                                                                              keyFile: certificates.anonymousClientKey),
                                                             credentials: good)
                 #expect(await eventually { untrusting[0].observer.failures.contains(.unauthenticated) })
                 #expect(!untrusting[0].isLeader())

@@ -103,9 +103,9 @@ public enum SettingSource: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The program that runs a node, and what it offers: `ballotd` runs Raft only (Bully and Ring have
-/// no quorum and no lease, so the deployable node does not offer them); `ballot serve` runs all
-/// three, for comparison.
+/// The program that runs a node, and the algorithms it offers its own peers: `ballotd` runs Raft
+/// only (Bully and Ring have no quorum and no lease, so the deployable node does not offer them);
+/// `ballot serve` runs all three, for comparison. Both take every `--backend`.
 public struct NodeProgram: Hashable, Sendable {
     /// The name errors start with: `ballotd`, `ballot serve`.
     public let name: String
