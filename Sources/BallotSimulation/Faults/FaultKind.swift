@@ -29,6 +29,10 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     /// persist, exactly as the server does, and is restarted when the fault heals (as a supervisor
     /// restarts a process whose health check fails).
     case disk
+    /// SIGKILL of one server of the coordination service's ensemble (etcd, ZooKeeper), restarted
+    /// after a while: only for real processes run with `--backend etcd|zookeeper` (the simulator has
+    /// no coordination service, and never picks it).
+    case serverKill = "server-kill"
 
     /// The kinds the real-process fault suite injects (the others are simulator-only: their real
     /// counterparts are covered elsewhere — transfers and flapping links by the end-to-end tests,
@@ -39,9 +43,12 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     public var needsNetwork: Bool {
         switch self {
         case .partition, .asymmetric, .bridge, .loss, .delay, .duplicate, .flap: true
-        case .crash, .pause, .transfer, .disk: false
+        case .crash, .pause, .transfer, .disk, .serverKill: false
         }
     }
+
+    /// Whether the simulator injects it (it has no coordination service to kill a server of).
+    public var isSimulated: Bool { self != .serverKill }
 
     /// Parses a kind as flags spell it, accepting the older `kill` for ``crash``.
     public init?(named name: String) {
