@@ -21,7 +21,7 @@ public struct NodeOptions: ParsableArguments {
 
     public init() {}
 
-    @Option(help: "YAML configuration file (keys: id, listen, http, data_dir, cluster, election_timeout, heartbeat_interval, max_frame_size, algorithm, peers).")
+    @Option(help: "YAML configuration file (keys: id, listen, http, data_dir, cluster, election_timeout, heartbeat_interval, max_frame_size, algorithm, priority, preempt_after, advertise_http, peers).")
     public var config: String?
 
     @Option(help: "This node's ID: a positive integer, unique in the cluster.")
@@ -53,6 +53,15 @@ public struct NodeOptions: ParsableArguments {
 
     @Option(help: "Election algorithm: raft (default).")
     public var algorithm: String?
+
+    @Option(help: "Leadership priority, 0–65535 (default 0, the lowest). The leader hands over to an eligible, caught-up member of higher priority once it has been healthy for --preempt-after.")
+    public var priority: String?
+
+    @Option(help: "How long a member of higher priority must be eligible, caught up and answering (with every member answering) before the leader hands over to it; also the least time between two such hand-overs (default: 30s).")
+    public var preemptAfter: String?
+
+    @Option(help: "The URL clients and other members reach this node's HTTP endpoint at, e.g. http://10.0.0.1:9101; every member learns it, so any node can name the leader's (leader_http in GET /leader).")
+    public var advertiseHttp: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
     public var logLevel: String = "info"
@@ -89,7 +98,8 @@ public struct NodeOptions: ParsableArguments {
         let given: [(ConfigurationKey, String?)] = [
             (.id, id), (.listen, listen), (.http, http), (.dataDirectory, dataDir), (.cluster, cluster),
             (.electionTimeout, electionTimeout), (.heartbeatInterval, heartbeatInterval),
-            (.maxFrameSize, maxFrameSize), (.algorithm, algorithm),
+            (.maxFrameSize, maxFrameSize), (.algorithm, algorithm), (.priority, priority),
+            (.preemptAfter, preemptAfter), (.advertiseHTTP, advertiseHttp),
         ]
         for (key, value) in given {
             if let value { try settings.apply(flag: key, value: value) }

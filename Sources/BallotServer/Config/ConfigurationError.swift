@@ -35,6 +35,10 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case electionTimeoutTooShort(electionTimeout: Duration, tick: Duration)
     case electionTimeoutTooLong(Duration)
     case dataDirectoryUnusable(path: String, DataDirectoryProblem)
+    case priorityOutOfRange(String)
+    case invalidAdvertisedURL(String)
+    case preemptionWindowTooShort(preemptAfter: Duration, electionTimeout: Duration)
+    case candidacyNeedsRaft(ElectionAlgorithmKind)
 
     public var description: String {
         switch self {
@@ -103,6 +107,18 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
                 + "unnoticed for that long; use a shorter timeout"
         case .dataDirectoryUnusable(let path, let problem):
             "data directory \"\(path)\": \(problem); choose another with \(ConfigurationKey.dataDirectory.flag)"
+        case .priorityOutOfRange(let text):
+            "priority \(text) is out of range; use a whole number from 0 (the default, lowest) to 65535"
+        case .invalidAdvertisedURL(let text):
+            "\(text.debugDescription) is not an advertisable URL; give the http:// or https:// URL other members and "
+                + "clients reach this node's HTTP endpoint at, at most 255 characters without spaces, e.g. http://10.0.0.1:9101"
+        case .preemptionWindowTooShort(let window, let timeout):
+            "preemption window \(DurationParser.format(window)) is shorter than the election timeout "
+                + "\(DurationParser.format(timeout)); a member must prove itself healthy for at least that long, "
+                + "so use at least \(DurationParser.format(timeout)) (default 30s)"
+        case .candidacyNeedsRaft(let algorithm):
+            "\(algorithm.rawValue) has no leadership priorities or eligibility; drop \(ConfigurationKey.priority.flag) "
+                + "or run --algorithm raft"
         }
     }
 }

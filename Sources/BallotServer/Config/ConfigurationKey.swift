@@ -13,6 +13,10 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case maxFrameSize = "max_frame_size"
     case algorithm
     case peers
+    /// Issue 15: preferred leaders and the leader's advertised HTTP URL.
+    case priority
+    case preemptAfter = "preempt_after"
+    case advertiseHTTP = "advertise_http"
 
     public var yamlKey: String { rawValue }
 
@@ -28,6 +32,9 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
         case .maxFrameSize: "--max-frame-size"
         case .algorithm: "--algorithm"
         case .peers: "--peer"
+        case .priority: "--priority"
+        case .preemptAfter: "--preempt-after"
+        case .advertiseHTTP: "--advertise-http"
         }
     }
 
@@ -44,6 +51,9 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
         case .maxFrameSize: "max frame size"
         case .algorithm: "election algorithm"
         case .peers: "peers"
+        case .priority: "leadership priority"
+        case .preemptAfter: "preemption window"
+        case .advertiseHTTP: "advertised HTTP URL"
         }
     }
 

@@ -1,5 +1,6 @@
 import BallotClient
 import BallotCore
+import BallotWire
 
 /// Everything one node needs to start, validated: who it is, who its peers are, where it listens
 /// and keeps its state, and how fast its election timers run.
@@ -24,12 +25,22 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// The largest peer-protocol frame this node sends or accepts, in bytes.
     public let maxFrameSize: Int
     public let algorithm: ElectionAlgorithmKind
+    /// Issue 15: this node's leadership priority; higher is preferred, 0 is the default and lowest.
+    public let priority: UInt16
+    /// Issue 15: how long a member of higher priority must be eligible, caught up and answering
+    /// before the leader hands over to it; also the least time between two such hand-overs.
+    public let preemptAfter: Duration
+    /// Issue 15: the URL this node's HTTP endpoint is reached at, told to every peer so that any
+    /// member can name the leader's (`leader_http`).
+    public let advertisedHTTP: String?
 
     public static let defaultCluster = ClusterName.default
     public static let defaultElectionTimeout = Duration.seconds(1)
     public static let defaultHeartbeatInterval = Duration.milliseconds(100)
     public static let defaultMaxFrameSize = 65536
     public static let defaultAlgorithm = ElectionAlgorithmKind.raft
+    public static let defaultPriority: UInt16 = 0
+    public static let defaultPreemptAfter = Duration.seconds(30)
 
     /// From 1 KiB — room for a handshake with a 255-byte cluster name and any election message —
     /// to 16 MiB, beyond which a frame is a bug or an attack, not an election message.
@@ -50,13 +61,21 @@ public struct NodeConfiguration: Hashable, Sendable {
         electionTimeout: Duration = Self.defaultElectionTimeout,
         heartbeatInterval: Duration = Self.defaultHeartbeatInterval,
         maxFrameSize: Int = Self.defaultMaxFrameSize,
-        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm
+        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm,
+        priority: UInt16 = Self.defaultPriority,
+        preemptAfter: Duration = Self.defaultPreemptAfter,
+        advertisedHTTP: String? = nil
     ) throws(ConfigurationError) {
         guard !dataDirectory.isEmpty else { throw .dataDirectoryUnusable(path: dataDirectory, .empty) }
         let sortedPeers = peers.sorted { $0.id < $1.id }
         try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, peers: sortedPeers)
         guard Self.maxFrameSizeRange.contains(maxFrameSize) else { throw .maxFrameSizeOutOfRange(maxFrameSize) }
         try Self.validateTiming(electionTimeout: electionTimeout, heartbeatInterval: heartbeatInterval)
+        guard preemptAfter >= electionTimeout else {
+            throw .preemptionWindowTooShort(preemptAfter: preemptAfter, electionTimeout: electionTimeout)
+        }
+        if priority != Self.defaultPriority && !algorithm.supportsCandidacy { throw .candidacyNeedsRaft(algorithm) }
+        if let advertisedHTTP, !Self.isValidAdvertisedURL(advertisedHTTP) { throw .invalidAdvertisedURL(advertisedHTTP) }
 
         self.id = id
         self.listenAddress = listenAddress
@@ -68,6 +87,9 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
+        self.priority = priority
+        self.preemptAfter = preemptAfter
+        self.advertisedHTTP = advertisedHTTP
     }
 
     /// Validates merged settings, filling in defaults. `id`, `listen` and `data_dir` are required.
@@ -85,7 +107,10 @@ public struct NodeConfiguration: Hashable, Sendable {
             electionTimeout: settings.electionTimeout ?? Self.defaultElectionTimeout,
             heartbeatInterval: settings.heartbeatInterval ?? Self.defaultHeartbeatInterval,
             maxFrameSize: settings.maxFrameSize ?? Self.defaultMaxFrameSize,
-            algorithm: settings.algorithm ?? Self.defaultAlgorithm)
+            algorithm: settings.algorithm ?? Self.defaultAlgorithm,
+            priority: settings.priority ?? Self.defaultPriority,
+            preemptAfter: settings.preemptAfter ?? Self.defaultPreemptAfter,
+            advertisedHTTP: settings.advertiseHTTP)
     }
 
     /// Validates the file's settings with the command line's put over them (``NodeSettings/overridden(by:)``).
@@ -106,6 +131,13 @@ public struct NodeConfiguration: Hashable, Sendable {
 
     /// All members, this node included, in ascending order.
     public var membership: Membership { Membership([id] + peers.map(\.id)) }
+
+    /// An advertised URL names an http or https endpoint and fits the peer protocol's `member_info`
+    /// (1–255 bytes of printable ASCII).
+    public static func isValidAdvertisedURL(_ text: String) -> Bool {
+        (text.hasPrefix("http://") || text.hasPrefix("https://")) && MemberInfo.isValidURL(text)
+            && text.utf8.count > (text.hasPrefix("https://") ? 8 : 7)
+    }
 
     /// Peer addresses by ID.
     public var peerAddresses: [NodeID: SocketAddressSpec] {

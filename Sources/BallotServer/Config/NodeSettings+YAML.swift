@@ -14,6 +14,9 @@ import Yams
 /// heartbeat_interval: 100ms
 /// max_frame_size: 65536
 /// algorithm: raft
+/// priority: 0
+/// preempt_after: 30s
+/// advertise_http: http://127.0.0.1:8001
 /// peers:
 ///   2: 127.0.0.1:7002
 ///   3: 127.0.0.1:7003
@@ -76,7 +79,11 @@ extension NodeSettings {
             id = try NodeID(parsing: Self.integerText(value, expected: "a node ID (a positive whole number)"))
         case .maxFrameSize:
             maxFrameSize = try Self.parseInteger(Self.integerText(value, expected: "a whole number of bytes"))
-        case .electionTimeout, .heartbeatInterval:
+        case .priority:
+            try apply(key, text: Self.integerText(value, expected: "a priority from 0 to 65535"))
+        case .advertiseHTTP:
+            try apply(key, text: Self.plainText(value, expected: "a URL such as http://10.0.0.1:9101"))
+        case .electionTimeout, .heartbeatInterval, .preemptAfter:
             try apply(key, text: Self.durationText(value))
         case .listen, .http:
             try apply(key, text: Self.plainText(value, expected: "an address such as 127.0.0.1:7001"))

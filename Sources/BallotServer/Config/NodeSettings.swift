@@ -18,12 +18,16 @@ public struct NodeSettings: Hashable, Sendable {
     public var algorithm: ElectionAlgorithmKind?
     /// In the order given; duplicates are kept so that validation can report them.
     public var peers: [PeerAddress]?
+    public var priority: UInt16?
+    public var preemptAfter: Duration?
+    public var advertiseHTTP: String?
 
     public init(
         id: NodeID? = nil, listen: SocketAddressSpec? = nil, http: SocketAddressSpec? = nil,
         dataDirectory: String? = nil, cluster: ClusterName? = nil, electionTimeout: Duration? = nil,
         heartbeatInterval: Duration? = nil, maxFrameSize: Int? = nil, algorithm: ElectionAlgorithmKind? = nil,
-        peers: [PeerAddress]? = nil
+        peers: [PeerAddress]? = nil, priority: UInt16? = nil, preemptAfter: Duration? = nil,
+        advertiseHTTP: String? = nil
     ) {
         self.id = id
         self.listen = listen
@@ -35,6 +39,9 @@ public struct NodeSettings: Hashable, Sendable {
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
         self.peers = peers
+        self.priority = priority
+        self.preemptAfter = preemptAfter
+        self.advertiseHTTP = advertiseHTTP
     }
 
     /// Records one command-line flag's text, e.g. `apply(flag: .electionTimeout, value: "1s")`.
@@ -63,6 +70,13 @@ public struct NodeSettings: Hashable, Sendable {
         case .maxFrameSize: maxFrameSize = try Self.parseInteger(text)
         case .algorithm: algorithm = try ElectionAlgorithmKind(parsing: text)
         case .peers: peers = (peers ?? []) + [try PeerAddress(parsing: text)]
+        case .priority:
+            guard let value = UInt16(exactly: try Self.parseInteger(text)) else { throw .priorityOutOfRange(text) }
+            priority = value
+        case .preemptAfter: preemptAfter = try DurationParser.parse(text)
+        case .advertiseHTTP:
+            guard NodeConfiguration.isValidAdvertisedURL(text) else { throw .invalidAdvertisedURL(text) }
+            advertiseHTTP = text
         }
     }
 
@@ -81,7 +95,10 @@ public struct NodeSettings: Hashable, Sendable {
             heartbeatInterval: flags.heartbeatInterval ?? heartbeatInterval,
             maxFrameSize: flags.maxFrameSize ?? maxFrameSize,
             algorithm: flags.algorithm ?? algorithm,
-            peers: flags.peers ?? peers)
+            peers: flags.peers ?? peers,
+            priority: flags.priority ?? priority,
+            preemptAfter: flags.preemptAfter ?? preemptAfter,
+            advertiseHTTP: flags.advertiseHTTP ?? advertiseHTTP)
     }
 
     static func parseInteger(_ text: String) throws(ConfigurationError) -> Int {

@@ -25,17 +25,23 @@ public final class NodeServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         let store = try HardStateStore(configuration: configuration)
+        // Only Raft has a candidacy (issue 15); the file is kept beside the hard state.
+        let candidacyStore = configuration.algorithm.supportsCandidacy ? try CandidacyStore(beside: store) : nil
+        let candidacy = Candidacy(eligible: candidacyStore?.recoveredEligible ?? true, priority: configuration.priority)
         var seed = SystemRandomNumberGenerator()
         let core = configuration.algorithm.makeCore(
             id: configuration.id, membership: configuration.membership, raft: configuration.raftConfiguration,
-            hardState: store.recoveredState, random: SplitMix64(seed: seed.next()))
+            hardState: store.recoveredState, candidacy: candidacy, random: SplitMix64(seed: seed.next()))
         let peerIDs = configuration.peers.map(\.id)
         let recorder = MetricsRecorder(
             view: LeadershipView(node: configuration.id), membership: configuration.membership,
             algorithm: configuration.algorithm.rawValue, version: version, tickDuration: configuration.tickInterval)
         let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
+        let members = MemberDirectory(
+            local: configuration.id, localInfo: try MemberInfo(advertisedHTTP: configuration.advertisedHTTP))
         node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
-                          store: store, outbox: outbox, recorder: recorder, logger: logger)
+                          store: store, outbox: outbox, recorder: recorder, logger: logger, members: members,
+                          candidacyStore: candidacyStore)
         let policy = HandshakePolicy(localNode: configuration.id, clusterName: configuration.cluster,
                                      membership: configuration.membership, algorithm: configuration.algorithm)
         transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
@@ -45,6 +51,7 @@ public final class NodeServer: Service, Sendable {
         logger.info("recovered hard state", metadata: [
             "term": "\(store.recoveredState.term)",
             "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
+            "eligible": "\(candidacy.eligible)", "priority": "\(candidacy.priority)",
         ])
     }
 

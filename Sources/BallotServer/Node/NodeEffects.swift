@@ -29,6 +29,8 @@ final class NodeEffects: NodeDriverObserver {
                 logger.info("role changed", metadata: ["role": "\(role)", "term": "\(term)"])
             case .steppedDown(let reason):
                 logger.notice("stepped down", metadata: ["reason": "\(reason.rawValue)"])
+            case .transferStarted(let target, let reason):
+                logger.notice("handing leadership over", metadata: ["to": "\(target)", "reason": "\(reason.rawValue)"])
             case .persist, .send, .leaderChanged, .campaignStarted, .campaignFinished:
                 break
             }

@@ -281,6 +281,8 @@ public final class ClusterSimulator {
                 trace("node \(id) campaign \(outcome.rawValue) after \(ticks) ticks")
             case .steppedDown(let reason):
                 trace("node \(id) stepped down: \(reason.rawValue)")
+            case .transferStarted(let target, let reason):
+                trace("node \(id) hands leadership to \(target) (\(reason.rawValue))")
             case .transferFinished(let target, let outcome):
                 trace("node \(id) transfer to \(target): \(outcome.rawValue)")
             }
