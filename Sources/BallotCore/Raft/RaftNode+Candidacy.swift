@@ -83,8 +83,9 @@ extension RaftNode {
     /// - made ineligible: to its successor, retrying two election timeouts after a failed attempt,
     ///   and never without one (an ineligible leader still beats no leader);
     /// - otherwise, preemption: to the member of highest priority above its own that has been
-    ///   healthy (see ``noteHealth``) for the whole preemption window, only while every member
-    ///   answers within the health gap, and at most once per window.
+    ///   healthy (see ``noteHealth``) for the whole preemption window, while every member has been
+    ///   answering within the health gap for that window too (so never while one is unreachable,
+    ///   nor right after a partition heals), and at most once per window.
     mutating func considerHandover() {
         guard transfer == nil, var state = leaderState else { return }
         if !candidacy.eligible {
@@ -94,10 +95,19 @@ extension RaftNode {
             startTransfer(to: target, reason: .ineligible)
             return
         }
-        guard now >= state.preemptNotBefore else { return }
         let gap = configuration.healthGapTicks
-        guard peers.allSatisfy({ now - (state.lastHeard[$0] ?? 0) <= gap }) else { return }
         let window = configuration.preemptAfterTicks
+        guard peers.allSatisfy({ now - (state.lastHeard[$0] ?? 0) <= gap }) else {
+            state.everyoneAnsweringSince = nil
+            roleState = .leader(state)
+            return
+        }
+        let since = state.everyoneAnsweringSince ?? now
+        if state.everyoneAnsweringSince == nil {
+            state.everyoneAnsweringSince = since
+            roleState = .leader(state)
+        }
+        guard now >= state.preemptNotBefore, now - since >= window else { return }
         let preferred = peers.filter { peer in
             guard let since = state.healthySince[peer], let reported = state.candidacy[peer] else { return false }
             return reported.eligible && reported.priority > candidacy.priority && now - since >= window

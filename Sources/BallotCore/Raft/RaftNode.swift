@@ -275,6 +275,8 @@ struct LeaderState: Equatable, Sendable {
     var healthySince: [NodeID: UInt64] = [:]
     /// No preemptive hand-over before this tick (one per window, also after one that failed).
     var preemptNotBefore: UInt64 = 0
+    /// Since when every peer has answered within the health gap, as seen on heartbeat ticks.
+    var everyoneAnsweringSince: UInt64?
     /// An ineligible leader's next attempt to hand over, after one that failed.
     var handoverNotBefore: UInt64 = 0
     var heartbeatElapsed: UInt64 = 0
