@@ -1,3 +1,4 @@
+import BallotSimulation
 import ArgumentParser
 import BallotHarness
 import BallotClient
@@ -15,8 +16,12 @@ struct FaultsCommand: AsyncParsableCommand {
             than the election timeout, symmetric, asymmetric and bridge partitions, packet loss, delay —
             and checks every node's leadership and lease lines: one leader per term, no overlapping
             leases, no stale leader after a pause, monotonic terms, durable term and vote, recovery after
-            each heal. Needs root for namespaces; network faults are reported SKIPPED without them.
-            Exits non-zero on any violation. See docs/reliability.md.
+            each heal. Needs root for namespaces: without them the network faults are SKIPPED, which
+            fails the run unless --no-namespaces (or --kinds kill,pause) asked for it.
+            Exits non-zero on any violation, on any heal without a stable leader within the bound, and
+            on a run that proves nothing: no fault injected, no election after the faults began, a
+            stopped leader not followed by an election, or a fault during which no probe was answered.
+            See docs/reliability.md.
             """
     )
 
@@ -68,7 +73,7 @@ struct FaultsCommand: AsyncParsableCommand {
         }
         if let kinds {
             options.kinds = try kinds.split(separator: ",").map { name in
-                guard let kind = FaultKind(rawValue: String(name)) else { throw ValidationError("unknown fault kind '\(name)'") }
+                guard let kind = FaultKind(named: String(name)) else { throw ValidationError("unknown fault kind '\(name)'") }
                 return kind
             }
         }
@@ -76,11 +81,13 @@ struct FaultsCommand: AsyncParsableCommand {
               + "T=\(electionTimeout), heartbeat \(heartbeatInterval)")
         let report = try await FaultSuite.run(options) { Self.say($0) }
         Self.say("\n" + report.summary)
-        if !report.violations.isEmpty {
+        // Node logs and timelines are evidence only of a violation or an unrecovered heal.
+        if report.violations.isEmpty && report.unrecovered == 0 {
+            try? FileManager.default.removeItem(atPath: options.workDirectory)
+        } else {
             Self.say("node logs and the recorded timeline are kept under \(options.workDirectory)")
-            throw ExitCode(1)
         }
-        try? FileManager.default.removeItem(atPath: options.workDirectory)
+        if !report.failures.isEmpty { throw ExitCode(1) }
     }
 
     /// Writes a line at once (unbuffered), so progress shows when the output is a pipe.

@@ -10,10 +10,11 @@ struct SimulateCommand: AsyncParsableCommand {
         abstract: "Run seeded, deterministic cluster simulations with fault injection and invariant checks.",
         discussion: """
             With --seeds N, runs N random fault schedules and prints a summary; any violation prints its \
-            seed and the exact command that replays it. With --seed S, replays one schedule and prints \
-            its trace. With --compare, runs the scripted scenarios (cold start, leader crash, a second \
-            crash during the election, partition, heal, flapping link) for every algorithm and cluster \
-            size and prints the measured comparison matrix; --csv, --json and --svg write it to files. \
+            seed and the exact command that replays it, and it exits non-zero on any violation and on a \
+            sweep that proves nothing (fewer schedules than asked, no election, no fault injected). With \
+            --seed S, replays one schedule and prints its trace. With --compare, runs the scripted \
+            scenarios (cold start, leader crash, a second crash during the election, partition, heal, \
+            flapping link) for every algorithm and cluster size and prints the measured comparison matrix; --csv, --json and --svg write it to files. \
             Raft's safety invariants fail a run; Bully and Ring have no quorum, so their split brain is \
             measured instead. Use a release build for --compare.
             """
@@ -165,7 +166,7 @@ struct SimulateCommand: AsyncParsableCommand {
         default:
             var kinds = Set<FaultKind>()
             for name in faults.split(separator: ",") {
-                guard let kind = FaultKind(rawValue: String(name)) else {
+                guard let kind = FaultKind(named: String(name)) else {
                     throw ValidationError("unknown fault '\(name)'; use \(FaultKind.allCases.map(\.rawValue).joined(separator: ",")), standard, all or none")
                 }
                 kinds.insert(kind)
@@ -210,7 +211,9 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         let elapsed = clock.now - start
         print(SimulationReport.sweep(summary, wallSeconds: elapsed.seconds))
-        if !summary.failures.isEmpty { throw ExitCode(1) }
+        let vacuity = summary.vacuity(requestedSchedules: seeds ?? 0, faultsRequested: !template.faults.isEmpty)
+        for reason in vacuity { print("proves nothing: \(reason)") }
+        if !summary.failures.isEmpty || !vacuity.isEmpty { throw ExitCode(1) }
     }
 }
 

@@ -1,5 +1,6 @@
 import BallotCore
 import BallotHarness
+import BallotServer
 import Foundation
 import Glibc
 import Testing
@@ -12,13 +13,18 @@ import Testing
         try await withCluster(algorithm: algorithm) { cluster in
             // Bully and Ring may show a passing claim before the election settles: wait until every
             // running node names the same leader.
-            let observer = FailoverBenchmark(cluster: cluster, fault: .kill, heartbeat: .milliseconds(50),
+            let observer = FailoverBenchmark(cluster: cluster, fault: .crash, heartbeat: .milliseconds(50),
                                              electionTimeout: .milliseconds(300), seed: 1)
             let leader = try await observer.waitForStableLeader(timeout: .seconds(20))
             if algorithm == "bully" { #expect(leader.self_ == 3, "Bully: the highest live ID wins") }
             let metrics = try await Scrape.of(cluster.node(NodeID(leader.self_)!))
-            #expect(metrics.value("ballot_build_info", labels: "algorithm=\"\(algorithm)\",version=\"0.1.0\"") == 1
-                    || metrics.lines.contains { $0.hasPrefix("ballot_build_info{") && $0.contains("algorithm=\"\(algorithm)\"") })
+            // Exactly one build_info series, at 1, whose labels (in any order) name this algorithm and version.
+            let buildInfo = metrics.lines.filter { $0.hasPrefix("ballot_build_info{") }
+            let line = try #require(buildInfo.count == 1 ? buildInfo.first : nil, "build_info series: \(buildInfo)")
+            let labels = try #require(line.split(separator: "{", maxSplits: 1).last?.split(separator: "}").first)
+            let pairs = labels.split(separator: ",").map { String($0) }.sorted()
+            #expect(pairs == ["algorithm=\"\(algorithm)\"", "version=\"\(BallotVersion.current)\""], "\(line)")
+            #expect(line.split(separator: " ").last.flatMap { Double($0) } == 1, "\(line)")
             #expect(metrics.value("ballot_role", labels: "role=\"leader\"") == 1)
 
             // Kill the leader: the survivors elect another (for Bully, the highest survivor).

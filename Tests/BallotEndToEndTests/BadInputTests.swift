@@ -100,8 +100,8 @@ import Testing
             let args = node2.arguments.map { $0 == "alpha" ? "beta" : $0 }
             let (status, _) = try await runBallotBriefly(args, for: .seconds(2))
             #expect(status == nil, "the beta node should keep running")
-            let leaderView = await alpha.leaderView(of: 1)
-            #expect(leaderView?.leader == nil || leaderView?.leader == 1, "node 1 must not follow a foreign node")
+            let view = try #require(await alpha.leaderView(of: 1), "node 1 must keep answering")
+            #expect(view.leader == nil || view.leader == 1, "node 1 must not follow a foreign node: \(view)")
             let metrics = try await HTTPClient.request(.GET, host: "127.0.0.1", port: alpha.node(1).httpPort, path: "/metrics").text
             #expect(metrics.contains("ballot_peer_frames_rejected_total{reason=\"wrong_cluster\"}"))
             let line = metrics.split(separator: "\n").first { $0.hasPrefix("ballot_peer_frames_rejected_total{reason=\"wrong_cluster\"}") }

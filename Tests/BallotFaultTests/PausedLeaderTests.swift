@@ -65,34 +65,43 @@ import Testing
         try await Task.sleep(for: .milliseconds(100))
         #expect(ContinuousClock.now - pausedAt > cluster.settings.electionTimeout, "paused longer than T")
         cluster.resume(paused)
-        // Hammer it for two election timeouts with concurrent pollers.
+        // Hammer it for two election timeouts with concurrent pollers, each counting what it got answered:
+        // a node that answers nothing after SIGCONT claims nothing, and must not pass for one that holds.
         let end = ContinuousClock.now + cluster.settings.electionTimeout * 2
-        let claims = await withTaskGroup(of: [String].self) { group in
+        let polls = await withTaskGroup(of: (poller: Int, answered: Int, claims: [String]).self) { group in
             for poller in 0..<3 {
                 group.addTask {
                     var claims: [String] = []
+                    var answered = 0
                     for _ in 0..<2_000 where ContinuousClock.now < end {
                         if poller == 2 {
-                            if await cluster.probeMetrics(paused, timeout: .milliseconds(500)) == true {
-                                claims.append("ballot_is_leader 1")
-                            }
-                        } else if let view = await cluster.probeLeader(paused, timeout: .milliseconds(500)), view.isLeader,
-                                  view.term <= old.term
-                        {
-                            claims.append("is_leader true in term \(view.term)")
+                            guard let isLeader = await cluster.probeMetrics(paused, timeout: .milliseconds(500)) else { continue }
+                            answered += 1
+                            if isLeader { claims.append("ballot_is_leader 1") }
+                        } else {
+                            guard let view = await cluster.probeLeader(paused, timeout: .milliseconds(500)) else { continue }
+                            answered += 1
+                            if view.isLeader && view.term <= old.term { claims.append("is_leader true in term \(view.term)") }
                         }
                     }
-                    return claims
+                    return (poller, answered, claims)
                 }
             }
-            var all: [String] = []
-            for await claims in group { all += claims }
-            return all
+            var all: [(poller: Int, answered: Int, claims: [String])] = []
+            for await poll in group { all.append(poll) }
+            return all.sorted { $0.poller < $1.poller }
         }
+        let claims = polls.flatMap(\.claims)
         #expect(claims.isEmpty, "round \(round): resumed node \(paused) claimed leadership: \(claims.prefix(5))")
-        for task in queued {
+        for poll in polls {
+            let window = cluster.settings.electionTimeout * 2
+            #expect(poll.answered > 0, "round \(round): poller \(poll.poller) got no answer from node \(paused) in the \(window) after SIGCONT")
+        }
+        for (index, task) in queued.enumerated() {
             let (isLeader, term) = await task.value
-            #expect(isLeader != true || (term ?? 0) > old.term, "a request queued during the pause was answered is_leader=true")
+            #expect(isLeader != nil, "round \(round): request \(index), queued during the pause, was never answered")
+            let claimed = isLeader == true && (term ?? 0) <= old.term
+            #expect(!claimed, "round \(round): request \(index), queued during the pause, was answered is_leader=true in term \(term.map(String.init) ?? "?")")
         }
         // It learns the new term and follows.
         var learned: LeaderView?

@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotHarness
 import Foundation
 import Testing
@@ -18,30 +19,50 @@ import Testing
         return report
     }
 
+    /// Every guard of the run, each of which a broken node or a broken harness makes fail: nothing
+    /// here is met by start-up alone (elections and probes count only after a fault began).
     func expectClean(_ report: FaultSuite.Report, faults: Int, kinds: [FaultKind]) {
         print(report.summary)
         #expect(report.totalFaults == faults)
         #expect(Set(report.faultsByKind.keys).isSubset(of: Set(kinds)))
         #expect(report.faultsByClusterSize.keys.sorted() == [3, 5])
-        #expect(report.elections >= 2, "leaders were killed and paused, so there were new elections")
-        #expect(report.probes > faults, "the nodes were observed while faults held")
+        #expect(report.tallyByClusterSize.keys.sorted() == [3, 5])
+        for (size, tally) in report.tallyByClusterSize.sorted(by: { $0.key < $1.key }) {
+            #expect(tally.faults == report.faultsByClusterSize[size], "\(size) nodes: every injected fault is on the timeline")
+            #expect(tally.electionForcingFaults > 0, "\(size) nodes: some fault stopped the leader")
+            #expect(tally.faultsWithoutElection.isEmpty,
+                    "\(size) nodes: the leader was stopped but no newer term was elected: faults \(tally.faultsWithoutElection)")
+            #expect(tally.electionsAfterFaults >= tally.electionForcingFaults,
+                    "\(size) nodes: each stopped leader forced its own election")
+            #expect(tally.unobservedFaults.isEmpty, "\(size) nodes: no probe answered while faults \(tally.unobservedFaults) held")
+            #expect(tally.probesDuringFaults >= tally.faults, "\(size) nodes: the nodes were observed while faults held")
+            #expect(tally.unhealedFaults.isEmpty, "\(size) nodes: faults never healed: \(tally.unhealedFaults)")
+        }
+        #expect(report.unrecovered == 0, "heals after which no stable leader came within the recovery bound")
         #expect(report.violations.isEmpty, "\(report.violations.map(\.description).joined(separator: "\n"))")
+        #expect(report.failures.isEmpty, "\(report.failures.joined(separator: "\n"))")
     }
 
     /// SIGKILL + restart and SIGSTOP/SIGCONT on loopback: needs no namespaces, runs everywhere.
     @Test func processFaultsOnLoopback() async throws {
-        let kinds: [FaultKind] = [.kill, .pause]
+        let kinds: [FaultKind] = [.crash, .pause]
         let report = try await run(faults: 12, kinds: kinds, namespaces: false, seed: 11)
         expectClean(report, faults: 12, kinds: kinds)
-        #expect(report.faultsByKind[.kill, default: 0] > 0 && report.faultsByKind[.pause, default: 0] > 0)
+        #expect(report.faultsByKind[.crash, default: 0] > 0 && report.faultsByKind[.pause, default: 0] > 0)
     }
 
     /// Every kind, network faults included, with each node in its own network namespace.
-    // SKIPPED (never passed) when the kernel or the user cannot create namespaces: `Namespaces.available`
-    // prints a large banner saying so, and Swift Testing reports the test as skipped.
-    @Test(.enabled(if: Namespaces.available, "network namespaces unavailable: network faults SKIPPED"))
+    // Without namespaces this FAILS; only BALLOT_ALLOW_NO_NAMESPACES=1 turns that into a skip, which
+    // Swift Testing reports as skipped (never passed) under a large banner.
+    @Test(.enabled(if: Namespaces.runNetworkCases,
+                   "network namespaces unavailable and BALLOT_ALLOW_NO_NAMESPACES=1: network faults SKIPPED"))
     func everyFaultKindInNetworkNamespaces() async throws {
-        let kinds = FaultKind.allCases
+        if let reason = Namespaces.unavailableReason {
+            let allow = Namespaces.allowSkipVariable
+            Issue.record("network namespaces are unavailable (\(reason)), so no network fault can run; fix that, or set \(allow)=1 to skip these cases on purpose")
+            return
+        }
+        let kinds = FaultKind.onRealProcesses
         let report = try await run(faults: 30, kinds: kinds, namespaces: true, seed: 5)
         expectClean(report, faults: 30, kinds: kinds)
         #expect(report.usedNamespaces)

@@ -49,11 +49,11 @@ import Testing
                 let view = await server.node.leadership
                 #expect(view.leader == leader.leader && view.term == leader.term)
             }
-            // Every node's metrics agree: one leader, a known leader everywhere.
-            let isLeaderSum = servers.map { server in
-                metricValue(server.node.recorder, "ballot_is_leader") ?? -1
-            }.reduce(0, +)
-            #expect(isLeaderSum == 1)
+            // Every node's metrics agree: exactly one exports 1, the others 0 (a missing sample is nil,
+            // and fails the comparison rather than cancelling another node's 1).
+            let isLeader = servers.map { server in metricValue(server.node.recorder, "ballot_is_leader") }
+            #expect(isLeader.compactMap(\.self).sorted() == [0, 0, 1] && !isLeader.contains(nil),
+                    "ballot_is_leader of the three nodes: \(isLeader)")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

@@ -54,4 +54,20 @@ import Testing
         checker.checkLeases([status(1, .leader, term: 1), status(2, .leader, term: 2)], at: t)
         #expect(checker.violations.map(\.property) == [.leaseExclusivity])
     }
+
+    /// Liveness on a whole simulated history: a network on which every message takes longer than the
+    /// longest election timeout (2T) lets no campaign finish, so no leader can ever emerge; the
+    /// simulator must report exactly that after the heal, and nothing else. The same cluster on the
+    /// default network passes, so it is the network that breaks liveness, not the set-up.
+    @Test func aClusterThatNeverElectsALeaderIsCaught() {
+        var options = SimulationOptions(seed: 7, nodes: 3, faults: [])
+        let healthy = ClusterSimulator.run(options)
+        #expect(healthy.violations.isEmpty && healthy.timeToStableLeaderMicroseconds != nil)
+        let longestTimeout = 2 * options.electionTimeoutTicks * options.tickMicroseconds
+        options.network.minDelayMicroseconds = longestTimeout + 50_000
+        options.network.maxDelayMicroseconds = longestTimeout + 100_000
+        let stuck = ClusterSimulator.run(options)
+        #expect(stuck.violations.map(\.property) == [.liveness], "\(stuck.violations)")
+        #expect(stuck.timeToStableLeaderMicroseconds == nil)
+    }
 }

@@ -14,9 +14,22 @@ import Testing
         #expect(summary.schedules == 100)
         #expect(summary.elections > 0)
         #expect(summary.totalFaults > 0)
+        #expect(summary.vacuity(requestedSchedules: 100, faultsRequested: true).isEmpty)
         for failure in summary.failures {
             Issue.record("seed \(failure.seed): \(failure.violation)\n  replay: \(failure.replayCommand)")
         }
+    }
+
+    /// A sweep that ran nothing, elected nobody or injected no fault is called out, not passed:
+    /// `ballot simulate --seeds` and `scripts/simulate-long.sh` exit non-zero on it.
+    @Test func anEmptySweepProvesNothing() async {
+        let none = await SeedSweep.run(first: 1, count: 0) { SimulationOptions(seed: $0) }
+        #expect(none.vacuity(requestedSchedules: 5, faultsRequested: true) == [
+            "only 0 of 5 schedules ran", "no schedule elected a leader", "faults were asked for but none was injected",
+        ])
+        let quiet = await SeedSweep.run(first: 1, count: 3, parallelism: 1) { SimulationOptions(seed: $0, nodes: 3, faults: []) }
+        #expect(quiet.vacuity(requestedSchedules: 3, faultsRequested: false).isEmpty)
+        #expect(quiet.vacuity(requestedSchedules: 3, faultsRequested: true) == ["faults were asked for but none was injected"])
     }
 
     /// Raft's invariants hold for every cluster size from 1 to 9, odd and even.

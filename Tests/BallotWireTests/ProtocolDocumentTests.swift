@@ -66,6 +66,60 @@ struct ProtocolDocumentTests {
             #expect(document.contains(row), "missing row for \(type)")
         }
     }
+
+    /// The type-code table's body-size column, by frame name: `25`, or a sum such as `18 + name + auth`.
+    static func bodySizeColumn(in document: String) -> [String: String] {
+        var sizes: [String: String] = [:]
+        for line in document.split(separator: "\n") where line.hasPrefix("| 0x") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            // "", code, frame, size, "": a frame row names its frame in backticks.
+            guard cells.count == 5, cells[2].hasPrefix("`"), cells[2].hasSuffix("`") else { continue }
+            sizes[String(cells[2].dropFirst().dropLast())] = cells[3]
+        }
+        return sizes
+    }
+
+    /// The body size `column` gives for `frame`: its numbers, plus the bytes its variable parts
+    /// (`name`, `auth`, `message`, `url`) hold in this frame; nil if the column names anything
+    /// else. A remark in parentheses (such as the size in an older version) is not part of it.
+    static func documentedBodySize(_ column: String, of frame: PeerFrame) -> Int? {
+        var total = 0
+        let size = column.split(separator: "(").first.map(String.init) ?? column
+        for term in size.split(separator: "+").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            switch (term, frame) {
+            case (let number, _) where Int(number) != nil: total += Int(number)!
+            case ("name", .handshake(let handshake)): total += handshake.clusterName.byteCount
+            case ("auth", .handshake(let handshake)): total += handshake.auth.payload.count
+            case ("message", .handshakeReply(.rejected(let rejection))): total += rejection.message.utf8.count
+            case ("message", .handshakeReply(.accepted)): break
+            case ("url", .memberInfo(let info)): total += info.advertisedHTTP?.utf8.count ?? 0
+            default: return nil
+            }
+        }
+        return total
+    }
+
+    @Test("the type-code table's body sizes are what the encoder writes")
+    func bodySizeColumn() throws {
+        let sizes = Self.bodySizeColumn(in: try Self.document())
+        #expect(Set(sizes.keys) == Set(FrameType.allCases.map(\.description)), "rows with a body size: \(sizes.keys.sorted())")
+        for type in FrameType.allCases {
+            let frames = Fixtures.frames.filter { $0.frameType == type }
+            #expect(!frames.isEmpty, "no fixture of \(type)")
+            let column = try #require(sizes[type.description], "no body size for \(type)")
+            // Every fixture of the type (names, auth payloads and messages of many lengths); one issue per type.
+            var mismatches: [String] = []
+            for frame in frames {
+                let documented = try #require(Self.documentedBodySize(column, of: frame), "\(type): cannot read '\(column)'")
+                let encoded = FrameEncoder.encode(frame).count - FrameLayout.headerLength
+                if documented != encoded { mismatches.append("table \(documented), encoder \(encoded)") }
+            }
+            let wrong = mismatches.count
+            #expect(wrong == 0, "\(type): body size '\(column)' is wrong for \(wrong) of \(frames.count) fixtures, e.g. \(mismatches.prefix(2))")
+        }
+    }
 }
 
 extension String {

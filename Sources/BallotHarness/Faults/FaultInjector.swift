@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotRuntime
 import BallotCore
 import BallotClient
@@ -12,15 +13,23 @@ struct FaultInjector {
 
     var timeout: Double { options.electionTimeout.milliseconds }
 
-    /// Injects `kind`; returns the milliseconds from heal to a stable leader, or nil if none came.
-    func inject(_ kind: FaultKind, number: Int, random: inout SplitMix64) async throws -> Double? {
+    /// What one injected fault did.
+    struct Outcome {
+        /// Milliseconds from the heal to a stable leader, or nil if none came within the bound.
+        var recoveryMilliseconds: Double?
+        /// Whether the fault stopped the leader's process (SIGKILL, SIGSTOP), which must force an election.
+        var forcesElection: Bool
+    }
+
+    /// Injects `kind`; nil when it cannot run here (a network fault without namespaces).
+    func inject(_ kind: FaultKind, number: Int, random: inout SplitMix64) async throws -> Outcome? {
         let leader = await cluster.waitForStableLeader(timeout: .seconds(3)).map(\.self_)
         let ids = cluster.ids
         // The leader is the interesting target most of the time; otherwise anyone.
         let target = leader.flatMap { random.chance(0.6) ? $0 : nil } ?? ids[Int(random.next() % UInt64(ids.count))]
         var detail = ""
         switch kind {
-        case .kill:
+        case .crash:
             let downtime = random.milliseconds(in: 100...1500)
             detail = "SIGKILL node \(target)\(target == leader ? " (leader)" : ""), restart after \(Int(downtime)) ms"
             begin(number, kind, detail)
@@ -61,7 +70,7 @@ struct FaultInjector {
             }
             await hold(length)
             try await heal(number)
-            return await recover(number, kind, detail)
+            return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
         case .loss:
             guard let lab = cluster.lab else { return nil }
             let percent = 20 + Int(random.next() % 41)
@@ -71,7 +80,7 @@ struct FaultInjector {
             try await lab.loss(percent, on: ids)
             await hold(length)
             try await heal(number)
-            return await recover(number, kind, detail)
+            return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
         case .delay:
             guard let lab = cluster.lab else { return nil }
             let delay = 50 + Int(random.next() % 351)
@@ -81,10 +90,13 @@ struct FaultInjector {
             try await lab.delay(milliseconds: delay, on: target)
             await hold(length)
             try await heal(number)
-            return await recover(number, kind, detail)
+            return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
+        case .duplicate, .transfer, .flap, .disk, .resign, .candidacy:
+            // Simulator-only kinds (FaultKind.onRealProcesses): never asked for here.
+            return nil
         }
         cluster.timeline.append(.faultHealed(number: number, at: SystemMonotonicClock.now.nanoseconds))
-        return await recover(number, kind, detail)
+        return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: target == leader)
     }
 
     private func begin(_ number: Int, _ kind: FaultKind, _ detail: String) {

@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotRuntime
 import BallotCore
 import BallotClient
@@ -13,7 +14,7 @@ public enum FaultSuite {
         public var faults = 40
         /// Cluster sizes, each at least 3 (a bridge needs a node besides two groups).
         public var nodeCounts = [3, 5]
-        public var kinds = FaultKind.allCases
+        public var kinds = FaultKind.onRealProcesses
         public var seed: UInt64 = 1
         /// Use network namespaces when the kernel allows them (required for network faults).
         public var namespaces = true
@@ -31,25 +32,72 @@ public enum FaultSuite {
     }
 
     public struct Report: Sendable {
+        /// Faults asked for (``Options/faults``).
+        public var requestedFaults = 0
         public var faultsByKind: [FaultKind: Int] = [:]
         public var faultsByClusterSize: [Int: Int] = [:]
-        /// Terms in which some node was seen elected leader.
-        public var elections = 0
+        /// What each cluster's timeline shows about its faults: elections after them, probes during them.
+        public var tallyByClusterSize: [Int: FaultTally] = [:]
         public var violations: [HistoryChecker.Violation] = []
         /// Milliseconds from each heal until every running node named one leader holding its lease.
         public var recoveryMilliseconds: [Double] = []
-        /// Heals after which no stable leader was seen within the bound (the checker judges them too).
+        /// Heals after which no stable leader was seen within the bound: each one fails the run.
         public var unrecovered = 0
-        /// Probes of `/leader` and `/metrics` answered.
-        public var probes = 0
         /// Why network namespaces (and so the network faults) were skipped, if they were.
         public var namespaceSkipReason: String?
+        /// Whether that skip was asked for (`--no-namespaces`) rather than forced by the machine.
+        public var namespaceSkipRequested = false
         /// Whether the clusters ran in network namespaces (only when a network fault was asked for).
         public var usedNamespaces = false
         public var delayMethod = "-"
         public var seconds = 0.0
 
+        public init() {}
+
         public var totalFaults: Int { faultsByKind.values.reduce(0, +) }
+
+        /// Every cluster's tally added up.
+        public var tally: FaultTally { tallyByClusterSize.values.reduce(FaultTally(), +) }
+
+        /// Why this run fails: a violation of a checked property, a heal without recovery, or a
+        /// result that proves nothing (no faults injected, fewer than asked, no election after the
+        /// faults, a leader stopped without an election following, nothing observed while a fault
+        /// held, network faults skipped without being asked to). Empty for a run that passed.
+        public var failures: [String] {
+            var failures: [String] = []
+            if !violations.isEmpty { failures.append("\(violations.count) violations of the checked properties") }
+            if unrecovered > 0 {
+                failures.append("\(unrecovered) heals after which no stable leader came within the recovery bound")
+            }
+            if totalFaults == 0 {
+                failures.append("no fault was injected")
+            } else if totalFaults < requestedFaults {
+                failures.append("only \(totalFaults) of the \(requestedFaults) faults asked for were injected")
+            }
+            if let namespaceSkipReason, !namespaceSkipRequested {
+                failures.append("network faults were skipped (\(namespaceSkipReason)); pass --no-namespaces or "
+                                + "--kinds kill,pause to run without them on purpose")
+            }
+            let total = tally
+            if totalFaults > 0 && total.electionsAfterFaults == 0 { failures.append("no election after a fault began") }
+            if totalFaults > 0 && total.probesDuringFaults == 0 { failures.append("no probe was answered while a fault held") }
+            for size in tallyByClusterSize.keys.sorted() {
+                let tally = tallyByClusterSize[size]!
+                if !tally.faultsWithoutElection.isEmpty {
+                    failures.append("\(size) nodes: the leader was stopped but no election followed in faults "
+                                    + Self.numbers(tally.faultsWithoutElection))
+                }
+                if !tally.unobservedFaults.isEmpty {
+                    failures.append("\(size) nodes: no probe was answered while faults \(Self.numbers(tally.unobservedFaults)) held")
+                }
+                if !tally.unhealedFaults.isEmpty {
+                    failures.append("\(size) nodes: faults \(Self.numbers(tally.unhealedFaults)) were never healed")
+                }
+            }
+            return failures
+        }
+
+        static func numbers(_ faults: [Int]) -> String { faults.map { "#\($0)" }.joined(separator: ", ") }
 
         /// A few lines for humans and for docs/reliability.md.
         public var summary: String {
@@ -58,20 +106,26 @@ public enum FaultSuite {
             lines.append("faults injected: \(totalFaults) (\(kinds.joined(separator: " ")))")
             let sizes = faultsByClusterSize.keys.sorted().map { "\($0) nodes: \(faultsByClusterSize[$0]!)" }
             lines.append("by cluster size: \(sizes.joined(separator: ", "))")
-            lines.append("elections observed: \(elections)")
+            let total = tally
+            lines.append("elections after faults began: \(total.electionsAfterFaults) (observed in all: \(total.electionsObserved))")
             let sorted = recoveryMilliseconds.sorted()
             if !sorted.isEmpty {
                 let median = sorted[sorted.count / 2]
                 let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
                 lines.append(String(format: "recovery after heal: median %.0f ms, p99 %.0f ms, max %.0f ms, unrecovered %d",
                                     median, p99, sorted.last!, unrecovered))
+            } else {
+                lines.append("recovery after heal: none measured, unrecovered \(unrecovered)")
             }
-            lines.append("leadership probes answered: \(probes)")
+            lines.append("leadership probes answered while faults held: \(total.probesDuringFaults) (in all: \(total.probes))")
             let placement = namespaceSkipReason.map { "SKIPPED (\($0)): network faults NOT run" }
                 ?? (usedNamespaces ? "used; delay via \(delayMethod)" : "not needed (process faults only, loopback)")
             lines.append("network namespaces: \(placement)")
             lines.append("violations: \(violations.count)")
             for violation in violations.prefix(20) { lines.append("  \(violation)") }
+            let failures = failures
+            lines.append(failures.isEmpty ? "result: PASSED" : "result: FAILED")
+            for failure in failures { lines.append("  \(failure)") }
             lines.append(String(format: "duration: %.0f s", seconds))
             return lines.joined(separator: "\n")
         }
@@ -93,12 +147,14 @@ public enum FaultSuite {
     public static func run(_ options: Options, log: @escaping @Sendable (String) -> Void = { print($0) }) async throws -> Report {
         let started = ContinuousClock.now
         var report = Report()
+        report.requestedFaults = options.faults
         var random = SplitMix64(seed: options.seed)
         var kinds = options.kinds
         if options.kinds.contains(where: \.needsNetwork) {
             let reason = options.namespaces ? await NetworkLab.unavailableReason() : "disabled by --no-namespaces"
             if let reason {
                 report.namespaceSkipReason = reason
+                report.namespaceSkipRequested = !options.namespaces
                 log(skipBanner(reason))
                 kinds = kinds.filter { !$0.needsNetwork }
             }
@@ -118,11 +174,10 @@ public enum FaultSuite {
                                            options: options, random: &random, log: log)
             for (kind, count) in run.faultsByKind { report.faultsByKind[kind, default: 0] += count }
             report.faultsByClusterSize[size, default: 0] += run.totalFaults
-            report.elections += run.elections
+            report.tallyByClusterSize[size] = (report.tallyByClusterSize[size] ?? FaultTally()) + run.tally
             report.violations += run.violations
             report.recoveryMilliseconds += run.recoveryMilliseconds
             report.unrecovered += run.unrecovered
-            report.probes += run.probes
             report.delayMethod = run.delayMethod
         }
         report.seconds = (ContinuousClock.now - started).milliseconds / 1000
@@ -152,6 +207,7 @@ public enum FaultSuite {
         }
         let cluster = FaultCluster(settings: settings, placement: placement, binary: options.binary, dataDirectory: directory)
         log("==> \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback")")
+        var forcingElection = Set<Int>()
         do {
             try cluster.startAll()
             let injector = FaultInjector(cluster: cluster, options: options, log: log)
@@ -160,9 +216,14 @@ public enum FaultSuite {
             }
             for number in 0..<faults {
                 let kind = kinds[Int(random.next() % UInt64(kinds.count))]
-                let outcome = try await injector.inject(kind, number: number, random: &random)
+                guard let outcome = try await injector.inject(kind, number: number, random: &random) else { continue }
                 report.faultsByKind[kind, default: 0] += 1
-                if let recovered = outcome { report.recoveryMilliseconds.append(recovered) } else { report.unrecovered += 1 }
+                if outcome.forcesElection { forcingElection.insert(number) }
+                if let recovered = outcome.recoveryMilliseconds {
+                    report.recoveryMilliseconds.append(recovered)
+                } else {
+                    report.unrecovered += 1
+                }
             }
         } catch {
             await cluster.stopAll()
@@ -174,17 +235,15 @@ public enum FaultSuite {
         let events = cluster.timeline.events
         let checker = HistoryChecker(bounds: options.bounds)
         report.violations = checker.check(events, endedAt: SystemMonotonicClock.now.nanoseconds)
-        var terms = Set<UInt64>()
-        for case .leadership(let line) in events where line.kind == .elected { terms.insert(line.term) }
-        report.elections = terms.count
-        report.probes = events.count { if case .probe = $0 { true } else { false } }
+        report.tallyByClusterSize[size] = FaultTally.tally(events, forcingElection: forcingElection)
         report.faultsByClusterSize[size] = report.totalFaults
-        if report.violations.isEmpty {
+        if report.violations.isEmpty && report.unrecovered == 0 {
             try? FileManager.default.removeItem(atPath: directory)
         } else {
             let dump = events.map { "\($0)" }.joined(separator: "\n")
             try? dump.write(toFile: "\(directory)/timeline.txt", atomically: true, encoding: .utf8)
-            log("!! \(report.violations.count) violations; timeline and node logs kept in \(directory)")
+            log("!! \(report.violations.count) violations, \(report.unrecovered) unrecovered heals; "
+                + "timeline and node logs kept in \(directory)")
         }
         return report
     }

@@ -47,22 +47,37 @@ public final class HTTPEndpoint: Sendable {
         }
     }
 
+    /// The largest request body any route takes (a small JSON document).
+    static let maxBodySize = 64 * 1024
+
     /// Serves requests on one keep-alive connection until the client closes it.
     func serve(_ connection: Connection) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
+                var body: [UInt8] = []
                 for try await part in inbound {
                     switch part {
                     case .head(let requestHead):
                         head = requestHead
-                    case .body:
-                        break  // No route takes a body.
+                        body = []
+                    case .body(let buffer):
+                        guard head != nil else { continue }
+                        guard body.count + buffer.readableBytes <= Self.maxBodySize else {
+                            let refusal = HTTPResponse.error(
+                                .payloadTooLarge, "the request body is larger than \(Self.maxBodySize) bytes")
+                            try await write(refusal, headOnly: false, keepAlive: false, to: outbound)
+                            return
+                        }
+                        body.append(contentsOf: buffer.readableBytesView)
                     case .end:
                         guard let request = head else { continue }
                         head = nil
-                        let response = await routes.respond(to: HTTPRequest(method: request.method, uri: request.uri))
-                        try await write(response, keepAlive: request.isKeepAlive, to: outbound)
+                        let message = HTTPRequest(method: request.method, uri: request.uri, headers: request.headers,
+                                                  body: body)
+                        let response = await routes.respond(to: message)
+                        try await write(response, headOnly: request.method == .HEAD, keepAlive: request.isKeepAlive,
+                                        to: outbound)
                         if !request.isKeepAlive { return }
                     }
                 }
@@ -72,40 +87,26 @@ public final class HTTPEndpoint: Sendable {
         }
     }
 
-    private func write(_ response: HTTPResponse, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: String(response.body.count))
-        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-        try await outbound.write(.end(nil))
-    }
-}
-
-/// The parts of a request the routes look at.
-public struct HTTPRequest: Sendable {
-    public var method: HTTPMethod
-    public var uri: String
-
-    public var path: Substring { uri.split(separator: "?", maxSplits: 1).first ?? "" }
-
-    public func queryValue(_ name: String) -> String? {
-        guard let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.first == Substring(name) { return parts.count > 1 ? String(parts[1]) : "" }
+    /// Writes an answer: a whole body with `Content-Length`, or a stream, chunked, as its producer
+    /// writes it (Server-Sent Events, blocking queries).
+    private func write(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool,
+                       to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        var headers = response.headers
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        switch response.body {
+        case .bytes(let body):
+            headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+            let head = HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))
+            if headOnly || body.isEmpty {
+                try await outbound.write(contentsOf: [head, .end(nil)])
+            } else {
+                try await outbound.write(contentsOf: [head, .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
+            }
+        case .stream(let produce):
+            headers.remove(name: "Content-Length")
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
+            if !headOnly { try await produce(HTTPBodyWriter(outbound: outbound)) }
+            try await outbound.write(.end(nil))
         }
-        return nil
-    }
-}
-
-public struct HTTPResponse: Sendable {
-    public var status: HTTPResponseStatus
-    public var contentType: String
-    public var body: [UInt8]
-
-    public static func text(_ status: HTTPResponseStatus, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array((text + "\n").utf8))
     }
 }

@@ -8,24 +8,34 @@ import NIOHTTP1
 public struct HTTPRoutes: Sendable {
     let node: BallotNode
     let electionTimeout: Duration
+    /// Issue 15's routes (ApplicationRoutes.swift): leader with blocking query, events, primary,
+    /// resign, candidacy.
+    let applications: ApplicationRoutes
 
-    public init(node: BallotNode, electionTimeout: Duration) {
+    public init(node: BallotNode, electionTimeout: Duration, hub: LeadershipEventHub) {
         self.node = node
         self.electionTimeout = electionTimeout
+        self.applications = ApplicationRoutes(node: node, hub: hub)
     }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         switch (request.method, request.path) {
         case (.GET, "/healthz"): return await health()
         case (.GET, "/readyz"): return await readiness()
-        case (.GET, "/leader"): return await leader()
+        case (.GET, "/leader"): return await applications.leader(request)
         case (.GET, "/status"): return await status()
         case (.GET, "/metrics"): return metrics()
         case (.POST, "/transfer"): return await transfer(request)
-        case (_, "/healthz"), (_, "/readyz"), (_, "/leader"), (_, "/status"), (_, "/metrics"), (_, "/transfer"):
-            return .text(.methodNotAllowed, "method \(request.method) not allowed on \(request.path)")
+        case (.GET, "/events"): return applications.events(request)
+        case (.GET, "/primary"), (.HEAD, "/primary"): return applications.primary(request)
+        case (.POST, "/resign"): return await applications.resign(request)
+        case (.PUT, "/candidacy"): return await applications.candidacy(request)
+        case (_, "/healthz"), (_, "/readyz"), (_, "/leader"), (_, "/status"), (_, "/metrics"), (_, "/transfer"),
+            (_, "/events"), (_, "/primary"), (_, "/resign"), (_, "/candidacy"):
+            return .error(.methodNotAllowed, "method \(request.method) not allowed on \(request.path)")
         default:
-            return .text(.notFound, "no such path: \(request.path); try /healthz /readyz /leader /status /metrics or POST /transfer?to=ID")
+            return .error(.notFound, "no such path: \(request.path); try GET /healthz /readyz /leader /status /metrics /events "
+                + "/primary, POST /transfer?to=ID /resign, PUT /candidacy")
         }
     }
 
@@ -44,12 +54,6 @@ public struct HTTPRoutes: Sendable {
             return .text(.ok, "leader \(state.leader.map { "\($0.id)" } ?? "-") term \(state.term)")
         }
         return .text(.serviceUnavailable, "no live leader known")
-    }
-
-    func leader() async -> HTTPResponse {
-        let leadership = await node.leadership
-        return .json(LeaderView(self: node.id.rawValue, leader: leadership.leader?.rawValue,
-                                term: leadership.term.rawValue, isLeader: leadership.isSelf))
     }
 
     func status() async -> HTTPResponse {
@@ -85,14 +89,4 @@ struct TransferBody: Encodable {
     var error: String?
     var leader: UInt64?
     var term: UInt64?
-}
-
-extension HTTPResponse {
-    static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) -> HTTPResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let body = (try? encoder.encode(value)).map { Array($0) + [0x0A] } ?? Array("{}\n".utf8)
-        return HTTPResponse(status: status, contentType: "application/json", body: body)
-    }
 }

@@ -16,6 +16,11 @@ public final class NodeServer: Service, Sendable {
     public let node: BallotNode
     let transport: PeerTransport
     let http: HTTPEndpoint?
+    /// Issue 15: the view's changes for `/events` and blocking `/leader` queries.
+    let events: LeadershipEventHub
+    /// The node's own event loop, for its timer and peer connections: thousands of HTTP clients
+    /// (`/events` subscribers) are served on the shared group's loops and never delay an election.
+    let nodeLoop: MultiThreadedEventLoopGroup
     let logger: Logger
     let printEvents: Bool
 
@@ -39,14 +44,17 @@ public final class NodeServer: Service, Sendable {
         let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
         let members = MemberDirectory(
             local: configuration.id, localInfo: try MemberInfo(advertisedHTTP: configuration.advertisedHTTP))
+        nodeLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
                           store: store, outbox: outbox, recorder: recorder, logger: logger, members: members,
-                          candidacyStore: candidacyStore)
+                          candidacyStore: candidacyStore, eventLoop: nodeLoop.next())
         let policy = HandshakePolicy(localNode: configuration.id, clusterName: configuration.cluster,
                                      membership: configuration.membership, algorithm: configuration.algorithm)
         transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
                                   limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
-        http = HTTPEndpoint(routes: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout), logger: logger)
+        events = LeadershipEventHub(view: node.view)
+        http = HTTPEndpoint(routes: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout, hub: events),
+                            logger: logger)
         self.printEvents = printEvents
         logger.info("recovered hard state", metadata: [
             "term": "\(store.recoveredState.term)",
@@ -55,8 +63,18 @@ public final class NodeServer: Service, Sendable {
         ])
     }
 
-    /// Binds both listeners, then runs until graceful shutdown.
+    /// Binds both listeners, then runs until graceful shutdown; the node's own loop stops last.
     public func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            try? await nodeLoop.shutdownGracefully()
+            throw error
+        }
+        try? await nodeLoop.shutdownGracefully()
+    }
+
+    private func serve() async throws {
         let listen = configuration.listenAddress
         let listener = try await transport.bind(host: listen.hostString, port: listen.port)
         let httpListener: HTTPEndpoint.Listener?
@@ -87,6 +105,7 @@ public final class NodeServer: Service, Sendable {
             }
             logger.notice("shutting down")
             await node.shutDown()
+            events.close()
             group.cancelAll()
         }
     }

@@ -117,7 +117,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
     /// The version the session negotiated, once the peer's handshake passed; 1 before.
     private var version: UInt8 {
         switch session.state {
-        case .awaitingReply(_, let version), .established(_, let version): version
+        case .awaitingProof(_, let version), .awaitingReply(_, let version), .established(_, let version): version
         case .awaitingHandshake, .failed: WireVersion.setup
         }
     }

@@ -1,8 +1,12 @@
-/// The faults a simulated schedule can inject. Every fault is undone when the schedule heals.
-public enum FaultKind: String, Hashable, Sendable, CaseIterable {
-    /// Crash-stop: volatile state is lost, durable state survives, the node restarts later.
+/// The faults Ballot is tested against: one vocabulary for the simulator and for real processes
+/// (`ballot faults`, the failover benchmark), each kind meaning the same in both. Every fault is
+/// undone when it heals. Not every kind can be injected everywhere: see ``onRealProcesses``.
+public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Comparable {
+    /// Crash-stop: volatile state is lost, durable state survives, the node restarts later. On a
+    /// real process: SIGKILL, then a restart from the data directory (spelt `kill` in older flags).
     case crash
-    /// The process freezes (like SIGSTOP or a long GC pause): no ticks, messages queue up.
+    /// The process freezes (SIGSTOP, a long GC pause) for longer than the election timeout, then
+    /// resumes: no ticks, messages queue up.
     case pause
     /// The cluster splits into two groups that cannot talk.
     case partition
@@ -26,7 +30,7 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable {
     /// restarts a process whose health check fails).
     case disk
     /// Issue 15: the leader resigns (`POST /resign`) with a random hold-off. Opt-in (not in
-    /// ``standard``).
+    /// ``standard``); simulator-only so far (the end-to-end tests resign real leaders).
     case resign
     /// Issue 15: a node is made ineligible (`PUT /candidacy`), and eligible again when the fault
     /// heals; it keeps the setting across a crash, as its data directory would. Opt-in.
@@ -35,4 +39,30 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable {
     /// The faults a schedule injects unless told otherwise: all but issue 15's operator actions,
     /// so that default schedules (and the regression seeds) keep the histories they always had.
     public static let standard: Set<FaultKind> = Set(allCases).subtracting([.resign, .candidacy])
+
+    /// The kinds the real-process fault suite injects (the others are simulator-only: their real
+    /// counterparts are covered elsewhere — transfers and flapping links by the end-to-end tests,
+    /// disk failures by the storage tests).
+    public static let onRealProcesses: [FaultKind] = [.crash, .pause, .partition, .asymmetric, .bridge, .loss, .delay]
+
+    /// Whether injecting it into real processes needs network namespaces.
+    public var needsNetwork: Bool {
+        switch self {
+        case .partition, .asymmetric, .bridge, .loss, .delay, .duplicate, .flap: true
+        case .crash, .pause, .transfer, .disk, .resign, .candidacy: false
+        }
+    }
+
+    /// Parses a kind as flags spell it, accepting the older `kill` for ``crash``.
+    public init?(named name: String) {
+        if name == "kill" {
+            self = .crash
+        } else {
+            self.init(rawValue: name)
+        }
+    }
+
+    public static func < (a: FaultKind, b: FaultKind) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
 }

@@ -40,6 +40,17 @@ public enum SeedSweep {
 
         public var totalFaults: Int { faults.values.reduce(0, +) }
 
+        /// Why this sweep proves nothing although it found no violation: fewer schedules ran than
+        /// were asked for, no schedule elected anyone, or faults were asked for and none was injected.
+        /// Empty for a sweep that exercised what it claims to.
+        public func vacuity(requestedSchedules: Int, faultsRequested: Bool) -> [String] {
+            var reasons: [String] = []
+            if schedules < requestedSchedules { reasons.append("only \(schedules) of \(requestedSchedules) schedules ran") }
+            if elections == 0 { reasons.append("no schedule elected a leader") }
+            if faultsRequested && totalFaults == 0 { reasons.append("faults were asked for but none was injected") }
+            return reasons
+        }
+
         mutating func add(_ result: SimulationResult) {
             schedules += 1
             elections += result.elections
