@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "BallotZooKeeper", targets: ["BallotZooKeeper"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
+        .executable(name: "ballot-embedded-example", targets: ["ballot-embedded-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -103,6 +104,18 @@ let package = Package(
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Issue 15: a program that embeds a node and does leader-only work with a fencing token
+        // (docs/applications.md); the end-to-end tests run it.
+        .executableTarget(
+            name: "ballot-embedded-example",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/ballot-embedded-example"
         ),
         // The codec benchmark: `swift run -c release ballot-wire-bench`. Its allocator counter is
         // linked into this executable only.
