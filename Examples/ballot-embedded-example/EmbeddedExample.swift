@@ -42,6 +42,11 @@ struct EmbeddedExample: AsyncParsableCommand {
     @Option(help: "Resign after this many entries in one leadership (0: never).") var resignAfter = 0
     @Option(help: "Cancel the work this long before the lease deadline (default: a tenth of the election timeout).")
     var cancelAhead: String?
+    @Option(help: "Cluster name.") var cluster: String?
+    @Option(help: "The URL this node's HTTP endpoint is reached at, told to the other members.") var advertiseHttp: String?
+    @Option(help: "Election algorithm (raft).") var algorithm: String?
+    @Option(help: "The node's log level.") var logLevel = "warning"
+    @Flag(help: "Print the node's leadership event lines too (as `ballot serve --events`).") var events = false
 
     func run() async throws {
         var settings = NodeSettings()
@@ -51,12 +56,15 @@ struct EmbeddedExample: AsyncParsableCommand {
         try settings.apply(flag: .electionTimeout, value: electionTimeout)
         try settings.apply(flag: .heartbeatInterval, value: heartbeatInterval)
         if let http { try settings.apply(flag: .http, value: http) }
+        if let cluster { try settings.apply(flag: .cluster, value: cluster) }
+        if let advertiseHttp { try settings.apply(flag: .advertiseHTTP, value: advertiseHttp) }
+        if let algorithm { try settings.apply(flag: .algorithm, value: algorithm) }
         for peer in peers { try settings.apply(flag: .peers, value: peer) }
         let nodeConfiguration = try NodeConfiguration.load(configFile: nil, flags: settings)
         let margin = try cancelAhead.map { try DurationParser.parse($0) }
         var logger = Logger(label: "example.node\(id)")
-        logger.logLevel = .warning
-        let server = try NodeServer(configuration: nodeConfiguration, logger: logger)
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let server = try NodeServer(configuration: nodeConfiguration, logger: logger, printEvents: events)
         let work = LeaderWork(node: server.node, ledger: FencedLedger(path: ledger), interval: .milliseconds(workInterval),
                               resignAfter: resignAfter, margin: margin)
         let group = ServiceGroup(configuration: .init(

@@ -24,6 +24,10 @@ public final class LocalCluster: @unchecked Sendable {
         /// The nodes' executable: nil runs `binary serve`; a `ballotd` path runs that directly
         /// (the same node and flags, in a binary without the rest of the CLI).
         public var nodeBinary: String?
+        /// Flags given to one node only (issue 15: priorities), after the common ones.
+        public var perNodeArguments: [NodeID: [String]] = [:]
+        /// Whether each node advertises its HTTP URL (`--advertise-http http://127.0.0.1:PORT`).
+        public var advertiseHTTP = false
 
         public init() {}
     }
@@ -33,6 +37,7 @@ public final class LocalCluster: @unchecked Sendable {
     public private(set) var nodes: [NodeProcess] = []
     private let eventLock = NSLock()
     private var recorded: [LeadershipEventLine] = []
+    private var others: [(node: NodeID, line: String)] = []
     private let onEvent: @Sendable (LeadershipEventLine) -> Void
 
     /// Prepares (but does not start) the processes. `binary` is the `ballot` executable, whose
@@ -56,7 +61,11 @@ public final class LocalCluster: @unchecked Sendable {
             for peer in ids where peer != id {
                 arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
             }
+            if settings.advertiseHTTP {
+                arguments += ["--advertise-http", "http://127.0.0.1:\(settings.httpBasePort + index)"]
+            }
             arguments += settings.extraArguments
+            arguments += settings.perNodeArguments[id] ?? []
             let node = NodeProcess(
                 id: id, binary: settings.nodeBinary ?? binary,
                 arguments: settings.nodeBinary == nil ? ["serve"] + arguments : arguments, peerPort: settings.peerBasePort + index,
@@ -96,8 +105,14 @@ public final class LocalCluster: @unchecked Sendable {
     /// Every leadership event line printed so far, in the order they arrived.
     public var events: [LeadershipEventLine] { eventLock.withLock { recorded } }
 
+    /// Every other line the nodes printed on standard output (an embedding program's own lines).
+    public var otherLines: [(node: NodeID, line: String)] { eventLock.withLock { others } }
+
     private func received(_ line: String, from node: NodeID) {
-        guard let event = LeadershipEventLine(parsing: line) else { return }
+        guard let event = LeadershipEventLine(parsing: line) else {
+            eventLock.withLock { others.append((node, line)) }
+            return
+        }
         eventLock.withLock { recorded.append(event) }
         onEvent(event)
     }
