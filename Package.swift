@@ -97,7 +97,15 @@ let package = Package(
         .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
         // and real coordination servers (ZooKeeper) for the backends' tests.
-        .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation"]),
+        .target(
+            name: "BallotHarness",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ballot",
             dependencies: [

@@ -39,14 +39,18 @@ public final class LocalCluster: @unchecked Sendable {
     private var recorded: [LeadershipEventLine] = []
     private var others: [(node: NodeID, line: String)] = []
     private let onEvent: @Sendable (LeadershipEventLine) -> Void
+    private let onLine: @Sendable (NodeID, String) -> Void
 
     /// Prepares (but does not start) the processes. `binary` is the `ballot` executable, whose
     /// `serve` runs each node unless `settings.nodeBinary` names another.
+    /// `onLine` gets every line the nodes print, `event=lease` lines included (benchmarks time them).
     public init(settings: Settings, binary: String, dataDirectory: String,
-                onEvent: @escaping @Sendable (LeadershipEventLine) -> Void = { _ in }) {
+                onEvent: @escaping @Sendable (LeadershipEventLine) -> Void = { _ in },
+                onLine: @escaping @Sendable (NodeID, String) -> Void = { _, _ in }) {
         self.settings = settings
         self.dataDirectory = dataDirectory
         self.onEvent = onEvent
+        self.onLine = onLine
         let ids = (1...settings.nodes).map { NodeID(UInt64($0))! }
         for id in ids {
             let index = Int(id.rawValue) - 1
@@ -105,12 +109,14 @@ public final class LocalCluster: @unchecked Sendable {
     /// Every leadership event line printed so far, in the order they arrived.
     public var events: [LeadershipEventLine] { eventLock.withLock { recorded } }
 
-    /// Every other line the nodes printed on standard output (an embedding program's own lines).
+    /// The lines the nodes printed on standard output that are not `event=` lines (an embedding
+    /// program's own lines).
     public var otherLines: [(node: NodeID, line: String)] { eventLock.withLock { others } }
 
     private func received(_ line: String, from node: NodeID) {
+        onLine(node, line)
         guard let event = LeadershipEventLine(parsing: line) else {
-            eventLock.withLock { others.append((node, line)) }
+            if !line.hasPrefix("event=") { eventLock.withLock { others.append((node, line)) } }
             return
         }
         eventLock.withLock { recorded.append(event) }
