@@ -129,4 +129,10 @@ public struct HTTPBodyWriter: Sendable {
     public func write(_ text: String) async throws {
         try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
     }
+
+    /// Writes buffers as they are, in one flush: a buffer shared by many streams is not copied
+    /// (issue 15's `/events` encodes each event once for every subscriber).
+    public func write(_ buffers: [ByteBuffer]) async throws {
+        try await outbound.write(contentsOf: buffers.map { .body(.byteBuffer($0)) })
+    }
 }

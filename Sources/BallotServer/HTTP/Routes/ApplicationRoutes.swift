@@ -84,18 +84,16 @@ public struct ApplicationRoutes: Sendable {
         return HTTPResponse(status: .ok, headers: headers, body: .stream { writer in
             let (state, start) = hub.subscribe()
             var cursor = start
-            try await writer.write(ServerSentEvent(state: state, node: view.node, at: SystemMonotonicClock.now)
-                .bytes(isLeader: state.isLeader(at: SystemMonotonicClock.now)))
+            try await writer.write([ServerSentEvent(state: state, node: view.node, at: SystemMonotonicClock.now)
+                .bytes(isLeader: state.isLeader(at: SystemMonotonicClock.now))])
             while true {
                 switch await hub.next(after: &cursor) {
                 case .events(let events):
-                    var bytes: [UInt8] = []
-                    for event in events {
-                        bytes += event.bytes(isLeader: view.current.isLeader(at: SystemMonotonicClock.now))
-                    }
-                    try await writer.write(bytes)
+                    // Judged once for the batch, at the instant it is written.
+                    let leading = view.current.isLeader(at: SystemMonotonicClock.now)
+                    try await writer.write(events.map { $0.bytes(isLeader: leading) })
                 case .keepAlive:
-                    try await writer.write(ServerSentEvent.keepAlive)
+                    try await writer.write([ServerSentEvent.keepAlive])
                 case .overflowed, .closed:
                     return  // The client reconnects and starts from the state again.
                 }

@@ -173,8 +173,19 @@ public final class LeadershipEventHub: Sendable {
                 if state.closed { return .closed }
                 if cursor.next < state.first { return .overflowed }
                 if cursor.next < state.next {
-                    let events = state.log[Int(cursor.next - state.first)...].filter {
-                        !($0.changesIndex && $0.index <= cursor.stateIndex)
+                    let pending = state.log[Int(cursor.next - state.first)...]
+                    var events: [ServerSentEvent] = []
+                    events.reserveCapacity(pending.count)
+                    for (offset, event) in pending.enumerated() {
+                        // Already in the state the stream began with.
+                        if event.changesIndex && event.index <= cursor.stateIndex { continue }
+                        // A lease extension followed by another of the same term is superseded by it.
+                        if event.isExtension, offset + 1 < pending.count,
+                           pending[pending.startIndex + offset + 1].isExtension,
+                           pending[pending.startIndex + offset + 1].term == event.term {
+                            continue
+                        }
+                        events.append(event)
                     }
                     cursor.next = state.next
                     if !events.isEmpty { return .events(events) }

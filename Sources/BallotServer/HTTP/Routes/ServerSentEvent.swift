@@ -1,27 +1,28 @@
 import BallotCore
 import BallotRuntime
+import NIOCore
 
 /// The `GET /events` wire format (/work/SSE-CONTRACT.md): one Server-Sent Event per leadership
 /// change, `id` the view's change index after it, `data` one JSON object on one line with
 /// snake_case keys and every absent value written as `null`.
 ///
-/// `is_leader` must be judged at the instant the event is written, so an event is kept as the
-/// bytes before that value and the bytes after it; ``bytes(isLeader:)`` joins them.
+/// `is_leader` must be judged at the instant the event is written, so an event is encoded once
+/// with each value, into buffers every subscriber shares; ``bytes(isLeader:)`` picks one.
 struct ServerSentEvent: Sendable {
-    /// `id: …\nevent: …\ndata: {…,"is_leader":`
-    let head: [UInt8]
-    /// `,…}\n\n`
-    let tail: [UInt8]
+    private let leading: ByteBuffer
+    private let following: ByteBuffer
     /// The view's index after the event, and whether the event changed it (lease extensions do not).
     let index: UInt64
     let changesIndex: Bool
+    /// Set for a lease event that only moved the deadline: a later extension of the same term
+    /// supersedes it, so a subscriber that is behind may skip it.
+    let isExtension: Bool
+    let term: Term
 
-    func bytes(isLeader: Bool) -> [UInt8] {
-        head + Array((isLeader ? "true" : "false").utf8) + tail
-    }
+    func bytes(isLeader: Bool) -> ByteBuffer { isLeader ? leading : following }
 
     /// A comment line that keeps idle connections (and proxies) from timing out.
-    static let keepAlive = Array(": keep-alive\n\n".utf8)
+    static let keepAlive = ByteBuffer(string: ": keep-alive\n\n")
 
     /// The first event of every stream: the state when the subscription began.
     init(state: LeadershipState, node: NodeID, at now: MonotonicInstant) {
@@ -38,7 +39,7 @@ struct ServerSentEvent: Sendable {
             fields.add("lease_until_mono_ns", nil as UInt64?)
             fields.add("lease_unbounded", false)
         }
-        self.init(name: "state", index: state.index, changesIndex: true, fields: fields)
+        self.init(name: "state", index: state.index, changesIndex: true, term: state.term, fields: fields)
     }
 
     /// One change of the view. `changesIndex`: whether the index moved with it (lease extensions
@@ -50,26 +51,30 @@ struct ServerSentEvent: Sendable {
             fields.common(node: node, term: term, index: index, leader: leader, monoNs: at)
             fields.add("is_self", isSelf)
             fields.add("leaderless_ms", leaderless?.milliseconds)
-            self.init(name: "elected", index: index, changesIndex: true, fields: fields)
+            self.init(name: "elected", index: index, changesIndex: true, term: term, fields: fields)
         case .lost(let previous, let term, let index, let at):
             fields.common(node: node, term: term, index: index, leader: nil, monoNs: at)
             fields.add("previous", previous.rawValue)
-            self.init(name: "lost", index: index, changesIndex: true, fields: fields)
+            self.init(name: "lost", index: index, changesIndex: true, term: term, fields: fields)
         case .lease(let change, let index):
             fields.common(node: node, term: change.term, index: index, leader: viewLeader, monoNs: change.at)
             fields.add("from_mono_ns", change.at.nanoseconds)
             // An unbounded lease (a one-node cluster) has no deadline: null. An ended one ends now.
             fields.add("until_mono_ns", change.until?.nanoseconds)
             fields.add("ends", change.ends)
-            self.init(name: "lease", index: index, changesIndex: changesIndex, fields: fields)
+            self.init(name: "lease", index: index, changesIndex: changesIndex, term: change.term, fields: fields,
+                      isExtension: !changesIndex && !change.ends)
         }
     }
 
-    private init(name: String, index: UInt64, changesIndex: Bool, fields: JSONFields) {
+    private init(name: String, index: UInt64, changesIndex: Bool, term: Term, fields: JSONFields, isExtension: Bool = false) {
         self.index = index
         self.changesIndex = changesIndex
-        head = Array("id: \(index)\nevent: \(name)\ndata: {\(fields.text),\"is_leader\":".utf8)
-        tail = Array("}\n\n".utf8)
+        self.isExtension = isExtension
+        self.term = term
+        let head = "id: \(index)\nevent: \(name)\ndata: {\(fields.text),\"is_leader\":"
+        leading = ByteBuffer(string: head + "true}\n\n")
+        following = ByteBuffer(string: head + "false}\n\n")
     }
 }
 
