@@ -29,6 +29,7 @@ public struct NodeConfiguration: Hashable, Sendable {
     public let priority: UInt16
     /// Issue 15: how long a member of higher priority must be eligible, caught up and answering
     /// before the leader hands over to it; also the least time between two such hand-overs.
+    /// Default 30 s, or the election timeout if that is longer.
     public let preemptAfter: Duration
     /// Issue 15: the URL this node's HTTP endpoint is reached at, told to every peer so that any
     /// member can name the leader's (`leader_http`).
@@ -63,9 +64,11 @@ public struct NodeConfiguration: Hashable, Sendable {
         maxFrameSize: Int = Self.defaultMaxFrameSize,
         algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm,
         priority: UInt16 = Self.defaultPriority,
-        preemptAfter: Duration = Self.defaultPreemptAfter,
+        preemptAfter: Duration? = nil,
         advertisedHTTP: String? = nil
     ) throws(ConfigurationError) {
+        // The default window is 30 s, or the election timeout when that is longer.
+        let preemptAfter = preemptAfter ?? max(Self.defaultPreemptAfter, electionTimeout)
         guard !dataDirectory.isEmpty else { throw .dataDirectoryUnusable(path: dataDirectory, .empty) }
         let sortedPeers = peers.sorted { $0.id < $1.id }
         try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, peers: sortedPeers)
@@ -109,7 +112,7 @@ public struct NodeConfiguration: Hashable, Sendable {
             maxFrameSize: settings.maxFrameSize ?? Self.defaultMaxFrameSize,
             algorithm: settings.algorithm ?? Self.defaultAlgorithm,
             priority: settings.priority ?? Self.defaultPriority,
-            preemptAfter: settings.preemptAfter ?? Self.defaultPreemptAfter,
+            preemptAfter: settings.preemptAfter,
             advertisedHTTP: settings.advertiseHTTP)
     }
 
