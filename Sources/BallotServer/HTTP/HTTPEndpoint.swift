@@ -73,18 +73,23 @@ public final class HTTPEndpoint: Sendable {
                     case .end:
                         guard let request = head else { continue }
                         head = nil
-                        let message = HTTPRequest(method: request.method, uri: request.uri, headers: request.headers,
-                                                  body: body)
-                        let response = await routes.respond(to: message)
-                        try await write(response, headOnly: request.method == .HEAD, keepAlive: request.isKeepAlive,
-                                        to: outbound)
-                        if !request.isKeepAlive { return }
+                        let (headOnly, keepAlive) = (request.method == .HEAD, request.isKeepAlive)
+                        // Built and dropped before the answer is written: a stream may stay open for
+                        // hours, and should not keep its request's headers and body alive meanwhile.
+                        let response = await respond(to: request, body: body)
+                        body = []
+                        try await write(response, headOnly: headOnly, keepAlive: keepAlive, to: outbound)
+                        if !keepAlive { return }
                     }
                 }
             }
         } catch {
             logger.debug("HTTP connection ended", metadata: ["error": "\(error)"])
         }
+    }
+
+    private func respond(to head: HTTPRequestHead, body: [UInt8]) async -> HTTPResponse {
+        await routes.respond(to: HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body))
     }
 
     /// Writes an answer: a whole body with `Content-Length`, or a stream, chunked, as its producer

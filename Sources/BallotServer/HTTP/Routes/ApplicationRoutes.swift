@@ -90,7 +90,7 @@ public struct ApplicationRoutes: Sendable {
                 switch await hub.next(after: &cursor) {
                 case .events(let events):
                     // Judged once for the batch, at the instant it is written.
-                    let leading = view.current.isLeader(at: SystemMonotonicClock.now)
+                    let leading = hub.isLeader(at: SystemMonotonicClock.now)
                     try await writer.write(events.map { $0.bytes(isLeader: leading) })
                 case .keepAlive:
                     try await writer.write([ServerSentEvent.keepAlive])

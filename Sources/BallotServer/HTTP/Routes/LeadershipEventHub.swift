@@ -45,6 +45,10 @@ public final class LeadershipEventHub: Sendable {
         var keepAliveRound = 0
         var closed = false
         var token: LeadershipView.ListenerToken?
+        /// The lease deadline as the view's lease events last moved it (nil: no lease; `.max`: one
+        /// without end), so a subscriber judges `is_leader` at the instant it writes without
+        /// copying the view's state.
+        var leaseUntil: UInt64?
     }
 
     let view: LeadershipView
@@ -54,9 +58,11 @@ public final class LeadershipEventHub: Sendable {
     public init(view: LeadershipView) {
         self.view = view
         let registration = view.addListener { [weak self] event in self?.append(event) }
+        let now = SystemMonotonicClock.now
         state.withLock {
             $0.token = registration.token
             $0.index = registration.state.index
+            $0.leaseUntil = Self.leaseUntil(of: registration.state, at: now)
         }
         let pump = Task { [weak self] () async -> Void in await self?.runPump() }
         let ticker = Task { [weak self] () async -> Void in
@@ -88,6 +94,17 @@ public final class LeadershipEventHub: Sendable {
     /// The view's index as the hub last saw it.
     var index: UInt64 { state.withLock { $0.index } }
 
+    /// Whether this node holds a valid lease at `now`, by the view's lease events (the same answer
+    /// as `LeadershipState.isLeader(at:)`: the view ends the lease on a step-down or a halt).
+    func isLeader(at now: MonotonicInstant) -> Bool {
+        state.withLock { state in state.leaseUntil.map { now.nanoseconds < $0 } ?? false }
+    }
+
+    private static func leaseUntil(of state: LeadershipState, at now: MonotonicInstant) -> UInt64? {
+        guard state.isLeader(at: now) else { return nil }
+        return state.lease.deadline?.nanoseconds ?? .max
+    }
+
     /// How many subscribers and blocking queries wait now (for tests and the benchmark).
     public var waiting: Int { state.withLock { $0.waiters.count } }
 
@@ -102,6 +119,9 @@ public final class LeadershipEventHub: Sendable {
             state.log.append(encoded)
             state.next += 1
             state.index = event.index
+            if case .lease(let change, _) = event {
+                state.leaseUntil = change.ends ? nil : (change.until?.nanoseconds ?? .max)
+            }
             if state.log.count > Self.capacity {
                 state.log.removeFirst(state.log.count - Self.capacity)
                 state.first = state.next - UInt64(state.log.count)
