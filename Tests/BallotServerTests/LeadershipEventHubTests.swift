@@ -39,9 +39,10 @@ import Testing
         let (state, start) = hub.subscribe()
         #expect(state.index == 2, "elected and the lease begun")
         var cursor = start
-        extend(view, term: 1, at: 60)
+        extend(view, term: 1, at: 60)  // Moves the deadline 50 of 900 ms: not sent.
+        extend(view, term: 1, at: 300)  // 290 ms: sent.
         view.absorb([.steppedDown(.lostQuorum), .roleChanged(.follower, term: 1), .leaderChanged(nil)], role: .follower,
-                    term: 1, lease: .none, lastContact: nil, at: self.start + .milliseconds(100))
+                    term: 1, lease: .none, lastContact: nil, at: self.start + .milliseconds(400))
         guard case .events(let events) = await hub.next(after: &cursor) else {
             Issue.record("no events")
             return
@@ -68,7 +69,23 @@ import Testing
         }
         let names = text(events).map { String($0.split(separator: "\n")[1].dropFirst(7)) }
         #expect(names == ["elected", "lease", "lease", "lost", "elected", "lease"], "begin, newest extension, …, end")
-        #expect(text(events)[2].contains("\"until_mono_ns\":\((start + .milliseconds(1_010 + 900)).nanoseconds)"))
+        // The newest extension sent is within a quarter of the lease (900 ms) of the newest deadline.
+        let newest = (start + .milliseconds(1_010 + 900)).nanoseconds
+        let sent = text(events)[2].split(separator: "\"until_mono_ns\":")[1].prefix { $0.isNumber }
+        #expect(UInt64(sent)! + 225_000_000 >= newest && UInt64(sent)! <= newest)
+    }
+
+    @Test func leaseExtensionsAreSentOnceTheDeadlineMovedAQuarterOfTheLease() {
+        let at = MonotonicInstant(nanoseconds: 1_000_000_000)
+        func change(_ untilMs: Int, ends: Bool = false) -> LeaseChange {
+            LeaseChange(term: 1, at: at, until: ends ? at : at + .milliseconds(untilMs))
+        }
+        let published = (at + .milliseconds(800)).nanoseconds
+        #expect(LeadershipEventHub.publishes(change(900), changesIndex: true, after: published), "a begin always")
+        #expect(LeadershipEventHub.publishes(change(0, ends: true), changesIndex: true, after: published), "an end always")
+        #expect(!LeadershipEventHub.publishes(change(900), changesIndex: false, after: published), "moved 100 of 900 ms")
+        #expect(LeadershipEventHub.publishes(change(1_100), changesIndex: false, after: published), "moved 300 of 1100 ms")
+        #expect(LeadershipEventHub.publishes(change(900), changesIndex: false, after: nil), "nothing sent yet")
     }
 
     @Test func aSubscriberMoreThanTheLogBehindOverflowsAndClosingEndsTheRest() async {
@@ -76,7 +93,8 @@ import Testing
         let hub = LeadershipEventHub(view: view)
         var (_, behind) = hub.subscribe()
         elect(view, term: 1, at: 10)
-        for step in 1...(LeadershipEventHub.capacity + 10) { extend(view, term: 1, at: 10 + step) }
+        // Extensions far enough apart that each is sent (a quarter of the lease, 225 ms, each).
+        for step in 1...(LeadershipEventHub.capacity + 10) { extend(view, term: 1, at: 10 + 300 * step) }
         guard case .overflowed = await hub.next(after: &behind) else {
             Issue.record("a subscriber past the log was not told it overflowed")
             return

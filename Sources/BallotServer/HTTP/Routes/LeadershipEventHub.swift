@@ -49,6 +49,8 @@ public final class LeadershipEventHub: Sendable {
         /// without end), so a subscriber judges `is_leader` at the instant it writes without
         /// copying the view's state.
         var leaseUntil: UInt64?
+        /// The deadline of the last lease event put in the log (extensions in between are not).
+        var publishedUntil: UInt64?
     }
 
     let view: LeadershipView
@@ -112,22 +114,41 @@ public final class LeadershipEventHub: Sendable {
 
     private func append(_ event: LeadershipEvent) {
         let current = view.current
-        state.withLock { state in
-            guard !state.closed else { return }
+        let logged = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            if case .lease(let change, _) = event {
+                state.leaseUntil = change.ends ? nil : (change.until?.nanoseconds ?? .max)
+                guard Self.publishes(change, changesIndex: event.index != state.index, after: state.publishedUntil) else {
+                    return false
+                }
+                state.publishedUntil = change.ends ? nil : change.until?.nanoseconds
+            }
             let encoded = ServerSentEvent(event: event, node: view.node, changesIndex: event.index != state.index,
                                           leader: current.leader?.id)
             state.log.append(encoded)
             state.next += 1
             state.index = event.index
-            if case .lease(let change, _) = event {
-                state.leaseUntil = change.ends ? nil : (change.until?.nanoseconds ?? .max)
-            }
             if state.log.count > Self.capacity {
                 state.log.removeFirst(state.log.count - Self.capacity)
                 state.first = state.next - UInt64(state.log.count)
             }
+            return true
         }
-        wake(keepAlive: false)
+        if logged { wake(keepAlive: false) }
+    }
+
+    /// Whether a lease event goes to subscribers. Every begin and every end does; an extension only
+    /// once the deadline has moved by a quarter of the lease since the last one sent. A leader
+    /// extends its lease with every acknowledged heartbeat round — ten times a second by default —
+    /// and sending each to thousands of subscribers would cost more than it tells them: with this
+    /// rule the deadline a subscriber knows is always at least three quarters of a lease ahead
+    /// while the lease holds, at a quarter of the writes.
+    static func publishes(_ change: LeaseChange, changesIndex: Bool, after published: UInt64?) -> Bool {
+        guard !change.ends, !changesIndex, let until = change.until?.nanoseconds, let published,
+              until > change.at.nanoseconds
+        else { return true }
+        let lease = until - change.at.nanoseconds
+        return until >= published &+ lease / 4
     }
 
     /// Wakes the pump, once however many events come before it runs.
