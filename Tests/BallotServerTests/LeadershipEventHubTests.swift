@@ -1,12 +1,14 @@
 import BallotCore
 import BallotRuntime
 import NIOCore
+import NIOEmbedded
+import NIOHTTP1
 import Testing
 
 @testable import BallotServer
 
 /// The one encoder of `/events` and blocking queries: order, skipping what the state shows,
-/// superseded extensions, overflow, closing.
+/// thinned extensions, overflow, closing — written into real (embedded) channels.
 @Suite struct LeadershipEventHubTests {
     let start = MonotonicInstant(nanoseconds: 9_000_000_000)
 
@@ -27,52 +29,83 @@ import Testing
         view.absorb([], role: .leader, term: term, lease: .until(at + .milliseconds(900)), lastContact: at, at: at)
     }
 
-    func text(_ events: [ServerSentEvent], leading: Bool = true) -> [String] {
-        events.map { String(buffer: $0.bytes(isLeader: leading)) }
+    /// A subscriber on an embedded channel, streaming from `hub` in a task of its own.
+    final class Subscriber: Sendable {
+        let channel = NIOAsyncTestingChannel()
+        let task: Task<Void, Never>
+
+        init(_ hub: LeadershipEventHub) async throws {
+            try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).get()
+            let (_, cursor) = hub.subscribe()
+            let sink = HTTPStreamSink(channel: channel)
+            task = Task { await hub.stream(to: sink, from: cursor) }
+        }
+
+        /// The events written so far (runs the channel's loop first), by their `event:` line.
+        func received(waitingFor count: Int) async -> [String] {
+            var texts: [String] = []
+            for _ in 0..<500 {
+                await channel.testingEventLoop.run()
+                while let part = try? await channel.readOutbound(as: HTTPServerResponsePart.self) {
+                    if case .body(.byteBuffer(let buffer)) = part { texts.append(String(buffer: buffer)) }
+                }
+                if texts.count >= count { break }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            return texts
+        }
     }
 
-    @Test func aSubscriberGetsWhatFollowsItsStateOnceAndInOrder() async {
+    func name(_ text: String) -> String { String(text.split(separator: "\n")[1].dropFirst(7)) }
+
+    @Test func aStreamGetsWhatFollowsItsStateOnceAndInOrder() async throws {
         let view = view()
         let hub = LeadershipEventHub(view: view)
         defer { hub.close() }
         elect(view, term: 1, at: 10)
-        let (state, start) = hub.subscribe()
-        #expect(state.index == 2, "elected and the lease begun")
-        var cursor = start
+        let subscriber = try await Subscriber(hub)
         extend(view, term: 1, at: 60)  // Moves the deadline 50 of 900 ms: not sent.
         extend(view, term: 1, at: 300)  // 290 ms: sent.
         view.absorb([.steppedDown(.lostQuorum), .roleChanged(.follower, term: 1), .leaderChanged(nil)], role: .follower,
-                    term: 1, lease: .none, lastContact: nil, at: self.start + .milliseconds(400))
-        guard case .events(let events) = await hub.next(after: &cursor) else {
-            Issue.record("no events")
-            return
-        }
-        let names = text(events).map { $0.split(separator: "\n")[1] }
-        #expect(names == ["event: lease", "event: lost", "event: lease"])
-        #expect(text(events)[1].hasPrefix("id: 3\n"))
-        #expect(text(events, leading: false)[2].contains("\"ends\":true,\"is_leader\":false}"))
+                    term: 1, lease: .none, lastContact: nil, at: start + .milliseconds(400))
+        let texts = await subscriber.received(waitingFor: 3)
+        #expect(texts.map(name) == ["lease", "lost", "lease"])
+        #expect(texts[1].hasPrefix("id: 3\n"))
+        #expect(texts[2].contains("\"ends\":true,\"is_leader\":false}"))
     }
 
-    @Test func aLaggingSubscriberSkipsSupersededExtensionsButNoLoss() async {
+    @Test func aSubscriberThatStopsReadingIsClosedNotSkipped() async throws {
         let view = view()
         let hub = LeadershipEventHub(view: view)
         defer { hub.close() }
-        var (_, cursor) = hub.subscribe()
+        let subscriber = try await Subscriber(hub)
+        _ = await subscriber.received(waitingFor: 0)
+        // A full write buffer: the connection is not writable.
+        subscriber.channel.isWritable = false
         elect(view, term: 1, at: 10)
-        for step in 1...50 { extend(view, term: 1, at: 10 + 20 * step) }
-        view.absorb([.steppedDown(.transfer), .roleChanged(.follower, term: 2), .leaderChanged(nil),
-                     .leaderChanged(LeaderInfo(id: 2, term: 2))], role: .follower, term: 2, lease: .none, lastContact: nil,
-                    at: start + .seconds(2))
-        guard case .events(let events) = await hub.next(after: &cursor) else {
-            Issue.record("no events")
-            return
+        for _ in 0..<200 {
+            await subscriber.channel.testingEventLoop.run()
+            if !subscriber.channel.isActive { break }
+            try await Task.sleep(for: .milliseconds(2))
         }
-        let names = text(events).map { String($0.split(separator: "\n")[1].dropFirst(7)) }
-        #expect(names == ["elected", "lease", "lease", "lost", "elected", "lease"], "begin, newest extension, …, end")
-        // The newest extension sent is within a quarter of the lease (900 ms) of the newest deadline.
-        let newest = (start + .milliseconds(1_010 + 900)).nanoseconds
-        let sent = text(events)[2].split(separator: "\"until_mono_ns\":")[1].prefix { $0.isNumber }
-        #expect(UInt64(sent)! + 225_000_000 >= newest && UInt64(sent)! <= newest)
+        #expect(!subscriber.channel.isActive, "a subscriber that cannot keep up is disconnected")
+        await subscriber.task.value
+        #expect(hub.subscriberCount == 0)
+    }
+
+    @Test func closingTheHubEndsEveryStream() async throws {
+        let view = view()
+        let hub = LeadershipEventHub(view: view)
+        var subscribers: [Subscriber] = []
+        for _ in 0..<3 { subscribers.append(try await Subscriber(hub)) }
+        for _ in 0..<100 where hub.subscriberCount < 3 { try? await Task.sleep(for: .milliseconds(2)) }
+        #expect(hub.subscriberCount == 3)
+        hub.close()
+        for subscriber in subscribers {
+            await subscriber.channel.testingEventLoop.run()
+            await subscriber.task.value
+        }
+        #expect(hub.subscriberCount == 0)
     }
 
     @Test func leaseExtensionsAreSentOnceTheDeadlineMovedAQuarterOfTheLease() {
@@ -86,27 +119,6 @@ import Testing
         #expect(!LeadershipEventHub.publishes(change(900), changesIndex: false, after: published), "moved 100 of 900 ms")
         #expect(LeadershipEventHub.publishes(change(1_100), changesIndex: false, after: published), "moved 300 of 1100 ms")
         #expect(LeadershipEventHub.publishes(change(900), changesIndex: false, after: nil), "nothing sent yet")
-    }
-
-    @Test func aSubscriberMoreThanTheLogBehindOverflowsAndClosingEndsTheRest() async {
-        let view = view()
-        let hub = LeadershipEventHub(view: view)
-        var (_, behind) = hub.subscribe()
-        elect(view, term: 1, at: 10)
-        // Extensions far enough apart that each is sent (a quarter of the lease, 225 ms, each).
-        for step in 1...(LeadershipEventHub.capacity + 10) { extend(view, term: 1, at: 10 + 300 * step) }
-        guard case .overflowed = await hub.next(after: &behind) else {
-            Issue.record("a subscriber past the log was not told it overflowed")
-            return
-        }
-        var (_, waiting) = hub.subscribe()
-        let waiter = Task { await hub.next(after: &waiting) }
-        try? await Task.sleep(for: .milliseconds(20))
-        hub.close()
-        guard case .closed = await waiter.value else {
-            Issue.record("closing did not end a waiting subscriber")
-            return
-        }
     }
 
     @Test func aBlockingQueryWakesOnAChangeOrTimesOut() async {

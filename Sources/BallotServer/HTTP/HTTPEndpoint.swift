@@ -66,7 +66,8 @@ public final class HTTPEndpoint: Sendable {
                         guard body.count + buffer.readableBytes <= Self.maxBodySize else {
                             let refusal = HTTPResponse.error(
                                 .payloadTooLarge, "the request body is larger than \(Self.maxBodySize) bytes")
-                            try await write(refusal, headOnly: false, keepAlive: false, to: outbound)
+                            try await write(refusal, headOnly: false, keepAlive: false, to: outbound,
+                                            channel: connection.channel)
                             return
                         }
                         body.append(contentsOf: buffer.readableBytesView)
@@ -78,7 +79,8 @@ public final class HTTPEndpoint: Sendable {
                         // hours, and should not keep its request's headers and body alive meanwhile.
                         let response = await respond(to: request, body: body)
                         body = []
-                        try await write(response, headOnly: headOnly, keepAlive: keepAlive, to: outbound)
+                        try await write(response, headOnly: headOnly, keepAlive: keepAlive, to: outbound,
+                                        channel: connection.channel)
                         if !keepAlive { return }
                     }
                 }
@@ -95,7 +97,7 @@ public final class HTTPEndpoint: Sendable {
     /// Writes an answer: a whole body with `Content-Length`, or a stream, chunked, as its producer
     /// writes it (Server-Sent Events, blocking queries).
     private func write(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool,
-                       to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+                       to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, channel: any Channel) async throws {
         var headers = response.headers
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         switch response.body {
@@ -110,7 +112,7 @@ public final class HTTPEndpoint: Sendable {
         case .stream(let produce):
             headers.remove(name: "Content-Length")
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
-            if !headOnly { try await produce(HTTPBodyWriter(outbound: outbound)) }
+            if !headOnly { try await produce(HTTPBodyWriter(outbound: outbound, channel: channel)) }
             try await outbound.write(.end(nil))
         }
     }

@@ -82,22 +82,11 @@ public struct ApplicationRoutes: Sendable {
         headers.add(name: "Cache-Control", value: "no-cache")
         headers.add(name: "X-Accel-Buffering", value: "no")
         return HTTPResponse(status: .ok, headers: headers, body: .stream { writer in
-            let (state, start) = hub.subscribe()
-            var cursor = start
-            try await writer.write([ServerSentEvent(state: state, node: view.node, at: SystemMonotonicClock.now)
-                .bytes(isLeader: state.isLeader(at: SystemMonotonicClock.now))])
-            while true {
-                switch await hub.next(after: &cursor) {
-                case .events(let events):
-                    // Judged once for the batch, at the instant it is written.
-                    let leading = hub.isLeader(at: SystemMonotonicClock.now)
-                    try await writer.write(events.map { $0.bytes(isLeader: leading) })
-                case .keepAlive:
-                    try await writer.write([ServerSentEvent.keepAlive])
-                case .overflowed, .closed:
-                    return  // The client reconnects and starts from the state again.
-                }
-            }
+            let (state, cursor) = hub.subscribe()
+            let now = SystemMonotonicClock.now
+            try await writer.write([ServerSentEvent(state: state, node: view.node, at: now).bytes(isLeader: state.isLeader(at: now))])
+            // From here on the hub writes into the connection, batched per event loop, until it closes.
+            await hub.stream(to: writer.directSink, from: cursor)
         })
     }
 

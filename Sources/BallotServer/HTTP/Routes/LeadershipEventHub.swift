@@ -1,5 +1,6 @@
 import BallotCore
 import BallotRuntime
+import NIOCore
 import Synchronization
 
 /// One node's leadership changes, encoded once, for every `/events` subscriber and every blocking
@@ -7,26 +8,31 @@ import Synchronization
 ///
 /// The view's listener (on the node's own event loop) only encodes the event and appends it to a
 /// bounded shared log — constant work however many clients watch — and wakes one pump task. The
-/// pump, off the node's loop, wakes the subscribers, each of which then copies what it has not
-/// sent yet. Every 15 s the pump also wakes everyone for a keep-alive.
+/// pump, off the node's loop, hands each HTTP event loop one batch: the events each of its
+/// subscribers has not been sent, written straight into their connections with no task per
+/// subscriber. Every 15 s the pump also writes a keep-alive comment.
 ///
-/// **Never merging a loss away**: the log keeps the last ``capacity`` events, lease extensions
-/// included; a subscriber that falls further behind (a client that stopped reading) is told it
-/// overflowed, and its stream is closed — its client reconnects and starts from the state. Nothing
-/// is ever skipped silently.
+/// **Never merging a loss away**: a subscriber is sent every event after the state it began with
+/// (lease extensions thinned, see ``publishes(_:changesIndex:after:)``). Its buffer is its
+/// connection's: a client that stops reading fills NIO's write buffer (its high-water mark) and is
+/// disconnected, as is one that falls more than ``capacity`` events behind; it reconnects and
+/// starts from the state. Nothing is ever skipped silently.
 public final class LeadershipEventHub: Sendable {
-    /// Events kept for subscribers that lag: at ten lease extensions a second, over six minutes.
+    /// Events kept for subscribers that lag.
     public static let capacity = 4096
     /// How often an idle stream gets a comment line.
     public static let keepAliveInterval = Duration.seconds(15)
 
-    /// What a subscriber gets when it asks for more.
-    enum Delivery {
-        case events([ServerSentEvent])
-        case keepAlive
-        /// It fell more than ``capacity`` events behind.
-        case overflowed
-        case closed
+    /// Where a stream is in the log: the next event to send, and the index of the state it began
+    /// with (events that moved the index up to it are already in that state).
+    struct Cursor: Sendable, Hashable {
+        var next: UInt64
+        var stateIndex: UInt64
+    }
+
+    private struct Subscriber {
+        let sink: HTTPStreamSink
+        var cursor: Cursor
     }
 
     private struct State {
@@ -36,17 +42,18 @@ public final class LeadershipEventHub: Sendable {
         var next: UInt64 = 0
         /// The view's index as of the newest event (or the hub's start).
         var index: UInt64 = 0
+        var subscribers: [Int: Subscriber] = [:]
+        var nextKey = 0
+        /// Blocking queries waiting for the index to move.
         var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
-        var nextWaiter = 0
-        /// The pump's wait, and whether a wake-up (event or keep-alive) is pending for it.
+        /// The pump's wait, and whether a wake-up (event, new subscriber, keep-alive) is pending.
         var pump: CheckedContinuation<Void, Never>?
         var pumpWakeups = 0
         var keepAliveDue = false
-        var keepAliveRound = 0
         var closed = false
         var token: LeadershipView.ListenerToken?
         /// The lease deadline as the view's lease events last moved it (nil: no lease; `.max`: one
-        /// without end), so a subscriber judges `is_leader` at the instant it writes without
+        /// without end), so a batch judges `is_leader` at the instant it is written without
         /// copying the view's state.
         var leaseUntil: UInt64?
         /// The deadline of the last lease event put in the log (extensions in between are not).
@@ -76,25 +83,28 @@ public final class LeadershipEventHub: Sendable {
         tasks.withLock { $0 = [pump, ticker] }
     }
 
-    /// Stops the pump and the keep-alive timer and ends every stream.
+    /// Stops the pump and the keep-alive timer, closes every stream and answers every waiting query.
     public func close() {
-        let (waiters, pump, token) = state.withLock { state in
+        let (subscribers, waiters, pump, token) = state.withLock { state in
             state.closed = true
             defer {
+                state.subscribers.removeAll()
                 state.waiters.removeAll()
                 state.pump = nil
                 state.token = nil
             }
-            return (Array(state.waiters.values), state.pump, state.token)
+            return (Array(state.subscribers.values), Array(state.waiters.values), state.pump, state.token)
         }
         if let token { view.removeListener(token) }
+        for subscriber in subscribers { subscriber.sink.close() }
         for waiter in waiters { waiter.resume(returning: false) }
         pump?.resume()
         for task in tasks.withLock({ $0 }) { task.cancel() }
     }
 
-    /// The view's index as the hub last saw it.
-    var index: UInt64 { state.withLock { $0.index } }
+    /// Streams and blocking queries now (for tests and the benchmark).
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    public var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Whether this node holds a valid lease at `now`, by the view's lease events (the same answer
     /// as `LeadershipState.isLeader(at:)`: the view ends the lease on a step-down or a halt).
@@ -106,9 +116,6 @@ public final class LeadershipEventHub: Sendable {
         guard state.isLeader(at: now) else { return nil }
         return state.lease.deadline?.nanoseconds ?? .max
     }
-
-    /// How many subscribers and blocking queries wait now (for tests and the benchmark).
-    public var waiting: Int { state.withLock { $0.waiters.count } }
 
     // MARK: Producing (the node's loop)
 
@@ -151,7 +158,7 @@ public final class LeadershipEventHub: Sendable {
         return until >= published &+ lease / 4
     }
 
-    /// Wakes the pump, once however many events come before it runs.
+    /// Wakes the pump, once however many wake-ups come before it runs.
     private func wake(keepAlive: Bool) {
         let pump = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if keepAlive { state.keepAliveDue = true }
@@ -162,7 +169,8 @@ public final class LeadershipEventHub: Sendable {
         pump?.resume()
     }
 
-    /// Off the node's loop: wakes every waiting subscriber whenever something happened.
+    // MARK: The pump (its own task)
+
     private func runPump() async {
         while true {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -173,76 +181,124 @@ public final class LeadershipEventHub: Sendable {
                 }
                 if ready { continuation.resume() }
             }
-            let (waiters, closed) = state.withLock { state -> ([CheckedContinuation<Bool, Never>], Bool) in
-                state.pumpWakeups = 0
-                if state.keepAliveDue {
-                    state.keepAliveDue = false
-                    state.keepAliveRound += 1
-                }
-                defer { state.waiters.removeAll(keepingCapacity: true) }
-                return (Array(state.waiters.values), state.closed)
-            }
-            for waiter in waiters { waiter.resume(returning: true) }
-            if closed { return }
+            if deliver() { return }
         }
     }
 
-    // MARK: Consuming (each subscriber's task)
-
-    /// Where a new subscriber starts: after every event its state already includes.
-    struct Cursor: Sendable {
-        var next: UInt64
-        /// Events that moved the index up to this were already in the state the stream began with.
-        var stateIndex: UInt64
-        var keepAliveRound: Int
-    }
-
-    /// The current state and a cursor just after it: events the state already shows are skipped,
-    /// whichever order the view and the hub saw them in.
-    func subscribe() -> (state: LeadershipState, cursor: Cursor) {
-        let (next, round) = state.withLock { ($0.next, $0.keepAliveRound) }
-        let current = view.current
-        // The view may have moved past events the hub has not appended yet: those are skipped
-        // when they arrive, by index.
-        return (current, Cursor(next: next, stateIndex: current.index, keepAliveRound: round))
-    }
-
-    /// The events after `cursor`, waiting for one if there is none yet (or a keep-alive round).
-    func next(after cursor: inout Cursor) async -> Delivery {
-        while true {
-            let immediate = state.withLock { state -> Delivery? in
-                if state.closed { return .closed }
-                if cursor.next < state.first { return .overflowed }
-                if cursor.next < state.next {
-                    let pending = state.log[Int(cursor.next - state.first)...]
-                    var events: [ServerSentEvent] = []
-                    events.reserveCapacity(pending.count)
-                    for (offset, event) in pending.enumerated() {
-                        // Already in the state the stream began with.
-                        if event.changesIndex && event.index <= cursor.stateIndex { continue }
-                        // A lease extension followed by another of the same term is superseded by it.
-                        if event.isExtension, offset + 1 < pending.count,
-                           pending[pending.startIndex + offset + 1].isExtension,
-                           pending[pending.startIndex + offset + 1].term == event.term {
-                            continue
-                        }
-                        events.append(event)
+    /// One round: each subscriber's unsent events (or a keep-alive), grouped by event loop, written
+    /// by one task on each loop; the blocking queries are woken. Returns true once the hub closed.
+    private func deliver() -> Bool {
+        let (batches, waiters, closed) = state.withLock { state -> ([ObjectIdentifier: LoopBatch], [CheckedContinuation<Bool, Never>], Bool) in
+            state.pumpWakeups = 0
+            let keepAlive = state.keepAliveDue
+            state.keepAliveDue = false
+            var batches: [ObjectIdentifier: LoopBatch] = [:]
+            // Most subscribers are at the same place in the log: their events are computed once.
+            var shared: [Cursor: [ServerSentEvent]] = [:]
+            for (key, subscriber) in state.subscribers {
+                var delivery: LoopBatch.Delivery
+                if subscriber.cursor.next < state.first {
+                    delivery = .overflowed
+                } else {
+                    let events = shared[subscriber.cursor] ?? Self.unsent(after: subscriber.cursor, in: state)
+                    shared[subscriber.cursor] = events
+                    state.subscribers[key]?.cursor.next = state.next
+                    if !events.isEmpty {
+                        delivery = .events(events)
+                    } else if keepAlive {
+                        delivery = .keepAlive
+                    } else {
+                        continue
                     }
-                    cursor.next = state.next
-                    if !events.isEmpty { return .events(events) }
                 }
-                if state.keepAliveRound != cursor.keepAliveRound {
-                    cursor.keepAliveRound = state.keepAliveRound
-                    return .keepAlive
-                }
-                return nil
+                let loop = ObjectIdentifier(subscriber.sink.eventLoop)
+                batches[loop, default: LoopBatch(loop: subscriber.sink.eventLoop)].items.append((subscriber.sink, delivery))
             }
-            if let immediate { return immediate }
-            let seen = cursor
-            guard await waitForWake(unless: { $0.next != seen.next || $0.keepAliveRound != seen.keepAliveRound }) else {
-                return .closed
+            defer { state.waiters.removeAll(keepingCapacity: true) }
+            return (batches, Array(state.waiters.values), state.closed)
+        }
+        for batch in batches.values {
+            batch.loop.execute { batch.write(isLeader: self.isLeader(at: SystemMonotonicClock.now)) }
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+        return closed
+    }
+
+    /// The events after `cursor` a stream has not been sent: none that its state already showed,
+    /// and no lease extension that a later one of the same term supersedes.
+    private static func unsent(after cursor: Cursor, in state: State) -> [ServerSentEvent] {
+        guard cursor.next < state.next else { return [] }
+        let pending = state.log[Int(cursor.next - state.first)...]
+        var events: [ServerSentEvent] = []
+        events.reserveCapacity(pending.count)
+        for (offset, event) in zip(pending.indices, pending) {
+            if event.changesIndex && event.index <= cursor.stateIndex { continue }
+            let following = offset + 1
+            if event.isExtension, following < pending.endIndex, pending[following].isExtension,
+               pending[following].term == event.term {
+                continue
+            }
+            events.append(event)
+        }
+        return events
+    }
+
+    /// What one event loop writes in one round.
+    private struct LoopBatch {
+        enum Delivery {
+            case events([ServerSentEvent])
+            case keepAlive
+            case overflowed
+        }
+
+        let loop: any EventLoop
+        var items: [(sink: HTTPStreamSink, delivery: Delivery)] = []
+
+        /// On `loop`: each item written and flushed; a connection that cannot keep up is closed.
+        func write(isLeader: Bool) {
+            for (sink, delivery) in items where sink.isActive {
+                switch delivery {
+                case .events(let events):
+                    // The client stopped reading: its write buffer is full. Close rather than drop.
+                    guard sink.isWritable else {
+                        sink.close()
+                        continue
+                    }
+                    sink.writeOnLoop(events.map { $0.bytes(isLeader: isLeader) })
+                case .keepAlive:
+                    if sink.isWritable { sink.writeOnLoop([ServerSentEvent.keepAlive]) }
+                case .overflowed:
+                    sink.close()
+                }
             }
         }
+    }
+
+    // MARK: Streams and queries
+
+    /// The current state and the cursor just after it: a stream begins with this state, and the
+    /// events the state already shows are skipped, whichever order the view and the hub saw them in.
+    func subscribe() -> (state: LeadershipState, cursor: Cursor) {
+        let next = state.withLock { $0.next }
+        let current = view.current
+        return (current, Cursor(next: next, stateIndex: current.index))
+    }
+
+    /// Feeds `sink` every event after `cursor` until its connection closes or the hub does.
+    func stream(to sink: HTTPStreamSink, from cursor: Cursor) async {
+        let key = state.withLock { state -> Int? in
+            guard !state.closed else { return nil }
+            defer { state.nextKey += 1 }
+            state.subscribers[state.nextKey] = Subscriber(sink: sink, cursor: cursor)
+            return state.nextKey
+        }
+        guard let key else {
+            sink.close()
+            return
+        }
+        wake(keepAlive: false)  // Events since the state was read go out now.
+        try? await sink.closed.get()
+        _ = state.withLock { $0.subscribers.removeValue(forKey: key) }
     }
 
     /// Waits until the view's index exceeds `index`, or `timeout` passes; returns whether it did.
@@ -252,7 +308,6 @@ public final class LeadershipEventHub: Sendable {
             let (current, closed) = state.withLock { ($0.index, $0.closed) }
             if current > index || view.current.index > index { return true }
             if closed || ContinuousClock.now >= deadline { return false }
-            // Woken by every event and every keep-alive round; the deadline is checked by a timer.
             let remaining = deadline - ContinuousClock.now
             let seen = current
             await withTaskGroup(of: Void.self) { group in
@@ -265,13 +320,13 @@ public final class LeadershipEventHub: Sendable {
         }
     }
 
-    /// One wake-up of the pump; false once the hub closed or the task was cancelled. Returns at
-    /// once if `changed` holds when the waiter is registered (something happened since the caller
+    /// One round of the pump; false once the hub closed or the task was cancelled. Returns at once
+    /// if `changed` holds when the waiter is registered (something happened since the caller
     /// looked), so no wake-up is ever missed.
     private func waitForWake(unless changed: @escaping @Sendable (State) -> Bool) async -> Bool {
         let key = state.withLock { state -> Int in
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
+            defer { state.nextKey += 1 }
+            return state.nextKey
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
