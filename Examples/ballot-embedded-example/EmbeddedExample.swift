@@ -60,11 +60,12 @@ struct EmbeddedExample: AsyncParsableCommand {
         if let advertiseHttp { try settings.apply(flag: .advertiseHTTP, value: advertiseHttp) }
         if let algorithm { try settings.apply(flag: .algorithm, value: algorithm) }
         for peer in peers { try settings.apply(flag: .peers, value: peer) }
+        if events { try settings.apply(flag: .events, value: "true") }
         let nodeConfiguration = try NodeConfiguration.load(configFile: nil, flags: settings)
         let margin = try cancelAhead.map { try DurationParser.parse($0) }
         var logger = Logger(label: "example.node\(id)")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-        let server = try NodeServer(configuration: nodeConfiguration, logger: logger, printEvents: events)
+        let server = try NodeServer(configuration: nodeConfiguration, logger: logger)
         let work = LeaderWork(node: server.node, ledger: FencedLedger(path: ledger), interval: .milliseconds(workInterval),
                               resignAfter: resignAfter, margin: margin)
         let group = ServiceGroup(configuration: .init(

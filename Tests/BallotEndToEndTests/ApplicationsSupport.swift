@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 import BallotHarness
 import BallotRuntime
@@ -6,10 +7,18 @@ import Glibc
 
 /// Runs `curl` (a real HTTP client) with `arguments` and returns the status code and the body.
 func curl(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> (status: Int, body: String) {
+    let text = try await curlOutput(["-w", "\n%{http_code}"] + arguments, timeout: timeout)
+    guard let split = text.lastIndex(of: "\n"), let status = Int(text[text.index(after: split)...]) else {
+        throw HarnessError("curl \(arguments.joined(separator: " ")) printed no status: \(text)")
+    }
+    return (status, String(text[..<split]))
+}
+
+/// Runs `curl -s -o -` with `arguments` and returns what it printed (the body, then any `-w` text).
+func curlOutput(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "\(Int(timeout.components.seconds))"]
-        + arguments
+    process.arguments = ["-s", "-o", "-", "--max-time", "\(Int(timeout.components.seconds))"] + arguments
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
@@ -17,11 +26,7 @@ func curl(_ arguments: [String], timeout: Duration = .seconds(20)) async throws 
     // Reading to the end returns once curl exits (it closes its output); curl's own --max-time bounds it.
     let data = output.fileHandleForReading.readDataToEndOfFile()
     await reap(process)
-    let text = String(decoding: data, as: UTF8.self)
-    guard let split = text.lastIndex(of: "\n"), let status = Int(text[text.index(after: split)...]) else {
-        throw HarnessError("curl \(arguments.joined(separator: " ")) printed no status: \(text)")
-    }
-    return (status, String(text[..<split]))
+    return String(decoding: data, as: UTF8.self)
 }
 
 /// The JSON object of a body, or nil.
@@ -49,12 +54,18 @@ final class SSEStream: @unchecked Sendable {
     private var comments = 0
     let headerFile: String
 
-    init(port: Int, lastEventID: String? = nil) throws {
+    convenience init(port: Int, lastEventID: String? = nil) throws {
+        try self.init(url: "http://127.0.0.1:\(port)/events", lastEventID: lastEventID)
+    }
+
+    /// `curlArguments` choose the protocol and credentials, e.g. `--http2-prior-knowledge` (h2c)
+    /// or `--http2 --cacert ca.pem` (h2 over TLS).
+    init(url: String, lastEventID: String? = nil, curlArguments: [String] = []) throws {
         headerFile = NSTemporaryDirectory() + "ballot-sse-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).headers"
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        var arguments = ["-sN", "-D", headerFile]
+        var arguments = ["-sN", "-D", headerFile] + curlArguments
         if let lastEventID { arguments += ["-H", "Last-Event-ID: \(lastEventID)"] }
-        process.arguments = arguments + ["http://127.0.0.1:\(port)/events"]
+        process.arguments = arguments + [url]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -125,7 +136,7 @@ func reap(_ process: Process, timeout: Duration = .seconds(30)) async {
 /// A local cluster with per-node flags, advertised URLs and short timeouts; stopped afterwards.
 func withApplicationCluster<T>(
     nodes: Int = 3, electionTimeout: String = "300ms", heartbeat: String = "50ms", extra: [String] = [],
-    perNode: [NodeID: [String]] = [:], nodeBinary: String? = nil, start: Bool = true,
+    perNode: [NodeID: [String]] = [:], nodeBinary: String? = nil, start: Bool = true, httpTLS: HTTPClientTLS? = nil,
     _ body: (LocalCluster) async throws -> T
 ) async throws -> T {
     var settings = LocalCluster.Settings()
@@ -139,6 +150,7 @@ func withApplicationCluster<T>(
     settings.perNodeArguments = perNode
     settings.advertiseHTTP = true
     settings.nodeBinary = nodeBinary
+    settings.httpTLS = httpTLS
     let directory = temporaryDirectory("apps")
     let local = LocalCluster(settings: settings, binary: try ballotBinary(), dataDirectory: directory)
     if start { try local.startAll() } else { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }

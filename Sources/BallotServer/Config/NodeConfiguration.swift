@@ -1,6 +1,7 @@
 import BallotClient
 import BallotCore
 import BallotWire
+import Logging
 
 /// Everything one node needs to start, validated: who it is, who its peers are, where it listens
 /// and keeps its state, and how fast its election timers run.
@@ -34,14 +35,27 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// Issue 15: the URL this node's HTTP endpoint is reached at, told to every peer so that any
     /// member can name the leader's (`leader_http`).
     public let advertisedHTTP: String?
+    /// Issue 15: how long a resigning leader refrains from campaigning when the resignation names
+    /// no hold-off of its own. Default: the election timeout.
+    public let resignHoldOff: Duration
+    /// Limits, TLS, authorization and the admin listener of the HTTP surface.
+    public let http: HTTPConfiguration
+    public let logLevel: Logger.Level
+    public let logFormat: LogFormat
+    /// Whether to print `event=…` lines on standard output (``EventLine``).
+    public let printEvents: Bool
 
     public static let defaultCluster = ClusterName.default
     public static let defaultElectionTimeout = Duration.seconds(1)
     public static let defaultHeartbeatInterval = Duration.milliseconds(100)
     public static let defaultMaxFrameSize = 65536
     public static let defaultAlgorithm = ElectionAlgorithmKind.raft
+    public static let defaultLogLevel = Logger.Level.info
+    public static let defaultLogFormat = LogFormat.text
     public static let defaultPriority: UInt16 = 0
     public static let defaultPreemptAfter = Duration.seconds(30)
+    /// A hold-off longer than this is what ineligibility (`PUT /candidacy`) is for.
+    public static let maximumResignHoldOff = Duration.seconds(300)
 
     /// From 1 KiB — room for a handshake with a 255-byte cluster name and any election message —
     /// to 16 MiB, beyond which a frame is a bug or an attack, not an election message.
@@ -65,20 +79,28 @@ public struct NodeConfiguration: Hashable, Sendable {
         algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm,
         priority: UInt16 = Self.defaultPriority,
         preemptAfter: Duration? = nil,
-        advertisedHTTP: String? = nil
+        advertisedHTTP: String? = nil,
+        resignHoldOff: Duration? = nil,
+        http: HTTPConfiguration = HTTPConfiguration(),
+        logLevel: Logger.Level = Self.defaultLogLevel,
+        logFormat: LogFormat = Self.defaultLogFormat,
+        printEvents: Bool = false
     ) throws(ConfigurationError) {
-        // The default window is 30 s, or the election timeout when that is longer.
-        let preemptAfter = preemptAfter ?? max(Self.defaultPreemptAfter, electionTimeout)
         guard !dataDirectory.isEmpty else { throw .dataDirectoryUnusable(path: dataDirectory, .empty) }
         let sortedPeers = peers.sorted { $0.id < $1.id }
-        try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, peers: sortedPeers)
+        try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, admin: http.adminAddress,
+                                 peers: sortedPeers)
         guard Self.maxFrameSizeRange.contains(maxFrameSize) else { throw .maxFrameSizeOutOfRange(maxFrameSize) }
         try Self.validateTiming(electionTimeout: electionTimeout, heartbeatInterval: heartbeatInterval)
+        // The default window is 30 s, or the election timeout when that is longer.
+        let preemptAfter = preemptAfter ?? max(Self.defaultPreemptAfter, electionTimeout)
         guard preemptAfter >= electionTimeout else {
             throw .preemptionWindowTooShort(preemptAfter: preemptAfter, electionTimeout: electionTimeout)
         }
         if priority != Self.defaultPriority && !algorithm.supportsCandidacy { throw .candidacyNeedsRaft(algorithm) }
         if let advertisedHTTP, !Self.isValidAdvertisedURL(advertisedHTTP) { throw .invalidAdvertisedURL(advertisedHTTP) }
+        let resignHoldOff = resignHoldOff ?? electionTimeout
+        guard resignHoldOff <= Self.maximumResignHoldOff else { throw .resignHoldOffTooLong(resignHoldOff) }
 
         self.id = id
         self.listenAddress = listenAddress
@@ -93,17 +115,25 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.priority = priority
         self.preemptAfter = preemptAfter
         self.advertisedHTTP = advertisedHTTP
+        self.resignHoldOff = resignHoldOff
+        self.http = http
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.printEvents = printEvents
     }
 
-    /// Validates merged settings, filling in defaults. `id`, `listen` and `data_dir` are required.
-    public init(_ settings: NodeSettings) throws(ConfigurationError) {
-        guard let id = settings.id else { throw .missingSetting(.id) }
+    /// Validates merged settings, filling in defaults. `id` (or `id_from_hostname`), `listen` and
+    /// `data_dir` are required. `hostname` is read only for `id_from_hostname`.
+    public init(
+        _ settings: NodeSettings, hostname: () throws(ConfigurationError) -> String = HostName.current
+    ) throws(ConfigurationError) {
+        let id = try Self.nodeID(settings, hostname: hostname)
         guard let listen = settings.listen else { throw .missingSetting(.listen) }
         guard let dataDirectory = settings.dataDirectory else { throw .missingSetting(.dataDirectory) }
         try self.init(
             id: id,
             listenAddress: listen,
-            peers: settings.peers ?? [],
+            peers: try Self.peers(settings, id: id),
             httpAddress: settings.http,
             dataDirectory: dataDirectory,
             cluster: settings.cluster ?? Self.defaultCluster,
@@ -113,7 +143,12 @@ public struct NodeConfiguration: Hashable, Sendable {
             algorithm: settings.algorithm ?? Self.defaultAlgorithm,
             priority: settings.priority ?? Self.defaultPriority,
             preemptAfter: settings.preemptAfter,
-            advertisedHTTP: settings.advertiseHTTP)
+            advertisedHTTP: settings.advertiseHTTP,
+            resignHoldOff: settings.resignHoldOff,
+            http: try HTTPConfiguration(settings),
+            logLevel: settings.logLevel ?? Self.defaultLogLevel,
+            logFormat: settings.logFormat ?? Self.defaultLogFormat,
+            printEvents: settings.events ?? false)
     }
 
     /// Validates the file's settings with the command line's put over them (``NodeSettings/overridden(by:)``).
@@ -121,13 +156,43 @@ public struct NodeConfiguration: Hashable, Sendable {
         try self.init(file.overridden(by: flags))
     }
 
-    /// What `ballot serve` does: reads the YAML file if one is named, lays the flags over it,
-    /// validates, and checks that the data directory can be created and written.
+    /// Reads the YAML file if one is named, lays the flags over it, validates, and checks that the
+    /// data directory can be created and written. (The commands use ``ConfigurationLayers``, which
+    /// adds the environment between the two.)
     public static func load(configFile: String?, flags: NodeSettings) throws(ConfigurationError) -> NodeConfiguration {
         let file = try configFile.map { path throws(ConfigurationError) in try NodeSettings(contentsOfFile: path) }
         let configuration = try NodeConfiguration(file: file ?? NodeSettings(), flags: flags)
         try configuration.checkDataDirectory()
         return configuration
+    }
+
+    // MARK: - Identity
+
+    /// `id`, or the StatefulSet ordinal of the hostname with `id_from_hostname`; not both.
+    static func nodeID(
+        _ settings: NodeSettings, hostname: () throws(ConfigurationError) -> String
+    ) throws(ConfigurationError) -> NodeID {
+        guard settings.idFromHostname == true else {
+            guard let id = settings.id else { throw .missingSetting(.id) }
+            return id
+        }
+        guard settings.id == nil else { throw .conflictingSettings(.id, .idFromHostname) }
+        return try StatefulSetIdentity.nodeID(fromHostname: hostname())
+    }
+
+    /// `peers`, or every member of `members` at `peer_address_template`'s address; not both.
+    static func peers(_ settings: NodeSettings, id: NodeID) throws(ConfigurationError) -> [PeerAddress] {
+        switch (settings.members, settings.peerAddressTemplate) {
+        case (nil, nil):
+            return settings.peers ?? []
+        case (let members?, let template?):
+            guard settings.peers == nil else { throw .conflictingSettings(.peers, .members) }
+            return try StatefulSetIdentity.peers(members: members, template: template, excluding: id)
+        case (_?, nil):
+            throw .incompleteSettings(given: .members, missing: .peerAddressTemplate)
+        case (nil, _?):
+            throw .incompleteSettings(given: .peerAddressTemplate, missing: .members)
+        }
     }
 
     // MARK: - Derived values
@@ -150,7 +215,7 @@ public struct NodeConfiguration: Hashable, Sendable {
     // MARK: - Validation
 
     private static func validateMembers(
-        id: NodeID, listen: SocketAddressSpec, http: SocketAddressSpec?, peers: [PeerAddress]
+        id: NodeID, listen: SocketAddressSpec, http: SocketAddressSpec?, admin: SocketAddressSpec?, peers: [PeerAddress]
     ) throws(ConfigurationError) {
         if peers.contains(where: { $0.id == id }) { throw .nodeAmongPeers(id) }
         for (previous, next) in zip(peers, peers.dropFirst()) where previous.id == next.id {
@@ -161,6 +226,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         }
         var owners: [(AddressOwner, SocketAddressSpec)] = [(.listener(id), listen)]
         if let http { owners.append((.http(id), http)) }
+        if let admin { owners.append((.adminHTTP(id), admin)) }
         owners += peers.map { (.peer($0.id), $0.address) }
         for (i, first) in owners.enumerated() {
             for second in owners[(i + 1)...] where first.1.overlaps(second.1) {

@@ -100,7 +100,7 @@ public struct HTTPResponse: Sendable {
 
     public static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) -> HTTPResponse {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let body = (try? encoder.encode(value)).map { Array($0) + [0x0A] } ?? Array("{}\n".utf8)
         return HTTPResponse(status: status, contentType: "application/json", body: body)

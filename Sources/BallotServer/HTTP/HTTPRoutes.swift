@@ -4,7 +4,8 @@ import BallotRuntime
 import Foundation
 import NIOHTTP1
 
-/// What each HTTP path answers. Kept apart from the server plumbing so it reads as an API.
+/// What each HTTP path of a node answers: the node's route table. Kept apart from the server
+/// plumbing so that it reads as an API; a new route is one `router.add` line and its handler.
 public struct HTTPRoutes: Sendable {
     let node: BallotNode
     let electionTimeout: Duration
@@ -18,29 +19,25 @@ public struct HTTPRoutes: Sendable {
         self.applications = ApplicationRoutes(node: node, hub: hub)
     }
 
-    public func respond(to request: HTTPRequest) async -> HTTPResponse {
-        switch (request.method, request.path) {
-        case (.GET, "/healthz"): return await health()
-        case (.GET, "/readyz"): return await readiness()
-        case (.GET, "/leader"): return await applications.leader(request)
-        case (.GET, "/status"): return await status()
-        case (.GET, "/metrics"): return metrics()
-        case (.POST, "/transfer"): return await transfer(request)
-        case (.GET, "/events"): return applications.events(request)
-        case (.GET, "/primary"), (.HEAD, "/primary"): return applications.primary(request)
-        case (.POST, "/resign"): return await applications.resign(request)
-        case (.PUT, "/candidacy"): return await applications.candidacy(request)
-        case (_, "/healthz"), (_, "/readyz"), (_, "/leader"), (_, "/status"), (_, "/metrics"), (_, "/transfer"),
-            (_, "/events"), (_, "/primary"), (_, "/resign"), (_, "/candidacy"):
-            return .error(.methodNotAllowed, "method \(request.method) not allowed on \(request.path)")
-        default:
-            return .error(.notFound, "no such path: \(request.path); try GET /healthz /readyz /leader /status /metrics /events "
-                + "/primary, POST /transfer?to=ID /resign, PUT /candidacy")
-        }
+    /// The route table. Route names are the `route` label of the request metrics.
+    public var router: HTTPRouter {
+        var router = HTTPRouter()
+        router.add("healthz", .GET, path: "/healthz") { _ in health() }
+        router.add("readyz", .GET, path: "/readyz") { _ in await readiness() }
+        router.add("leader", .GET, path: "/leader") { await applications.leader($0) }
+        router.add("status", .GET, path: "/status") { _ in await status() }
+        router.add("metrics", .GET, path: "/metrics") { _ in metrics() }
+        router.add("transfer", .POST, path: "/transfer", access: .change) { await transfer($0) }
+        router.add("events", .GET, path: "/events") { applications.events($0) }
+        router.add("primary", .GET, path: "/primary") { applications.primary($0) }
+        router.add("resign", .POST, path: "/resign", access: .change) { await applications.resign($0) }
+        router.add("candidacy", .PUT, path: "/candidacy", access: .change) { await applications.candidacy($0) }
+        return router
     }
 
-    /// 200 while the process serves and can persist its state.
-    func health() async -> HTTPResponse {
+    /// 200 while the process serves and can persist its state. Reads the leadership view only, so
+    /// it answers even while the node's loop is busy.
+    func health() -> HTTPResponse {
         if let halt = node.view.current.halt { return .text(.serviceUnavailable, "halted: \(halt)") }
         return .text(.ok, "ok")
     }
@@ -60,6 +57,7 @@ public struct HTTPRoutes: Sendable {
         .json(await node.statusReport(wallClockNow: Date().timeIntervalSince1970))
     }
 
+    /// Reads only the recorder: a scrape never waits on the node.
     func metrics() -> HTTPResponse {
         let body = node.recorder.render(now: SystemMonotonicClock.now, wallClockNow: Date().timeIntervalSince1970)
         return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)

@@ -51,10 +51,10 @@ public enum CandidacyError: Error, Hashable, Sendable, CustomStringConvertible {
 /// use them. The decisions are the core's (RaftNode+Candidacy); the node persists and waits.
 extension BallotNode {
     /// The leader hands over to its best eligible follower and then holds off campaigning for
-    /// `holdOff` (default: one election timeout) after its leadership ends. Waits for the hand-over
+    /// `holdOff` (default: ``resignHoldOff``, one election timeout unless configured) after its leadership ends. Waits for the hand-over
     /// (at most about one election timeout).
     public func resign(holdOff: Duration? = nil) async throws(TransferRefusal) -> ResignOutcome {
-        try driver.resign(holdOff: holdOff ?? electionTimeout)
+        try driver.resign(holdOff: holdOff ?? resignHoldOff)
         armWakeTimer()
         guard let target = driver.status.transferTarget else { return .steppedDown }
         let outcome = await withCheckedContinuation { effects.awaitTransfer(to: target, $0) }

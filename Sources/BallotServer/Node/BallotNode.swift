@@ -18,6 +18,9 @@ public actor BallotNode {
     public nonisolated let membership: Membership
     public nonisolated let tick: Duration
     public nonisolated let electionTimeout: Duration
+    /// How long the node holds off campaigning after a resignation that names no hold-off
+    /// (`resign_hold_off`; default one election timeout).
+    public nonisolated let resignHoldOff: Duration
     public nonisolated let recorder: MetricsRecorder
     /// The node's leadership view: read it from anywhere, without waiting on the node.
     public nonisolated let view: LeadershipView
@@ -38,7 +41,7 @@ public actor BallotNode {
     public init(
         core: any ElectionAlgorithm, tick: Duration, electionTimeout: Duration, store: HardStateStore,
         outbox: PeerOutbox, recorder: MetricsRecorder, logger: Logger, members: MemberDirectory? = nil,
-        candidacyStore: CandidacyStore? = nil,
+        candidacyStore: CandidacyStore? = nil, resignHoldOff: Duration? = nil,
         eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     ) {
         precondition(recorder.view.node == core.id, "the recorder must follow this node's view")
@@ -47,6 +50,7 @@ public actor BallotNode {
         self.membership = core.membership
         self.tick = tick
         self.electionTimeout = electionTimeout
+        self.resignHoldOff = resignHoldOff ?? electionTimeout
         self.recorder = recorder
         self.view = recorder.view
         self.outbox = outbox
@@ -92,9 +96,11 @@ public actor BallotNode {
     public func shutDown() async {
         driver.deliverDueTicks()
         if driver.status.role == .leader, let target = driver.preferredTransferTarget {
-            logger.info("shutting down as leader: transferring leadership", metadata: ["to": "\(target)"])
+            logger.info("shutting down as leader: transferring leadership",
+                        metadata: ["event": "shutdown_transfer_started", "to": "\(target)"])
             let outcome = (try? await transferLeadership(to: target)) ?? .abandoned
-            logger.info("transfer before shutdown ended", metadata: ["outcome": "\(outcome.rawValue)"])
+            logger.info("transfer before shutdown ended",
+                        metadata: ["event": "shutdown_transfer_finished", "outcome": "\(outcome.rawValue)"])
         }
         driver.shutdown()
     }

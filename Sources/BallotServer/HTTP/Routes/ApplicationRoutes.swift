@@ -112,9 +112,10 @@ public struct ApplicationRoutes: Sendable {
     // MARK: POST /resign
 
     /// `POST /resign[?hold_off=2s]`: the leader hands over to its best eligible follower and then
-    /// holds off campaigning (default: one election timeout). Answers once the hand-over ended.
+    /// holds off campaigning (default: `resign_hold_off`, one election timeout unless configured).
+    /// Answers once the hand-over ended.
     public func resign(_ request: HTTPRequest) async -> HTTPResponse {
-        var holdOff = node.electionTimeout
+        var holdOff = node.resignHoldOff
         if let text = request.queryValue("hold_off") {
             do {
                 holdOff = try DurationParser.parse(text)
