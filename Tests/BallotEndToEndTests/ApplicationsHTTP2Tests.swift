@@ -54,6 +54,10 @@ import Testing
                 events.contains { $0.event == "lost" && $0.number("previous") == old.rawValue }
                     && events.contains { $0.event == "elected" && $0.number("leader") != old.rawValue }
             })
+            // The contract's keep-alive comment, every 15 s, on an HTTP/2 stream too.
+            let keptAlive = ContinuousClock.now + .seconds(17)
+            while stream.keepAlives == 0 && ContinuousClock.now < keptAlive { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(stream.keepAlives >= 1, "no : keep-alive within 17 s")
         }
     }
 
