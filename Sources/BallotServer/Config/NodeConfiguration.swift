@@ -99,8 +99,8 @@ public struct NodeConfiguration: Hashable, Sendable {
         }
         if priority != Self.defaultPriority && !algorithm.supportsCandidacy { throw .candidacyNeedsRaft(algorithm) }
         if let advertisedHTTP, !Self.isValidAdvertisedURL(advertisedHTTP) { throw .invalidAdvertisedURL(advertisedHTTP) }
-        let resignHoldOff = resignHoldOff ?? electionTimeout
-        guard resignHoldOff <= Self.maximumResignHoldOff else { throw .resignHoldOffTooLong(resignHoldOff) }
+        if let resignHoldOff, resignHoldOff > Self.maximumResignHoldOff { throw .resignHoldOffTooLong(resignHoldOff) }
+        let resignHoldOff = resignHoldOff ?? min(electionTimeout, Self.maximumResignHoldOff)
 
         self.id = id
         self.listenAddress = listenAddress
