@@ -17,6 +17,11 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case maxFrameSize = "max_frame_size"
     case algorithm
     case peers
+    /// Issue 15: preferred leaders, the leader's advertised HTTP URL, resignation.
+    case priority
+    case preemptAfter = "preempt_after"
+    case advertiseHTTP = "advertise_http"
+    case resignHoldOff = "resign_hold_off"
     // Election backends (docs/configuration.md, "Backends").
     case backend
     case election

@@ -25,6 +25,10 @@ public struct NodeSettings: Hashable, Sendable {
     public var algorithm: ElectionAlgorithmKind?
     /// In the order given; duplicates are kept so that validation can report them.
     public var peers: [PeerAddress]?
+    public var priority: UInt16?
+    public var preemptAfter: Duration?
+    public var advertiseHTTP: String?
+    public var resignHoldOff: Duration?
     public var backend: BackendKind?
     public var election: ElectionName?
     public var etcdEndpoints: [EtcdEndpoint]?
