@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
     ],
     targets: [
         // Pure, deterministic election state machines. No dependencies, no I/O, no clocks.
@@ -66,11 +69,24 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Making a certificate authority and node certificates for peer TLS (`ballot certs`, `ballot
+        // local`, the harness): swift-certificates and swift-crypto keys, PEM files with safe permissions.
+        .target(
+            name: "BallotCertificates",
+            dependencies: [
+                "BallotCore", "BallotWire",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // A ZooKeeper client (jute wire format, sessions, watches) on NIO; knows nothing of Ballot.
@@ -96,11 +112,20 @@ let package = Package(
         .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
         // and real coordination servers (ZooKeeper) for the backends' tests.
-        .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation"]),
+        .target(
+            name: "BallotHarness",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation", "BallotWire", "BallotCertificates",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .executableTarget(
             name: "ballot",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
+                "BallotCertificates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -108,7 +133,13 @@ let package = Package(
         // linked into this executable only.
         .target(name: "CMallocCounter"),
         .executableTarget(
-            name: "ballot-wire-bench", dependencies: ["BallotCore", "BallotWire", "CMallocCounter"],
+            name: "ballot-wire-bench",
+            dependencies: [
+                "BallotCore", "BallotWire", "BallotServer", "BallotCertificates", "CMallocCounter",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             linkerSettings: [.linkedLibrary("m")]
         ),
         // One test kit for driving clusters in tests: in-memory clusters of cores and of node drivers.
@@ -127,14 +158,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer"]),
+        .testTarget(
+            name: "BallotEndToEndTests",
+            dependencies: [
+                "BallotHarness", "BallotClient", "BallotRuntime", "BallotServer", "BallotCertificates", "BallotWire",
+                "BallotCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore", "BallotSimulation"]),
         .testTarget(
             name: "BallotServerTests",
             dependencies: [
                 "BallotServer", "BallotWire", "BallotHarness", "BallotClient", "BallotRuntime", "BallotTestKit",
+                "BallotCertificates",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
