@@ -1,3 +1,4 @@
+import BallotCertificates
 import BallotCore
 import BallotClient
 import Foundation
@@ -24,6 +25,8 @@ public final class LocalCluster: @unchecked Sendable {
         /// The nodes' executable: nil runs `binary serve`; a `ballotd` path runs that directly
         /// (the same node and flags, in a binary without the rest of the CLI).
         public var nodeBinary: String?
+        /// How nodes authenticate each other; credentials are made in `<data-dir>/credentials`.
+        public var peerSecurity = PeerSecurity.insecure
 
         public init() {}
     }
@@ -31,6 +34,8 @@ public final class LocalCluster: @unchecked Sendable {
     public let settings: Settings
     public let dataDirectory: String
     public private(set) var nodes: [NodeProcess] = []
+    /// The CA, node certificates and secret of the cluster, when it authenticates its peers.
+    public let credentials: ClusterCredentials?
     private let eventLock = NSLock()
     private var recorded: [LeadershipEventLine] = []
     private let onEvent: @Sendable (LeadershipEventLine) -> Void
@@ -42,6 +47,8 @@ public final class LocalCluster: @unchecked Sendable {
         self.settings = settings
         self.dataDirectory = dataDirectory
         self.onEvent = onEvent
+        let credentials = settings.peerSecurity.credentials(in: "\(dataDirectory)/credentials", cluster: settings.cluster)
+        self.credentials = credentials
         let ids = (1...settings.nodes).map { NodeID(UInt64($0))! }
         for id in ids {
             let index = Int(id.rawValue) - 1
@@ -56,6 +63,8 @@ public final class LocalCluster: @unchecked Sendable {
             for peer in ids where peer != id {
                 arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
             }
+            arguments += credentials?.nodeArguments(
+                for: id, tls: settings.peerSecurity.usesTLS, secret: settings.peerSecurity.usesSecret) ?? []
             arguments += settings.extraArguments
             let node = NodeProcess(
                 id: id, binary: settings.nodeBinary ?? binary,
@@ -70,6 +79,7 @@ public final class LocalCluster: @unchecked Sendable {
 
     public func startAll() throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try PeerSecurity.prepare(credentials, nodes: nodes.map(\.id), security: settings.peerSecurity)
         for node in nodes { try node.start() }
     }
 

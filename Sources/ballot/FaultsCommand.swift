@@ -13,10 +13,13 @@ struct FaultsCommand: AsyncParsableCommand {
         discussion: """
             Starts real clusters (each node in its own Linux network namespace when possible, else on
             127.0.0.1), injects one bounded fault at a time — SIGKILL and restart, SIGSTOP/SIGCONT longer
-            than the election timeout, symmetric, asymmetric and bridge partitions, packet loss, delay —
-            and checks every node's leadership and lease lines: one leader per term, no overlapping
-            leases, no stale leader after a pause, monotonic terms, durable term and vote, recovery after
-            each heal. Needs root for namespaces: without them the network faults are SKIPPED, which
+            than the election timeout, symmetric, asymmetric and bridge partitions, packet loss, delay,
+            and intruders at a member's peer port (no credentials, a certificate from another CA, a
+            certificate of another node, a replayed recorded connection) — and checks every node's
+            leadership and lease lines: one leader per term, no overlapping leases, no stale leader
+            after a pause, monotonic terms, durable term and vote, recovery after each heal, and that no
+            frame from an unauthenticated connection was delivered. Peers use mutual TLS and a cluster
+            secret unless --peer-security says otherwise. Needs root for namespaces: without them the network faults are SKIPPED, which
             fails the run unless --no-namespaces (or --kinds kill,pause) asked for it.
             Exits non-zero on any violation, on any heal without a stable leader within the bound, and
             on a run that proves nothing: no fault injected, no election after the faults began, a
@@ -31,7 +34,7 @@ struct FaultsCommand: AsyncParsableCommand {
     @Option(help: "Cluster sizes, comma-separated, e.g. 3,5.")
     var nodes: String = "3,5"
 
-    @Option(help: "Fault kinds, comma-separated (kill,pause,partition,asymmetric,bridge,loss,delay); default all.")
+    @Option(help: "Fault kinds, comma-separated (kill,pause,partition,asymmetric,bridge,loss,delay,impostor,foreign-cert,wrong-identity,replay); default all.")
     var kinds: String?
 
     @Option(help: "Seed of the fault schedule.")
@@ -49,6 +52,9 @@ struct FaultsCommand: AsyncParsableCommand {
     @Flag(help: "Run every node on 127.0.0.1 and skip the network faults.")
     var noNamespaces = false
 
+    @Option(help: "How peers authenticate: tls+secret (default), tls, secret or insecure (intruders need authentication and are left out without it).")
+    var peerSecurity: String = "tls+secret"
+
     func run() async throws {
         let sizes = nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ (3...9).contains($0) }) else {
@@ -65,6 +71,10 @@ struct FaultsCommand: AsyncParsableCommand {
         options.nodeCounts = sizes
         options.seed = seed
         options.namespaces = !noNamespaces
+        guard let security = PeerSecurity(rawValue: peerSecurity) else {
+            throw ValidationError("--peer-security must be one of \(PeerSecurity.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        options.peerSecurity = security
         do {
             options.electionTimeout = try DurationParser.parse(electionTimeout)
             options.heartbeatInterval = try DurationParser.parse(heartbeatInterval)
@@ -78,7 +88,7 @@ struct FaultsCommand: AsyncParsableCommand {
             }
         }
         Self.say("ballot faults: seed \(seed), \(faults) faults on \(sizes.map(String.init).joined(separator: ",")) nodes, "
-              + "T=\(electionTimeout), heartbeat \(heartbeatInterval)")
+              + "T=\(electionTimeout), heartbeat \(heartbeatInterval), peers \(peerSecurity)")
         let report = try await FaultSuite.run(options) { Self.say($0) }
         Self.say("\n" + report.summary)
         // Node logs and timelines are evidence only of a violation or an unrecovered heal.

@@ -32,7 +32,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Cluster size (default: chosen by each seed among 1…7).")
     var nodes: Int?
 
-    @Option(help: "Comma-separated faults to inject: \(FaultKind.allCases.map(\.rawValue).joined(separator: ",")), all, or none.")
+    @Option(help: "Comma-separated faults to inject: \(FaultKind.inSimulator.map(\.rawValue).joined(separator: ",")), all, or none.")
     var faults: String = "all"
 
     @Option(help: "Election algorithm: \(ElectionAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")) (default raft).")
@@ -156,7 +156,10 @@ struct SimulateCommand: AsyncParsableCommand {
             var kinds = Set<FaultKind>()
             for name in faults.split(separator: ",") {
                 guard let kind = FaultKind(named: String(name)) else {
-                    throw ValidationError("unknown fault '\(name)'; use \(FaultKind.allCases.map(\.rawValue).joined(separator: ",")), all or none")
+                    throw ValidationError("unknown fault '\(name)'; use \(FaultKind.inSimulator.map(\.rawValue).joined(separator: ",")), all or none")
+                }
+                guard !kind.isIntruder else {
+                    throw ValidationError("'\(name)' is an intruder at the peer port, which only `ballot faults` injects into real processes")
                 }
                 kinds.insert(kind)
             }

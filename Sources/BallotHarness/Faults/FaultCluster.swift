@@ -1,3 +1,4 @@
+import BallotCertificates
 import BallotRuntime
 import BallotCore
 import BallotClient
@@ -15,6 +16,8 @@ public final class FaultCluster: @unchecked Sendable {
         public var heartbeatInterval: Duration = .milliseconds(50)
         public var cluster = "faults"
         public var logLevel = "notice"
+        /// How the nodes authenticate each other; credentials are made in `<data-dir>/credentials`.
+        public var peerSecurity = PeerSecurity.insecure
         public init() {}
     }
 
@@ -34,6 +37,8 @@ public final class FaultCluster: @unchecked Sendable {
     public let timeline: ClusterTimeline
     public let dataDirectory: String
     public private(set) var nodes: [NodeProcess] = []
+    /// The cluster's CA, node certificates and secret, when its peers authenticate.
+    public let credentials: ClusterCredentials?
 
     public init(settings: Settings, placement: Placement, binary: String, dataDirectory: String,
                 timeline: ClusterTimeline = ClusterTimeline()) {
@@ -41,6 +46,8 @@ public final class FaultCluster: @unchecked Sendable {
         self.placement = placement
         self.timeline = timeline
         self.dataDirectory = dataDirectory
+        let credentials = settings.peerSecurity.credentials(in: "\(dataDirectory)/credentials", cluster: settings.cluster)
+        self.credentials = credentials
         let ids = (1...UInt64(settings.nodes)).map { NodeID($0)! }
         for id in ids {
             let index = Int(id.rawValue) - 1
@@ -68,7 +75,8 @@ public final class FaultCluster: @unchecked Sendable {
                 "--election-timeout", "\(Int(settings.electionTimeout.milliseconds))ms",
                 "--heartbeat-interval", "\(Int(settings.heartbeatInterval.milliseconds))ms",
                 "--log-level", settings.logLevel, "--events",
-            ] + peers
+            ] + peers + (credentials?.nodeArguments(
+                for: id, tls: settings.peerSecurity.usesTLS, secret: settings.peerSecurity.usesSecret) ?? [])
             let httpPort = Int(http.split(separator: ":").last!)!
             let peerPort = Int(listen.split(separator: ":").last!)!
             let timeline = self.timeline
@@ -90,6 +98,7 @@ public final class FaultCluster: @unchecked Sendable {
 
     public func startAll() throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try PeerSecurity.prepare(credentials, nodes: nodes.map(\.id), security: settings.peerSecurity)
         for node in nodes { try start(node.id.rawValue) }
     }
 

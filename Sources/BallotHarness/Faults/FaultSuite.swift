@@ -25,6 +25,9 @@ public enum FaultSuite {
         /// Where node data and logs go (a fresh subdirectory per cluster).
         public var workDirectory: String
         public var bounds = HistoryChecker.Bounds()
+        /// How the nodes authenticate each other. The intruder kinds need authentication (TLS for
+        /// the certificate intruders) and are left out of runs without it.
+        public var peerSecurity = PeerSecurity.tlsAndSecret
         public init(binary: String, workDirectory: String) {
             self.binary = binary
             self.workDirectory = workDirectory
@@ -159,6 +162,12 @@ public enum FaultSuite {
                 kinds = kinds.filter { !$0.needsNetwork }
             }
         }
+        let applicable = kinds.filter { IntruderFaults.applies($0, to: options.peerSecurity) }
+        if applicable.count < kinds.count {
+            log("(intruders left out: \(kinds.filter { !applicable.contains($0) }.map(\.rawValue).joined(separator: ",")) "
+                + "need peer authentication that --peer-security \(options.peerSecurity) does not give)")
+            kinds = applicable
+        }
         guard !kinds.isEmpty else { return report }
         let useNamespaces = report.namespaceSkipReason == nil && kinds.contains(where: \.needsNetwork)
         if useNamespaces { await NetworkLab.removeStale() }
@@ -195,6 +204,7 @@ public enum FaultSuite {
         settings.nodes = size
         settings.electionTimeout = options.electionTimeout
         settings.heartbeatInterval = options.heartbeatInterval
+        settings.peerSecurity = options.peerSecurity
         let placement: FaultCluster.Placement
         if let lab {
             try await lab.setUp()
@@ -206,7 +216,8 @@ public enum FaultSuite {
                                   httpBasePort: LoopbackPorts.consecutiveFree(size, from: peerBase + size))
         }
         let cluster = FaultCluster(settings: settings, placement: placement, binary: options.binary, dataDirectory: directory)
-        log("==> \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback")")
+        log("==> \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback"), "
+            + "peers: \(options.peerSecurity)")
         var forcingElection = Set<Int>()
         do {
             try cluster.startAll()

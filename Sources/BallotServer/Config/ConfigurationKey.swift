@@ -13,6 +13,14 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case maxFrameSize = "max_frame_size"
     case algorithm
     case peers
+    case peerTLSCertificate = "peer_tls_cert"
+    case peerTLSKey = "peer_tls_key"
+    case peerTLSCA = "peer_tls_ca"
+    case clusterSecretFile = "cluster_secret_file"
+    case clusterSecretAlsoAccept = "cluster_secret_also_accept"
+    case insecurePeers = "insecure_peers"
+    case peerHandshakeTimeout = "peer_handshake_timeout"
+    case peerMaxPendingHandshakes = "peer_max_pending_handshakes"
 
     public var yamlKey: String { rawValue }
 
@@ -28,6 +36,14 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
         case .maxFrameSize: "--max-frame-size"
         case .algorithm: "--algorithm"
         case .peers: "--peer"
+        case .peerTLSCertificate: "--peer-tls-cert"
+        case .peerTLSKey: "--peer-tls-key"
+        case .peerTLSCA: "--peer-tls-ca"
+        case .clusterSecretFile: "--cluster-secret-file"
+        case .clusterSecretAlsoAccept: "--cluster-secret-also-accept"
+        case .insecurePeers: "--insecure-peers"
+        case .peerHandshakeTimeout: "--peer-handshake-timeout"
+        case .peerMaxPendingHandshakes: "--peer-max-pending-handshakes"
         }
     }
 
@@ -44,6 +60,14 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
         case .maxFrameSize: "max frame size"
         case .algorithm: "election algorithm"
         case .peers: "peers"
+        case .peerTLSCertificate: "peer TLS certificate"
+        case .peerTLSKey: "peer TLS private key"
+        case .peerTLSCA: "peer TLS CA certificate"
+        case .clusterSecretFile: "cluster secret file"
+        case .clusterSecretAlsoAccept: "further accepted cluster secret files"
+        case .insecurePeers: "unauthenticated peers off loopback"
+        case .peerHandshakeTimeout: "peer handshake deadline"
+        case .peerMaxPendingHandshakes: "cap on peer connections still handshaking"
         }
     }
 

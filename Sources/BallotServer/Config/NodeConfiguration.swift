@@ -24,6 +24,9 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// The largest peer-protocol frame this node sends or accepts, in bytes.
     public let maxFrameSize: Int
     public let algorithm: ElectionAlgorithmKind
+    /// How peers prove who they are (mutual TLS, the cluster secret) and the limits on connections
+    /// that have not yet.
+    public let peerTrust: PeerTrustConfiguration
 
     public static let defaultCluster = ClusterName.default
     public static let defaultElectionTimeout = Duration.seconds(1)
@@ -50,13 +53,18 @@ public struct NodeConfiguration: Hashable, Sendable {
         electionTimeout: Duration = Self.defaultElectionTimeout,
         heartbeatInterval: Duration = Self.defaultHeartbeatInterval,
         maxFrameSize: Int = Self.defaultMaxFrameSize,
-        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm
+        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm,
+        peerTrust: PeerTrustConfiguration = PeerTrustConfiguration()
     ) throws(ConfigurationError) {
         guard !dataDirectory.isEmpty else { throw .dataDirectoryUnusable(path: dataDirectory, .empty) }
         let sortedPeers = peers.sorted { $0.id < $1.id }
         try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, peers: sortedPeers)
         guard Self.maxFrameSizeRange.contains(maxFrameSize) else { throw .maxFrameSizeOutOfRange(maxFrameSize) }
         try Self.validateTiming(electionTimeout: electionTimeout, heartbeatInterval: heartbeatInterval)
+        // Secure by default: off loopback, whoever can reach the port could otherwise depose the leader.
+        if !listenAddress.isLoopback && !peerTrust.authenticatesPeers && !peerTrust.insecurePeers {
+            throw .unauthenticatedPeers(listen: listenAddress)
+        }
 
         self.id = id
         self.listenAddress = listenAddress
@@ -68,6 +76,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
+        self.peerTrust = peerTrust
     }
 
     /// Validates merged settings, filling in defaults. `id`, `listen` and `data_dir` are required.
@@ -85,7 +94,8 @@ public struct NodeConfiguration: Hashable, Sendable {
             electionTimeout: settings.electionTimeout ?? Self.defaultElectionTimeout,
             heartbeatInterval: settings.heartbeatInterval ?? Self.defaultHeartbeatInterval,
             maxFrameSize: settings.maxFrameSize ?? Self.defaultMaxFrameSize,
-            algorithm: settings.algorithm ?? Self.defaultAlgorithm)
+            algorithm: settings.algorithm ?? Self.defaultAlgorithm,
+            peerTrust: try PeerTrustConfiguration(settings))
     }
 
     /// Validates the file's settings with the command line's put over them (``NodeSettings/overridden(by:)``).

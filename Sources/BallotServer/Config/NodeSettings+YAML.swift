@@ -17,6 +17,10 @@ import Yams
 /// peers:
 ///   2: 127.0.0.1:7002
 ///   3: 127.0.0.1:7003
+/// peer_tls_cert: /etc/ballot/node-1.pem
+/// peer_tls_key: /etc/ballot/node-1-key.pem
+/// peer_tls_ca: /etc/ballot/ca.pem
+/// cluster_secret_file: /etc/ballot/cluster.secret
 /// ```
 ///
 /// Unknown keys are errors, so that a misspelt key cannot silently leave a default in force.
@@ -101,6 +105,23 @@ extension NodeSettings {
                 list.append(PeerAddress(id: id, address: try SocketAddressSpec(parsing: addressText)))
             }
             peers = list
+        case .peerTLSCertificate, .peerTLSKey, .peerTLSCA, .clusterSecretFile:
+            try apply(key, text: Self.plainText(value, expected: "a file path"))
+        case .clusterSecretAlsoAccept:
+            guard case .sequence(let sequence) = value else {
+                throw .wrongType(expected: "a list of file paths", found: Self.describe(value))
+            }
+            clusterSecretAlsoAccept = []
+            for item in sequence { try apply(key, text: Self.plainText(item, expected: "a file path")) }
+        case .insecurePeers:
+            guard case .scalar(let scalar) = value, Self.tagName(value) == .bool else {
+                throw .wrongType(expected: "true or false", found: Self.describe(value))
+            }
+            insecurePeers = Bool.construct(from: scalar) ?? false
+        case .peerHandshakeTimeout:
+            try apply(key, text: Self.durationText(value))
+        case .peerMaxPendingHandshakes:
+            peerMaxPendingHandshakes = try Self.parseInteger(Self.integerText(value, expected: "a whole number of connections"))
         }
     }
 

@@ -18,6 +18,15 @@ public struct NodeSettings: Hashable, Sendable {
     public var algorithm: ElectionAlgorithmKind?
     /// In the order given; duplicates are kept so that validation can report them.
     public var peers: [PeerAddress]?
+    public var peerTLSCertificate: String?
+    public var peerTLSKey: String?
+    public var peerTLSCA: String?
+    public var clusterSecretFile: String?
+    /// In the order given; repeatable on the command line, a list in the file.
+    public var clusterSecretAlsoAccept: [String]?
+    public var insecurePeers: Bool?
+    public var peerHandshakeTimeout: Duration?
+    public var peerMaxPendingHandshakes: Int?
 
     public init(
         id: NodeID? = nil, listen: SocketAddressSpec? = nil, http: SocketAddressSpec? = nil,
@@ -63,7 +72,26 @@ public struct NodeSettings: Hashable, Sendable {
         case .maxFrameSize: maxFrameSize = try Self.parseInteger(text)
         case .algorithm: algorithm = try ElectionAlgorithmKind(parsing: text)
         case .peers: peers = (peers ?? []) + [try PeerAddress(parsing: text)]
+        case .peerTLSCertificate: peerTLSCertificate = try Self.path(text)
+        case .peerTLSKey: peerTLSKey = try Self.path(text)
+        case .peerTLSCA: peerTLSCA = try Self.path(text)
+        case .clusterSecretFile: clusterSecretFile = try Self.path(text)
+        case .clusterSecretAlsoAccept: clusterSecretAlsoAccept = (clusterSecretAlsoAccept ?? []) + [try Self.path(text)]
+        case .insecurePeers:
+            switch text {
+            case "true": insecurePeers = true
+            case "false": insecurePeers = false
+            default: throw .wrongType(expected: "true or false", found: "the text \"\(text)\"")
+            }
+        case .peerHandshakeTimeout: peerHandshakeTimeout = try DurationParser.parse(text)
+        case .peerMaxPendingHandshakes: peerMaxPendingHandshakes = try Self.parseInteger(text)
         }
+    }
+
+    /// A file path as given; only an empty one is refused here (the file is read when the node starts).
+    static func path(_ text: String) throws(ConfigurationError) -> String {
+        guard !text.isEmpty else { throw .wrongType(expected: "a file path", found: "an empty text") }
+        return text
     }
 
     /// These settings with every setting `flags` gives put in place of this one's.
@@ -71,7 +99,7 @@ public struct NodeSettings: Hashable, Sendable {
     /// Peers are replaced as a whole, not merged by ID: once any `--peer` is given, the file's
     /// peer list is ignored, so the command line alone says who the members are.
     public func overridden(by flags: NodeSettings) -> NodeSettings {
-        NodeSettings(
+        var merged = NodeSettings(
             id: flags.id ?? id,
             listen: flags.listen ?? listen,
             http: flags.http ?? http,
@@ -82,6 +110,15 @@ public struct NodeSettings: Hashable, Sendable {
             maxFrameSize: flags.maxFrameSize ?? maxFrameSize,
             algorithm: flags.algorithm ?? algorithm,
             peers: flags.peers ?? peers)
+        merged.peerTLSCertificate = flags.peerTLSCertificate ?? peerTLSCertificate
+        merged.peerTLSKey = flags.peerTLSKey ?? peerTLSKey
+        merged.peerTLSCA = flags.peerTLSCA ?? peerTLSCA
+        merged.clusterSecretFile = flags.clusterSecretFile ?? clusterSecretFile
+        merged.clusterSecretAlsoAccept = flags.clusterSecretAlsoAccept ?? clusterSecretAlsoAccept
+        merged.insecurePeers = flags.insecurePeers ?? insecurePeers
+        merged.peerHandshakeTimeout = flags.peerHandshakeTimeout ?? peerHandshakeTimeout
+        merged.peerMaxPendingHandshakes = flags.peerMaxPendingHandshakes ?? peerMaxPendingHandshakes
+        return merged
     }
 
     static func parseInteger(_ text: String) throws(ConfigurationError) -> Int {

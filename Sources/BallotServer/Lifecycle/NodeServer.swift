@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 
 /// A complete Ballot node built from its configuration: durable store, election core, peer
 /// transport, HTTP endpoint and metrics, run as a swift-service-lifecycle service.
@@ -15,13 +16,16 @@ public final class NodeServer: Service, Sendable {
     public let configuration: NodeConfiguration
     public let node: BallotNode
     let transport: PeerTransport
+    /// The node's peer credentials, re-read on SIGHUP.
+    public let trust: PeerTrustStore
     let http: HTTPEndpoint?
     let logger: Logger
     let printEvents: Bool
 
-    /// Opens the data directory and builds every part; nothing is bound or sent yet.
+    /// Opens the data directory, reads the peer credentials and builds every part; nothing is bound
+    /// or sent yet.
     public init(configuration: NodeConfiguration, logger: Logger, version: String = BallotVersion.current,
-                printEvents: Bool = false) throws {
+                printEvents: Bool = false) async throws {
         self.configuration = configuration
         self.logger = logger
         let store = try HardStateStore(configuration: configuration)
@@ -38,8 +42,13 @@ public final class NodeServer: Service, Sendable {
                           store: store, outbox: outbox, recorder: recorder, logger: logger)
         let policy = HandshakePolicy(localNode: configuration.id, clusterName: configuration.cluster,
                                      membership: configuration.membership, algorithm: configuration.algorithm)
+        trust = try await PeerTrustStore(
+            configuration: configuration.peerTrust,
+            identity: PeerIdentity(clusterName: configuration.cluster, node: configuration.id),
+            recorder: recorder, logger: logger)
         transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
-                                  limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
+                                  limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), trust: trust,
+                                  printEvents: printEvents, logger: logger)
         http = HTTPEndpoint(routes: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout), logger: logger)
         self.printEvents = printEvents
         logger.info("recovered hard state", metadata: [
@@ -62,6 +71,7 @@ public final class NodeServer: Service, Sendable {
             "id": "\(configuration.id)", "cluster": "\(configuration.cluster)", "listen": "\(listen)",
             "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
             "election_timeout": "\(configuration.electionTimeout)", "heartbeat": "\(configuration.heartbeatInterval)",
+            "peer_auth": "\(peerAuthDescription)",
         ])
         if printEvents { EventLine.follow(node.view) }
         logLeadershipChanges()
@@ -71,6 +81,7 @@ public final class NodeServer: Service, Sendable {
                 group.addTask { try await http.run(listener: httpListener) }
             }
             group.addTask { try await self.node.runClock() }
+            group.addTask { await self.reloadOnHangUp() }
             // Runs until SIGTERM/SIGINT (or a failure above), then hands leadership over.
             do {
                 try await gracefulShutdown()
@@ -86,6 +97,22 @@ public final class NodeServer: Service, Sendable {
 }
 
 extension NodeServer {
+    /// Re-reads the peer credentials on every SIGHUP, until the task is cancelled.
+    func reloadOnHangUp() async {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals {
+            logger.notice("SIGHUP: re-reading peer credentials")
+            await trust.reload()
+        }
+    }
+
+    /// `tls`, `cluster-secret`, `tls+cluster-secret` or `none`, for the start-up line.
+    var peerAuthDescription: String {
+        let material = trust.current
+        let methods = [material.tls != nil ? "tls" : nil, material.secrets != nil ? "cluster-secret" : nil].compactMap { $0 }
+        return methods.isEmpty ? "none (insecure)" : methods.joined(separator: "+")
+    }
+
     /// Logs each leader found or lost, with how long the node was without one.
     func logLeadershipChanges() {
         let logger = self.logger

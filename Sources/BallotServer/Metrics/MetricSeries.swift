@@ -36,6 +36,8 @@ struct MetricSeries: Sendable {
     let bytesSent: Counter
     let bytesReceived: Counter
     let framesRejected: LabeledSeries<String, Counter>
+    let peerAuthEnabled: Gauge
+    let certificateExpiry: Gauge
 
     // Identity.
     let clusterMembers: Gauge
@@ -145,6 +147,13 @@ struct MetricSeries: Sendable {
                 [("reason", reason)])
         }
 
+        peerAuthEnabled = gauge(
+            "ballot_peer_auth_enabled",
+            "1 while peers must authenticate (mutual TLS, the cluster secret, or both); 0 when anyone who reaches the peer port is accepted.")
+        certificateExpiry = gauge(
+            "ballot_peer_tls_certificate_expiry_timestamp_seconds",
+            "Unix time at which the earliest of this node's peer TLS certificate and its CA certificates expires; 0 without TLS.")
+
         clusterMembers = gauge("ballot_cluster_members", "Voting members configured in this cluster.")
         buildInfo = gauge(
             "ballot_build_info", "Always 1; the labels name the build version and the election algorithm.",
@@ -181,11 +190,13 @@ struct MetricSeries: Sendable {
     ]
 
     /// The `reason` values of `ballot_peer_frames_rejected_total`: the wire protocol's rejection
-    /// reasons (docs/protocol.md §5), the runtime's `queue_full`, and `other` for anything else so
-    /// that a typo can never create an unbounded label.
+    /// reasons (docs/protocol.md §5; `auth` also counts refused TLS handshakes), the connections
+    /// closed for not completing their handshake in time or for exceeding the cap on handshaking
+    /// connections, the runtime's `queue_full`, and `other` for anything else so that a typo can
+    /// never create an unbounded label.
     static let frameRejectionReasons = [
         "malformed", "oversized", "wrong_cluster", "unknown_node", "bad_version", "auth", "unknown_type",
-        "queue_full", "other",
+        "handshake_timeout", "too_many_handshakes", "queue_full", "other",
     ]
 }
 
