@@ -35,7 +35,7 @@ public struct CertificateAuthority: Sendable {
             issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions,
             issuerPrivateKey: Certificate.PrivateKey(key))
         self.key = Certificate.PrivateKey(key)
-        keyPEM = key.pemRepresentation
+        keyPEM = key.pemRepresentation + "\n"
     }
 
     /// An existing CA from its PEM files' contents (e.g. one made by `ballot certs` or `openssl`);
@@ -101,12 +101,13 @@ public struct CertificateAuthority: Sendable {
             notValidBefore: start, notValidAfter: start.addingTimeInterval(validity.timeInterval),
             issuer: certificate.subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions,
             issuerPrivateKey: self.key)
-        return IssuedCertificate(certificate: leaf, keyPEM: key.pemRepresentation)
+        return IssuedCertificate(certificate: leaf, keyPEM: key.pemRepresentation + "\n")
     }
 
-    /// The CA certificate as PEM: what every member trusts (`--peer-tls-ca`).
+    /// The CA certificate as PEM, ending in a newline so that files can be concatenated into a
+    /// bundle: what every member trusts (`--peer-tls-ca`).
     public var certificatePEM: String {
-        get throws { try certificate.serializeAsPEM().pemString }
+        get throws { try certificate.serializeAsPEM().pemString + "\n" }
     }
 }
 
@@ -117,7 +118,7 @@ public struct IssuedCertificate: Sendable {
     public let keyPEM: String
 
     public var certificatePEM: String {
-        get throws { try certificate.serializeAsPEM().pemString }
+        get throws { try certificate.serializeAsPEM().pemString + "\n" }
     }
 }
 

@@ -27,6 +27,8 @@ public final class LocalCluster: @unchecked Sendable {
         public var nodeBinary: String?
         /// How nodes authenticate each other; credentials are made in `<data-dir>/credentials`.
         public var peerSecurity = PeerSecurity.insecure
+        /// Credentials made elsewhere (the layout of `ballot certs`), instead of `<data-dir>/credentials`.
+        public var credentialsDirectory: String?
 
         public init() {}
     }
@@ -47,7 +49,8 @@ public final class LocalCluster: @unchecked Sendable {
         self.settings = settings
         self.dataDirectory = dataDirectory
         self.onEvent = onEvent
-        let credentials = settings.peerSecurity.credentials(in: "\(dataDirectory)/credentials", cluster: settings.cluster)
+        let credentials = settings.peerSecurity.credentials(
+            in: settings.credentialsDirectory ?? "\(dataDirectory)/credentials", cluster: settings.cluster)
         self.credentials = credentials
         let ids = (1...settings.nodes).map { NodeID(UInt64($0))! }
         for id in ids {

@@ -59,7 +59,8 @@ struct PeerIdentityTests {
         let expected = WireError.certificateIdentityMismatch(
             certificate: certificate, claimedCluster: handshake.clusterName.rawValue, claimedNode: handshake.nodeID)
         var acceptor = PeerSession(policy: Self.tlsPolicy(node: 1), expectedPeer: nil)
-        #expect(acceptor.peerCertified(as: certificate))
+        let certified = acceptor.peerCertified(as: certificate)
+        #expect(certified)
         #expect(throws: expected) { try acceptor.receive(.handshake(handshake)) }
         #expect(expected.metricReason == "auth")
         // The dialling side: it dialled node 2 and the certificate it got says `certificate`.
@@ -81,7 +82,8 @@ struct PeerIdentityTests {
         let vote = Message.voteRequest(VoteRequest(term: 4, lastLog: LogPosition(index: 2, term: 3)))
         #expect(try acceptor.receive(.message(vote)) == .deliver(vote, from: 2))
         // Too late to change who the peer is.
-        #expect(!acceptor.peerCertified(as: Self.identity("prod", 3)))
+        let replaced = acceptor.peerCertified(as: Self.identity("prod", 3))
+        #expect(!replaced)
     }
 
     @Test("mutual TLS and the cluster secret together: both are checked")
