@@ -20,6 +20,7 @@ struct AlertRulesTests {
     static let expectedAlerts = [
         "BallotFrequentLeaderChanges", "BallotNoLeader", "BallotSplitBrain", "BallotInsufficientMembers",
         "BallotSlowElections", "BallotPeerUnreachable", "BallotFramesRejected", "BallotTargetsAbsent",
+        "BallotCertificateExpiresSoon",
     ]
 
     /// Where every runbook link points by default (`runbookBaseURL` of dashboards/mixin/config.libsonnet).

@@ -102,7 +102,6 @@ public enum Intruder {
     static func run(target: Target, tls: TLSIdentity?, wait: Duration, closeWhenEstablished session: SessionBox? = nil,
                     _ opening: @escaping @Sendable (ChannelHandlerContext) -> [Outgoing]) async -> Attempt {
         let group = MultiThreadedEventLoopGroup.singleton
-        let outcome = group.any().makePromise(of: Attempt.self)
         let observer = ObserverBox()
         let sslContext: NIOSSLContext?
         do {
@@ -147,7 +146,8 @@ public enum Intruder {
             return Attempt(localAddress: "-", connected: false, closedByNode: false, framesReceived: [], bytesSent: [],
                            error: "\(error)")
         }
-        let local = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        // Made only once there is a channel to complete it: NIO traps on a promise never completed.
+        let outcome = channel.eventLoop.makePromise(of: Attempt.self)
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(wait.nanoseconds)) {
             observer.gaveUp = true
             channel.close(promise: nil)
@@ -155,11 +155,11 @@ public enum Intruder {
         channel.closeFuture.whenComplete { _ in
             timer.cancel()
             outcome.succeed(Attempt(
-                localAddress: local, connected: true, closedByNode: !observer.gaveUp && !observer.closedByUs,
+                localAddress: observer.localAddress ?? "?", connected: true, closedByNode: !observer.gaveUp && !observer.closedByUs,
                 framesReceived: observer.frames, bytesSent: observer.sent, error: observer.error))
         }
         return (try? await outcome.futureResult.get())
-            ?? Attempt(localAddress: local, connected: true, closedByNode: false, framesReceived: [], bytesSent: [], error: nil)
+            ?? Attempt(localAddress: observer.localAddress ?? "?", connected: true, closedByNode: false, framesReceived: [], bytesSent: [], error: nil)
     }
 
     /// A TCP socket created inside `namespace` and connected from there (the connect is bounded by
@@ -190,6 +190,8 @@ final class ObserverBox: @unchecked Sendable {
     var error: String?
     var gaveUp = false
     var closedByUs = false
+    /// Read when the connection becomes active: a closed channel no longer knows its address.
+    var localAddress: String?
 }
 
 /// Records every byte written to the socket, before any TLS handler: the connection as the wire saw it.
@@ -235,6 +237,7 @@ final class IntruderHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        observer.localAddress = context.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" }
         for item in opening(context) {
             switch item {
             case .frame(let frame): write(frame, context: context)
