@@ -136,9 +136,9 @@ let package = Package(
         .executableTarget(
             name: "ballot-wire-bench",
             dependencies: [
-                "BallotCore", "BallotWire", "BallotServer", "BallotCertificates", "CMallocCounter",
+                "BallotCore", "BallotWire", "BallotCertificates", "CMallocCounter",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             linkerSettings: [.linkedLibrary("m")]

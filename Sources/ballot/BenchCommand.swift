@@ -37,11 +37,27 @@ struct ClusterBenchOptions: ParsableArguments {
     @Option(help: "Run each node with this executable, e.g. .build/deploy/release/ballotd, instead of `ballot serve`.")
     var nodeBinary: String?
 
+    @Option(help: "How peers authenticate, comma-separated to measure several side by side in one run: insecure, tls, secret, tls+secret (e.g. insecure,tls).")
+    var peerSecurity: String = "insecure"
+
+    /// The modes to measure, in the order given.
+    var securities: [PeerSecurity] {
+        get throws {
+            try peerSecurity.split(separator: ",").map { name in
+                guard let mode = PeerSecurity(rawValue: String(name)) else {
+                    throw ValidationError("--peer-security: unknown mode '\(name)'; use insecure, tls, secret or tls+secret")
+                }
+                return mode
+            }
+        }
+    }
+
     /// What runs the nodes, for the report.
     var nodeDescription: String { nodeBinary ?? "\(ballotExecutable()) serve" }
 
-    func makeCluster(_ name: String, printEvents: Bool = true) -> LocalCluster {
+    func makeCluster(_ name: String, printEvents: Bool = true, security: PeerSecurity = .insecure) -> LocalCluster {
         var settings = LocalCluster.Settings()
+        settings.peerSecurity = security
         settings.printEvents = printEvents
         settings.nodeBinary = nodeBinary
         settings.nodes = nodes
@@ -93,8 +109,26 @@ struct FailoverBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var medians: [(PeerSecurity, Summary, Summary)] = []
+        for security in try cluster.securities {
+            let (first, all) = try await measure(security: security)
+            medians.append((security, first, all))
+        }
+        if medians.count > 1 {
+            printLine("")
+            printLine("side by side (\(cluster.nodes) nodes, fault \(fault), \(trials) trials each):")
+            printLine("peers          survivor leads: median    p99   all know: median    p99   (ms)")
+            for (security, first, all) in medians {
+                printLine(security.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)
+                          + String(format: " %22.1f %6.1f %18.1f %6.1f", first.median, first.quantile(0.99), all.median, all.quantile(0.99)))
+            }
+        }
+    }
+
+    /// One whole measurement with peers authenticating by `security`; returns the failover summaries.
+    func measure(security: PeerSecurity) async throws -> (Summary, Summary) {
         let kind = FaultKind(named: fault)!
-        let local = cluster.makeCluster("failover")
+        let local = cluster.makeCluster("failover-\(security.rawValue)", security: security)
         let (rtt, results, failures, transfers, sigterms) = try await local.whileRunning {
             let bench = FailoverBenchmark(cluster: local, fault: kind, heartbeat: cluster.heartbeat,
                                           electionTimeout: cluster.timeout, seed: cluster.seed)
@@ -103,7 +137,7 @@ struct FailoverBench: AsyncParsableCommand {
             _ = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
             try await Task.sleep(for: .seconds(1))
             let rtt = await meanRoundTripMs(local)
-            printLine("ballot failover: \(cluster.nodes) nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), fault \(kind.rawValue), \(trials) trials; nodes: \(cluster.nodeDescription)")
+            printLine("ballot failover: \(cluster.nodes) nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), fault \(kind.rawValue), \(trials) trials, peers \(security); nodes: \(cluster.nodeDescription)")
             var results: [FailoverBenchmark.Trial] = []
             var failures = 0
             for index in 1...trials {
@@ -127,7 +161,7 @@ struct FailoverBench: AsyncParsableCommand {
         }
         var coldStarts: [Double] = []
         for index in 0..<extras {
-            if let t = try? await measureColdStart(index) { coldStarts.append(t) }
+            if let t = try? await measureColdStart(index, security: security) { coldStarts.append(t) }
         }
 
         let first = Summary(results.map(\.firstLeaderMs))
@@ -159,9 +193,11 @@ struct FailoverBench: AsyncParsableCommand {
         if !coldStarts.isEmpty { printLine(row("cold start", Summary(coldStarts))) }
         if let json {
             let rows = results.map { ["old": Double($0.oldLeader), "new": Double($0.newLeader), "first_ms": $0.firstLeaderMs, "all_ms": $0.allKnowMs, "terms": Double($0.terms)] }
-            let data = try JSONSerialization.data(withJSONObject: ["fault": kind.rawValue, "nodes": cluster.nodes, "trials": rows, "transfer_ms": transfers, "sigterm_ms": sigterms, "cold_start_ms": coldStarts], options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json))
+            let data = try JSONSerialization.data(withJSONObject: ["fault": kind.rawValue, "nodes": cluster.nodes, "peers": security.rawValue, "trials": rows, "transfer_ms": transfers, "sigterm_ms": sigterms, "cold_start_ms": coldStarts], options: [.prettyPrinted, .sortedKeys])
+            let path = (try cluster.securities).count > 1 ? json.replacingOccurrences(of: ".json", with: "-\(security.rawValue).json") : json
+            try data.write(to: URL(fileURLWithPath: path))
         }
+        return (first, all)
     }
 
     func row(_ label: String, _ s: Summary) -> String {
@@ -222,8 +258,8 @@ struct FailoverBench: AsyncParsableCommand {
     }
 
     /// From spawning every process to the first leader announcement.
-    func measureColdStart(_ index: Int) async throws -> Double {
-        let local = cluster.makeCluster("cold\(index)")
+    func measureColdStart(_ index: Int, security: PeerSecurity) async throws -> Double {
+        let local = cluster.makeCluster("cold\(index)-\(security.rawValue)", security: security)
         let start = SystemMonotonicClock.now.nanoseconds
         return try await local.whileRunning { try await leaderAnnounced(local, node: nil, after: start) }
     }
