@@ -325,7 +325,7 @@ struct AlertRulesTests {
         let runbook = try Repo.text("docs/operations.md")
         let metricsDoc = try Repo.text("docs/metrics.md")
         // The series the exporter creates, and so every value its `reason` label can take.
-        #expect(MetricSeries.frameRejectionReasons.count == 9)
+        #expect(MetricSeries.frameRejectionReasons.count == 11)
         for reason in MetricSeries.frameRejectionReasons {
             #expect(description.contains(reason), "panel 22 does not explain reason \(reason)")
             #expect(runbook.contains("`\(reason)`"), "docs/operations.md does not explain reason \(reason)")
