@@ -24,6 +24,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -31,7 +33,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
-        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
     ],
@@ -59,17 +60,23 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        // The shell: NIO transport, timers, durable state, HTTP, metrics.
+        // The version and git revision of this build, generated during the build by RecordBuildInfo.
+        .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
+        .plugin(name: "RecordBuildInfo", capability: .buildTool()),
+        // The shell: NIO transport, timers, durable state, HTTP, metrics, logging.
         .target(
             name: "BallotServer",
             dependencies: [
-                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient",
+                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBuildInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -103,14 +110,14 @@ let package = Package(
         .target(
             name: "BallotNodeCommand",
             dependencies: [
-                "BallotServer",
+                "BallotServer", "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
-        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
+        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer", "BallotBuildInfo"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
         // and real coordination servers (ZooKeeper) for the backends' tests.
         .target(
@@ -126,8 +133,13 @@ let package = Package(
             name: "ballot",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
-                "BallotCertificates",
+                "BallotCertificates", "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The codec benchmark: `swift run -c release ballot-wire-bench`. Its allocator counter is
@@ -147,6 +159,9 @@ let package = Package(
         .target(name: "BallotTestKit", dependencies: ["BallotCore", "BallotRuntime"], path: "Tests/BallotTestKit"),
         .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore", "BallotTestKit"]),
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
+        .testTarget(
+            name: "BallotNodeCommandTests",
+            dependencies: ["BallotNodeCommand", "BallotServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "BallotRuntimeTests", dependencies: ["BallotRuntime", "BallotTestKit"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation", "BallotRuntime"]),
         // The ZooKeeper client: golden bytes and garbage for the codec, then real ZooKeeper servers.
@@ -163,12 +178,16 @@ let package = Package(
             name: "BallotEndToEndTests",
             dependencies: [
                 "BallotHarness", "BallotClient", "BallotRuntime", "BallotServer", "BallotCertificates", "BallotWire",
-                "BallotCore",
+                "BallotCore", "BallotTestKit", "BallotBuildInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // The deployable artefacts: the Debian package (dpkg, lintian, systemd-analyze), the
+        // container image (podman), the Kubernetes manifests (kubernetes-validate). Slow; the last
+        // phase of scripts/test.sh.
+        .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore", "BallotSimulation"]),
         .testTarget(
@@ -184,6 +203,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
     ],

@@ -25,14 +25,25 @@ public enum PeerTrustError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notTrustedByCA(let path, let ca, let detail):
             "the certificate \(path) is not accepted under the CA \(ca): \(detail); peers would refuse it"
         case .secretReadableByOthers(let path, let mode):
-            "the cluster secret file \(path) can be read by group or others (mode \(String(mode, radix: 8))); "
-                + "run `chmod 600 \(path)` (only the node's user may read it)"
+            "the cluster secret file \(path) can be read or written by every user on this host (mode "
+                + "\(String(mode, radix: 8))); run `chmod 600 \(path)` (only the node's user, or its group, may read it)"
         case .secretNotAFile(let path):
             "the cluster secret file \(path) is not a regular file"
         case .invalidSecret(let path, let detail):
             "the cluster secret file \(path): \(detail)"
         case .tlsContext(let detail):
             "cannot set up TLS for the peer protocol: \(detail)"
+        }
+    }
+}
+
+extension PeerTrustError {
+    /// A PEM file's problem, for the peer TLS file `path` that holds `what`.
+    init(_ problem: PEMFile.Problem, path: String, what: String) {
+        switch problem {
+        case .unreadable(let reason): self = .unreadable(path: path, what: what, reason: reason)
+        case .notPEM(let detail): self = .invalidPEM(path: path, what: what, detail: detail)
+        case .noCertificate: self = .invalidPEM(path: path, what: what, detail: "it holds no certificate")
         }
     }
 }

@@ -51,31 +51,19 @@ public struct PeerTrustMaterial: Sendable {
         return PeerTrustMaterial(tls: tls, secrets: secrets)
     }
 
-    /// A secret file: a regular file nobody but its owner can read, of 32–1024 bytes.
+    /// A secret file: a regular file that not every user may read, of 32–1024 bytes.
     static func readSecret(_ path: String) throws(PeerTrustError) -> ClusterSecret {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw .unreadable(path: path, what: "cluster secret file", reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else {
-            throw .unreadable(path: path, what: "cluster secret file", reason: String(cString: strerror(errno)))
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw .secretNotAFile(path: path) }
-        let mode = UInt32(status.st_mode & 0o777)
-        guard mode & 0o077 == 0 else { throw .secretReadableByOthers(path: path, mode: mode) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        // One byte more than the largest secret, so that a too-long file is told apart from a full one.
-        while bytes.count <= ClusterSecret.maximumByteCount {
-            let count = read(fd, &buffer, buffer.count)
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(path: path, what: "cluster secret file", reason: String(cString: strerror(errno)))
+        let bytes: [UInt8]
+        do throws(PrivateFile.Problem) {
+            bytes = try PrivateFile.read(path, limit: ClusterSecret.maximumByteCount)
+        } catch {
+            switch error {
+            case .unreadable(let reason): throw .unreadable(path: path, what: "cluster secret file", reason: reason)
+            case .notARegularFile: throw .secretNotAFile(path: path)
+            case .worldAccessible(let mode): throw .secretReadableByOthers(path: path, mode: mode)
+            case .tooLarge:
+                throw .invalidSecret(path: path, detail: "it holds more than \(ClusterSecret.maximumByteCount) bytes")
             }
-            bytes += buffer[0..<count]
         }
         do {
             return try ClusterSecret(bytes: bytes)
@@ -109,10 +97,10 @@ public struct PeerTLSMaterial: Sendable {
         let chain = try readCertificates(files.certificate, what: "peer TLS certificate")
         let cas = try readCertificates(files.ca, what: "peer TLS CA certificate")
         let key: NIOSSLPrivateKey
-        do {
-            key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+        do throws(PEMFile.Problem) {
+            key = try PEMFile.privateKey(files.key)
         } catch {
-            throw .invalidPEM(path: files.key, what: "peer TLS private key", detail: "\(error)")
+            throw PeerTrustError(error, path: files.key, what: "peer TLS private key")
         }
         let leaf = try convert(chain[0], path: files.certificate)
         let caCertificates = try cas.map { certificate throws(PeerTrustError) in try convert(certificate, path: files.ca) }
@@ -172,18 +160,11 @@ public struct PeerTLSMaterial: Sendable {
     }
 
     private static func readCertificates(_ path: String, what: String) throws(PeerTrustError) -> [NIOSSLCertificate] {
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
-            throw .unreadable(path: path, what: what, reason: reason)
-        }
-        let certificates: [NIOSSLCertificate]
-        do {
-            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        do throws(PEMFile.Problem) {
+            return try PEMFile.certificates(path)
         } catch {
-            throw .invalidPEM(path: path, what: what, detail: "\(error)")
+            throw PeerTrustError(error, path: path, what: what)
         }
-        guard !certificates.isEmpty else { throw .invalidPEM(path: path, what: what, detail: "it holds no certificate") }
-        return certificates
     }
 
     private static func convert(_ certificate: NIOSSLCertificate, path: String) throws(PeerTrustError) -> Certificate {

@@ -30,7 +30,7 @@ public final class PeerTrustStore: Sendable {
         if !loaded.authenticatesPeers {
             logger.warning(
                 "peers are not authenticated: anyone who can reach the peer port can take part in elections (give --peer-tls-cert/--peer-tls-key/--peer-tls-ca and/or --cluster-secret-file; docs/security.md)",
-                metadata: ["ballot_peer_auth_enabled": "0"])
+                metadata: ["event": "peer_auth_disabled", "ballot_peer_auth_enabled": "0"])
         }
     }
 
@@ -48,7 +48,8 @@ public final class PeerTrustStore: Sendable {
             logger.notice("peer credentials reloaded; new connections use them", metadata: describe(loaded))
             return true
         } catch {
-            logger.error("peer credentials NOT reloaded, keeping the previous ones: \(error)")
+            logger.error("peer credentials NOT reloaded, keeping the previous ones: \(error)",
+                         metadata: ["event": "peer_credentials_reload_failed"])
             return false
         }
     }
@@ -60,7 +61,7 @@ public final class PeerTrustStore: Sendable {
 
     private func describe(_ loaded: PeerTrustMaterial) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
-            "tls": "\(loaded.tls != nil)", "cluster_secret": "\(loaded.secrets != nil)",
+            "event": "peer_credentials_reloaded", "tls": "\(loaded.tls != nil)", "cluster_secret": "\(loaded.secrets != nil)",
         ]
         if let tls = loaded.tls {
             metadata["certificate_expires"] = "\(tls.certificate.notValidAfter.formatted(.iso8601))"

@@ -41,7 +41,7 @@ final class RefusalLog: Sendable {
             return (true, 0)
         }
         guard log else { return }
-        var metadata: Logger.Metadata = ["remote": "\(remote)", "peer": "\(peer)", "reason": "\(reason)"]
+        var metadata: Logger.Metadata = ["event": "peer_rejected", "remote": "\(remote)", "peer": "\(peer)", "reason": "\(reason)"]
         if suppressedBefore > 0 { metadata["suppressed_before"] = "\(suppressedBefore)" }
         logger.warning("refused peer connection: \(detail)", metadata: metadata)
     }

@@ -172,7 +172,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
         attachment = (peer, node.outbox.attach(peer, channel: context.channel))
         recorder.peerConnected(peer, true)
-        logger.info("connected to peer", metadata: ["peer": "\(peer)", "auth": "\(authLabel)"])
+        logger.info("connected to peer", metadata: ["event": "peer_connected", "peer": "\(peer)", "auth": "\(authLabel)"])
     }
 
     /// How the peer authenticated: `tls`, `secret`, `tls+secret` or `none`.
@@ -195,7 +195,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             self.attachment = nil
             node.outbox.detach(attachment.peer, generation: attachment.generation)
             recorder.peerConnected(attachment.peer, false)
-            logger.info("disconnected from peer", metadata: ["peer": "\(attachment.peer)"])
+            logger.info("disconnected from peer", metadata: ["event": "peer_disconnected", "peer": "\(attachment.peer)"])
         }
         if established, !refused, !closePrinted, isInbound, printEvents, let peer = session.peer {
             closePrinted = true
