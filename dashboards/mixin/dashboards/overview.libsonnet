@@ -267,6 +267,35 @@
                    w=12)
       + g.bars(stacked=true),
 
+      g.stat(39,
+             'Peer authentication',
+             'Per node: whether peers must prove who they are (ballot_peer_auth_enabled): on with mutual TLS, the cluster secret or both; OFF when anyone who reaches the peer port can take part in elections (--insecure-peers, or a loopback listener without credentials). Nodes log a warning at start-up when it is off (docs/security.md).',
+             [g.target(node('ballot_peer_auth_enabled'), nodeLegend)],
+             w=8)
+      + {
+        fieldConfig+: { defaults+: {
+          mappings: [{ type: 'value', options: {
+            '0': { text: 'OFF', color: 'red', index: 0 },
+            '1': { text: 'on', color: 'green', index: 1 },
+          } }],
+          thresholds: g.thresholdSteps([['red', null], ['green', 1]]),
+        } },
+        options+: { textMode: 'value_and_name' },
+      },
+
+      g.timeseries(40,
+                   'Peer TLS credentials expire in',
+                   'Per node, nodes with peer TLS only: time until the earliest of the node\'s own certificate and the CAs it trusts stops being valid (ballot_peer_tls_certificate_expiry_timestamp_seconds - time()). The line is at %d days, where BallotCertificateExpiresSoon fires; renew and send the node SIGHUP, no restart needed (docs/security.md, "Rotation"). It jumps up at each successful reload.' % thresholds.certificateExpiresSoon.days,
+                   [g.target('(%s - time())\n  and %s > 0' % [node('ballot_peer_tls_certificate_expiry_timestamp_seconds'), node('ballot_peer_tls_certificate_expiry_timestamp_seconds')], nodeLegend)],
+                   w=16)
+      + g.unit('s')
+      + {
+        fieldConfig+: { defaults+: {
+          custom+: { thresholdsStyle: { mode: 'line' } },
+          thresholds: g.thresholdSteps([['red', null], ['green', thresholds.certificateExpiresSoon.days * 86400]]),
+        } },
+      },
+
       g.row(24, 'Process'),
 
       g.timeseries(25,
