@@ -528,7 +528,7 @@ private enum Tool {
 
 /// The metric names of `../shared/design/METRICS.md`, plus the exporter's extras the dashboard
 /// shows (docs/metrics.md: `ballot_leader_id`, `ballot_leadership_transfers_total`,
-/// `ballot_peer_queue_dropped_total`) and Prometheus's own `up`.
+/// `ballot_peer_queue_dropped_total`, the peer-trust series of issue 13) and Prometheus's own `up`.
 private enum MetricCatalogue {
     static let plain: Set<String> = [
         "ballot_is_leader", "ballot_has_leader", "ballot_term", "ballot_role", "ballot_leader_changes_total",
@@ -540,6 +540,7 @@ private enum MetricCatalogue {
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds",
         "process_open_fds",
         "ballot_leader_id", "ballot_leadership_transfers_total", "ballot_peer_queue_dropped_total", "up",
+        "ballot_peer_auth_enabled", "ballot_peer_tls_certificate_expiry_timestamp_seconds",
     ]
     static let histograms: Set<String> = [
         "ballot_election_duration_seconds", "ballot_leaderless_duration_seconds",
