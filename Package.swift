@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BallotClient", targets: ["BallotClient"]),
         .library(name: "BallotServer", targets: ["BallotServer"]),
         .library(name: "BallotZooKeeper", targets: ["BallotZooKeeper"]),
+        .library(name: "BallotBackends", targets: ["BallotBackends"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
     ],
@@ -70,7 +71,8 @@ let package = Package(
         .target(
             name: "BallotServer",
             dependencies: [
-                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBuildInfo",
+                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBuildInfo", "BallotBackends",
+                "BallotZooKeeper",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -103,6 +105,20 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Producers of leadership other than the built-in cores: an etcd backend (v3 JSON gateway on
+        // NIOHTTP1, optional TLS) and a ZooKeeper backend (BallotZooKeeper). Each feeds the node's
+        // LeadershipView exactly as the node driver does; knows nothing of the server.
+        .target(
+            name: "BallotBackends",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotClient", "BallotZooKeeper",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -171,6 +187,17 @@ let package = Package(
                 "BallotZooKeeper", "BallotHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The election backends against real etcd and ZooKeeper servers (single and three-server).
+        .testTarget(
+            name: "BallotBackendsTests",
+            dependencies: [
+                "BallotBackends", "BallotHarness", "BallotRuntime", "BallotCore", "BallotZooKeeper", "BallotSimulation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

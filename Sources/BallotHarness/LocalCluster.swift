@@ -29,6 +29,11 @@ public final class LocalCluster: @unchecked Sendable {
         public var peerSecurity = PeerSecurity.insecure
         /// Credentials made elsewhere (the layout of `ballot certs`), instead of `<data-dir>/credentials`.
         public var credentialsDirectory: String?
+        /// What elects the leader: `raft` (the nodes are peers) or `etcd`/`zookeeper`, in which case
+        /// the nodes have no peers and `backendArguments` (endpoints, election, TTL…) replace the
+        /// peer and Raft timing flags.
+        public var backend = "raft"
+        public var backendArguments: [String] = []
         /// How the harness reaches the nodes' HTTP endpoints when they serve HTTPS (the nodes' TLS
         /// flags go in `extraArguments`); nil for plaintext.
         public var httpTLS: HTTPClientTLS?
@@ -59,20 +64,27 @@ public final class LocalCluster: @unchecked Sendable {
         for id in ids {
             let index = Int(id.rawValue) - 1
             var arguments = [
-                "--id", "\(id)", "--listen", "127.0.0.1:\(settings.peerBasePort + index)",
-                "--http", "127.0.0.1:\(settings.httpBasePort + index)",
-                "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
-                "--election-timeout", settings.electionTimeout, "--heartbeat-interval", settings.heartbeatInterval,
-                "--log-level", settings.logLevel,
+                "--id", "\(id)", "--http", "127.0.0.1:\(settings.httpBasePort + index)",
+                "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster, "--log-level", settings.logLevel,
             ]
-            // Only `ballot serve` runs Bully and Ring; ballotd has no --algorithm at all.
-            if settings.algorithm != "raft" { arguments += ["--algorithm", settings.algorithm] }
-            if settings.printEvents { arguments.append("--events") }
-            for peer in ids where peer != id {
-                arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
+            if settings.backend == "raft" {
+                arguments += [
+                    "--listen", "127.0.0.1:\(settings.peerBasePort + index)", "--election-timeout", settings.electionTimeout,
+                    "--heartbeat-interval", settings.heartbeatInterval,
+                ]
+                // Only `ballot serve` runs Bully and Ring; ballotd has no --algorithm at all.
+                if settings.algorithm != "raft" { arguments += ["--algorithm", settings.algorithm] }
+                for peer in ids where peer != id {
+                    arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
+                }
+            } else {
+                arguments += ["--backend", settings.backend] + settings.backendArguments
             }
-            arguments += credentials?.nodeArguments(
-                for: id, tls: settings.peerSecurity.usesTLS, secret: settings.peerSecurity.usesSecret) ?? []
+            if settings.backend == "raft" {
+                arguments += credentials?.nodeArguments(
+                    for: id, tls: settings.peerSecurity.usesTLS, secret: settings.peerSecurity.usesSecret) ?? []
+            }
+            if settings.printEvents { arguments.append("--events") }
             arguments += settings.extraArguments
             let node = NodeProcess(
                 id: id, binary: settings.nodeBinary ?? binary,

@@ -32,7 +32,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Cluster size (default: chosen by each seed among 1…7).")
     var nodes: Int?
 
-    @Option(help: "Comma-separated faults to inject: \(FaultKind.inSimulator.map(\.rawValue).joined(separator: ",")), all, or none.")
+    @Option(help: "Comma-separated faults to inject: \(FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")), all, or none.")
     var faults: String = "all"
 
     @Option(help: "Election algorithm: \(ElectionAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")) (default raft).")
@@ -155,11 +155,15 @@ struct SimulateCommand: AsyncParsableCommand {
         default:
             var kinds = Set<FaultKind>()
             for name in faults.split(separator: ",") {
+                let simulated = FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")
                 guard let kind = FaultKind(named: String(name)) else {
-                    throw ValidationError("unknown fault '\(name)'; use \(FaultKind.inSimulator.map(\.rawValue).joined(separator: ",")), all or none")
+                    throw ValidationError("unknown fault '\(name)'; use \(simulated), all or none")
                 }
                 guard !kind.isIntruder else {
                     throw ValidationError("'\(name)' is an intruder at the peer port, which only `ballot faults` injects into real processes")
+                }
+                guard kind.isSimulated else {
+                    throw ValidationError("unknown fault '\(name)'; use \(simulated), all or none")
                 }
                 kinds.insert(kind)
             }

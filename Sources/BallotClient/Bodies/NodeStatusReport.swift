@@ -40,10 +40,13 @@ public struct NodeStatusReport: Codable, Sendable {
     public var peers: [Peer]
     public var recentLeadershipChanges: [Change]
     public var halted: String?
+    /// The election backend's side (etcd, ZooKeeper); absent on a Raft node.
+    public var backend: BackendStatus?
 
     public init(
         id: UInt64, role: String, term: UInt64, leader: UInt64?, isLeader: Bool, votedFor: UInt64?, lastLog: String,
-        lastContactMs: Double?, peers: [Peer], recentLeadershipChanges: [Change], halted: String?
+        lastContactMs: Double?, peers: [Peer], recentLeadershipChanges: [Change], halted: String?,
+        backend: BackendStatus? = nil
     ) {
         self.id = id
         self.role = role
@@ -56,5 +59,6 @@ public struct NodeStatusReport: Codable, Sendable {
         self.peers = peers
         self.recentLeadershipChanges = recentLeadershipChanges
         self.halted = halted
+        self.backend = backend
     }
 }

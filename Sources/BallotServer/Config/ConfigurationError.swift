@@ -1,5 +1,7 @@
+import BallotBackends
 import BallotClient
 import BallotCore
+import BallotZooKeeper
 
 /// Everything that can be wrong with a node's configuration. Each message says what is wrong and
 /// what to do about it.
@@ -65,6 +67,15 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case incompleteHTTPTLS(given: ConfigurationKey, missing: ConfigurationKey)
     case clientCAWithoutTLS
     case authorizedReadsWithoutCredential
+
+    // Election backends.
+    case invalidElectionName(String, ElectionNameProblem)
+    case invalidZooKeeperServers(ZooKeeperConfigurationError)
+    /// A setting that only another backend uses, e.g. `--listen` with `--backend etcd`; `origin`
+    /// names where it was given, when that is known.
+    case settingNotForBackend(ConfigurationKey, BackendKind, origin: SettingOrigin? = nil)
+    case etcd(EtcdConfigurationError)
+    case zooKeeper(ZooKeeperBackendConfigurationError)
 
     public var description: String {
         switch self {
@@ -191,7 +202,29 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
             "\(ConfigurationKey.httpTLSClientCA.flag) needs TLS on the endpoint: give \(ConfigurationKey.httpTLSCert.flag) and \(ConfigurationKey.httpTLSKey.flag) too"
         case .authorizedReadsWithoutCredential:
             "\(ConfigurationKey.httpAuthReads.flag) needs a credential to check: give \(ConfigurationKey.httpTokenFile.flag) or \(ConfigurationKey.httpTLSClientCA.flag)"
+        case .invalidElectionName(let text, let problem):
+            "election name \"\(text)\": \(problem)"
+        case .invalidZooKeeperServers(let error):
+            "\(error)"
+        case .settingNotForBackend(let key, let backend, let origin):
+            Self.notForBackend(key, backend, given: origin?.description ?? key.flag)
+        case .etcd(let error):
+            "\(error)"
+        case .zooKeeper(let error):
+            "\(error)"
         }
+    }
+
+    private static func notForBackend(_ key: ConfigurationKey, _ backend: BackendKind, given: String) -> String {
+        if backend != .raft, key.backends == [.raft] {
+            let service = backend == .etcd ? "etcd" : "ZooKeeper"
+            let advice = key == .listen || key == .peers
+                ? "drop \(ConfigurationKey.listen.flag) and \(ConfigurationKey.peers.flag)" : "drop it"
+            return "\(given) is not used with \(ConfigurationKey.backend.flag) \(backend): a node elected through \(service) "
+                + "has no peers, no peer listener and no Raft timers; \(advice)"
+        }
+        let users = BackendKind.allCases.filter(key.backends.contains).map(\.rawValue).joined(separator: " or ")
+        return "\(given) applies only to \(ConfigurationKey.backend.flag) \(users), not \(backend); drop it"
     }
 }
 

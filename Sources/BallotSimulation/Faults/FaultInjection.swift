@@ -61,8 +61,8 @@ extension ClusterSimulator {
             network.cuts[number] = links(between: [pair.first!], and: [pair.last!], bothWays: true)
             trace("connection \(pair.first!)<->\(pair.last!) flaps")
             queue.schedule(.undo(.network(number)), at: now + UInt64.random(in: 1_000...30_000, using: &random))
-        case .impostor, .foreignCertificate, .wrongIdentity, .replay:
-            return  // Never chosen: `fits` excludes them (FaultKind.inSimulator).
+        case .serverKill, .impostor, .foreignCertificate, .wrongIdentity, .replay:
+            return  // Never picked: `fits` refuses them (FaultKind.isSimulated).
         }
         result.faultsInjected[kind, default: 0] += 1
         if let undo { queue.schedule(.undo(undo), at: now + duration) }
@@ -72,7 +72,7 @@ extension ClusterSimulator {
         switch kind {
         case .partition, .asymmetric, .flap: nodes.count >= 2
         case .bridge: nodes.count >= 3
-        case .impostor, .foreignCertificate, .wrongIdentity, .replay: false
+        case .serverKill, .impostor, .foreignCertificate, .wrongIdentity, .replay: false
         default: true
         }
     }

@@ -41,6 +41,10 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     /// An eavesdropper replays, byte for byte, a recorded connection of a real member. Real
     /// processes only.
     case replay
+    /// SIGKILL of one server of the coordination service's ensemble (etcd, ZooKeeper), restarted
+    /// after a while: only for real processes run with `--backend etcd|zookeeper` (the simulator has
+    /// no coordination service, and never picks it).
+    case serverKill = "server-kill"
 
     /// The kinds the real-process fault suite injects (the others are simulator-only: their real
     /// counterparts are covered elsewhere — transfers and flapping links by the end-to-end tests,
@@ -49,10 +53,6 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
         .crash, .pause, .partition, .asymmetric, .bridge, .loss, .delay,
         .impostor, .foreignCertificate, .wrongIdentity, .replay,
     ]
-
-    /// The kinds the simulator injects: the intruders act on the transport's authentication,
-    /// which the simulator does not model (its network carries election messages, not connections).
-    public static let inSimulator: [FaultKind] = allCases.filter { !$0.isIntruder }
 
     /// An intruder at the peer port: refused only where peers authenticate (mutual TLS and/or the
     /// cluster secret), so the fault suite injects these only into clusters that do.
@@ -67,9 +67,14 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     public var needsNetwork: Bool {
         switch self {
         case .partition, .asymmetric, .bridge, .loss, .delay, .duplicate, .flap: true
-        case .crash, .pause, .transfer, .disk, .impostor, .foreignCertificate, .wrongIdentity, .replay: false
+        case .crash, .pause, .transfer, .disk, .serverKill, .impostor, .foreignCertificate, .wrongIdentity, .replay: false
         }
     }
+
+    /// Whether the simulator injects it: it has no coordination service to kill a server of, and
+    /// the intruders act on the transport's authentication, which it does not model (its network
+    /// carries election messages, not connections).
+    public var isSimulated: Bool { self != .serverKill && !isIntruder }
 
     /// Parses a kind as flags spell it, accepting the older `kill` for ``crash``.
     public init?(named name: String) {
