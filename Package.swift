@@ -6,7 +6,8 @@ import PackageDescription
 ///   → BallotRuntime (the node driver and the leadership view; no NIO, no Foundation)
 ///   → BallotSimulation (virtual clock, network and disk) and BallotServer (NIO and file adapters)
 ///   → `ballotd` (the node alone) and `ballot` (the CLI).
-/// BallotClient (HTTP client, `/leader` and `/status` types, event lines) stands apart from the
+/// BallotClient (HTTP client, `/leader` and `/status` types, event lines, the `/events` reader, the
+/// `ballot run` sidecar and `ballot watch`) stands apart from the
 /// server: the client commands and the harness use it without linking a node. BallotZooKeeper (a
 /// ZooKeeper client on NIO, for the ZooKeeper election backend) links NIO and swift-log only.
 let package = Package(
@@ -47,12 +48,16 @@ let package = Package(
         .target(
             name: "BallotClient",
             dependencies: [
-                "BallotCore", "BallotRuntime",
+                "BallotCore", "BallotRuntime", "CProcessSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The Linux process calls Swift's Glibc does not import (pipe2, ppoll, prctl, closefrom), for
+        // the sidecar's process-group keeper (`ballot run`).
+        .target(name: "CProcessSupport"),
         // The shell: NIO transport, timers, durable state, HTTP, metrics.
         .target(
             name: "BallotServer",
@@ -122,6 +127,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The client's pure parts: the event-stream parser, the /events contract, the sidecar's timing
+        // machine and keeper protocol, the watch lines.
+        .testTarget(name: "BallotClientTests", dependencies: ["BallotClient", "BallotRuntime"]),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore"]),
