@@ -38,7 +38,7 @@ struct KeeperProtocolTests {
     }
 
     @Test func theLeasePipeLineIsTermAndDeadline() {
-        #expect(leasePipeLine(term: 7, deadline: t1) == "7 1234567890\n")
+        #expect(leasePipeLine(term: 7, deadline: Self.t1) == "7 1234567890\n")
         #expect(leasePipeLine(term: 1, deadline: nil) == "1 inf\n")
     }
 

@@ -29,11 +29,15 @@ struct LeadershipWatchTests {
     @Test func extensionsAndAnUnchangedStateAreNotChangesButARestartIs() {
         var filter = LeadershipWatch.ChangeFilter()
         let leading = Self.event(.state(leaseUntil: MonotonicInstant(nanoseconds: 9), leaseUnbounded: false), index: 5, leader: 1, isLeader: true)
-        #expect(filter.isChange(leading))
-        #expect(!filter.isChange(Self.event(.lease(from: .zero, until: MonotonicInstant(nanoseconds: 20), ends: false), index: 5, leader: 1, isLeader: true)))
-        #expect(!filter.isChange(leading))  // the state of a reconnected stream, nothing moved
-        #expect(filter.isChange(Self.event(.lease(from: .zero, until: .zero, ends: true), index: 6, leader: 1)))
-        // The node restarted: its index starts again, lower.
-        #expect(filter.isChange(Self.event(.state(leaseUntil: nil, leaseUnbounded: false), index: 1, term: 5, leader: nil)))
+        let events = [
+            leading,
+            Self.event(.lease(from: .zero, until: MonotonicInstant(nanoseconds: 20), ends: false), index: 5, leader: 1, isLeader: true),
+            leading,  // the state of a reconnected stream, nothing moved
+            Self.event(.lease(from: .zero, until: .zero, ends: true), index: 6, leader: 1),
+            // The node restarted: its index starts again, lower.
+            Self.event(.state(leaseUntil: nil, leaseUnbounded: false), index: 1, term: 5, leader: nil),
+        ]
+        let changes = events.map { filter.isChange($0) }
+        #expect(changes == [true, false, false, true, true])
     }
 }

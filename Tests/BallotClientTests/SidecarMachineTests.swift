@@ -73,7 +73,8 @@ struct SidecarMachineTests {
         var cut = Self.running()
         let again = cut.handle(Self.lease(from: 50, until: 310), at: Self.at(50))
         #expect(!again.contains { if case .log(let text) = $0 { text.contains("does not fit") } else { false } })
-        let first = Self.machine().handle(Self.lease(from: 0, until: 260), at: Self.at(0))
+        var fresh = Self.machine()
+        let first = fresh.handle(Self.lease(from: 0, until: 260), at: Self.at(0))
         #expect(first.contains { if case .log(let text) = $0 { text.contains("does not fit") } else { false } })
     }
 
@@ -112,7 +113,7 @@ struct SidecarMachineTests {
         ("lost", SidecarMachineTests.event(.lost(previous: SidecarMachineTests.node), leader: nil, isLeader: false)),
         ("another elected", SidecarMachineTests.event(.elected(isSelf: false, leaderlessMilliseconds: nil), term: 6, leader: 1, isLeader: false)),
         ("state not leading", SidecarMachineTests.notLeading()),
-        ("node gone", SidecarMachineTests.Input.nodeGone),
+        ("node gone", SidecarMachine.Input.nodeGone),
     ])
     func anExplicitEndKillsAtOnce(_ name: String, _ input: SidecarMachine.Input) {
         var machine = Self.running()

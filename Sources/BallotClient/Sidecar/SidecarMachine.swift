@@ -56,6 +56,13 @@ public struct SidecarMachine: Sendable {
         /// The lease deadline (`nil`: unbounded).
         public var deadline: MonotonicInstant?
         public var schedule: KillSchedule
+
+        public init(node: UInt64, term: UInt64, deadline: MonotonicInstant?, schedule: KillSchedule) {
+            self.node = node
+            self.term = term
+            self.deadline = deadline
+            self.schedule = schedule
+        }
     }
 
     public enum Input: Sendable, Equatable {
