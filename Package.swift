@@ -31,12 +31,17 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Pure, deterministic election state machines. No dependencies, no I/O, no clocks.
         .target(name: "BallotCore"),
-        // The binary peer protocol: frames, handshake, strict decoding. Pure Swift, no NIO.
-        .target(name: "BallotWire", dependencies: ["BallotCore"]),
+        // The binary peer protocol: frames, handshake, strict decoding, peer authentication.
+        // Pure Swift, no NIO; swift-crypto for the cluster secret's HMAC-SHA256.
+        .target(
+            name: "BallotWire",
+            dependencies: ["BallotCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The node driver (core + logical clock + action order) and the leadership view. Reaches the
         // world only through protocols (durable state, outbox, clock): no NIO, no Foundation.
         .target(name: "BallotRuntime", dependencies: ["BallotCore"]),
@@ -132,7 +137,7 @@ let package = Package(
         .testTarget(name: "BallotClientTests", dependencies: ["BallotClient", "BallotRuntime"]),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
-        .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore"]),
+        .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore", "BallotSimulation"]),
         .testTarget(
             name: "BallotServerTests",
             dependencies: [

@@ -72,12 +72,19 @@ phases=()
 # Runs one phase and records its outcome and duration for the summary; the fault phase's output is
 # kept so that a skip banner printed by the tests shows up in the summary too.
 phase() {
+  local name="$1"
+  shift
+  phase_command "$name" swift test --skip-build "$@"
+}
+
+# Runs any command as a phase of the summary.
+phase_command() {
   local name="$1" log status begin=$SECONDS
   shift
   log="$(mktemp)"
   echo "==> $name"
   set +e
-  swift test --skip-build "$@" 2>&1 | tee "$log"
+  "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
   if grep -q "NETWORK FAULTS SKIPPED" "$log" && [ -z "$reason" ]; then
@@ -111,3 +118,4 @@ phase "core, runtime, wire and simulator tests" --filter 'BallotCoreTests|Ballot
 phase "server, end-to-end and ZooKeeper client tests (serial: real clusters with short timeouts)" \
   --no-parallel --filter 'BallotServerTests|BallotEndToEndTests|BallotZooKeeperTests'
 phase "fault-injection suite (BallotFaultTests)" --no-parallel --filter BallotFaultTests
+phase_command "fuzzing (scripts/fuzz.sh: every libFuzzer target for 10 s from its seed corpus)" scripts/fuzz.sh 10

@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotRuntime
 import BallotCore
 import BallotClient
@@ -8,13 +9,6 @@ import Glibc
 /// interval, time the election from the nodes' own event lines (no polling of the nodes during the
 /// measurement), restore the node, wait until it has rejoined, repeat.
 public final class FailoverBenchmark: @unchecked Sendable {
-    public enum Fault: String, Sendable, CaseIterable {
-        /// SIGKILL, then restart from the same data directory.
-        case kill
-        /// SIGSTOP for several election timeouts, then SIGCONT: a silent failure, no closed connection.
-        case pause
-    }
-
     public struct Trial: Sendable {
         public var oldLeader: UInt64
         public var newLeader: UInt64
@@ -27,13 +21,15 @@ public final class FailoverBenchmark: @unchecked Sendable {
     }
 
     let cluster: LocalCluster
-    let fault: Fault
+    /// `.crash` (SIGKILL, then a restart from the same data directory) or `.pause` (SIGSTOP for several
+    /// election timeouts, then SIGCONT: a silent failure, no closed connection).
+    let fault: FaultKind
     let heartbeat: Duration
     let electionTimeout: Duration
     let pauseFor: Duration
     var random: SplitMix64
 
-    public init(cluster: LocalCluster, fault: Fault, heartbeat: Duration, electionTimeout: Duration,
+    public init(cluster: LocalCluster, fault: FaultKind, heartbeat: Duration, electionTimeout: Duration,
                 pauseFor: Duration? = nil, seed: UInt64) {
         self.cluster = cluster
         self.fault = fault
@@ -68,7 +64,7 @@ public final class FailoverBenchmark: @unchecked Sendable {
         let offset = Int64.random(in: 0..<max(1, heartbeat.nanoseconds), using: &random)
         try await Task.sleep(for: .nanoseconds(offset))
         let faultAt = SystemMonotonicClock.now.nanoseconds
-        old.signal(fault == .kill ? SIGKILL : SIGSTOP)
+        old.signal(fault == .crash ? SIGKILL : SIGSTOP)
 
         let deadline = ContinuousClock.now + electionTimeout * 40
         var first: LeadershipEventLine?
@@ -101,13 +97,15 @@ public final class FailoverBenchmark: @unchecked Sendable {
     /// Brings the failed node back and waits until it follows the current leader again.
     func restore(_ node: NodeProcess, after faultAt: UInt64) async throws {
         switch fault {
-        case .kill:
+        case .crash:
             await node.waitForExit(timeout: .seconds(5))
             try node.start()
         case .pause:
             let elapsed = Duration.nanoseconds(Int64(SystemMonotonicClock.now.nanoseconds - faultAt))
             if elapsed < pauseFor { try await Task.sleep(for: pauseFor - elapsed) }
             node.signal(SIGCONT)
+        default:
+            preconditionFailure("the failover benchmark injects crash or pause, not \(fault)")
         }
         let deadline = ContinuousClock.now + electionTimeout * 30
         while ContinuousClock.now < deadline {

@@ -14,6 +14,7 @@ enum FrameBodyDecoder {
         switch type {
         case .handshake: decoded = .handshake(try handshake(&reader, frameVersion: version))
         case .handshakeReply: decoded = .handshakeReply(try handshakeReply(&reader))
+        case .authProof: decoded = .authProof(AuthProof(checked: Array(try reader.readBytes(AuthProof.byteCount, .proof))))
         case .preVoteRequest: decoded = .message(.preVoteRequest(try voteRequest(&reader)))
         case .preVoteResponse: decoded = .message(.preVoteResponse(try voteResponse(&reader)))
         case .voteRequest: decoded = .message(.voteRequest(try voteRequest(&reader)))

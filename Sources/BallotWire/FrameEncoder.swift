@@ -52,6 +52,7 @@ public enum FrameEncoder {
         switch frame {
         case .handshake(let handshake): writeBody(of: handshake, to: &writer)
         case .handshakeReply(let reply): writeBody(of: reply, to: &writer)
+        case .authProof(let proof): writer.write(contentsOf: proof.bytes)
         case .message(let message): writeBody(of: message, to: &writer)
         }
         assert(writer.offset == count, "\(frame.frameType) body length mismatch")
@@ -63,6 +64,7 @@ public enum FrameEncoder {
         case .handshake(let handshake): handshake.bodyLength
         case .handshakeReply(.accepted): 2
         case .handshakeReply(.rejected(let rejection)): 2 + rejection.message.utf8.count
+        case .authProof: AuthProof.byteCount
         case .message(let message):
             switch message {
             case .preVoteRequest, .voteRequest: voteRequestBodyLength

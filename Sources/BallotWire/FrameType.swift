@@ -22,7 +22,10 @@ public enum FrameLayout {
 /// | range       | owner                                                        |
 /// |-------------|--------------------------------------------------------------|
 /// | 0x00        | never valid                                                  |
-/// | 0x01–0x0F   | connection control (handshake, reply; rest reserved)         |
+/// | 0x01–0x0F   | connection control (handshake, reply, auth proof; rest reserved) |
+///
+/// Within connection control, 0x03 is kept for an auth method whose challenge cannot ride in the
+/// handshake (method 1's nonce does), so the proof of method 1 is 0x04.
 /// | 0x10–0x1F   | Raft messages (0x17–0x1F reserved)                           |
 /// | 0x20–0x2F   | Bully messages (0x24–0x2F reserved)                          |
 /// | 0x30–0x3F   | Ring messages (0x34–0x3F reserved)                           |
@@ -30,6 +33,7 @@ public enum FrameLayout {
 public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case handshake = 0x01
     case handshakeReply = 0x02
+    case authProof = 0x04
 
     case preVoteRequest = 0x10
     case preVoteResponse = 0x11
@@ -49,8 +53,10 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     case ringAck = 0x32
     case ringHeartbeat = 0x33
 
-    /// Codes kept for connection control frames added later (e.g. an authentication challenge).
-    public static let reservedControl: ClosedRange<UInt8> = 0x03...0x0F
+    /// The code kept for an authentication challenge frame, for a method that needs one.
+    public static let reservedAuthChallenge: UInt8 = 0x03
+    /// Codes kept for connection control frames added later.
+    public static let reservedControl: ClosedRange<UInt8> = 0x05...0x0F
     /// Codes kept for Raft messages added later.
     public static let reservedRaft: ClosedRange<UInt8> = 0x17...0x1F
     /// The Bully algorithm's range: its messages, and codes kept for more of them.
@@ -84,6 +90,7 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         switch self {
         case .handshake: "handshake"
         case .handshakeReply: "handshake_reply"
+        case .authProof: "auth_proof"
         case .preVoteRequest: "pre_vote_request"
         case .preVoteResponse: "pre_vote_response"
         case .voteRequest: "vote_request"
@@ -106,7 +113,7 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     static func reservation(of code: UInt8) -> String {
         switch code {
         case 0x00: "never valid"
-        case reservedControl: "reserved for connection control"
+        case reservedAuthChallenge, reservedControl: "reserved for connection control"
         case reservedRaft: "reserved for Raft"
         case reservedBully: "reserved for Bully"
         case reservedRing: "reserved for Ring"

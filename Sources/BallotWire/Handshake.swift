@@ -1,7 +1,7 @@
 import BallotCore
 
 /// The first frame each side of a connection sends: who it is, which cluster it belongs to, which
-/// election algorithm it runs, and how it proves it (room for authentication, none in version 1).
+/// election algorithm it runs, and how it proves it (auth method 0, none, or 1, the cluster secret).
 ///
 /// A receiver accepts no election message on a connection before it has checked the peer's
 /// handshake (see ``HandshakePolicy``) and received the peer's accepting ``HandshakeReply``.
@@ -68,8 +68,8 @@ extension ElectionAlgorithmKind {
 
 /// How a handshake's sender proves its identity: a method byte and an opaque payload.
 ///
-/// Version 1 defines only ``AuthMethod/none`` with an empty payload. The field exists so that a
-/// later release can add, say, a shared-secret challenge without changing the frame layout.
+/// ``AuthMethod/none`` carries an empty payload; ``AuthMethod/clusterSecret`` carries the
+/// sender's ``AuthNonce``. The payload is opaque to the decoder: the method gives it meaning.
 public struct HandshakeAuth: Hashable, Sendable {
     /// Payloads are bounded so that the largest handshake fits the smallest permitted frame limit.
     public static let maximumPayloadByteCount = 4096
@@ -101,6 +101,14 @@ public struct AuthMethod: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     /// No authentication; the payload must be empty.
     public static let none = AuthMethod(rawValue: 0)
+    /// A shared cluster secret, proved by an `auth_proof` frame; the payload is a 32-byte nonce.
+    public static let clusterSecret = AuthMethod(rawValue: 1)
 
-    public var description: String { rawValue == 0 ? "none" : "method \(rawValue)" }
+    public var description: String {
+        switch rawValue {
+        case 0: "none"
+        case 1: "method 1 (cluster secret)"
+        default: "method \(rawValue)"
+        }
+    }
 }

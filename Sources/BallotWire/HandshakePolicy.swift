@@ -7,11 +7,15 @@ public struct HandshakePolicy: Hashable, Sendable {
     public let clusterName: ClusterName
     public let membership: Membership
     public let algorithm: ElectionAlgorithmKind
-    /// The credentials this node presents.
+    /// The credentials this node presents. Under the cluster secret this is method 1 with an
+    /// empty payload: each session puts its own fresh nonce there (``handshake(nonce:)``).
     public let localAuth: HandshakeAuth
-    /// The methods a peer may present. Version 1 defines only ``AuthMethod/none``.
+    /// The methods a peer may present.
     public let acceptedAuthMethods: Set<AuthMethod>
+    /// The secrets of auth method 1, when this node uses it; `nil` otherwise.
+    public let clusterSecrets: ClusterSecrets?
 
+    /// A policy whose handshake alone carries its credentials: method 0 (none) by default.
     public init(
         localNode: NodeID, clusterName: ClusterName, membership: Membership, algorithm: ElectionAlgorithmKind,
         localAuth: HandshakeAuth = .none, acceptedAuthMethods: Set<AuthMethod> = [.none]
@@ -22,19 +26,46 @@ public struct HandshakePolicy: Hashable, Sendable {
         self.algorithm = algorithm
         self.localAuth = localAuth
         self.acceptedAuthMethods = acceptedAuthMethods
+        self.clusterSecrets = nil
     }
 
-    /// The handshake this node opens every connection with.
+    /// A policy under auth method 1: this node proves it knows `clusterSecrets.current`, and
+    /// requires every peer to prove it knows one of `clusterSecrets.accepted`. Peers without the
+    /// method are refused (`auth`).
+    public init(
+        localNode: NodeID, clusterName: ClusterName, membership: Membership, algorithm: ElectionAlgorithmKind,
+        clusterSecrets: ClusterSecrets
+    ) {
+        self.localNode = localNode
+        self.clusterName = clusterName
+        self.membership = membership
+        self.algorithm = algorithm
+        self.localAuth = HandshakeAuth(checkedMethod: .clusterSecret, payload: [])
+        self.acceptedAuthMethods = [.clusterSecret]
+        self.clusterSecrets = clusterSecrets
+    }
+
+    /// The handshake this node opens every connection with, for a method without a challenge.
     public var localHandshake: Handshake {
         Handshake(nodeID: localNode, clusterName: clusterName, algorithm: algorithm, auth: localAuth)
+    }
+
+    /// The handshake a session opens with: under the cluster secret it carries `nonce`, the
+    /// session's own; otherwise it is ``localHandshake`` and `nonce` is not used.
+    public func handshake(nonce: AuthNonce) -> Handshake {
+        guard clusterSecrets != nil else { return localHandshake }
+        return Handshake(
+            nodeID: localNode, clusterName: clusterName, algorithm: algorithm,
+            auth: HandshakeAuth(checkedMethod: .clusterSecret, payload: nonce.bytes))
     }
 
     /// Checks a peer's handshake. `expectedPeer` is the node this side dialled, or `nil` for a
     /// connection this side accepted (any other member may connect).
     ///
     /// The cluster is checked first, since a foreign cluster's node IDs mean nothing here; then the
-    /// algorithm, then the node's identity, then its credentials. The frame version was already
-    /// checked by the decoder.
+    /// algorithm, then the node's identity, then its credentials' method. The frame version was
+    /// already checked by the decoder. Under the cluster secret, passing this check only admits
+    /// the peer to the proof exchange (``PeerSession``).
     public func check(_ handshake: Handshake, expectedPeer: NodeID?) throws(WireError) {
         guard handshake.clusterName == clusterName else {
             throw .wrongCluster(expected: clusterName.rawValue, received: handshake.clusterName.rawValue)

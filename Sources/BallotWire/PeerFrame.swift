@@ -1,9 +1,11 @@
 import BallotCore
 
-/// One frame of the peer protocol, decoded: the handshake, the answer to it, or an election message.
+/// One frame of the peer protocol, decoded: the handshake, the proof of the cluster secret (auth
+/// method 1 only), the answer to the handshake, or an election message.
 public enum PeerFrame: Hashable, Sendable {
     case handshake(Handshake)
     case handshakeReply(HandshakeReply)
+    case authProof(AuthProof)
     case message(Message)
 
     /// The type byte this frame is written with.
@@ -11,6 +13,7 @@ public enum PeerFrame: Hashable, Sendable {
         switch self {
         case .handshake: .handshake
         case .handshakeReply: .handshakeReply
+        case .authProof: .authProof
         case .message(let message): FrameType(for: message)
         }
     }

@@ -8,15 +8,22 @@ import BallotCore
 ///
 /// ```
 /// awaitingHandshake ──peer handshake passes policy──▶ awaitingReply ──accepting reply──▶ established
-///        │                      (send accepting reply)         │                          │
-///        └───────── any other frame, or a check fails: error, close ◀────────────────────┘
+///        │                (send accepting reply)            ▲                               │
+///        │ under the cluster secret (auth method 1):        │ peer's proof verifies         │
+///        └──▶ (send own auth_proof) awaitingProof ──────────┘ (send accepting reply)        │
+///        any other frame, or a check fails: error, close ◀─────────────────────────────────┘
 /// ```
 /// A rejecting reply is accepted in every state: it is the peer's last word before it closes.
+/// Under the cluster secret the accepting reply is sent only once the peer's proof has verified,
+/// so a side that receives one knows the peer has checked its own proof too.
 public struct PeerSession: Hashable, Sendable {
     public enum State: Hashable, Sendable, CustomStringConvertible {
         /// Waiting for the peer's handshake.
         case awaitingHandshake
-        /// The peer's handshake passed; waiting for the peer to accept ours.
+        /// Auth method 1: the peer's handshake passed and this side sent its proof; waiting for
+        /// the peer's proof. `peer` is only the ID the peer claims until then.
+        case awaitingProof(peer: NodeID, version: UInt8)
+        /// The peer's handshake (and proof) passed; waiting for the peer to accept ours.
         case awaitingReply(peer: NodeID, version: UInt8)
         /// Both handshakes accepted: election messages flow, in protocol `version`.
         case established(peer: NodeID, version: UInt8)
@@ -26,6 +33,7 @@ public struct PeerSession: Hashable, Sendable {
         public var description: String {
             switch self {
             case .awaitingHandshake: "awaiting the peer's handshake"
+            case .awaitingProof(let peer, _): "awaiting node \(peer)'s proof of the cluster secret"
             case .awaitingReply(let peer, _): "awaiting node \(peer)'s reply to our handshake"
             case .established(let peer, _): "established with node \(peer)"
             case .failed(let error): "failed (\(error))"
@@ -35,7 +43,7 @@ public struct PeerSession: Hashable, Sendable {
 
     /// What the owner must do after a frame was received.
     public enum Step: Hashable, Sendable {
-        /// Send this frame to the peer (the accepting reply to its handshake).
+        /// Send this frame to the peer: this side's proof, or the accepting reply to its handshake.
         case send(PeerFrame)
         /// The handshake exchange completed; election messages may now be sent to `peer`.
         case established(peer: NodeID)
@@ -43,24 +51,57 @@ public struct PeerSession: Hashable, Sendable {
         case deliver(Message, from: NodeID)
     }
 
+    /// The state with what the proof exchange needs to remember.
+    private enum Phase: Hashable, Sendable {
+        case awaitingHandshake
+        case awaitingProof(peerHandshake: Handshake, secrets: ClusterSecrets, version: UInt8)
+        case awaitingReply(peer: NodeID, version: UInt8)
+        case established(peer: NodeID, version: UInt8)
+        case failed(WireError)
+    }
+
     public let policy: HandshakePolicy
     /// The node this side dialled, or `nil` for an accepted connection.
     public let expectedPeer: NodeID?
-    public private(set) var state: State = .awaitingHandshake
+    /// Whether this side dialled or accepted the connection; the proofs are bound to it.
+    public var role: ConnectionRole { expectedPeer == nil ? .acceptor : .dialler }
+    /// The handshake this side opens with; under the cluster secret it carries this session's nonce.
+    public let localHandshake: Handshake
+    private var phase: Phase = .awaitingHandshake
 
+    /// A session whose nonce, if its policy needs one, comes from the system's secure generator.
     public init(policy: HandshakePolicy, expectedPeer: NodeID?) {
+        let nonce = policy.clusterSecrets == nil ? nil : AuthNonce.random()
+        self.init(policy: policy, expectedPeer: expectedPeer, nonce: nonce)
+    }
+
+    /// A session with a given nonce, for tests and test vectors. A nonce must never be used for
+    /// two connections; `nil` is only valid for a policy without the cluster secret.
+    public init(policy: HandshakePolicy, expectedPeer: NodeID?, nonce: AuthNonce?) {
+        precondition(nonce != nil || policy.clusterSecrets == nil, "the cluster secret needs a nonce per session")
         self.policy = policy
         self.expectedPeer = expectedPeer
+        self.localHandshake = nonce.map(policy.handshake(nonce:)) ?? policy.localHandshake
     }
 
     /// The frame to send as soon as the connection opens, before anything else.
-    public var openingFrame: PeerFrame { .handshake(policy.localHandshake) }
+    public var openingFrame: PeerFrame { .handshake(localHandshake) }
 
-    /// The peer, once its handshake has passed.
+    public var state: State {
+        switch phase {
+        case .awaitingHandshake: .awaitingHandshake
+        case .awaitingProof(let handshake, _, let version): .awaitingProof(peer: handshake.nodeID, version: version)
+        case .awaitingReply(let peer, let version): .awaitingReply(peer: peer, version: version)
+        case .established(let peer, let version): .established(peer: peer, version: version)
+        case .failed(let error): .failed(error)
+        }
+    }
+
+    /// The peer, once its handshake (and, under the cluster secret, its proof) has passed.
     public var peer: NodeID? {
-        switch state {
+        switch phase {
         case .awaitingReply(let peer, _), .established(let peer, _): peer
-        case .awaitingHandshake, .failed: nil
+        case .awaitingHandshake, .awaitingProof, .failed: nil
         }
     }
 
@@ -69,24 +110,28 @@ public struct PeerSession: Hashable, Sendable {
         do throws(WireError) {
             return try step(frame)
         } catch {
-            state = .failed(error)
+            phase = .failed(error)
             throw error
         }
     }
 
     private mutating func step(_ frame: PeerFrame) throws(WireError) -> Step {
-        switch (state, frame) {
+        switch (phase, frame) {
         case (.failed(let error), _):
             throw error
         case (_, .handshakeReply(.rejected(let rejection))):
             throw .rejectedByPeer(rejection)
         case (.awaitingHandshake, .handshake(let handshake)):
-            try policy.check(handshake, expectedPeer: expectedPeer)
-            let version = WireVersion.negotiated(local: WireVersion.supported.upperBound, remote: handshake.maxVersion)
-            state = .awaitingReply(peer: handshake.nodeID, version: version)
+            return try accept(handshake)
+        case (.awaitingProof(let peerHandshake, let secrets, let version), .authProof(let proof)):
+            try verify(proof, from: peerHandshake, accepting: secrets)
+            phase = .awaitingReply(peer: peerHandshake.nodeID, version: version)
             return .send(.handshakeReply(.accepted))
+        case (.awaitingProof(let peerHandshake, _, _), _):
+            // Nothing counts before the proof: not a reply, not a message, not a second handshake.
+            throw .missingAuthProof(peer: peerHandshake.nodeID, received: frame.frameType)
         case (.awaitingReply(let peer, let version), .handshakeReply(.accepted)):
-            state = .established(peer: peer, version: version)
+            phase = .established(peer: peer, version: version)
             return .established(peer: peer)
         case (.established(let peer, _), .message(let message)):
             // The handshakes agreed on one algorithm; another algorithm's message breaks that promise.
@@ -94,8 +139,39 @@ public struct PeerSession: Hashable, Sendable {
                 throw .unexpectedFrame(frame.frameType, state: "\(state) running \(policy.algorithm)")
             }
             return .deliver(message, from: peer)
-        case (_, .handshake), (_, .handshakeReply(.accepted)), (_, .message):
+        case (_, .handshake), (_, .handshakeReply(.accepted)), (_, .authProof), (_, .message):
             throw .unexpectedFrame(frame.frameType, state: state.description)
         }
+    }
+
+    /// The peer's handshake: policy first; then, under the cluster secret, this side's proof.
+    private mutating func accept(_ handshake: Handshake) throws(WireError) -> Step {
+        try policy.check(handshake, expectedPeer: expectedPeer)
+        let version = WireVersion.negotiated(local: WireVersion.supported.upperBound, remote: handshake.maxVersion)
+        guard handshake.auth.method == .clusterSecret else {
+            phase = .awaitingReply(peer: handshake.nodeID, version: version)
+            return .send(.handshakeReply(.accepted))
+        }
+        // A policy that lists method 1 without holding secrets cannot verify it.
+        guard let secrets = policy.clusterSecrets else { throw .unsupportedAuthMethod(handshake.auth.method) }
+        guard handshake.auth.payload.count == AuthNonce.byteCount else {
+            throw .invalidAuthNonce(byteCount: handshake.auth.payload.count)
+        }
+        phase = .awaitingProof(peerHandshake: handshake, secrets: secrets, version: version)
+        return .send(.authProof(ClusterSecretProof.prove(from: localHandshake, as: role, to: handshake, with: secrets.current)))
+    }
+
+    private func verify(_ proof: AuthProof, from peerHandshake: Handshake, accepting secrets: ClusterSecrets)
+        throws(WireError)
+    {
+        let valid = ClusterSecretProof.verify(
+            proof, from: peerHandshake, as: role.peer, to: localHandshake, accepting: secrets)
+        guard !valid else { return }
+        // The proof this side sent is no secret (the peer has it), so a plain comparison will do.
+        if proof == ClusterSecretProof.prove(
+            from: localHandshake, as: role, to: peerHandshake, with: secrets.current) {
+            throw .reflectedAuthProof(peer: peerHandshake.nodeID)
+        }
+        throw .wrongAuthProof(peer: peerHandshake.nodeID)
     }
 }

@@ -57,6 +57,18 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case selfConnection(NodeID)
     /// The peer's authentication method is not one this node accepts.
     case unsupportedAuthMethod(AuthMethod)
+
+    // MARK: Auth method 1, the cluster secret
+    /// The peer's handshake chose the cluster secret, but its auth payload is not a 32-byte nonce.
+    case invalidAuthNonce(byteCount: Int)
+    /// The peer sent a `received` frame where its `auth_proof` was due: it has not proved it
+    /// knows the secret, and nothing it sends counts until it has.
+    case missingAuthProof(peer: NodeID, received: FrameType)
+    /// The peer's proof matches none of the accepted secrets: the secrets differ, or the proof
+    /// was made for another connection (replayed).
+    case wrongAuthProof(peer: NodeID)
+    /// The peer sent back the proof this node made for it: a reflection attempt.
+    case reflectedAuthProof(peer: NodeID)
     /// The peer refused our handshake; nothing is sent back, the connection just closes.
     case rejectedByPeer(HandshakeRejection)
 
@@ -66,7 +78,9 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .frameTooShort, .truncatedBody, .trailingBytes, .invalidBool, .zeroNodeID, .badMagic,
             .invalidUTF8, .invalidFieldLength, .incompleteFrame, .invalidClusterName, .unexpectedFrame:
             .malformed
-        case .invalidAuthPayload, .unsupportedAuthMethod: .auth
+        case .invalidAuthPayload, .unsupportedAuthMethod, .invalidAuthNonce, .missingAuthProof, .wrongAuthProof,
+            .reflectedAuthProof:
+            .auth
         case .frameTooLarge: .oversized
         case .unsupportedVersion, .advertisedVersionTooLow: .badVersion
         case .unknownFrameType: .unknownType
@@ -152,7 +166,18 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .selfConnection(let id):
             "peer claims this node's own ID \(id)"
         case .unsupportedAuthMethod(let method):
-            "auth \(method) is not accepted by this node"
+            "auth \(method) is not accepted by this node; every member must use the same auth method "
+                + "(a cluster secret on all of them, or on none)"
+        case .invalidAuthNonce(let count):
+            "auth method 1 (cluster secret) needs a nonce of exactly \(AuthNonce.byteCount) bytes as the "
+                + "handshake's auth_payload, got \(count)"
+        case .missingAuthProof(let peer, let received):
+            "node \(peer) sent \(received) before proving it knows the cluster secret (auth_proof expected)"
+        case .wrongAuthProof(let peer):
+            "the auth_proof of node \(peer) matches none of this node's cluster secrets: the secret files "
+                + "differ, or the proof was recorded from another connection"
+        case .reflectedAuthProof(let peer):
+            "the peer claiming node \(peer) sent back this node's own auth_proof (a reflection attempt)"
         case .rejectedByPeer(let rejection):
             "peer rejected the connection: \(rejection)"
         }
@@ -196,6 +221,7 @@ public enum WireField: String, Hashable, Sendable, CustomStringConvertible {
     case status
     case messageLength = "message_length"
     case message
+    case proof
 
     public var description: String { rawValue }
 }

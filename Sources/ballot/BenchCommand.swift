@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotRuntime
 import ArgumentParser
 import BallotCore
@@ -71,8 +72,8 @@ struct FailoverBench: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterBenchOptions
 
-    @Option(help: "kill (SIGKILL + restart) or pause (SIGSTOP for several election timeouts, then SIGCONT).")
-    var fault: String = "kill"
+    @Option(help: "crash (SIGKILL + restart; `kill` is accepted too) or pause (SIGSTOP for several election timeouts, then SIGCONT).")
+    var fault: String = "crash"
 
     @Option(help: "Number of failovers to measure.")
     var trials: Int = 20
@@ -84,13 +85,15 @@ struct FailoverBench: AsyncParsableCommand {
     var json: String?
 
     func validate() throws {
-        guard FailoverBenchmark.Fault(rawValue: fault) != nil else { throw ValidationError("--fault must be kill or pause") }
+        guard let kind = FaultKind(named: fault), kind == .crash || kind == .pause else {
+            throw ValidationError("--fault must be crash (or kill) or pause")
+        }
         guard (1...10_000).contains(trials) else { throw ValidationError("--trials must be between 1 and 10000") }
         guard (2...15).contains(cluster.nodes) else { throw ValidationError("--nodes must be between 2 and 15") }
     }
 
     func run() async throws {
-        let kind = FailoverBenchmark.Fault(rawValue: fault)!
+        let kind = FaultKind(named: fault)!
         let local = cluster.makeCluster("failover")
         let (rtt, results, failures, transfers, sigterms) = try await local.whileRunning {
             let bench = FailoverBenchmark(cluster: local, fault: kind, heartbeat: cluster.heartbeat,

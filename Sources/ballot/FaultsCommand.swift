@@ -1,3 +1,4 @@
+import BallotSimulation
 import ArgumentParser
 import BallotHarness
 import BallotClient
@@ -72,7 +73,7 @@ struct FaultsCommand: AsyncParsableCommand {
         }
         if let kinds {
             options.kinds = try kinds.split(separator: ",").map { name in
-                guard let kind = FaultKind(rawValue: String(name)) else { throw ValidationError("unknown fault kind '\(name)'") }
+                guard let kind = FaultKind(named: String(name)) else { throw ValidationError("unknown fault kind '\(name)'") }
                 return kind
             }
         }

@@ -1,3 +1,4 @@
+import BallotSimulation
 import ArgumentParser
 import BallotCore
 import BallotHarness
@@ -31,7 +32,7 @@ struct ResourcesBench: AsyncParsableCommand {
 
     /// Everything measured while the idle cluster runs.
     func measure(_ local: LocalCluster, for measure: Duration) async throws {
-        let bench = FailoverBenchmark(cluster: local, fault: .kill, heartbeat: cluster.heartbeat,
+        let bench = FailoverBenchmark(cluster: local, fault: .crash, heartbeat: cluster.heartbeat,
                                       electionTimeout: cluster.timeout, seed: cluster.seed)
         let leader = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
         try await Task.sleep(for: .seconds(2))  // Let start-up settle.

@@ -155,7 +155,7 @@ struct SimulateCommand: AsyncParsableCommand {
         default:
             var kinds = Set<FaultKind>()
             for name in faults.split(separator: ",") {
-                guard let kind = FaultKind(rawValue: String(name)) else {
+                guard let kind = FaultKind(named: String(name)) else {
                     throw ValidationError("unknown fault '\(name)'; use \(FaultKind.allCases.map(\.rawValue).joined(separator: ",")), all or none")
                 }
                 kinds.insert(kind)

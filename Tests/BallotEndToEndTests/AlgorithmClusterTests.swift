@@ -13,7 +13,7 @@ import Testing
         try await withCluster(algorithm: algorithm) { cluster in
             // Bully and Ring may show a passing claim before the election settles: wait until every
             // running node names the same leader.
-            let observer = FailoverBenchmark(cluster: cluster, fault: .kill, heartbeat: .milliseconds(50),
+            let observer = FailoverBenchmark(cluster: cluster, fault: .crash, heartbeat: .milliseconds(50),
                                              electionTimeout: .milliseconds(300), seed: 1)
             let leader = try await observer.waitForStableLeader(timeout: .seconds(20))
             if algorithm == "bully" { #expect(leader.self_ == 3, "Bully: the highest live ID wins") }

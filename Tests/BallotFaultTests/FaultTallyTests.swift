@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotClient
 import BallotHarness
 import Testing
@@ -22,12 +23,12 @@ import Testing
         [
             elected(1, leader: 1, term: 1, at: 100), elected(2, leader: 1, term: 1, at: 101),
             probe(1, sent: 200, received: 201), probe(2, sent: 200, received: 202),
-            .faultBegan(number: 0, kind: .kill, detail: "", at: ms(300)),
+            .faultBegan(number: 0, kind: .crash, detail: "", at: ms(300)),
             probe(2, sent: 400, received: 402),
             elected(2, leader: 2, term: 2, at: 450),
             .faultHealed(number: 0, at: ms(900)),
             elected(1, leader: 2, term: 2, at: 950), probe(1, sent: 960, received: 962),
-            .faultBegan(number: 1, kind: .kill, detail: "", at: ms(1_000)),
+            .faultBegan(number: 1, kind: .crash, detail: "", at: ms(1_000)),
             probe(1, sent: 1_100, received: 1_101),
             .faultHealed(number: 1, at: ms(1_500)),
             elected(3, leader: 2, term: 2, at: 1_550),
@@ -85,7 +86,7 @@ import Testing
     @Test func theSuiteReportFailsOnEachGuard() {
         var report = FaultSuite.Report()
         report.requestedFaults = 2
-        report.faultsByKind = [.kill: 2]
+        report.faultsByKind = [.crash: 2]
         report.tallyByClusterSize = [3: FaultTally.tally(twoFaults, forcingElection: [0])]
         #expect(report.failures.isEmpty, "\(report.failures)")
         var unrecovered = report

@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotHarness
 import Foundation
 import Testing
@@ -44,10 +45,10 @@ import Testing
 
     /// SIGKILL + restart and SIGSTOP/SIGCONT on loopback: needs no namespaces, runs everywhere.
     @Test func processFaultsOnLoopback() async throws {
-        let kinds: [FaultKind] = [.kill, .pause]
+        let kinds: [FaultKind] = [.crash, .pause]
         let report = try await run(faults: 12, kinds: kinds, namespaces: false, seed: 11)
         expectClean(report, faults: 12, kinds: kinds)
-        #expect(report.faultsByKind[.kill, default: 0] > 0 && report.faultsByKind[.pause, default: 0] > 0)
+        #expect(report.faultsByKind[.crash, default: 0] > 0 && report.faultsByKind[.pause, default: 0] > 0)
     }
 
     /// Every kind, network faults included, with each node in its own network namespace.
@@ -61,7 +62,7 @@ import Testing
             Issue.record("network namespaces are unavailable (\(reason)), so no network fault can run; fix that, or set \(allow)=1 to skip these cases on purpose")
             return
         }
-        let kinds = FaultKind.allCases
+        let kinds = FaultKind.onRealProcesses
         let report = try await run(faults: 30, kinds: kinds, namespaces: true, seed: 5)
         expectClean(report, faults: 30, kinds: kinds)
         #expect(report.usedNamespaces)

@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotRuntime
 import BallotCore
 import BallotClient
@@ -28,7 +29,7 @@ struct FaultInjector {
         let target = leader.flatMap { random.chance(0.6) ? $0 : nil } ?? ids[Int(random.next() % UInt64(ids.count))]
         var detail = ""
         switch kind {
-        case .kill:
+        case .crash:
             let downtime = random.milliseconds(in: 100...1500)
             detail = "SIGKILL node \(target)\(target == leader ? " (leader)" : ""), restart after \(Int(downtime)) ms"
             begin(number, kind, detail)
@@ -90,6 +91,9 @@ struct FaultInjector {
             await hold(length)
             try await heal(number)
             return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
+        case .duplicate, .transfer, .flap, .disk:
+            // Simulator-only kinds (FaultKind.onRealProcesses): never asked for here.
+            return nil
         }
         cluster.timeline.append(.faultHealed(number: number, at: SystemMonotonicClock.now.nanoseconds))
         return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: target == leader)

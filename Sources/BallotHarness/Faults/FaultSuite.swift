@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotRuntime
 import BallotCore
 import BallotClient
@@ -13,7 +14,7 @@ public enum FaultSuite {
         public var faults = 40
         /// Cluster sizes, each at least 3 (a bridge needs a node besides two groups).
         public var nodeCounts = [3, 5]
-        public var kinds = FaultKind.allCases
+        public var kinds = FaultKind.onRealProcesses
         public var seed: UInt64 = 1
         /// Use network namespaces when the kernel allows them (required for network faults).
         public var namespaces = true

@@ -1,3 +1,4 @@
+import BallotSimulation
 import BallotClient
 import Foundation
 

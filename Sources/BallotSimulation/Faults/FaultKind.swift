@@ -1,8 +1,12 @@
-/// The faults a simulated schedule can inject. Every fault is undone when the schedule heals.
-public enum FaultKind: String, Hashable, Sendable, CaseIterable {
-    /// Crash-stop: volatile state is lost, durable state survives, the node restarts later.
+/// The faults Ballot is tested against: one vocabulary for the simulator and for real processes
+/// (`ballot faults`, the failover benchmark), each kind meaning the same in both. Every fault is
+/// undone when it heals. Not every kind can be injected everywhere: see ``onRealProcesses``.
+public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Comparable {
+    /// Crash-stop: volatile state is lost, durable state survives, the node restarts later. On a
+    /// real process: SIGKILL, then a restart from the data directory (spelt `kill` in older flags).
     case crash
-    /// The process freezes (like SIGSTOP or a long GC pause): no ticks, messages queue up.
+    /// The process freezes (SIGSTOP, a long GC pause) for longer than the election timeout, then
+    /// resumes: no ticks, messages queue up.
     case pause
     /// The cluster splits into two groups that cannot talk.
     case partition
@@ -25,4 +29,30 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable {
     /// persist, exactly as the server does, and is restarted when the fault heals (as a supervisor
     /// restarts a process whose health check fails).
     case disk
+
+    /// The kinds the real-process fault suite injects (the others are simulator-only: their real
+    /// counterparts are covered elsewhere — transfers and flapping links by the end-to-end tests,
+    /// disk failures by the storage tests).
+    public static let onRealProcesses: [FaultKind] = [.crash, .pause, .partition, .asymmetric, .bridge, .loss, .delay]
+
+    /// Whether injecting it into real processes needs network namespaces.
+    public var needsNetwork: Bool {
+        switch self {
+        case .partition, .asymmetric, .bridge, .loss, .delay, .duplicate, .flap: true
+        case .crash, .pause, .transfer, .disk: false
+        }
+    }
+
+    /// Parses a kind as flags spell it, accepting the older `kill` for ``crash``.
+    public init?(named name: String) {
+        if name == "kill" {
+            self = .crash
+        } else {
+            self.init(rawValue: name)
+        }
+    }
+
+    public static func < (a: FaultKind, b: FaultKind) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
 }
