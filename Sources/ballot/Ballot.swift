@@ -11,7 +11,7 @@ struct Ballot: AsyncParsableCommand {
         version: BallotVersion.current,
         subcommands: [
             LocalCommand.self, ServeCommand.self, StatusCommand.self, TransferCommand.self, SimulateCommand.self,
-            BenchCommand.self, FaultsCommand.self, RunCommand.self, WatchCommand.self, SidecarKeeperCommand.self,
+            BenchCommand.self, FaultsCommand.self, RunCommand.self, WatchCommand.self, SidecarKeeperCommand.self, SidecarWriterCommand.self,
         ]
     )
 }

@@ -49,6 +49,13 @@ struct FaultsCommand: AsyncParsableCommand {
     @Flag(help: "Run every node on 127.0.0.1 and skip the network faults.")
     var noNamespaces = false
 
+    @Flag(help: """
+        Sidecar mode: every node runs `ballot run -- <writer>`; faults hit the leading node, its sidecar or the \
+        writer (--kinds crash-node,pause-node,crash-sidecar,pause-sidecar,crash-child,pause-child,partition,transfer,\
+        resign); checks that no two writers ever run at once and each ran under a lease of its term.
+        """)
+    var sidecar = false
+
     func run() async throws {
         let sizes = nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ (3...9).contains($0) }) else {
@@ -71,6 +78,7 @@ struct FaultsCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        if sidecar { return try await runSidecarSuite(options) }
         if let kinds {
             options.kinds = try kinds.split(separator: ",").map { name in
                 guard let kind = FaultKind(named: String(name)) else { throw ValidationError("unknown fault kind '\(name)'") }
