@@ -13,7 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure failover, transfers, cold start and the idle cost of a real local cluster (the codec: swift run -c release ballot-wire-bench).",
-        subcommands: [FailoverBench.self, ResourcesBench.self]
+        subcommands: [FailoverBench.self, ResourcesBench.self, LockBench.self]
     )
 }
 

@@ -24,7 +24,7 @@ struct SidecarWriterCommand: ParsableCommand {
     var ignoreSigterm = false
 
     @Option(name: .customLong("for"), help: "Stop recording after this long.")
-    var limit = "1h"
+    var limit = "60m"
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
