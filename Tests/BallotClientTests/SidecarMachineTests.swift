@@ -82,7 +82,11 @@ struct SidecarMachineTests {
         var machine = Self.machine()
         // Read at 235 ms, kill_at = 260 − 30 = 230: already past.
         #expect(Self.without(logs: machine.handle(Self.lease(from: 0, until: 260), at: Self.at(235))).isEmpty)
+        // Read at 181 ms: 49 ms left before kill_at, less than the 50 ms minimum runway; a fresher line starts it.
+        #expect(Self.without(logs: machine.handle(Self.lease(from: 0, until: 260), at: Self.at(181))).isEmpty)
         #expect(!machine.hasChild)
+        let actions = Self.without(logs: machine.handle(Self.lease(from: 180, until: 440), at: Self.at(182)))
+        #expect({ if case .spawn = actions.first { true } else { false } }())
     }
 
     @Test func anUnboundedLeaseArmsNothing() {

@@ -35,6 +35,9 @@ public struct SidecarMachine: Sendable {
         public var steadyRun: Duration = .seconds(10)
         /// How long a resignation may take to end the lease before CMD is restarted instead.
         public var resignTimeout: Duration = .seconds(5)
+        /// CMD is started only if at least this long is left before `kill_at`: a lease line read late
+        /// (a backlog after a stall) would only start a child to stop it at once; a fresher line follows.
+        public var minimumRunway: Duration = .milliseconds(50)
 
         public init() {}
     }
@@ -287,13 +290,20 @@ public struct SidecarMachine: Sendable {
             actions.append(.log("cannot start CMD: \(message) (errno \(errno))"))
             child = nil
             exitStatus = ExitStatus.cannotStart
-        case .signalled(let signal, _):
+        case .signalled(let signal, let at):
             guard var child else { return }
+            let wasSignalled = signal == .terminate ? child.signalledTerm : child.signalledKill
             switch signal {
             case .terminate: child.signalledTerm = true
             case .kill: child.signalledKill = true
             }
             self.child = child
+            if !wasSignalled {
+                // The keeper acted on the armed schedule.
+                let left = child.deadline.map { "\(milliseconds($0 - at)) before the lease deadline" } ?? "without a lease deadline"
+                let why = exitStatus == nil ? "no lease extension in time" : "the time allowed after the signal ran out"
+                actions.append(.log("\(why): the keeper sent SIG\(signal.rawValue) to CMD's group, \(left)"))
+            }
         case .exited(let exit, _):
             guard var child else { return }
             child.exit = exit
@@ -391,6 +401,7 @@ public struct SidecarMachine: Sendable {
             hold = .none
         }
         guard let lease, let node, leaseAllows(term: lease.term, at: now) else { return }
+        if let deadline = lease.deadline, killAt(deadline) - now < configuration.minimumRunway { return }
         let schedule = schedule(deadline: lease.deadline, readAt: now)
         noteGraceCut(schedule, into: &actions)
         child = Child(term: lease.term, deadline: lease.deadline)
