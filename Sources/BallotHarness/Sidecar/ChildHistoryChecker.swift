@@ -59,7 +59,7 @@ public struct ChildHistoryChecker: Sendable {
             var reached = run.first
             // Walk the merged pieces in order: the run must start in one and never leave them.
             for piece in pieces where piece.start <= reached + clockError {
-                if piece.end >= run.last || piece.end + clockError >= run.last { return (run, nil) }
+                if piece.end >= run.last &- min(run.last, clockError) { return (run, nil) }
                 reached = max(reached, piece.end)
             }
             return (run, reached)
@@ -71,7 +71,7 @@ public struct ChildHistoryChecker: Sendable {
     public func margins(_ runs: [ChildRun], leases: [LeaseEventLine]) -> [Int64] {
         runs.compactMap { run in
             let pieces = covering(node: run.node, term: run.term, leases: leases)
-            guard let piece = pieces.first(where: { $0.start <= run.last + clockError && $0.end + clockError >= run.last }),
+            guard let piece = pieces.first(where: { $0.start <= run.last + clockError && $0.end >= run.last &- min(run.last, clockError) }),
                   piece.end != .max
             else { return nil }
             return Int64(piece.end) - Int64(run.last)
