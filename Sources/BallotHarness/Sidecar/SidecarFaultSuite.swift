@@ -179,8 +179,6 @@ public enum SidecarFaultSuite {
         let ids = (1...UInt64(size)).map { $0 }
         let lab = namespaces ? NetworkLab(nodes: ids) : nil
         let directory = "\(options.workDirectory)/sidecar\(size)-\(UInt32.random(in: 0...UInt32.max))"
-        let records = "\(directory)/records"
-        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
         var settings = FaultCluster.Settings()
         settings.nodes = size
         settings.electionTimeout = options.electionTimeout
@@ -194,7 +192,8 @@ public enum SidecarFaultSuite {
             placement = .loopback(peerBasePort: peerBase, httpBasePort: LoopbackPorts.consecutiveFree(size, from: peerBase + size))
         }
         let cluster = FaultCluster(settings: settings, placement: placement, binary: options.binary, dataDirectory: directory)
-        let sidecars = SidecarSet(cluster: cluster, binary: options.binary, records: records, directory: directory)
+        let sidecars = SidecarSet(cluster: cluster, binary: options.binary, directory: directory)
+        let records = sidecars.records
         log("==> sidecar suite: \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback")")
         var injected: [Injected] = []
         do {
@@ -272,22 +271,29 @@ func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
     return sorted[min(sorted.count - 1, max(0, rank - 1))]
 }
 
-/// The `ballot run` process of every node of a ``FaultCluster``, each running the writer.
-final class SidecarSet: @unchecked Sendable {
-    let cluster: FaultCluster
-    let records: String
-    private(set) var processes: [NodeProcess] = []
+/// The `ballot run` process of every node of a ``FaultCluster``, each running the writer (or
+/// another command): the sidecar suite's and the end-to-end tests' sidecars.
+public final class SidecarSet: @unchecked Sendable {
+    public let cluster: FaultCluster
+    /// Where the writers put their records.
+    public let records: String
+    public private(set) var processes: [NodeProcess] = []
     private let lock = NSLock()
     /// Sidecars the harness stopped on purpose (SIGKILL until restarted), which may be down.
     private var down = Set<UInt64>()
 
-    init(cluster: FaultCluster, binary: String, records: String, directory: String) {
+    /// - Parameters:
+    ///   - runArguments: extra `ballot run` flags (`--on-exit`, `--grace`…), placed before `--`.
+    ///   - command: what each sidecar runs; by default the writer, recording in `records`, ignoring SIGTERM.
+    public init(cluster: FaultCluster, binary: String, directory: String, runArguments: [String] = [],
+                command: [String]? = nil) {
         self.cluster = cluster
-        self.records = records
+        records = "\(directory)/records"
+        try? FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        let command = command ?? [binary, "sidecar-writer", "--record", records, "--ignore-sigterm"]
         for node in cluster.nodes {
             let id = node.id.rawValue
-            let run = [binary, "run", "--http", "127.0.0.1:\(node.httpPort)", "--", binary, "sidecar-writer",
-                       "--record", records, "--ignore-sigterm"]
+            let run = [binary, "run", "--http", "127.0.0.1:\(node.httpPort)"] + runArguments + ["--"] + command
             let (executable, arguments): (String, [String])
             if let lab = cluster.lab {
                 executable = Subprocess.locate("ip") ?? "/usr/sbin/ip"
@@ -301,23 +307,24 @@ final class SidecarSet: @unchecked Sendable {
         }
     }
 
-    func process(_ id: UInt64) -> NodeProcess { processes[Int(id) - 1] }
+    public func process(_ id: UInt64) -> NodeProcess { processes[Int(id) - 1] }
 
-    func startAll() throws { for process in processes { try process.start() } }
+    public func startAll() throws { for process in processes { try process.start() } }
 
-    func start(_ id: UInt64) throws {
+    public func start(_ id: UInt64) throws {
         try process(id).start()
         _ = lock.withLock { down.remove(id) }
     }
 
-    func kill(_ id: UInt64) async {
+    /// SIGKILL, then waits (bounded) until the sidecar is gone.
+    public func kill(_ id: UInt64) async {
         _ = lock.withLock { down.insert(id) }
         process(id).signal(SIGKILL)
         await process(id).waitForExit(timeout: .seconds(5))
     }
 
     /// Sidecars not running although the harness did not stop them.
-    func unexpectedExits() -> [String] {
+    public func unexpectedExits() -> [String] {
         let stopped = lock.withLock { down }
         return processes.filter { !$0.isRunning && !stopped.contains($0.id.rawValue) }.map {
             "sidecar of node \($0.id) exited; its log ends: \($0.log.suffix(400))"
@@ -325,21 +332,21 @@ final class SidecarSet: @unchecked Sendable {
     }
 
     /// SIGTERM to every sidecar (each forwards it, then SIGKILLs its writer within its lease), bounded.
-    func stopAll() async {
+    public func stopAll() async {
         await withTaskGroup(of: Void.self) { group in
             for process in processes { group.addTask { await process.stop(grace: .seconds(5)) } }
         }
     }
 
     /// The writer running now (its last stamp within the last 50 ms), if any.
-    func runningWriter() -> ChildRun? {
+    public func runningWriter() -> ChildRun? {
         let now = SystemMonotonicClock.now.nanoseconds
         let runs = (try? ChildRun.load(from: records)) ?? []
         return runs.filter { $0.last + 50_000_000 > now }.max { $0.last < $1.last }
     }
 
     /// Waits (bounded) until the stable leader's writer runs under the leader's term; returns it.
-    func waitForWriter(timeout: Duration) async -> ChildRun? {
+    public func waitForWriter(timeout: Duration) async -> ChildRun? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let leader = await cluster.waitForStableLeader(timeout: .milliseconds(500)),
@@ -352,7 +359,7 @@ final class SidecarSet: @unchecked Sendable {
         return nil
     }
 
-    func logs(limit: Int = 1500) -> String {
+    public func logs(limit: Int = 1500) -> String {
         processes.map { "--- sidecar \($0.id) ---\n\($0.log.suffix(limit))" }.joined(separator: "\n")
     }
 }
