@@ -63,7 +63,9 @@ struct SidecarEndToEndTests {
             let answer = try await HTTPClient.request(.POST, host: "127.0.0.1", port: cluster.node(first.node).httpPort,
                                                       path: "/transfer?to=\(target)", timeout: .seconds(10))
             #expect(answer.status == 200, "\(answer.text)")
-            guard let second = await sidecars.waitForWriter(timeout: .seconds(10)) else { throw HarnessError("no writer after the transfer") }
+            guard let second = await sidecars.waitForWriter(timeout: .seconds(10), startedAfter: first.first) else {
+                throw HarnessError("no writer after the transfer")
+            }
             #expect(second.node == target && second.term > first.term)
             try expectCleanHistory(sidecars, cluster, writers: 2)
         }
@@ -74,7 +76,9 @@ struct SidecarEndToEndTests {
             guard let first = await sidecars.waitForWriter(timeout: .seconds(20)) else { throw HarnessError("no writer") }
             let killedAt = SystemMonotonicClock.now.nanoseconds
             await cluster.kill(first.node)
-            guard let second = await sidecars.waitForWriter(timeout: .seconds(10)) else { throw HarnessError("no writer after the crash") }
+            guard let second = await sidecars.waitForWriter(timeout: .seconds(10), startedAfter: first.first) else {
+                throw HarnessError("no writer after the crash")
+            }
             #expect(second.node != first.node)
             let old = try ChildRun.load(from: sidecars.records).first { $0.pid == first.pid && $0.first == first.first }!
             // Killed on the evidence of the closed stream and the refused reconnect, not at its deadline.
@@ -95,7 +99,9 @@ struct SidecarEndToEndTests {
             }
             #expect(gone, "the writer outlived its sidecar")
             try sidecars.start(first.node)
-            guard let second = await sidecars.waitForWriter(timeout: .seconds(10)) else { throw HarnessError("no writer after the restart") }
+            guard let second = await sidecars.waitForWriter(timeout: .seconds(10), startedAfter: first.first) else {
+                throw HarnessError("no writer after the restart")
+            }
             #expect(second.pid != first.pid)
             try expectCleanHistory(sidecars, cluster, writers: 2)
         }
@@ -105,8 +111,10 @@ struct SidecarEndToEndTests {
         try await withSidecars { cluster, sidecars in
             guard let first = await sidecars.waitForWriter(timeout: .seconds(20)) else { throw HarnessError("no writer") }
             kill(first.pid, SIGKILL)
-            guard let second = await sidecars.waitForWriter(timeout: .seconds(10)) else { throw HarnessError("no writer after the resignation") }
-            #expect(second.node != first.node, "the node resigned and another took over")
+            guard let second = await sidecars.waitForWriter(timeout: .seconds(10), startedAfter: first.first) else {
+                throw HarnessError("no writer after the resignation")
+            }
+            #expect(second.node != first.node, "the node resigned and another took over\n\(sidecars.logs(limit: 1500))")
             try expectCleanHistory(sidecars, cluster, writers: 2)
         }
     }

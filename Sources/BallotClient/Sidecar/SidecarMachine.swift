@@ -212,12 +212,11 @@ public struct SidecarMachine: Sendable {
             exitStatus = ExitStatus.supervisionLost
             return actions
         case .resignFinished(let succeeded, let detail):
+            actions.append(.log(succeeded ? "the node resigned: \(detail)" : "the node refused to resign: \(detail)"))
             if case .resigning = hold {
-                if succeeded {
-                    actions.append(.log("resigned: \(detail)"))
-                } else {
+                if !succeeded {
                     let delay = nextRestartDelay()
-                    actions.append(.log("resignation refused (\(detail)); starting CMD again in \(milliseconds(delay)) if still leading"))
+                    actions.append(.log("starting CMD again in \(milliseconds(delay)) if still leading"))
                     hold = .delay(until: now + delay)
                 }
             }

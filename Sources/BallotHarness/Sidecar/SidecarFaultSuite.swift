@@ -100,9 +100,10 @@ public enum SidecarFaultSuite {
             lines.append("time with no writer running, per fault (ms):")
             for fault in SidecarFault.all {
                 guard let gaps = gapMilliseconds[fault]?.sorted(), !gaps.isEmpty else { continue }
-                lines.append(String(format: "  %-14@ n=%-4d median %7.1f  p90 %7.1f  p99 %7.1f  max %7.1f",
-                                    fault.description as NSString, gaps.count, percentile(gaps, 0.5), percentile(gaps, 0.9),
-                                    percentile(gaps, 0.99), gaps.last!))
+                let name = fault.description.padding(toLength: 14, withPad: " ", startingAt: 0)
+                lines.append("  \(name)" + String(format: "n=%-4d median %7.1f  p90 %7.1f  p99 %7.1f  max %7.1f",
+                                                  gaps.count, percentile(gaps, 0.5), percentile(gaps, 0.9),
+                                                  percentile(gaps, 0.99), gaps.last!))
             }
             let recovery = recoveryMilliseconds.sorted()
             if !recovery.isEmpty {
@@ -345,12 +346,14 @@ public final class SidecarSet: @unchecked Sendable {
         return runs.filter { $0.last + 50_000_000 > now }.max { $0.last < $1.last }
     }
 
-    /// Waits (bounded) until the stable leader's writer runs under the leader's term; returns it.
-    public func waitForWriter(timeout: Duration) async -> ChildRun? {
+    /// Waits (bounded) until the stable leader's writer runs under the leader's term, and (with
+    /// `startedAfter`) was started after that instant; returns it.
+    public func waitForWriter(timeout: Duration, startedAfter: UInt64? = nil) async -> ChildRun? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let leader = await cluster.waitForStableLeader(timeout: .milliseconds(500)),
-               let writer = runningWriter(), writer.node == leader.self_, writer.term == leader.term
+               let writer = runningWriter(), writer.node == leader.self_, writer.term == leader.term,
+               writer.first > (startedAfter ?? 0)
             {
                 return writer
             }
@@ -450,10 +453,11 @@ struct SidecarInjector {
         }
         cluster.timeline.append(.faultHealed(number: number, at: SystemMonotonicClock.now.nanoseconds))
         let healed = ContinuousClock.now
-        let next = await sidecars.waitForWriter(timeout: options.childRecovery)
+        let next = await sidecars.waitForWriter(timeout: options.childRecovery, startedAfter: stopsWriter ? began : nil)
         let took = (ContinuousClock.now - healed).milliseconds
         let outcome = next.map { "writer of node \($0.node) term \($0.term) after \(Int(took)) ms" } ?? "NO WRITER within bound"
-        log(String(format: "#%-4d %-14@ %@ -> %@", number, fault.description as NSString, detail as NSString, outcome as NSString))
+        log("#" + "\(number)".padding(toLength: 5, withPad: " ", startingAt: 0)
+            + fault.description.padding(toLength: 15, withPad: " ", startingAt: 0) + "\(detail) -> \(outcome)")
         return Outcome(began: began, stopsWriter: stopsWriter, recoveryMilliseconds: next == nil ? nil : took)
     }
 
