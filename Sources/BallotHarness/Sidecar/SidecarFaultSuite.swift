@@ -387,14 +387,29 @@ struct SidecarInjector {
             log("#\(number) skipped: no writer running on a stable leader")
             return nil
         }
+        // Faults do not all come the instant a new writer runs: the cluster settles for a while first.
+        try? await Task.sleep(for: .milliseconds(Int64(random.milliseconds(in: 100...400))))
         let leader = writer.node
         let followers = cluster.ids.filter { $0 != leader }
         var detail = ""
         var stopsWriter = true
-        let began = SystemMonotonicClock.now.nanoseconds
+        var began = SystemMonotonicClock.now.nanoseconds
         func begin(_ kind: FaultKind, _ text: String) {
             detail = text
             cluster.timeline.append(.faultBegan(number: number, kind: kind, detail: "\(fault): \(text)", at: began))
+        }
+        /// POSTs until the node accepts (a leader a few milliseconds old may refuse a hand-over); the
+        /// fault begins with the accepted request.
+        func handOver(_ path: String) async -> String {
+            var refusals: [String] = []
+            for _ in 0..<20 {
+                began = SystemMonotonicClock.now.nanoseconds
+                let (status, body) = await post(leader, path)
+                if status == 200 { return "HTTP 200 \(body)" + (refusals.isEmpty ? "" : " after \(refusals.count) refusals") }
+                refusals.append("HTTP \(status) \(body)")
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return "refused 20 times, last: \(refusals.last ?? "")"
         }
         switch (fault.action, fault.target) {
         case (.fault(.crash), .node):
@@ -441,13 +456,13 @@ struct SidecarInjector {
             try await lab.healAll()
         case (.fault(.transfer), _):
             let target = followers[Int(random.next() % UInt64(followers.count))]
-            begin(.transfer, "POST /transfer?to=\(target) on leading node \(leader)")
-            let answer = await post(leader, "/transfer?to=\(target)")
-            detail += " -> \(answer)"
+            let answer = await handOver("/transfer?to=\(target)")
+            stopsWriter = answer.hasPrefix("HTTP 200")
+            begin(.transfer, "POST /transfer?to=\(target) on leading node \(leader) -> \(answer)")
         case (.resign, _):
-            begin(.transfer, "POST /resign on leading node \(leader)")
-            let answer = await post(leader, "/resign")
-            detail += " -> \(answer)"
+            let answer = await handOver("/resign")
+            stopsWriter = answer.hasPrefix("HTTP 200")
+            begin(.transfer, "POST /resign on leading node \(leader) -> \(answer)")
         default:
             return nil
         }
@@ -461,18 +476,19 @@ struct SidecarInjector {
         return Outcome(began: began, stopsWriter: stopsWriter, recoveryMilliseconds: next == nil ? nil : took)
     }
 
-    /// `POST path` on a node (inside its namespace with curl, else directly); a short description of the answer.
-    func post(_ id: UInt64, _ path: String) async -> String {
+    /// `POST path` on a node (inside its namespace with curl, else directly): status (0 without an
+    /// answer) and body.
+    func post(_ id: UInt64, _ path: String) async -> (Int, String) {
         let port = cluster.node(id).httpPort
         if let lab = cluster.lab {
             let result = await Subprocess.run(["ip", "netns", "exec", lab.namespace(of: id), "curl", "-s", "-m", "5",
-                                               "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
-                                               "http://127.0.0.1:\(port)\(path)"])
-            return "HTTP \(result.output)"
+                                               "-w", "\\n%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)\(path)"])
+            let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+            return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: " "))
         }
         guard let response = try? await HTTPClient.request(.POST, host: "127.0.0.1", port: port, path: path,
                                                            timeout: .seconds(5))
-        else { return "no answer" }
-        return "HTTP \(response.status)"
+        else { return (0, "no answer") }
+        return (response.status, response.text)
     }
 }
