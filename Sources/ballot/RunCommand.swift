@@ -1,5 +1,6 @@
 import ArgumentParser
 import BallotClient
+import BallotRuntime
 import BallotServer
 import Foundation
 
@@ -74,7 +75,10 @@ struct RunCommand: AsyncParsableCommand {
         options.machine = configuration
         options.metrics = sidecarMetrics
         let status = await Sidecar.run(options) { line in
-            FileHandle.standardError.write(Data("ballot run: \(line)\n".utf8))
+            // Stamped with CLOCK_MONOTONIC, the clock of the node's event lines and lease deadlines.
+            let now = SystemMonotonicClock.now.nanoseconds
+            let stamp = "\(now / 1_000_000_000).\(String(now % 1_000_000_000 / 1000).leftPadded(to: 6))"
+            FileHandle.standardError.write(Data("ballot run [\(stamp)]: \(line)\n".utf8))
         }
         await listener?.close()
         if status != 0 { throw ExitCode(status) }
@@ -94,4 +98,9 @@ struct SidecarKeeperCommand: ParsableCommand {
         guard !command.isEmpty else { throw ValidationError("the keeper needs the command after --") }
         throw ExitCode(GroupKeeper.run(command: command))
     }
+}
+
+extension String {
+    /// Left-padded with zeros to `width` characters.
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -484,11 +484,11 @@ struct SidecarInjector {
             let result = await Subprocess.run(["ip", "netns", "exec", lab.namespace(of: id), "curl", "-s", "-m", "5",
                                                "-w", "\\n%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)\(path)"])
             let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-            return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: " "))
+            return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines))
         }
         guard let response = try? await HTTPClient.request(.POST, host: "127.0.0.1", port: port, path: path,
                                                            timeout: .seconds(5))
         else { return (0, "no answer") }
-        return (response.status, response.text)
+        return (response.status, response.text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
