@@ -34,7 +34,9 @@ struct SidecarMachineTests {
     static func machine(_ configure: (inout SidecarMachine.Configuration) -> Void = { _ in }) -> SidecarMachine {
         var configuration = SidecarMachine.Configuration()
         configure(&configuration)
-        return SidecarMachine(configuration: configuration)
+        var machine = SidecarMachine(configuration: configuration)
+        _ = machine.handle(.keeper(.ready(pid: 99)), at: at(0))
+        return machine
     }
 
     /// The machine with a child of term 5 started at 0 under a lease until 260 ms.
@@ -61,6 +63,15 @@ struct SidecarMachineTests {
         let schedule = KillSchedule(stopAt: Self.at(235) - .microseconds(112_500), killAt: Self.at(235))
         #expect(actions == [.spawn(.init(node: Self.node, term: 5, deadline: Self.at(265), schedule: schedule))])
         #expect(machine.hasChild)
+    }
+
+    @Test func nothingStartsBeforeTheKeeperIsReady() {
+        var machine = SidecarMachine(configuration: SidecarMachine.Configuration())
+        #expect(Self.without(logs: machine.handle(Self.lease(from: 0, until: 260), at: Self.at(0))).isEmpty)
+        // The schedule is computed when the keeper can act on it, from the lease known then.
+        let actions = Self.without(logs: machine.handle(.keeper(.ready(pid: 99)), at: Self.at(20)))
+        let schedule = KillSchedule(stopAt: Self.at(230) - .milliseconds(105), killAt: Self.at(230))
+        #expect(actions == [.spawn(.init(node: Self.node, term: 5, deadline: Self.at(260), schedule: schedule))])
     }
 
     @Test func theGraceIsGivenWhenItFitsAndItsCutIsSaidOnce() {

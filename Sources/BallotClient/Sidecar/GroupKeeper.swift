@@ -50,6 +50,8 @@ public enum GroupKeeper {
             for descriptor in [GroupKeeper.controlDescriptor, GroupKeeper.reportDescriptor] {
                 _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
             }
+            // Orders are drained before the schedule is judged: see ``readOrders()``.
+            _ = fcntl(GroupKeeper.controlDescriptor, F_SETFL, fcntl(GroupKeeper.controlDescriptor, F_GETFL) | O_NONBLOCK)
             // The sidecar forwards SIGTERM/SIGINT itself; the keeper must outlive them to finish the job.
             for ignored in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { signal(ignored, SIG_IGN) }
             if ballot_become_subreaper() != 0 { say("cannot become a child subreaper (errno \(errno)); orphans go to init") }
@@ -76,9 +78,11 @@ public enum GroupKeeper {
                 if result < 0 && errno != EINTR {
                     say("ppoll failed (errno \(errno))")
                 }
+                // Every order already sent comes first: a schedule the sidecar has re-armed since must
+                // not fire (a spawn or a wake-up late on a loaded machine would otherwise act on it).
+                if result > 0 && descriptors[0].revents != 0 { readOrders() }
                 reap()
                 fireSchedule()
-                if result > 0 && descriptors[0].revents != 0 { readOrders() }
                 if sidecarGone { return finish() }
             }
         }
@@ -143,23 +147,28 @@ public enum GroupKeeper {
             }
         }
 
+        /// Reads and obeys every order the pipe holds (it is non-blocking), including those sent
+        /// while an earlier one was carried out; the pipe's end means the sidecar is gone.
         mutating func readOrders() {
             var buffer = [UInt8](repeating: 0, count: 4096)
-            let count = read(GroupKeeper.controlDescriptor, &buffer, buffer.count)
-            if count == 0 || (count < 0 && errno != EINTR && errno != EAGAIN) {
-                sidecarGone = true
-                return
-            }
-            guard count > 0 else { return }
-            pending += buffer[..<count]
-            while let newline = pending.firstIndex(of: 0x0A) {
-                let line = String(decoding: pending[..<newline], as: UTF8.self)
-                pending.removeSubrange(...newline)
-                guard let order = KeeperOrder(line: line) else {
-                    say("ignoring an order it does not understand: \(line)")
-                    continue
+            while !sidecarGone {
+                let count = read(GroupKeeper.controlDescriptor, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count < 0 && errno == EAGAIN { return }
+                guard count > 0 else {
+                    sidecarGone = true
+                    return
                 }
-                obey(order)
+                pending += buffer[..<count]
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[..<newline], as: UTF8.self)
+                    pending.removeSubrange(...newline)
+                    guard let order = KeeperOrder(line: line) else {
+                        say("ignoring an order it does not understand: \(line)")
+                        continue
+                    }
+                    obey(order)
+                }
             }
         }
 
@@ -188,7 +197,6 @@ public enum GroupKeeper {
                 signalGroup(&child, SIGKILL)
                 self.child = child
             }
-            fireSchedule()
         }
 
         mutating func spawn(node: UInt64, term: UInt64, deadline: MonotonicInstant?, schedule: KillSchedule) {

@@ -151,6 +151,9 @@ public struct SidecarMachine: Sendable {
     var restartDelay: Duration
     var stopRequests = 0
     var saidGraceCut = false
+    /// The keeper said it is ready: orders sent before that would wait for its start-up, and a
+    /// schedule computed before it could be stale by the time it is read.
+    var keeperReady = false
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -278,7 +281,7 @@ public struct SidecarMachine: Sendable {
     private mutating func handleKeeper(_ report: KeeperReport, at now: MonotonicInstant, into actions: inout [Action]) {
         switch report {
         case .ready:
-            break
+            keeperReady = true
         case .started(let pid, let at):
             guard var child else { return }
             child.startedAt = at
@@ -399,7 +402,7 @@ public struct SidecarMachine: Sendable {
             }
             hold = .none
         }
-        guard let lease, let node, leaseAllows(term: lease.term, at: now) else { return }
+        guard keeperReady, let lease, let node, leaseAllows(term: lease.term, at: now) else { return }
         if let deadline = lease.deadline, killAt(deadline) - now < configuration.minimumRunway { return }
         let schedule = schedule(deadline: lease.deadline, readAt: now)
         noteGraceCut(schedule, into: &actions)
