@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "process_support.h"
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -14,4 +15,9 @@ int ballot_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeou
 
 int ballot_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+int ballot_realtime_scheduling(int priority) {
+    struct sched_param parameters = { .sched_priority = priority };
+    return sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &parameters);
 }

@@ -91,12 +91,21 @@ struct SidecarKeeperCommand: ParsableCommand {
         commandName: "sidecar-keeper", abstract: "Internal: the process-group keeper of `ballot run`.",
         shouldDisplay: false)
 
+    @Option(help: "Host of the node's HTTP endpoint, watched for the death of the node's process.")
+    var nodeHost: String?
+
+    @Option(help: "Port of the node's HTTP endpoint.")
+    var nodePort: Int?
+
+    @Flag(help: "Read the node's GET /events on its own connection too (a plain-HTTP endpoint).")
+    var readEvents = false
+
     @Argument(parsing: .postTerminator)
     var command: [String] = []
 
     func run() throws {
         guard !command.isEmpty else { throw ValidationError("the keeper needs the command after --") }
-        throw ExitCode(GroupKeeper.run(command: command))
+        throw ExitCode(GroupKeeper.run(command: command, nodeHost: nodeHost, nodePort: nodePort, readEvents: readEvents))
     }
 }
 

@@ -15,6 +15,7 @@ struct SidecarKeeperTests {
         trap '' TERM
         read -r line <&3
         echo "$BALLOT_NODE_ID $BALLOT_TERM $BALLOT_FENCING_TOKEN $BALLOT_LEASE_FD $line" > "$D/grant"
+        chrt -p $$ > "$D/policy" 2>&1
         echo $$ >> "$D/pids"
         sleep 1000 & echo $! >> "$D/pids"
         sh -c 'trap "" TERM; sleep 1000 & echo $! >> "$D/pids"; wait' & echo $! >> "$D/pids"
@@ -42,6 +43,9 @@ struct SidecarKeeperTests {
         #expect(pids.allSatisfy { kill($0, 0) == 0 }, "every process runs before the schedule fires")
         let grant = try String(contentsOfFile: "\(directory)/grant", encoding: .utf8)
         #expect(grant == "3 7 7 3 7 \(deadline.nanoseconds)\n")
+        // The keeper may run at real-time priority; CMD never inherits it.
+        let policy = (try? String(contentsOfFile: "\(directory)/policy", encoding: .utf8)) ?? ""
+        #expect(policy.contains("SCHED_OTHER"), "\(policy)")
 
         guard case .signalled(.terminate, let terminated) = keeper.next() else { Issue.record("no SIGTERM"); return }
         #expect(terminated >= stopAt)
@@ -108,6 +112,61 @@ struct SidecarKeeperTests {
         #expect(keeper.next().map { if case .exited = $0 { true } else { false } } == true)
     }
 
+    @Test func theGroupDiesTheMomentTheNodesProcessIsGone() throws {
+        let directory = temporaryDirectory("keeper")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A listener standing in for the node's HTTP port: closing it is what a dying process's kernel does.
+        let (listener, port) = try loopbackListener()
+        let keeper = try KeeperUnderTest(script: Self.stubborn, directory: directory,
+                                         keeperArguments: ["--node-host", "127.0.0.1", "--node-port", "\(port)"])
+        defer { keeper.finish() }
+        _ = keeper.next()
+        keeper.send(.spawn(node: 1, term: 2, deadline: SystemMonotonicClock.now + .seconds(60), schedule: .never))
+        _ = keeper.next()
+        let pids = try waitForLines("\(directory)/pids", count: 5)
+        // The keeper's connection waits in the listener's queue; closing the listener resets it.
+        close(listener)
+        let closedAt = SystemMonotonicClock.now
+        guard case .signalled(.kill, let killed) = keeper.next() else { Issue.record("no SIGKILL when the node went"); return }
+        #expect(keeper.next().map { if case .exited(.signalled(SIGKILL), _) = $0 { true } else { false } } == true)
+        #expect(keeper.next().map { if case .gone = $0 { true } else { false } } == true)
+        print("keeper: SIGKILL \((killed - closedAt).milliseconds) ms after the node's port closed")
+        for pid in pids { #expect(kill(pid, 0) == -1 && errno == ESRCH, "pid \(pid) survived") }
+    }
+
+    @Test func theGroupDiesWhenTheNodesOwnStreamSaysItNoLongerLeads() throws {
+        let directory = temporaryDirectory("keeper")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (listener, port) = try loopbackListener()
+        defer { close(listener) }
+        let keeper = try KeeperUnderTest(script: Self.stubborn, directory: directory,
+                                         keeperArguments: ["--node-host", "127.0.0.1", "--node-port", "\(port)", "--read-events"])
+        defer { keeper.finish() }
+        _ = keeper.next()
+        keeper.send(.spawn(node: 1, term: 4, deadline: SystemMonotonicClock.now + .seconds(60), schedule: .never))
+        _ = keeper.next()
+        let pids = try waitForLines("\(directory)/pids", count: 5)
+        // Play the node: accept the keeper's GET /events and answer it, chunked, as a node does.
+        let connection = try accept(listener, timeout: .seconds(10))
+        defer { close(connection) }
+        var request = [UInt8](repeating: 0, count: 1024)
+        let count = read(connection, &request, request.count)
+        #expect(String(decoding: request[..<max(0, count)], as: UTF8.self).hasPrefix("GET /events HTTP/1.1\r\n"))
+        func send(_ text: String) { _ = Array(text.utf8).withUnsafeBytes { write(connection, $0.baseAddress, $0.count) } }
+        func chunk(_ text: String) -> String { String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n" }
+        send("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+        send(chunk("id: 7\nevent: state\ndata: {\"node\":1,\"term\":4,\"index\":7,\"leader\":1,\"mono_ns\":1,\"lease_until_mono_ns\":null,\"lease_unbounded\":true,\"is_leader\":true}\n\n"))
+        // Still leading: nothing happens.
+        #expect(keeper.next(timeout: .milliseconds(300)) == nil)
+        let endedAt = SystemMonotonicClock.now
+        send(chunk("id: 8\nevent: lease\ndata: {\"node\":1,\"term\":4,\"index\":8,\"leader\":1,\"mono_ns\":2,\"from_mono_ns\":2,\"until_mono_ns\":2,\"ends\":true,\"is_leader\":false}\n\n"))
+        guard case .signalled(.kill, let killed) = keeper.next() else { Issue.record("no SIGKILL when the lease ended"); return }
+        #expect(keeper.next().map { if case .exited(.signalled(SIGKILL), _) = $0 { true } else { false } } == true)
+        #expect(keeper.next().map { if case .gone = $0 { true } else { false } } == true)
+        print("keeper: SIGKILL \((killed - endedAt).milliseconds) ms after the node wrote the lease's end")
+        for pid in pids { #expect(kill(pid, 0) == -1 && errno == ESRCH, "pid \(pid) survived") }
+    }
+
     @Test func aChildThatNeverReadsItsLeasePipeCannotBlockTheKeeper() throws {
         let directory = temporaryDirectory("keeper")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -135,13 +194,13 @@ final class KeeperUnderTest {
     /// Set once the keeper was reaped (its PID may be reused after that).
     private var exit: ChildExit?
 
-    init(script: String, directory: String) throws {
+    init(script: String, directory: String, keeperArguments: [String] = []) throws {
         var control: [Int32] = [0, 0]
         var report: [Int32] = [0, 0]
         guard pipe(&control) == 0, pipe(&report) == 0 else { throw HarnessError("pipe failed") }
         for descriptor in control + report { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         var request = ProcessSpawn.Request(
-            executable: try ballotBinary(), arguments: ["ballot", "sidecar-keeper", "--", "/bin/sh", "-c", script],
+            executable: try ballotBinary(), arguments: ["ballot", "sidecar-keeper"] + keeperArguments + ["--", "/bin/sh", "-c", script],
             environment: ProcessSpawn.inheritedEnvironment(overriding: ["D=\(directory)"]))
         request.descriptors = [(control[0], 3), (report[1], 4)]
         pid = try ProcessSpawn.spawn(request)
@@ -224,4 +283,24 @@ func waitForLines(_ path: String, count: Int, raw: Bool) throws -> [String] {
         usleep(10_000)
     }
     throw HarnessError("\(path) did not reach \(count) lines within 10 s")
+}
+
+/// A listening TCP socket on 127.0.0.1 and its port.
+func loopbackListener() throws -> (Int32, Int) {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+    guard listener >= 0, bound == 0, listen(listener, 4) == 0 else { throw HarnessError("cannot listen on 127.0.0.1") }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+    return (listener, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// Accepts one connection, waiting at most `timeout`.
+func accept(_ listener: Int32, timeout: Duration) throws -> Int32 {
+    var descriptor = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+    guard poll(&descriptor, 1, Int32(timeout.milliseconds)) == 1 else { throw HarnessError("no connection within \(timeout)") }
+    return accept(listener, nil, nil)
 }

@@ -13,7 +13,10 @@ import Glibc
 /// - kills the whole group when the sidecar's pipe closes (the sidecar died), then exits;
 /// - is a child subreaper: CMD's orphaned descendants are re-parented to it and reaped, so "no
 ///   process of the group is left" (`kill(-pgid, 0)` fails with ESRCH) is a fact, not a guess;
-/// - when CMD exits, kills what it left in its group (as systemd's `KillMode=control-group` does).
+/// - when CMD exits, kills what it left in its group (as systemd's `KillMode=control-group` does);
+/// - holds a TCP connection of its own to the node's HTTP port (``NodeLink``) and kills the group
+///   the instant the node's process is gone (its connection ends and a reconnect is refused), in the
+///   same wake-up, without waiting for the sidecar to read it from its stream.
 ///
 /// Descendants that leave the group (`setsid`) escape it; docs/applications.md says so.
 public enum GroupKeeper {
@@ -24,13 +27,21 @@ public enum GroupKeeper {
     public static let leaseDescriptor: Int32 = 3
 
     /// Runs the keeper for `command` until the sidecar's pipe closes; returns the process's exit status.
-    public static func run(command: [String]) -> Int32 {
+    /// `nodeHost`/`nodePort`: the node's HTTP endpoint, watched for the death of its process.
+    /// `readEvents`: the endpoint is plain HTTP, so the keeper reads `GET /events` itself too.
+    public static func run(command: [String], nodeHost: String?, nodePort: Int?, readEvents: Bool) -> Int32 {
         var keeper = State(command: command)
+        if let nodeHost, let nodePort {
+            keeper.link = NodeLink(host: nodeHost, port: nodePort, readEvents: readEvents)
+            if keeper.link == nil { keeper.say("cannot resolve \(nodeHost):\(nodePort); the node's death is learnt from the sidecar only") }
+        }
         return keeper.loop()
     }
 
     private struct Child {
         var pid: pid_t
+        /// The term CMD was started under.
+        var term: UInt64
         var leaseWriter: Int32
         var schedule: KillSchedule
         var terminated = false
@@ -43,6 +54,7 @@ public enum GroupKeeper {
         var child: Child?
         var pending: [UInt8] = []
         var sidecarGone = false
+        var link: NodeLink?
 
         init(command: [String]) { self.command = command }
 
@@ -55,6 +67,13 @@ public enum GroupKeeper {
             // The sidecar forwards SIGTERM/SIGINT itself; the keeper must outlive them to finish the job.
             for ignored in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { signal(ignored, SIG_IGN) }
             if ballot_become_subreaper() != 0 { say("cannot become a child subreaper (errno \(errno)); orphans go to init") }
+            // The keeper sleeps almost always and must wake on time: on a busy machine an ordinary
+            // process can wait tens of milliseconds for a CPU. Real-time priority, when the process
+            // may have it (CAP_SYS_NICE or RLIMIT_RTPRIO), not inherited by CMD.
+            if ballot_realtime_scheduling(1) != 0 {
+                say("runs at normal priority (real-time scheduling refused: \(String(cString: strerror(errno)))); "
+                    + "on a busy machine its signals may come late; grant CAP_SYS_NICE or RLIMIT_RTPRIO to ballot run")
+            }
             // SIGCHLD stays blocked except inside ppoll, which it then interrupts: no lost wake-up.
             signal(SIGCHLD) { _ in }
             var blocked = sigset_t()
@@ -67,13 +86,19 @@ public enum GroupKeeper {
             report(.ready(pid: getpid()))
             while true {
                 var descriptors = [pollfd(fd: GroupKeeper.controlDescriptor, events: Int16(POLLIN), revents: 0)]
-                let timeout = nextTimeout()
+                if let entry = link?.pollEntry { descriptors.append(entry) }
+                var timeout = nextTimeout()
+                if let due = link?.nextDue {
+                    let now = SystemMonotonicClock.now
+                    let untilDue = due > now ? due.nanoseconds - now.nanoseconds : 0
+                    timeout = min(timeout ?? .max, untilDue)
+                }
                 let result: Int32
                 if let timeout {
                     var spec = timespec(tv_sec: Int(timeout / 1_000_000_000), tv_nsec: Int(timeout % 1_000_000_000))
-                    result = ballot_ppoll(&descriptors, 1, &spec, &waitMask)
+                    result = ballot_ppoll(&descriptors, nfds_t(descriptors.count), &spec, &waitMask)
                 } else {
-                    result = ballot_ppoll(&descriptors, 1, nil, &waitMask)
+                    result = ballot_ppoll(&descriptors, nfds_t(descriptors.count), nil, &waitMask)
                 }
                 if result < 0 && errno != EINTR {
                     say("ppoll failed (errno \(errno))")
@@ -81,6 +106,15 @@ public enum GroupKeeper {
                 // Every order already sent comes first: a schedule the sidecar has re-armed since must
                 // not fire (a spawn or a wake-up late on a loaded machine would otherwise act on it).
                 if result > 0 && descriptors[0].revents != 0 { readOrders() }
+                if link != nil {
+                    let revents = result > 0 && descriptors.count > 1 ? descriptors[1].revents : 0
+                    for event in link!.service(revents: revents, at: SystemMonotonicClock.now) {
+                        switch event {
+                        case .refused: nodeGone()
+                        case .leadership(let event): judge(event)
+                        }
+                    }
+                }
                 reap()
                 fireSchedule()
                 if sidecarGone { return finish() }
@@ -109,6 +143,26 @@ public enum GroupKeeper {
                 signalGroup(&child, SIGTERM)
             }
             self.child = child
+        }
+
+        /// An event of the node's own stream: one written while the node did not lead in CMD's term,
+        /// or one of a newer term, ends CMD's group now. (Events of older terms are stale news.)
+        mutating func judge(_ event: LeadershipStreamEvent) {
+            guard var child, !child.killed, !child.exited, event.term >= child.term else { return }
+            guard event.term > child.term || !event.isLeader else { return }
+            signalGroup(&child, SIGKILL)
+            self.child = child
+            say("the node's own stream says it does not lead in term \(child.term) (\(event.kind) event, index \(event.index)): "
+                + "SIGKILL to CMD's group")
+        }
+
+        /// The node's process is gone: fast failover may elect another leader before this lease's
+        /// deadline, so CMD's group dies now.
+        mutating func nodeGone() {
+            guard var child, !child.killed, !child.exited else { return }
+            signalGroup(&child, SIGKILL)
+            self.child = child
+            say("the node's process is gone (its connection ended, a new one was refused): SIGKILL to CMD's group")
         }
 
         mutating func signalGroup(_ child: inout Child, _ signal: Int32) {
@@ -215,7 +269,7 @@ public enum GroupKeeper {
             do {
                 let pid = try ProcessSpawn.spawn(request)
                 close(pipe[0])
-                child = Child(pid: pid, leaseWriter: pipe[1], schedule: schedule)
+                child = Child(pid: pid, term: term, leaseWriter: pipe[1], schedule: schedule)
                 report(.started(pid: pid, at: SystemMonotonicClock.now))
             } catch {
                 close(pipe[0])

@@ -46,7 +46,9 @@ public enum Sidecar {
             return SidecarMachine.ExitStatus.supervisionLost
         }
         var request = ProcessSpawn.Request(
-            executable: options.keeperCommand[0], arguments: options.keeperCommand + ["--"] + options.command,
+            executable: options.keeperCommand[0],
+            arguments: options.keeperCommand + ["--node-host", options.host, "--node-port", "\(options.port)", "--read-events", "--"]
+                + options.command,
             environment: ProcessSpawn.inheritedEnvironment())
         request.descriptors = [(control[0], GroupKeeper.controlDescriptor), (reports[1], GroupKeeper.reportDescriptor)]
         let keeper: pid_t

@@ -23,4 +23,9 @@ int ballot_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeou
 /// `lowest` up. Returns 0 or an error number.
 int ballot_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
+/// Real-time scheduling for the calling process, not inherited by its children:
+/// sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, priority). Returns 0, or -1 with errno
+/// (EPERM without CAP_SYS_NICE or an RLIMIT_RTPRIO that allows it).
+int ballot_realtime_scheduling(int priority);
+
 #endif
