@@ -25,6 +25,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -57,20 +59,27 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        // The Linux process calls Swift's Glibc does not import (pipe2, ppoll, prctl, closefrom), for
-        // the sidecar's process-group keeper (`ballot run`).
+        // The Linux process calls Swift's Glibc does not import (pipe2, ppoll, prctl, closefrom,
+        // real-time scheduling), for the sidecar's process-group keeper (`ballot run`).
         .target(name: "CProcessSupport"),
-        // The shell: NIO transport, timers, durable state, HTTP, metrics.
+        // The version and git revision of this build, generated during the build by RecordBuildInfo.
+        .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
+        .plugin(name: "RecordBuildInfo", capability: .buildTool()),
+        // The shell: NIO transport, timers, durable state, HTTP, metrics, logging.
         .target(
             name: "BallotServer",
             dependencies: [
-                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient",
+                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBuildInfo",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -91,14 +100,14 @@ let package = Package(
         .target(
             name: "BallotNodeCommand",
             dependencies: [
-                "BallotServer",
+                "BallotServer", "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
-        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer"]),
+        .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer", "BallotBuildInfo"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
         // and real coordination servers (ZooKeeper) for the backends' tests.
         .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation"]),
@@ -106,7 +115,13 @@ let package = Package(
             name: "ballot",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
+                "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The codec benchmark: `swift run -c release ballot-wire-bench`. Its allocator counter is
@@ -120,6 +135,9 @@ let package = Package(
         .target(name: "BallotTestKit", dependencies: ["BallotCore", "BallotRuntime"], path: "Tests/BallotTestKit"),
         .testTarget(name: "BallotCoreTests", dependencies: ["BallotCore", "BallotTestKit"]),
         .testTarget(name: "BallotWireTests", dependencies: ["BallotWire"]),
+        .testTarget(
+            name: "BallotNodeCommandTests",
+            dependencies: ["BallotNodeCommand", "BallotServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "BallotRuntimeTests", dependencies: ["BallotRuntime", "BallotTestKit"]),
         .testTarget(name: "BallotSimulationTests", dependencies: ["BallotSimulation", "BallotRuntime"]),
         // The ZooKeeper client: golden bytes and garbage for the codec, then real ZooKeeper servers.
@@ -135,7 +153,11 @@ let package = Package(
         // The client's pure parts: the event-stream parser, the /events contract, the sidecar's timing
         // machine and keeper protocol, the watch lines.
         .testTarget(name: "BallotClientTests", dependencies: ["BallotClient", "BallotRuntime"]),
-        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer"]),
+        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer", "BallotTestKit", "BallotBuildInfo"]),
+        // The deployable artefacts: the Debian package (dpkg, lintian, systemd-analyze), the
+        // container image (podman), the Kubernetes manifests (kubernetes-validate). Slow; the last
+        // phase of scripts/test.sh.
+        .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore", "BallotSimulation"]),
         .testTarget(
@@ -147,6 +169,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
     ],

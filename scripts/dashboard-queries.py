@@ -5,13 +5,15 @@ One line per query: the panel title, a tab, the expression on a single line. Gra
 variables are replaced by concrete values, so each line can be run as it is against a real
 Prometheus (the end-to-end test does exactly that and expects every query to return data):
 
+    $job                   -> --job (default "ballot")
     $cluster, $instance    -> a regular expression (default ".*": every cluster and node)
     $__rate_interval       -> --rate-interval (default 1m)
     $__interval            -> --interval (default 1m)
+    ${__interval_ms}       -> --interval in milliseconds (default 60000)
     $__range               -> --range (default 1h)
 
 Usage:
-    scripts/dashboard-queries.py [--dashboard dashboards/ballot-overview.json]
+    scripts/dashboard-queries.py [--dashboard dashboards/ballot-overview.json] [--job NAME]
                                  [--cluster REGEX] [--instance REGEX]
                                  [--rate-interval 1m] [--interval 1m] [--range 1h]
 
@@ -54,6 +56,15 @@ def substitute(expr, values):
     return VARIABLE.sub(replace, expr)
 
 
+def milliseconds(duration):
+    """`30s`, `1m`, `1h` or `1d` in milliseconds, for ${__interval_ms}."""
+    units = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+    match = re.fullmatch(r"(\d+)(ms|s|m|h|d)", duration)
+    if not match:
+        raise ValueError(f"--interval {duration}: not a duration like 30s or 1m")
+    return int(match.group(1)) * units[match.group(2)]
+
+
 def one_line(expr):
     """Collapses the whitespace of a multi-line expression into single spaces."""
     return " ".join(expr.split())
@@ -62,18 +73,25 @@ def one_line(expr):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dashboard", type=Path, default=DEFAULT_DASHBOARD)
+    parser.add_argument("--job", default="ballot", help="value of $job")
     parser.add_argument("--cluster", default=".*", help="regular expression for $cluster")
     parser.add_argument("--instance", default=".*", help="regular expression for $instance")
     parser.add_argument("--rate-interval", default="1m", help="value of $__rate_interval")
     parser.add_argument("--interval", default="1m", help="value of $__interval")
     parser.add_argument("--range", dest="range_", default="1h", help="value of $__range")
     args = parser.parse_args(argv)
+    try:
+        interval_ms = milliseconds(args.interval)
+    except ValueError as error:
+        parser.error(str(error))
 
     values = {
+        "job": args.job,
         "cluster": args.cluster,
         "instance": args.instance,
         "__rate_interval": args.rate_interval,
         "__interval": args.interval,
+        "__interval_ms": str(interval_ms),
         "__range": args.range_,
     }
 

@@ -9,7 +9,7 @@
 #   scripts/dashboard-queries.py    # every dashboard query, ready for the API
 #
 # - Configuration: dashboards/prometheus.yml (scrapes every 2s, label cluster="local") and
-#   dashboards/alerts.yml, both checked with promtool before starting.
+#   dashboards/rules.yml and alerts.yml, all checked with promtool before starting.
 # - Listens on 127.0.0.1 only. Port: $BALLOT_PROMETHEUS_PORT (default 9090).
 # - Stores its data in a new temporary directory, removed when Prometheus stops.
 # - Runs in the foreground; Ctrl-C or SIGTERM stops Prometheus and cleans up.

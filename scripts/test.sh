@@ -11,17 +11,41 @@ started=$SECONDS
 
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# The monitoring mixin (dashboards/mixin) is generated with Debian's jsonnet.
+command -v jsonnet >/dev/null 2>&1 || missing+=(jsonnet)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The HTTP surface's tests use real clients: nghttp (libnghttp2) and openssl for throwaway certificates.
+command -v nghttp >/dev/null 2>&1 || missing+=(nghttp2-client)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
 # BallotZooKeeperTests start real ZooKeeper servers (the package pulls in a Java runtime).
 [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1 || missing+=(zookeeper)
+# The packaging phase (BallotPackagingTests): the Debian package, its unit and lintian; the
+# container image and a cluster of containers; man pages; the OS tools the tests use.
+command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev)
+command -v lintian >/dev/null 2>&1 || missing+=(lintian)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v man >/dev/null 2>&1 || missing+=(man-db)
+command -v file >/dev/null 2>&1 || missing+=(file)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+[ -x /usr/lib/podman/netavark ] || command -v netavark >/dev/null 2>&1 || missing+=(netavark)
+[ -x /usr/lib/podman/aardvark-dns ] || command -v aardvark-dns >/dev/null 2>&1 || missing+=(aardvark-dns)
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# kubernetes-validate (PyPI) validates the Kubernetes manifests against bundled schemas, offline.
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+  echo "==> installing kubernetes-validate (pip)"
+  python3 -m pip install --quiet kubernetes-validate
 fi
 
 # Why network namespaces cannot be used here, or nothing if they can (the same probe as the tests').
@@ -56,6 +80,10 @@ if [ $# -eq 0 ]; then
     skipped+=("network faults (QuickFaultRunTests.everyFaultKindInNetworkNamespaces): $reason; allowed by BALLOT_ALLOW_NO_NAMESPACES=1")
   fi
 fi
+
+echo "==> checking that the generated monitoring files match dashboards/mixin"
+# Generates into a temporary directory and compares; fails with the diff and what to do.
+scripts/generate-monitoring.sh --check
 
 echo "==> building (debug, with tests)"
 # Progress lines are filtered out; pipefail keeps the compiler's exit status.
@@ -113,9 +141,14 @@ trap summary EXIT
 # Three phases, so that timing-sensitive clusters never share the two cores with the CPU-heavy
 # simulator sweeps: pure layers (parallel), then the server and end-to-end clusters and the
 # ZooKeeper client against real ZooKeeper servers (one test at a time), then the fault-injection
-# suite with its 3- and 5-node clusters and network namespaces.
-phase "core, runtime, wire and simulator tests" --filter 'BallotCoreTests|BallotRuntimeTests|BallotWireTests|BallotSimulationTests'
+# suite with its 3- and 5-node clusters and network namespaces; then fuzzing, and last, slow (two
+# release builds), the Debian package, the container image and a cluster of containers, and the
+# Kubernetes manifests (artefacts and lintian's report stay in .build/packages/).
+phase "core, runtime, wire, simulator and command-line tests" \
+  --filter 'BallotCoreTests|BallotRuntimeTests|BallotWireTests|BallotSimulationTests|BallotNodeCommandTests'
 phase "server, end-to-end and ZooKeeper client tests (serial: real clusters with short timeouts)" \
   --no-parallel --filter 'BallotServerTests|BallotEndToEndTests|BallotZooKeeperTests'
 phase "fault-injection suite (BallotFaultTests)" --no-parallel --filter BallotFaultTests
 phase_command "fuzzing (scripts/fuzz.sh: every libFuzzer target for 10 s from its seed corpus)" scripts/fuzz.sh 10
+phase "packaging: Debian package, container image, Kubernetes manifests (BallotPackagingTests)" \
+  --no-parallel --filter BallotPackagingTests

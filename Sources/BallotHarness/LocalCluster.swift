@@ -24,6 +24,9 @@ public final class LocalCluster: @unchecked Sendable {
         /// The nodes' executable: nil runs `binary serve`; a `ballotd` path runs that directly
         /// (the same node and flags, in a binary without the rest of the CLI).
         public var nodeBinary: String?
+        /// How the harness reaches the nodes' HTTP endpoints when they serve HTTPS (the nodes' TLS
+        /// flags go in `extraArguments`); nil for plaintext.
+        public var httpTLS: HTTPClientTLS?
 
         public init() {}
     }
@@ -50,8 +53,10 @@ public final class LocalCluster: @unchecked Sendable {
                 "--http", "127.0.0.1:\(settings.httpBasePort + index)",
                 "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
                 "--election-timeout", settings.electionTimeout, "--heartbeat-interval", settings.heartbeatInterval,
-                "--algorithm", settings.algorithm, "--log-level", settings.logLevel,
+                "--log-level", settings.logLevel,
             ]
+            // Only `ballot serve` runs Bully and Ring; ballotd has no --algorithm at all.
+            if settings.algorithm != "raft" { arguments += ["--algorithm", settings.algorithm] }
             if settings.printEvents { arguments.append("--events") }
             for peer in ids where peer != id {
                 arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
@@ -107,11 +112,15 @@ public final class LocalCluster: @unchecked Sendable {
     /// `GET /leader` of one node, or nil if it does not answer.
     public func leaderView(of id: NodeID, timeout: Duration = .milliseconds(500)) async -> LeaderView? {
         guard node(id).isRunning,
-              let response = try? await HTTPClient.request(.GET, host: "127.0.0.1", port: node(id).httpPort,
-                                                           path: "/leader", timeout: timeout),
+              let response = try? await HTTPClient.request(.GET, httpTarget(of: id), path: "/leader", timeout: timeout),
               response.status == 200
         else { return nil }
         return try? JSONDecoder().decode(LeaderView.self, from: Data(response.body))
+    }
+
+    /// Where node `id`'s HTTP endpoint is, with the cluster's TLS if it has any.
+    public func httpTarget(of id: NodeID) throws -> HTTPTarget {
+        HTTPTarget(address: try SocketAddressSpec(validatingHost: "127.0.0.1", port: node(id).httpPort), tls: settings.httpTLS)
     }
 
     /// The node that reports itself leader (lease-backed), if exactly one running node does.

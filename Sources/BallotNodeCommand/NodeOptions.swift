@@ -1,100 +1,151 @@
 import ArgumentParser
 import BallotServer
+import Foundation
 import Logging
 import ServiceLifecycle
 
 /// The flags of one node, and running it: shared by `ballot serve` and `ballotd`, which differ only
-/// in what else their binary holds.
+/// in what else their binary holds and in which algorithms they offer (``NodeProgram``).
+///
+/// Each flag is one line here; its name, help, default and environment variable come from the
+/// settings catalogue (``ConfigurationKey/descriptor``), and ``flagSettings(algorithm:)`` hands its
+/// text to the same parser the environment and the file use. `NodeOptionsTests` proves that every
+/// setting the catalogue offers as a flag is declared and reaches the settings.
 public struct NodeOptions: ParsableArguments {
     /// The help text both commands show after their flags.
     public static func discussion(command: String) -> String {
         """
         Example (three nodes on one machine):
-          \(command) --id 1 --listen 127.0.0.1:7001 --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003 \\
-            --http 127.0.0.1:9101 --data-dir ./data/1
+          \(command) --id 1 --listen 127.0.0.1:7001 --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003 --http 127.0.0.1:9101 --data-dir ./data/1
 
-        Settings can also come from a YAML file (--config); flags given on the command line override it.
-        Durations take a unit: 500ms, 1s, 2m. Election timeouts are drawn from [T, 2T), T = --election-timeout.
-        On SIGINT/SIGTERM a leader first hands leadership to an up-to-date follower, then exits.
+        Every setting can also come from an environment variable (BALLOT_ and the YAML key in capitals: BALLOT_ELECTION_TIMEOUT=1s, BALLOT_PEERS=2=h:7002,3=h:7003) and from a YAML file (--config). Precedence: flag > environment > file > default. --print-config shows the effective values and where each came from.
+
+        Durations take a unit: 500ms, 1s, 2m. Election timeouts are drawn from [T, 2T), T = --election-timeout. On SIGINT/SIGTERM a leader first hands leadership to an up-to-date follower, then exits.
+
+        Exit status: 0 after a clean shutdown, \(ExitStatus.configuration.rawValue) for a configuration error, \(ExitStatus.usage.rawValue) for a malformed command line, \(ExitStatus.failure.rawValue) when the node cannot run.
         """
     }
 
     public init() {}
 
-    @Option(help: "YAML configuration file (keys: id, listen, http, data_dir, cluster, election_timeout, heartbeat_interval, max_frame_size, algorithm, peers).")
-    public var config: String?
+    @Option(help: .setting(.config)) public var config: String?
+    @Option(help: .setting(.id)) public var id: String?
+    @Flag(inversion: .prefixedNo, help: .setting(.idFromHostname)) public var idFromHostname: Bool?
+    @Option(help: .setting(.listen)) public var listen: String?
+    @Option(name: .customLong("peer"), help: .setting(.peers)) public var peers: [String] = []
+    @Option(help: .setting(.members)) public var members: String?
+    @Option(help: .setting(.peerAddressTemplate)) public var peerAddressTemplate: String?
+    @Option(help: .setting(.http)) public var http: String?
+    @Option(help: .setting(.dataDirectory)) public var dataDir: String?
+    @Option(help: .setting(.cluster)) public var cluster: String?
+    @Option(help: .setting(.electionTimeout)) public var electionTimeout: String?
+    @Option(help: .setting(.heartbeatInterval)) public var heartbeatInterval: String?
+    @Option(help: .setting(.maxFrameSize)) public var maxFrameSize: String?
+    @Option(help: .setting(.logLevel)) public var logLevel: String?
+    @Option(help: .setting(.logFormat)) public var logFormat: String?
+    @Flag(inversion: .prefixedNo, help: .setting(.events)) public var events: Bool?
+    @Option(help: .setting(.adminHTTP)) public var adminHttp: String?
+    @Option(help: .setting(.httpIdleTimeout)) public var httpIdleTimeout: String?
+    @Option(help: .setting(.httpRequestTimeout)) public var httpRequestTimeout: String?
+    @Option(help: .setting(.httpMaxHeadSize)) public var httpMaxHeadSize: String?
+    @Option(help: .setting(.httpMaxConnections)) public var httpMaxConnections: String?
+    @Option(help: .setting(.httpMaxStreams)) public var httpMaxStreams: String?
+    @Option(help: .setting(.httpTLSCert)) public var httpTlsCert: String?
+    @Option(help: .setting(.httpTLSKey)) public var httpTlsKey: String?
+    @Option(help: .setting(.httpTLSClientCA)) public var httpTlsClientCa: String?
+    @Option(help: .setting(.httpTokenFile)) public var httpTokenFile: String?
+    @Flag(inversion: .prefixedNo, help: .setting(.httpAuthReads)) public var httpAuthReads: Bool?
 
-    @Option(help: "This node's ID: a positive integer, unique in the cluster.")
-    public var id: String?
+    @Flag(help: "Print the effective configuration, and where each value came from (flag, environment variable, file or default), then exit. Secrets are redacted.")
+    public var printConfig = false
 
-    @Option(help: "Address the peer listener binds, HOST:PORT (e.g. 127.0.0.1:7001).")
-    public var listen: String?
+    /// Every flag given, as settings. `algorithm` is the `--algorithm` of `ballot serve` (ballotd has none).
+    public func flagSettings(algorithm: String? = nil) throws(ConfigurationError) -> NodeSettings {
+        var settings = NodeSettings()
+        let given: [(ConfigurationKey, [String])] = [
+            (.config, config.list), (.id, id.list), (.idFromHostname, idFromHostname.list), (.listen, listen.list),
+            (.peers, peers), (.members, members.list), (.peerAddressTemplate, peerAddressTemplate.list),
+            (.http, http.list), (.dataDirectory, dataDir.list), (.cluster, cluster.list),
+            (.electionTimeout, electionTimeout.list), (.heartbeatInterval, heartbeatInterval.list),
+            (.maxFrameSize, maxFrameSize.list), (.algorithm, algorithm.list), (.logLevel, logLevel.list),
+            (.logFormat, logFormat.list), (.events, events.list), (.adminHTTP, adminHttp.list),
+            (.httpIdleTimeout, httpIdleTimeout.list), (.httpRequestTimeout, httpRequestTimeout.list),
+            (.httpMaxHeadSize, httpMaxHeadSize.list), (.httpMaxConnections, httpMaxConnections.list),
+            (.httpMaxStreams, httpMaxStreams.list), (.httpTLSCert, httpTlsCert.list), (.httpTLSKey, httpTlsKey.list),
+            (.httpTLSClientCA, httpTlsClientCa.list), (.httpTokenFile, httpTokenFile.list),
+            (.httpAuthReads, httpAuthReads.list),
+        ]
+        for (key, values) in given {
+            for value in values { try settings.apply(flag: key, value: value) }
+        }
+        return settings
+    }
 
-    @Option(name: .customLong("peer"), help: "Another member, ID=HOST:PORT (e.g. 2=127.0.0.1:7002). Repeat for each peer.")
-    public var peers: [String] = []
-
-    @Option(help: "Address of the HTTP endpoint (/metrics, /healthz, /readyz, /leader, /status, /transfer), HOST:PORT. Omit to turn it off.")
-    public var http: String?
-
-    @Option(help: "Directory for this node's durable state (term and vote). Created if missing; one node per directory.")
-    public var dataDir: String?
-
-    @Option(help: "Cluster name; nodes of different clusters refuse each other (default: ballot).")
-    public var cluster: String?
-
-    @Option(help: "Election timeout T, e.g. 1s; timeouts are drawn from [T, 2T) (default: 1s).")
-    public var electionTimeout: String?
-
-    @Option(help: "Leader heartbeat interval, at most T/3, e.g. 100ms (default: 100ms).")
-    public var heartbeatInterval: String?
-
-    @Option(help: "Largest accepted peer frame in bytes (default: 65536).")
-    public var maxFrameSize: String?
-
-    @Option(help: "Election algorithm: raft (default).")
-    public var algorithm: String?
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: info).")
-    public var logLevel: String = "info"
-
-    @Flag(help: "Print each leadership change and each move of this node's lease deadline as a key=value line on standard output (used by `ballot local` and `ballot faults`).")
-    public var events = false
-
-    /// Runs the node until SIGTERM/SIGINT. Bad flags or configuration, and a node that cannot
-    /// start, end the process with a precise message naming `command` and exit status 2.
-    public func run(as command: String) async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("unknown --log-level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
+    /// Runs the node until SIGTERM/SIGINT, or prints its configuration with `--print-config`.
+    /// Configuration errors end the process with one line naming `program` and where the bad value
+    /// came from, and exit status 78; a node that cannot run ends with status 1.
+    public func run(as program: NodeProgram, algorithm: String? = nil) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let layers: ConfigurationLayers
+        do throws(ConfigurationError) {
+            layers = try ConfigurationLayers(program: program, flags: flagSettings(algorithm: algorithm), environment: environment)
+        } catch {
+            CommandLineErrors.fail("\(program.name): \(error)", status: .configuration,
+                                   format: Self.bestEffortLogFormat(flags: logFormat, environment: environment))
+        }
+        if printConfig {
+            let (text, error) = layers.printout()
+            FileHandle.standardOutput.write(Data(text.utf8))
+            if let error { CommandLineErrors.fail("\(program.name): \(error)", status: .configuration) }
+            return
         }
         let configuration: NodeConfiguration
-        do {
-            configuration = try NodeConfiguration.load(configFile: config, flags: try flagSettings())
+        do throws(ConfigurationError) {
+            configuration = try layers.load()
         } catch {
-            CommandLineErrors.fail("\(command): \(error)")
+            CommandLineErrors.fail("\(program.name): \(error)", status: .configuration,
+                                   format: layers.merged.logFormat ?? NodeConfiguration.defaultLogFormat)
         }
-        var logger = Logger(label: "ballot.node\(configuration.id)")
-        logger.logLevel = level
+        let logger = BallotLogHandler.logger(
+            format: configuration.logFormat, level: configuration.logLevel, node: "\(configuration.id)")
+        for warning in layers.warnings {
+            logger.warning("\(warning)", metadata: ["event": "configuration_warning"])
+        }
         do {
-            let server = try NodeServer(configuration: configuration, logger: logger, printEvents: events)
+            let server = try NodeServer(configuration: configuration, logger: logger)
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {
-            CommandLineErrors.fail("\(command) (node \(configuration.id)): \(error)")
+            CommandLineErrors.fail("\(program.name) (node \(configuration.id)): \(error)", status: .failure,
+                                   format: configuration.logFormat)
         }
     }
 
-    func flagSettings() throws -> NodeSettings {
-        var settings = NodeSettings()
-        let given: [(ConfigurationKey, String?)] = [
-            (.id, id), (.listen, listen), (.http, http), (.dataDirectory, dataDir), (.cluster, cluster),
-            (.electionTimeout, electionTimeout), (.heartbeatInterval, heartbeatInterval),
-            (.maxFrameSize, maxFrameSize), (.algorithm, algorithm),
-        ]
-        for (key, value) in given {
-            if let value { try settings.apply(flag: key, value: value) }
-        }
-        for peer in peers { try settings.apply(flag: .peers, value: peer) }
-        return settings
+    /// The log format for an error met before the configuration could be read: the flag's, else
+    /// the environment's, if either parses.
+    static func bestEffortLogFormat(flags: String?, environment: [String: String]) -> LogFormat {
+        (flags ?? environment[ConfigurationKey.logFormat.environmentVariable]).flatMap(LogFormat.init(rawValue:))
+            ?? NodeConfiguration.defaultLogFormat
     }
+}
+
+extension ArgumentHelp {
+    /// A flag's help from the settings catalogue: its text, environment variable and default.
+    public static func setting(_ key: ConfigurationKey) -> ArgumentHelp {
+        let descriptor = key.descriptor
+        var notes: [String] = []
+        if let variable = descriptor.environmentVariable { notes.append("env: \(variable)") }
+        if let defaultText = descriptor.defaultText { notes.append("default: \(defaultText)") }
+        let text = descriptor.help + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")
+        return ArgumentHelp(text, valueName: descriptor.isBoolean ? nil : descriptor.valueName.lowercased())
+    }
+}
+
+extension Optional where Wrapped == String {
+    fileprivate var list: [String] { map { [$0] } ?? [] }
+}
+
+extension Optional where Wrapped == Bool {
+    fileprivate var list: [String] { map { [$0 ? "true" : "false"] } ?? [] }
 }

@@ -13,7 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure failover, transfers, cold start and the idle cost of a real local cluster (the codec: swift run -c release ballot-wire-bench).",
-        subcommands: [FailoverBench.self, ResourcesBench.self, LockBench.self]
+        subcommands: [FailoverBench.self, ResourcesBench.self, HTTPBench.self, LockBench.self]
     )
 }
 
@@ -37,6 +37,12 @@ struct ClusterBenchOptions: ParsableArguments {
     @Option(help: "Run each node with this executable, e.g. .build/deploy/release/ballotd, instead of `ballot serve`.")
     var nodeBinary: String?
 
+    @Option(name: .customLong("node-arg"), parsing: .unconditionalSingleValue, help: "An extra flag for every node, e.g. --node-arg=--http-tls-cert=cert.pem (repeatable).")
+    var nodeArguments: [String] = []
+
+    @Option(help: "PEM CA of the nodes' HTTPS certificate, when --node-arg gives them --http-tls-cert/--http-tls-key.")
+    var httpCacert: String?
+
     /// What runs the nodes, for the report.
     var nodeDescription: String { nodeBinary ?? "\(ballotExecutable()) serve" }
 
@@ -50,6 +56,8 @@ struct ClusterBenchOptions: ParsableArguments {
         settings.peerBasePort = LoopbackPorts.consecutiveFree(nodes, from: basePort)
         settings.httpBasePort = LoopbackPorts.consecutiveFree(nodes, from: settings.peerBasePort + nodes)
         settings.cluster = "bench"
+        settings.extraArguments = nodeArguments
+        settings.httpTLS = httpCacert.flatMap { try? HTTPClientTLS(caFile: $0) }
         let directory = NSTemporaryDirectory() + "ballot-bench-\(name)-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
         return LocalCluster(settings: settings, binary: ballotExecutable(), dataDirectory: directory)

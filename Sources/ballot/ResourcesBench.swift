@@ -41,7 +41,7 @@ struct ResourcesBench: AsyncParsableCommand {
         var bytesBefore: [NodeID: Double] = [:]
         for node in local.nodes {
             cpuBefore[node.id] = ProcSample.cpuTicks(node.pid!) / ticksPerSecond
-            bytesBefore[node.id] = try await peerBytes(node)
+            bytesBefore[node.id] = try await peerBytes(node, in: local)
         }
         let start = ContinuousClock.now
         try await Task.sleep(for: measure)
@@ -51,7 +51,7 @@ struct ResourcesBench: AsyncParsableCommand {
         for node in local.nodes {
             let pid = node.pid!
             let cpu = ProcSample.cpuTicks(pid) / ticksPerSecond - cpuBefore[node.id]!
-            let bytes = try await peerBytes(node) - bytesBefore[node.id]!
+            let bytes = try await peerBytes(node, in: local) - bytesBefore[node.id]!
             let role = node.id.rawValue == leader.self_ ? "leader" : "follower"
             printLine(String(format: "%4d  ", Int(node.id.rawValue)) + role.padding(toLength: 9, withPad: " ", startingAt: 0)
                       + String(format: "  %9.2f  %9.2f  %10.2f  %9.3f  %15.2f  %10.0f", ProcSample.memoryMiB(pid, "VmRSS"),
@@ -66,7 +66,7 @@ struct ResourcesBench: AsyncParsableCommand {
         for _ in 0..<scrapes {
             let begin = ContinuousClock.now
             do {
-                let response = try await HTTPClient.request(.GET, host: "127.0.0.1", port: target.httpPort, path: "/metrics")
+                let response = try await HTTPClient.request(.GET, local.httpTarget(of: target.id), path: "/metrics")
                 latencies.append((ContinuousClock.now - begin).milliseconds)
                 size = response.body.count
             } catch {
@@ -84,8 +84,8 @@ struct ResourcesBench: AsyncParsableCommand {
         printLine(String(format: "server time of one render (in-process, %d-member recorder, mean of 2000): %.3f ms", cluster.nodes, render.milliseconds))
     }
 
-    func peerBytes(_ node: NodeProcess) async throws -> Double {
-        let text = try await HTTPClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: "/metrics").text
+    func peerBytes(_ node: NodeProcess, in local: LocalCluster) async throws -> Double {
+        let text = try await HTTPClient.request(.GET, local.httpTarget(of: node.id), path: "/metrics").text
         var total = 0.0
         for line in text.split(separator: "\n") where line.hasPrefix("ballot_peer_bytes_") && !line.hasPrefix("#") {
             total += Double(line.split(separator: " ").last ?? "0") ?? 0

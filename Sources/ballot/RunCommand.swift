@@ -28,8 +28,10 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("http"), help: "HTTP address of the node on this machine, HOST:PORT.")
+    @Option(name: .customLong("http"), help: "HTTP address of the node on this machine: HOST:PORT, http://HOST:PORT or https://HOST:PORT.")
     var http: String = "127.0.0.1:9101"
+
+    @OptionGroup var client: HTTPClientOptions
 
     @Option(help: "SIGTERM-to-SIGKILL time CMD gets when it fits before the lease deadline, e.g. 2s.")
     var grace: String = "2s"
@@ -51,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let onExit = SidecarMachine.OnExit(rawValue: onExit) else {
             throw ValidationError("--on-exit takes resign, restart or exit, not '\(self.onExit)'")
         }
-        let address = try SocketAddressSpec(parsing: http)
+        let target = try client.target(http)
         var configuration = SidecarMachine.Configuration()
         do {
             configuration.grace = try DurationParser.parse(grace)
@@ -70,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("--metrics \(metrics): cannot listen (\(error))")
             }
         }
-        var options = Sidecar.Options(host: address.hostString, port: address.port, command: command,
+        var options = Sidecar.Options(target: target, command: command,
                                       keeperCommand: ["/proc/self/exe", SidecarKeeperCommand.configuration.commandName!])
         options.machine = configuration
         options.metrics = sidecarMetrics

@@ -13,15 +13,17 @@ struct StatusCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("http"), help: "HTTP address of a node, HOST:PORT (repeatable).")
+    @Option(name: .customLong("http"), help: "HTTP address of a node: HOST:PORT, http://HOST:PORT or https://HOST:PORT (repeatable).")
     var addresses: [String] = ["127.0.0.1:9101"]
+
+    @OptionGroup var client: HTTPClientOptions
 
     func run() async throws {
         print(Self.row("NODE", "ROLE", "TERM", "LEADER", "LAST CONTACT", "NOTE"))
         var failures = 0
         for address in addresses {
             do {
-                let report = try await Self.fetch(address)
+                let report = try await Self.fetch(try client.target(address))
                 print(Self.row("\(report.id)", report.role + (report.isLeader ? "*" : ""), "\(report.term)",
                                report.leader.map(String.init) ?? "-", Self.milliseconds(report.lastContactMs),
                                report.halted.map { "HALTED: \($0)" } ?? "self, via \(address)"))
@@ -43,9 +45,8 @@ struct StatusCommand: AsyncParsableCommand {
         if failures == addresses.count { throw ExitCode(1) }
     }
 
-    static func fetch(_ address: String) async throws -> NodeStatusReport {
-        let spec = try SocketAddressSpec(parsing: address)
-        let response = try await HTTPClient.request(.GET, host: spec.hostString, port: spec.port, path: "/status")
+    static func fetch(_ target: HTTPTarget) async throws -> NodeStatusReport {
+        let response = try await HTTPClient.request(.GET, target, path: "/status")
         guard response.status == 200 else { throw ValidationError("HTTP \(response.status): \(response.text)") }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -73,17 +74,18 @@ struct TransferCommand: AsyncParsableCommand {
         discussion: "The node at --http must be the current leader; otherwise it says which node is."
     )
 
-    @Option(help: "HTTP address of the current leader, HOST:PORT.")
+    @Option(help: "HTTP address of the current leader (its admin listener if it has one): HOST:PORT, http://… or https://….")
     var http: String = "127.0.0.1:9101"
+
+    @OptionGroup var client: HTTPClientOptions
 
     @Option(help: "ID of the node that should lead next.")
     var to: UInt64
 
     func run() async throws {
-        let spec = try SocketAddressSpec(parsing: http)
+        let target = try client.target(http)
         let start = ContinuousClock.now
-        let response = try await HTTPClient.request(.POST, host: spec.hostString, port: spec.port,
-                                                    path: "/transfer?to=\(to)", timeout: .seconds(30))
+        let response = try await HTTPClient.request(.POST, target, path: "/transfer?to=\(to)", timeout: .seconds(30))
         let elapsed = ContinuousClock.now - start
         let body = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
         if response.status == 200 {

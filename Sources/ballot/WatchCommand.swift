@@ -19,8 +19,10 @@ struct WatchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("http"), help: "HTTP address of the node, HOST:PORT.")
+    @Option(name: .customLong("http"), help: "HTTP address of the node: HOST:PORT, http://HOST:PORT or https://HOST:PORT.")
     var http: String = "127.0.0.1:9101"
+
+    @OptionGroup var client: HTTPClientOptions
 
     @Option(help: "Shell command to run for each change.")
     var exec: String?
@@ -30,9 +32,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
-        let address = try SocketAddressSpec(parsing: http)
-        var options = LeadershipWatch.Options(
-            subscription: LeadershipSubscription.Options(host: address.hostString, port: address.port))
+        var options = LeadershipWatch.Options(subscription: LeadershipSubscription.Options(target: try client.target(http)))
         options.exec = exec
         options.count = count
         let output = FileHandle.standardOutput

@@ -1,6 +1,6 @@
 import BallotCore
 import BallotHarness
-import BallotServer
+import BallotBuildInfo
 import Foundation
 import Glibc
 import Testing
@@ -23,7 +23,8 @@ import Testing
             let line = try #require(buildInfo.count == 1 ? buildInfo.first : nil, "build_info series: \(buildInfo)")
             let labels = try #require(line.split(separator: "{", maxSplits: 1).last?.split(separator: "}").first)
             let pairs = labels.split(separator: ",").map { String($0) }.sorted()
-            #expect(pairs == ["algorithm=\"\(algorithm)\"", "version=\"\(BallotVersion.current)\""], "\(line)")
+            #expect(pairs == ["algorithm=\"\(algorithm)\"", "revision=\"\(BuildInfo.revision)\"",
+                              "version=\"\(BuildInfo.version)\""], "\(line)")
             #expect(line.split(separator: " ").last.flatMap { Double($0) } == 1, "\(line)")
             #expect(metrics.value("ballot_role", labels: "role=\"leader\"") == 1)
 

@@ -33,7 +33,7 @@ import Testing
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { process.terminate() }
         let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 2)
+        #expect(process.terminationStatus == 78, "a configuration error exits with EX_CONFIG")
         #expect(text.contains("ballotd:") && text.contains("missing port"), "\(text)")
     }
 }

@@ -19,11 +19,14 @@ import Testing
             let directory = temporaryDirectory("prometheus")
             let port = LoopbackPorts.consecutiveFree(1, from: Int.random(in: 40_000...50_000))
             let targets = cluster.nodes.map { "'127.0.0.1:\($0.httpPort)'" }.joined(separator: ", ")
-            try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("dashboards/alerts.yml").path,
-                                             toPath: directory + "/alerts.yml")
+            // The alerts use the recording rules of rules.yml.
+            for file in ["rules.yml", "alerts.yml"] {
+                try FileManager.default.copyItem(atPath: Self.root.appendingPathComponent("dashboards/\(file)").path,
+                                                 toPath: directory + "/" + file)
+            }
             let config = """
                 global: {scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s}
-                rule_files: [alerts.yml]
+                rule_files: [rules.yml, alerts.yml]
                 scrape_configs:
                   - job_name: ballot
                     static_configs: [{targets: [\(targets)], labels: {cluster: e2e}}]
@@ -114,8 +117,10 @@ import Testing
     static func dashboardQueries() throws -> [(String, String)] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // A per-step panel compares each step with the sample before it, so the step (--interval)
+        // must be shorter than the few seconds Prometheus has been scraping.
         process.arguments = ["python3", root.appendingPathComponent("scripts/dashboard-queries.py").path,
-                             "--rate-interval", "30s", "--interval", "30s", "--range", "5m"]
+                             "--rate-interval", "30s", "--interval", "5s", "--range", "5m"]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

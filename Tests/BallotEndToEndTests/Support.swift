@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 import BallotHarness
 import Foundation
@@ -39,7 +40,7 @@ func temporaryDirectory(_ name: String) -> String {
 /// A local cluster on free loopback ports with short timeouts, stopped and removed afterwards.
 func withCluster<T>(
     nodes: Int = 3, electionTimeout: String = "300ms", heartbeat: String = "50ms", cluster: String = "e2e",
-    algorithm: String = "raft", extra: [String] = [], nodeBinary: String? = nil,
+    algorithm: String = "raft", extra: [String] = [], nodeBinary: String? = nil, httpTLS: HTTPClientTLS? = nil,
     _ body: (LocalCluster) async throws -> T
 ) async throws -> T {
     var settings = LocalCluster.Settings()
@@ -52,6 +53,7 @@ func withCluster<T>(
     settings.algorithm = algorithm
     settings.extraArguments = extra
     settings.nodeBinary = nodeBinary
+    settings.httpTLS = httpTLS
     let directory = temporaryDirectory("cluster")
     let local = LocalCluster(settings: settings, binary: try ballotBinary(), dataDirectory: directory)
     try local.startAll()

@@ -1,9 +1,16 @@
 import Foundation
 import Testing
 
-/// Keeps `dashboards/` honest: the alert rules pass the real `promtool` (`check rules` and the
-/// unit tests of `alerts.test.yml`), every alert of the metrics catalogue has a rule, tests and a
-/// runbook, and the Grafana dashboard is importable and queries only catalogued metrics.
+@testable import BallotServer
+
+/// Keeps `dashboards/` honest: the rules pass the real `promtool` (`check rules` and the unit tests
+/// of `alerts.test.yml` and `rules.test.yml`), every alert of the metrics catalogue has a rule,
+/// tests and a runbook, the per-step panels count each event exactly once (the counting test of
+/// `dashboards/tests/`, with negative controls that must fail), and the Grafana dashboard is
+/// importable, scoped right, and queries only catalogued metrics.
+///
+/// The files are generated from `dashboards/mixin` (`scripts/generate-monitoring.sh`; `scripts/test.sh`
+/// checks that the committed ones are up to date); these tests check what is committed.
 ///
 /// `promtool` comes with Debian's `prometheus` package, which `scripts/test.sh` installs; without
 /// it these tests fail (they never skip), as do they without `python3`.
@@ -12,25 +19,117 @@ struct AlertRulesTests {
     /// The alerts `../shared/design/METRICS.md` says we ship.
     static let expectedAlerts = [
         "BallotFrequentLeaderChanges", "BallotNoLeader", "BallotSplitBrain", "BallotInsufficientMembers",
-        "BallotSlowElections", "BallotPeerUnreachable", "BallotFramesRejected",
+        "BallotSlowElections", "BallotPeerUnreachable", "BallotFramesRejected", "BallotTargetsAbsent",
     ]
+
+    /// Where every runbook link points by default (`runbookBaseURL` of dashboards/mixin/config.libsonnet).
+    static let runbookBase = "https://github.com/ballot-project/ballot/blob/main/docs/operations.md"
+
+    /// Issue 19: panels that describe a whole cluster aggregate every node of it and ignore
+    /// `$instance`; every other panel is per node and follows it.
+    static let clusterWidePanelIDs: Set<Int> = [3, 4, 5, 6, 10, 11, 13, 15, 16, 28, 29, 30, 35]
 
     // MARK: promtool
 
-    @Test("promtool check rules accepts dashboards/alerts.yml")
+    @Test("promtool check rules accepts dashboards/rules.yml and dashboards/alerts.yml")
     func rulesAreValid() async throws {
         let promtool = try Tool.require("promtool", package: "prometheus")
-        let result = try await Tool.run(promtool, ["check", "rules", "dashboards/alerts.yml"])
+        let result = try await Tool.run(promtool, ["check", "rules", "dashboards/rules.yml", "dashboards/alerts.yml"])
         #expect(result.status == 0, "promtool check rules failed:\n\(result.combined)")
+        #expect(result.stdout.components(separatedBy: "SUCCESS").count == 3, "\(result.combined)")
+    }
+
+    @Test("promtool test rules passes dashboards/alerts.test.yml and dashboards/rules.test.yml",
+          arguments: ["dashboards/alerts.test.yml", "dashboards/rules.test.yml"])
+    func ruleUnitTestsPass(file: String) async throws {
+        let promtool = try Tool.require("promtool", package: "prometheus")
+        let result = try await Tool.run(promtool, ["test", "rules", file])
+        #expect(result.status == 0, "promtool test rules \(file) failed:\n\(result.combined)")
         #expect(result.stdout.contains("SUCCESS"), "\(result.combined)")
     }
 
-    @Test("promtool test rules passes dashboards/alerts.test.yml")
-    func ruleUnitTestsPass() async throws {
+    @Test("the alerts use only recording rules that rules.yml defines")
+    func alertsUseDefinedRecordingRules() throws {
+        let recorded = Set(try Repo.text("dashboards/rules.yml").split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("- record:") else { return nil }
+            return trimmed.dropFirst("- record:".count).trimmingCharacters(in: .whitespaces)
+        })
+        #expect(!recorded.isEmpty)
+        let alerts = try Repo.text("dashboards/alerts.yml")
+        for name in try Self.recordingRuleNames(in: alerts) {
+            #expect(recorded.contains(name), "alerts.yml uses \(name), which rules.yml does not record")
+        }
+    }
+
+    /// Names of the form `level:metric:operations` (recording rules) in a rules file's expressions.
+    static func recordingRuleNames(in text: String) throws -> Set<String> {
+        let pattern = try NSRegularExpression(pattern: #"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b"#)
+        let range = NSRange(text.startIndex..., in: text)
+        return Set(pattern.matches(in: text, range: range).compactMap { Range($0.range, in: text).map { String(text[$0]) } })
+    }
+
+    // MARK: Counting: each event in exactly one bar
+
+    @Test("the counting test passes: one increment appears exactly once in every per-step panel query")
+    func perStepPanelsCountEachEventOnce() async throws {
         let promtool = try Tool.require("promtool", package: "prometheus")
-        let result = try await Tool.run(promtool, ["test", "rules", "dashboards/alerts.test.yml"])
-        #expect(result.status == 0, "promtool test rules failed:\n\(result.combined)")
+        let result = try await Tool.run(promtool, ["test", "rules", "dashboards/tests/panel-steps.test.yml"])
+        #expect(result.status == 0, "the per-step panels do not count each event once:\n\(result.combined)")
         #expect(result.stdout.contains("SUCCESS"), "\(result.combined)")
+    }
+
+    @Test("the counting test covers every per-step query of the dashboard and its annotations")
+    func countingTestCoversEveryPerStepQuery() throws {
+        let dashboard = try Dashboard.load()
+        var expected: Set<String> = []
+        for panel in dashboard.queryPanels {
+            for target in panel["targets"] as? [[String: Any]] ?? [] where (target["expr"] as? String ?? "").contains("${__interval_ms}") {
+                expected.insert("\(panel["id"] as? Int ?? -1)\(target["refId"] as? String ?? "") \(panel["title"] as? String ?? "")")
+            }
+        }
+        let annotations = (dashboard.root["annotations"] as? [String: Any])?["list"] as? [[String: Any]] ?? []
+        for annotation in annotations where (annotation["expr"] as? String ?? "").contains("${__interval_ms}") {
+            expected.insert("annotation \(annotation["name"] as? String ?? "")")
+        }
+        // The event panels of issue 19 (leader changes, the election heatmap, campaigns) and the new ones.
+        #expect(expected.count >= 10, "per-step queries: \(expected.sorted())")
+        for id in [9, 11, 14, 16, 22, 28, 29, 30, 32] {
+            #expect(expected.contains { $0.hasPrefix("\(id)A ") }, "panel \(id) does not count per step")
+        }
+
+        let tested = Self.panelLabels(in: try Repo.text("dashboards/tests/panel-steps.test.yml"))
+        #expect(tested == expected, "per-step queries without a counting test: \(expected.subtracting(tested).sorted())")
+    }
+
+    /// The negative controls: the same checks on the query forms that miscounted must fail, and
+    /// for every per-step query, or the checks could not tell a wrong panel from a right one.
+    @Test("the counting test fails for the old query forms, for every per-step query",
+          arguments: ["rate-interval", "interval"])
+    func countingTestRejectsLegacyForms(form: String) async throws {
+        let promtool = try Tool.require("promtool", package: "prometheus")
+        let file = "dashboards/tests/panel-steps.legacy-\(form).test.yml"
+        let result = try await Tool.run(promtool, ["test", "rules", file])
+        #expect(result.status != 0, "\(file) must fail, but promtool accepted it:\n\(result.combined)")
+        #expect(result.combined.contains("FAILED"), "\(result.combined)")
+
+        let failing = Self.panelLabels(in: result.combined)
+        let all = Self.panelLabels(in: try Repo.text(file))
+        #expect(!all.isEmpty)
+        #expect(failing == all, "the old form passes the counting checks for: \(all.subtracting(failing).sorted())")
+    }
+
+    /// The values of `panel="..."` labels in a text (a promtool test file or its output).
+    static func panelLabels(in text: String) -> Set<String> {
+        var labels: Set<String> = []
+        var rest = Substring(text)
+        while let start = rest.range(of: #"panel=""#) {
+            rest = rest[start.upperBound...]
+            guard let end = rest.firstIndex(of: "\"") else { break }
+            labels.insert(String(rest[..<end]))
+            rest = rest[end...]
+        }
+        return labels
     }
 
     @Test("promtool check config accepts dashboards/prometheus.yml, which scrapes ballot local")
@@ -45,6 +144,7 @@ struct AlertRulesTests {
         }
         #expect(config.contains("job_name: ballot"))
         #expect(config.contains("cluster: local"))
+        #expect(config.contains("- rules.yml"), "the alerts need the recording rules")
         #expect(config.contains("- alerts.yml"))
     }
 
@@ -65,7 +165,8 @@ struct AlertRulesTests {
             for annotation in ["summary", "description"] {
                 #expect(!(rule.fields[annotation] ?? "").isEmpty, "\(rule.name): \(annotation)")
             }
-            #expect(rule.fields["runbook_url"] == "docs/operations.md#\(rule.name.lowercased())",
+            // Absolute, so that the link works from Alertmanager, Slack or a pager.
+            #expect(rule.fields["runbook_url"] == "\(Self.runbookBase)#\(rule.name.lowercased())",
                     "\(rule.name): runbook_url")
             #expect(headings.contains(rule.name), "docs/operations.md has no section \(rule.name)")
         }
@@ -93,42 +194,62 @@ struct AlertRulesTests {
 
     // MARK: The dashboard
 
-    @Test("the dashboard is importable: DS_PROMETHEUS input, variables, every panel queries it")
+    @Test("the dashboard is importable and provisionable: $datasource, variables, unique ids, no overlaps")
     func dashboardStructure() throws {
         let dashboard = try Dashboard.load()
         let root = dashboard.root
 
-        let inputs = root["__inputs"] as? [[String: Any]] ?? []
-        #expect(inputs.contains { $0["name"] as? String == "DS_PROMETHEUS" && $0["pluginId"] as? String == "prometheus"
-            && $0["type"] as? String == "datasource" }, "__inputs must declare DS_PROMETHEUS")
+        // A data source variable instead of an import-time input: file provisioning has no import
+        // step, and would leave a `${DS_...}` input unresolved.
+        #expect(root["__inputs"] == nil, "no __inputs: panels use the $datasource variable")
         #expect((root["schemaVersion"] as? Int ?? 0) >= 36, "schemaVersion")
         #expect(!(root["refresh"] as? String ?? "").isEmpty, "refresh")
         #expect((root["time"] as? [String: Any])?["from"] is String, "time range")
         #expect(!(root["uid"] as? String ?? "").isEmpty && !(root["title"] as? String ?? "").isEmpty)
 
         let variables = (root["templating"] as? [String: Any])?["list"] as? [[String: Any]] ?? []
-        for name in ["cluster", "instance"] {
+        #expect(variables.map { $0["name"] as? String ?? "" } == ["datasource", "job", "cluster", "instance"])
+        let datasource = variables.first { $0["name"] as? String == "datasource" }
+        #expect(datasource?["type"] as? String == "datasource" && datasource?["query"] as? String == "prometheus")
+        let job = variables.first { $0["name"] as? String == "job" }
+        #expect((job?["current"] as? [String: Any])?["value"] as? String == "ballot", "$job defaults to ballot")
+        for name in ["job", "cluster", "instance"] {
             let variable = variables.first { $0["name"] as? String == name }
             #expect(variable?["type"] as? String == "query", "variable \(name)")
-            #expect(Dashboard.usesInputDataSource(variable?["datasource"]), "variable \(name): datasource")
+            #expect(Dashboard.usesDataSourceVariable(variable?["datasource"]), "variable \(name): datasource")
             let definition = variable?["definition"] as? String ?? ""
-            #expect(definition.hasPrefix("label_values(") && definition.contains(", \(name))"),
+            #expect(definition.hasPrefix("label_values(ballot_build_info") && definition.contains(", \(name))"),
                     "variable \(name): \(definition)")
+        }
+
+        // Every panel, rows included: unique ids, inside the 24 columns, and no two overlapping.
+        var ids: Set<Int> = []
+        var cells: [Int: [Int: Int]] = [:]
+        for panel in dashboard.allPanels {
+            let id = panel["id"] as? Int ?? -1
+            #expect(ids.insert(id).inserted, "duplicate or missing panel id \(id)")
+            let grid = panel["gridPos"] as? [String: Int] ?? [:]
+            let (x, y, w, h) = (grid["x"] ?? -1, grid["y"] ?? -1, grid["w"] ?? 0, grid["h"] ?? 0)
+            #expect(w > 0 && h > 0 && x >= 0 && y >= 0 && x + w <= 24, "panel \(id): gridPos \(grid)")
+            for column in max(x, 0)..<max(x + w, 0) {
+                for row in max(y, 0)..<max(y + h, 0) {
+                    if let other = cells[column]?[row] {
+                        Issue.record("panel \(id) overlaps panel \(other) at column \(column), row \(row)")
+                    }
+                    cells[column, default: [:]][row] = id
+                }
+            }
         }
 
         let panels = dashboard.queryPanels
         #expect(!panels.isEmpty)
-        var ids: Set<Int> = []
         var titles: Set<String> = []
         for panel in panels {
             let title = panel["title"] as? String ?? ""
             #expect(!title.isEmpty, "a panel without a title")
             #expect(titles.insert(title).inserted, "duplicate panel title \(title)")
-            #expect(ids.insert(panel["id"] as? Int ?? -1).inserted, "\(title): duplicate or missing id")
-            #expect(Dashboard.usesInputDataSource(panel["datasource"]), "\(title): datasource must be ${DS_PROMETHEUS}")
-            let grid = panel["gridPos"] as? [String: Int] ?? [:]
-            #expect((grid["w"] ?? 0) > 0 && (grid["h"] ?? 0) > 0 && (grid["x"] ?? 0) + (grid["w"] ?? 0) <= 24,
-                    "\(title): gridPos \(grid)")
+            #expect(!(panel["description"] as? String ?? "").isEmpty, "\(title): no description")
+            #expect(Dashboard.usesDataSourceVariable(panel["datasource"]), "\(title): datasource must be ${datasource}")
 
             let targets = panel["targets"] as? [[String: Any]] ?? []
             #expect(!targets.isEmpty, "\(title): no queries")
@@ -137,12 +258,21 @@ struct AlertRulesTests {
                 #expect(!(target["expr"] as? String ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
                         "\(title): empty query")
                 #expect(refIDs.insert(target["refId"] as? String ?? "").inserted, "\(title): duplicate refId")
-                #expect(Dashboard.usesInputDataSource(target["datasource"]), "\(title): target datasource")
+                #expect(Dashboard.usesDataSourceVariable(target["datasource"]), "\(title): target datasource")
+                // Per-step counts use the exact step; `$__interval` is rounded down to a whole unit.
+                let query = target["expr"] as? String ?? ""
+                #expect(!query.contains("$__interval]"), "\(title): use ${__interval_ms}ms")
             }
         }
 
+        let annotations = (root["annotations"] as? [String: Any])?["list"] as? [[String: Any]] ?? []
+        let leaderChanges = annotations.first { $0["name"] as? String == "Leader changes" }
+        let annotationQuery = leaderChanges?["expr"] as? String ?? ""
+        #expect(annotationQuery.contains("ballot_leader_changes_total"), "leader-change annotations")
+        #expect(Dashboard.usesDataSourceVariable(leaderChanges?["datasource"]))
+
         let types = Set(panels.compactMap { $0["type"] as? String })
-        for type in ["stat", "timeseries", "heatmap", "state-timeline"] {
+        for type in ["stat", "timeseries", "heatmap", "state-timeline", "table"] {
             #expect(types.contains(type), "no \(type) panel")
         }
         let metrics = Set(try panels.flatMap(Dashboard.expressions).flatMap { try PromQLSelectors.scan($0).map(\.metric) })
@@ -152,27 +282,88 @@ struct AlertRulesTests {
             "ballot_leader_last_contact_seconds", "ballot_peer_round_trip_time_seconds_bucket",
             "ballot_peer_frames_rejected_total", "ballot_role", "ballot_term",
             "process_cpu_seconds_total", "process_resident_memory_bytes",
+            // Issue 19: what the alerts watch, and what operators look for in an incident or upgrade.
+            "ballot_has_leader", "ballot_peer_bytes_sent_total", "ballot_peer_bytes_received_total",
+            "ballot_elections_started_total", "ballot_step_downs_total", "ballot_leadership_transfers_total",
+            "ballot_peer_queue_dropped_total", "process_open_fds", "process_start_time_seconds", "ballot_build_info",
         ] {
             #expect(metrics.contains(required), "no panel shows \(required)")
         }
     }
 
-    @Test("every dashboard query uses catalogued metrics, filtered by $cluster and $instance")
+    @Test("threshold lines on the dashboard mirror the alert thresholds")
+    func thresholdLinesMirrorAlerts() throws {
+        let dashboard = try Dashboard.load()
+        func lines(_ id: Int) -> [Double] {
+            let panel = dashboard.queryPanels.first { $0["id"] as? Int == id }
+            let defaults = (panel?["fieldConfig"] as? [String: Any])?["defaults"] as? [String: Any]
+            let style = ((defaults?["custom"] as? [String: Any])?["thresholdsStyle"] as? [String: Any])?["mode"] as? String
+            guard let style, style != "off" else { return [] }
+            let steps = (defaults?["thresholds"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []
+            return steps.compactMap { $0["value"] as? Double }
+        }
+        let alerts = try Repo.text("dashboards/alerts.yml")
+        // Each pair: a panel's line and the alert expression it mirrors.
+        for (id, value, expression) in [
+            (10, 4.0, "cluster:ballot_leader_changes:max_increase15m >= 4"),
+            (13, 3.0, "ballot_election_duration_seconds_bucket{job=\"ballot\"}[15m]))\n          ) > 3\n"),
+            (15, 5.0, "ballot_leaderless_duration_seconds_bucket{job=\"ballot\"}[15m]))\n          ) > 5\n"),
+            (19, 15.0, "ballot_leader_last_contact_seconds{job=\"ballot\"} > 15"),
+            (21, 0.8, "[5m]) < 0.8"),
+        ] {
+            #expect(lines(id) == [value], "panel \(id): threshold line \(lines(id)), alert at \(value)")
+            #expect(alerts.contains(expression), "alerts.yml no longer has \(expression)")
+        }
+    }
+
+    @Test("the rejected-frames panel and runbook name every reason the code counts")
+    func rejectReasonsAreDocumented() throws {
+        let dashboard = try Dashboard.load()
+        let panel = dashboard.queryPanels.first { $0["id"] as? Int == 22 }
+        let description = panel?["description"] as? String ?? ""
+        let runbook = try Repo.text("docs/operations.md")
+        let metricsDoc = try Repo.text("docs/metrics.md")
+        // The series the exporter creates, and so every value its `reason` label can take.
+        #expect(MetricSeries.frameRejectionReasons.count == 9)
+        for reason in MetricSeries.frameRejectionReasons {
+            #expect(description.contains(reason), "panel 22 does not explain reason \(reason)")
+            #expect(runbook.contains("`\(reason)`"), "docs/operations.md does not explain reason \(reason)")
+            #expect(metricsDoc.contains("`\(reason)`"), "docs/metrics.md does not list reason \(reason)")
+        }
+    }
+
+    @Test("every dashboard query selects $job and $cluster; per-node panels $instance, cluster-wide panels never")
     func dashboardSelectors() throws {
         let dashboard = try Dashboard.load()
+        var seen: Set<Int> = []
         for panel in dashboard.queryPanels {
             let title = panel["title"] as? String ?? ""
+            let id = panel["id"] as? Int ?? -1
+            let clusterWide = Self.clusterWidePanelIDs.contains(id)
+            if clusterWide { seen.insert(id) }
             for expr in Dashboard.expressions(panel) {
                 let selectors = try PromQLSelectors.scan(expr)
                 #expect(!selectors.isEmpty, "\(title): no metric in \(expr)")
                 for selector in selectors {
-                    #expect(MetricCatalogue.allows(selector.metric), "\(title): \(selector.metric) is not in METRICS.md")
+                    #expect(MetricCatalogue.allows(selector.metric), "\(title): \(selector.metric) is not catalogued")
                     let matchers = selector.matchers.replacingOccurrences(of: " ", with: "")
-                    #expect(matchers.contains(#"cluster=~"$cluster""#) && matchers.contains(#"instance=~"$instance""#),
-                            "\(title): \(selector.metric){\(selector.matchers)} must filter by $cluster and $instance")
+                    #expect(matchers.contains(#"job=~"$job""#) && matchers.contains(#"cluster=~"$cluster""#),
+                            "\(title): \(selector.metric){\(selector.matchers)} must select $job and $cluster")
+                    if clusterWide {
+                        #expect(!matchers.contains("instance"),
+                                "\(title) is cluster-wide: \(selector.metric){\(selector.matchers)} must not filter by instance")
+                    } else {
+                        #expect(matchers.contains(#"instance=~"$instance""#),
+                                "\(title) is per node: \(selector.metric){\(selector.matchers)} must filter by $instance")
+                    }
+                }
+                // Cluster-wide results keep the cluster label, so legends tell clusters apart.
+                if clusterWide {
+                    #expect(expr.contains("by (cluster"), "\(title): must aggregate by cluster")
                 }
             }
         }
+        #expect(seen == Self.clusterWidePanelIDs, "cluster-wide panels missing: \(Self.clusterWidePanelIDs.subtracting(seen))")
     }
 
     @Test("scripts/dashboard-queries.py prints every query, substituted, and each one parses")
@@ -212,7 +403,7 @@ struct AlertRulesTests {
             "rules": queries.enumerated().map { ["record": "dashboard:query_\($0.offset)", "expr": $0.element] },
         ]]]
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ballot-dashboard-queries-\(UUID().uuidString).yml")
-        try JSONSerialization.data(withJSONObject: rules, options: [.sortedKeys]).write(to: file)
+        try JSONSerialization.data(withJSONObject: rules, options: [.sortedKeys, .withoutEscapingSlashes]).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let check = try await Tool.run(promtool, ["check", "rules", file.path])
         #expect(check.status == 0, "a dashboard query does not parse:\n\(check.combined)")
@@ -228,6 +419,8 @@ struct AlertRulesTests {
         #expect(selectors.map(\.metric) == ["ballot_election_duration_seconds_bucket", "up"])
         #expect(selectors.first?.matchers == #"a="x}y", b=~"$c""#)
         #expect(throws: PromQLSelectors.ScanError.self) { try PromQLSelectors.scan(#"rate(x{a="b"[5m])"#) }
+        let grafana = try PromQLSelectors.scan(#"last_over_time(x{job=~"$job"}[15m] offset ${__interval_ms}ms) - y{a="$b"} offset $__range"#)
+        #expect(grafana.map(\.metric) == ["x", "y"])
         #expect(MetricCatalogue.allows("ballot_peer_round_trip_time_seconds_count"))
         #expect(!MetricCatalogue.allows("ballot_term_bucket"))
         #expect(!MetricCatalogue.allows("ballot_leader"))
@@ -332,8 +525,9 @@ private enum Tool {
     }
 }
 
-/// The metric names of `../shared/design/METRICS.md`, plus `ballot_leader_id` (the exporter's ID
-/// of the known leader) and Prometheus's own `up`.
+/// The metric names of `../shared/design/METRICS.md`, plus the exporter's extras the dashboard
+/// shows (docs/metrics.md: `ballot_leader_id`, `ballot_leadership_transfers_total`,
+/// `ballot_peer_queue_dropped_total`) and Prometheus's own `up`.
 private enum MetricCatalogue {
     static let plain: Set<String> = [
         "ballot_is_leader", "ballot_has_leader", "ballot_term", "ballot_role", "ballot_leader_changes_total",
@@ -344,7 +538,7 @@ private enum MetricCatalogue {
         "ballot_peer_frames_rejected_total", "ballot_cluster_members", "ballot_build_info",
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds",
         "process_open_fds",
-        "ballot_leader_id", "up",
+        "ballot_leader_id", "ballot_leadership_transfers_total", "ballot_peer_queue_dropped_total", "up",
     ]
     static let histograms: Set<String> = [
         "ballot_election_duration_seconds", "ballot_leaderless_duration_seconds",
@@ -370,6 +564,12 @@ private struct Dashboard {
         return Dashboard(root: try #require(object as? [String: Any], "the dashboard is not a JSON object"))
     }
 
+    /// Every panel, rows and the panels inside collapsed rows included.
+    var allPanels: [[String: Any]] {
+        let top = root["panels"] as? [[String: Any]] ?? []
+        return top.flatMap { panel -> [[String: Any]] in [panel] + (panel["panels"] as? [[String: Any]] ?? []) }
+    }
+
     /// Every panel except rows, including panels inside collapsed rows (one level, as Grafana has).
     var queryPanels: [[String: Any]] {
         let top = root["panels"] as? [[String: Any]] ?? []
@@ -382,14 +582,15 @@ private struct Dashboard {
         (panel["targets"] as? [[String: Any]] ?? []).filter { $0["hide"] as? Bool != true }.compactMap { $0["expr"] as? String }
     }
 
-    static func usesInputDataSource(_ value: Any?) -> Bool {
+    static func usesDataSourceVariable(_ value: Any?) -> Bool {
         guard let datasource = value as? [String: Any] else { return false }
-        return datasource["uid"] as? String == "${DS_PROMETHEUS}" && datasource["type"] as? String == "prometheus"
+        return datasource["uid"] as? String == "${datasource}" && datasource["type"] as? String == "prometheus"
     }
 }
 
 /// The alerting rules of a rules file, read line by line (promtool checks the structure; this
-/// only needs each alert's labels and annotations, which alerts.yml writes as `key: value`).
+/// only needs each alert's labels and annotations, which alerts.yml writes as `key: value`, the
+/// value plain or quoted).
 private struct AlertRuleFile {
     var name: String
     var fields: [String: String]
@@ -417,6 +618,9 @@ private struct AlertRuleFile {
     private static func value(of raw: Substring) -> String {
         var value = raw.trimmingCharacters(in: .whitespaces)
         if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
+        if value.count >= 2, value.first == "'", value.last == "'" {
+            value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'")
+        }
         // A block scalar (`>-`, `|`) continues on the next lines; its presence is enough here.
         return value
     }
@@ -509,6 +713,17 @@ private enum PromQLSelectors {
             } else if c == "\"" || c == "'" || c == "`" {
                 index = try endOfString(index)
                 tokens.append(.other)
+            } else if c == "$" {
+                // A Grafana variable, `$name` or `${name}` (e.g. `offset ${__interval_ms}ms`): no selector.
+                var end = index + 1
+                if end < chars.count, chars[end] == "{" {
+                    while end < chars.count, chars[end] != "}" { end += 1 }
+                    end += 1
+                }
+                // The name, or a unit right after the braces (`${__interval_ms}ms`).
+                while end < chars.count, isIdentifierPart(chars[end]) { end += 1 }
+                tokens.append(.other)
+                index = end
             } else if c == "{" {
                 var i = index + 1
                 while i < chars.count, chars[i] != "}" {

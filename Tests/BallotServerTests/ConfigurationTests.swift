@@ -59,7 +59,7 @@ private func settings(_ change: (inout NodeSettings) -> Void = { _ in }) -> Node
             try NodeConfiguration(settings { $0.dataDirectory = nil })
         }
         #expect(ConfigurationError.missingSetting(.dataDirectory).description
-            == "no data directory given; pass --data-dir or set data_dir: in the configuration file")
+            == "no data directory given; pass --data-dir, set BALLOT_DATA_DIR or set data_dir: in the configuration file")
     }
 
     @Test func rejectsAnEmptyDataDirectory() {

@@ -82,8 +82,16 @@ enum Fixtures {
     ]
 
     /// Every frame above: messages, handshakes and replies.
+    /// Auth method 1 proofs: all zeros, all ones, and a counting pattern.
+    static let proofs: [AuthProof] = [
+        AuthProof(bytes: Array(repeating: 0x00, count: AuthProof.byteCount))!,
+        AuthProof(bytes: Array(repeating: 0xFF, count: AuthProof.byteCount))!,
+        AuthProof(bytes: (0..<UInt8(AuthProof.byteCount)).map { $0 &* 7 })!,
+    ]
+
     static let frames: [PeerFrame] =
-        handshakes.map(PeerFrame.handshake) + replies.map(PeerFrame.handshakeReply) + messages.map(PeerFrame.message)
+        handshakes.map(PeerFrame.handshake) + replies.map(PeerFrame.handshakeReply) + proofs.map(PeerFrame.authProof)
+        + messages.map(PeerFrame.message)
 
     /// A smaller set with one frame of each type, for tests that are quadratic in frame size.
     static let oneOfEachType: [PeerFrame] = {

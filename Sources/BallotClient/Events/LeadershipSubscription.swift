@@ -17,6 +17,8 @@ public enum LeadershipSubscription {
         public var host: String
         public var port: Int
         public var path = "/events"
+        /// HTTPS when set.
+        public var tls: HTTPClientTLS?
         /// Extra request headers (e.g. `Authorization`).
         public var headers: [(String, String)] = []
         public var connectTimeout: Duration = .seconds(1)
@@ -30,6 +32,14 @@ public enum LeadershipSubscription {
         public init(host: String, port: Int) {
             self.host = host
             self.port = port
+        }
+
+        /// The node at `target`, with its TLS and bearer token.
+        public init(target: HTTPTarget) {
+            host = target.address.hostString
+            port = target.address.port
+            tls = target.tls
+            if let token = target.bearerToken { headers = [("Authorization", "Bearer \(token)")] }
         }
     }
 
@@ -140,7 +150,7 @@ public enum LeadershipSubscription {
         var sawState = false
         do {
             return try await HTTPClient.withStreamedResponse(
-                .GET, host: options.host, port: options.port, path: options.path, headers: headers,
+                .GET, host: options.host, port: options.port, path: options.path, tls: options.tls, headers: headers,
                 connectTimeout: options.connectTimeout
             ) { head, body in
                 activity.touch()
@@ -192,7 +202,7 @@ public enum LeadershipSubscription {
         } catch {
             if Task.isCancelled { return .closed("cancelled") }
             if delivered { return .closed("\(error)") }
-            return .failed("cannot reach http://\(options.host):\(options.port)\(options.path): \(error)")
+            return .failed("cannot reach \(options.tls == nil ? "http" : "https")://\(options.host):\(options.port)\(options.path): \(error)")
         }
     }
 

@@ -10,11 +10,9 @@ import Synchronization
 /// It makes no timing decision of its own: the machine decides, the keeper executes.
 public enum Sidecar {
     public struct Options: Sendable {
-        /// The node's HTTP endpoint (on this machine: lease deadlines are its CLOCK_MONOTONIC).
-        public var host: String
-        public var port: Int
-        /// Extra headers for the node's endpoints (e.g. `Authorization`).
-        public var headers: [(String, String)] = []
+        /// The node's HTTP endpoint (on this machine: lease deadlines are its CLOCK_MONOTONIC), with
+        /// its TLS and bearer token (`POST /resign` needs it where the node asks for one).
+        public var target: HTTPTarget
         /// CMD and its arguments.
         public var command: [String]
         /// How to start the keeper; CMD follows after `--`. `ballot run` uses its own executable:
@@ -24,12 +22,11 @@ public enum Sidecar {
         public var metrics: SidecarMetrics?
         public var subscription: LeadershipSubscription.Options
 
-        public init(host: String, port: Int, command: [String], keeperCommand: [String]) {
-            self.host = host
-            self.port = port
+        public init(target: HTTPTarget, command: [String], keeperCommand: [String]) {
+            self.target = target
             self.command = command
             self.keeperCommand = keeperCommand
-            subscription = LeadershipSubscription.Options(host: host, port: port)
+            subscription = LeadershipSubscription.Options(target: target)
         }
     }
 
@@ -47,8 +44,9 @@ public enum Sidecar {
         }
         var request = ProcessSpawn.Request(
             executable: options.keeperCommand[0],
-            arguments: options.keeperCommand + ["--node-host", options.host, "--node-port", "\(options.port)", "--read-events", "--"]
-                + options.command,
+            arguments: options.keeperCommand
+                + ["--node-host", options.target.address.hostString, "--node-port", "\(options.target.address.port)"]
+                + (options.target.isSecure ? [] : ["--read-events"]) + ["--"] + options.command,
             environment: ProcessSpawn.inheritedEnvironment())
         request.descriptors = [(control[0], GroupKeeper.controlDescriptor), (reports[1], GroupKeeper.reportDescriptor)]
         let keeper: pid_t
@@ -73,8 +71,7 @@ public enum Sidecar {
             sources.append(source)
         }
 
-        var subscriptionOptions = options.subscription
-        subscriptionOptions.headers = options.headers
+        let subscriptionOptions = options.subscription
         let subscription = Task {
             let lastProblem = LastLine()
             await LeadershipSubscription.run(subscriptionOptions) { update in
@@ -90,7 +87,7 @@ public enum Sidecar {
                 case .disconnected(let disconnect):
                     metrics.disconnected(disconnect)
                     if lastProblem.changed(to: disconnect.description) {
-                        log("\(options.host):\(options.port): \(disconnect); reconnecting")
+                        log("\(options.target): \(disconnect); reconnecting")
                     }
                     if disconnect == .refused { continuation.yield(.nodeGone) }
                 }
@@ -123,9 +120,9 @@ public enum Sidecar {
                 case .kill:
                     send(.kill, to: orders)
                 case .resign:
-                    let headers = options.headers
+                    let target = options.target
                     Task {
-                        let outcome = await resign(host: options.host, port: options.port, headers: headers)
+                        let outcome = await resign(target)
                         metrics.resignations[outcome.succeeded]?.increment()
                         continuation.yield(.resignFinished(succeeded: outcome.succeeded, detail: outcome.detail))
                     }
@@ -175,9 +172,9 @@ public enum Sidecar {
     }
 
     /// `POST /resign` on the node.
-    static func resign(host: String, port: Int, headers: [(String, String)]) async -> (succeeded: Bool, detail: String) {
+    static func resign(_ target: HTTPTarget) async -> (succeeded: Bool, detail: String) {
         do {
-            let response = try await HTTPClient.request(.POST, host: host, port: port, path: "/resign", timeout: .seconds(5))
+            let response = try await HTTPClient.request(.POST, target, path: "/resign", timeout: .seconds(5))
             let body = response.text.trimmingSpaces
             return (response.status == 200, "HTTP \(response.status)\(body.isEmpty ? "" : ": \(body)")")
         } catch {

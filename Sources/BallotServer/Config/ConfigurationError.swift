@@ -12,6 +12,11 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case invalidClusterName(String, ClusterNameProblem)
     case invalidInteger(String)
     case unknownAlgorithm(String)
+    case invalidBoolean(String)
+    case emptyPath
+    /// A name outside a fixed set, e.g. a log level.
+    case unknownChoice(String, allowed: [String])
+    case invalidPeerAddressTemplate(String, PeerAddressTemplateProblem)
     /// A YAML value of the wrong kind; `found` describes what was there, e.g. `the integer 1000`.
     case wrongType(expected: String, found: String)
     /// A value that did not parse, and the flag or key it was given for.
@@ -22,9 +27,21 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case malformedYAML(path: String?, detail: String)
     case configurationNotAMapping(path: String?)
     case unknownKey(String, path: String?, suggestion: ConfigurationKey?)
+    /// A setting that only a flag or the environment may give (`config`).
+    case notAFileSetting(ConfigurationKey, path: String?)
 
     // Settings that parse but do not make a working node.
     case missingSetting(ConfigurationKey)
+    /// Two settings that say the same thing two ways (`id` and `id_from_hostname`).
+    case conflictingSettings(ConfigurationKey, ConfigurationKey)
+    /// A setting that means nothing without another (`members` without `peer_address_template`).
+    case incompleteSettings(given: ConfigurationKey, missing: ConfigurationKey)
+    /// An algorithm this program does not run (`ballotd` runs Raft only).
+    case algorithmNotOffered(ElectionAlgorithmKind, origin: SettingOrigin, program: String)
+    case hostnameWithoutOrdinal(String)
+    case hostnameUnavailable(SystemCallError)
+    case memberCountOutOfRange(Int)
+    case nodeOutsideMembers(NodeID, members: Int)
     case nodeAmongPeers(NodeID)
     case duplicatePeer(NodeID)
     case wildcardPeerAddress(NodeID, SocketAddressSpec)
@@ -35,6 +52,12 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case electionTimeoutTooShort(electionTimeout: Duration, tick: Duration)
     case electionTimeoutTooLong(Duration)
     case dataDirectoryUnusable(path: String, DataDirectoryProblem)
+    /// An HTTP limit outside what the endpoint can honour; `allowed` says what is.
+    case httpLimitOutOfRange(ConfigurationKey, value: String, allowed: String)
+    /// One of the TLS certificate and key without the other.
+    case incompleteHTTPTLS(given: ConfigurationKey, missing: ConfigurationKey)
+    case clientCAWithoutTLS
+    case authorizedReadsWithoutCredential
 
     public var description: String {
         switch self {
@@ -53,6 +76,14 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         case .unknownAlgorithm(let text):
             "unknown election algorithm \"\(text)\"; use "
                 + ElectionAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")
+        case .invalidBoolean(let text):
+            "\"\(text)\" is not a boolean; write true or false"
+        case .emptyPath:
+            "the path is empty; give a file path"
+        case .unknownChoice(let text, let allowed):
+            "unknown value \"\(text)\"; use " + allowed.dropLast().joined(separator: ", ") + " or " + (allowed.last ?? "")
+        case .invalidPeerAddressTemplate(let text, let problem):
+            "peer address template \"\(text)\": \(problem)"
         case .wrongType(let expected, let found):
             "expected \(expected), found \(found)"
         case .invalidSetting(let origin, let error):
@@ -68,11 +99,33 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         case .unknownKey(let key, let path, let suggestion):
             "unknown key \"\(key)\" in \(path ?? "the configuration")"
                 + (suggestion.map { "; did you mean \"\($0.yamlKey)\"?" }
-                    ?? "; known keys are " + ConfigurationKey.allCases.map(\.yamlKey).joined(separator: ", "))
+                    ?? "; known keys are " + ConfigurationKey.fileKeys.map(\.yamlKey).joined(separator: ", "))
+        case .notAFileSetting(let key, let path):
+            "\(key.yamlKey) cannot be set in \(path ?? "a configuration file"); "
+                + "pass \(key.flag) or set \(key.environmentVariable)"
 
         case .missingSetting(let key):
             "no \(key.displayName) given; "
-                + "pass \(key.flag) or set \(key.yamlKey): in the configuration file"
+                + "pass \(key.flag), set \(key.environmentVariable) or set \(key.yamlKey): in the configuration file"
+                + (key == .id ? " (or derive it from a StatefulSet pod's hostname with \(ConfigurationKey.idFromHostname.flag))" : "")
+        case .conflictingSettings(let first, let second):
+            "both \(first.yamlKey) and \(second.yamlKey) are set, and they say the same thing two ways; set only one "
+                + "(--print-config shows where each value comes from)"
+        case .incompleteSettings(let given, let missing):
+            "\(given.yamlKey) is set but \(missing.yamlKey) is not; set both (\(given.flag) and \(missing.flag)), or neither"
+        case .algorithmNotOffered(let algorithm, let origin, let program):
+            "\(origin): \(program) runs Raft only; \(algorithm) has no quorum and no lease and is offered only for "
+                + "comparison: run it with `ballot serve --algorithm \(algorithm)` (or `ballot local --algorithm \(algorithm)`)"
+        case .hostnameWithoutOrdinal(let hostname):
+            "the hostname \"\(hostname)\" does not end in a StatefulSet ordinal -N (such as ballot-0), so "
+                + "\(ConfigurationKey.idFromHostname.yamlKey) cannot derive a node ID from it; give \(ConfigurationKey.id.flag) instead"
+        case .hostnameUnavailable(let error):
+            "cannot read the hostname for \(ConfigurationKey.idFromHostname.yamlKey) (\(error)); give \(ConfigurationKey.id.flag) instead"
+        case .memberCountOutOfRange(let count):
+            "\(count) members is out of range; use 1…\(StatefulSetIdentity.maximumMembers)"
+        case .nodeOutsideMembers(let id, let members):
+            "node \(id) is not among the \(members) members (nodes 1…\(members)); raise \(ConfigurationKey.members.flag) "
+                + "or check the node ID"
         case .nodeAmongPeers(let id):
             "node \(id) lists itself among its peers; give only the other members with \(ConfigurationKey.peers.flag)"
         case .duplicatePeer(let id):
@@ -103,6 +156,14 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
                 + "unnoticed for that long; use a shorter timeout"
         case .dataDirectoryUnusable(let path, let problem):
             "data directory \"\(path)\": \(problem); choose another with \(ConfigurationKey.dataDirectory.flag)"
+        case .httpLimitOutOfRange(let key, let value, let allowed):
+            "\(key.displayName) \(value) is out of range; use \(allowed) (\(key.flag), \(key.yamlKey):)"
+        case .incompleteHTTPTLS(let given, let missing):
+            "\(given.flag) is given without \(missing.flag); HTTP over TLS needs both the certificate and its key"
+        case .clientCAWithoutTLS:
+            "\(ConfigurationKey.httpTLSClientCA.flag) needs TLS on the endpoint: give \(ConfigurationKey.httpTLSCert.flag) and \(ConfigurationKey.httpTLSKey.flag) too"
+        case .authorizedReadsWithoutCredential:
+            "\(ConfigurationKey.httpAuthReads.flag) needs a credential to check: give \(ConfigurationKey.httpTokenFile.flag) or \(ConfigurationKey.httpTLSClientCA.flag)"
         }
     }
 }
@@ -133,6 +194,24 @@ public enum DurationProblem: Hashable, Sendable, CustomStringConvertible {
         case .zero: "a duration must be greater than zero"
         case .tooPrecise: "finer than one nanosecond; round it"
         case .tooLarge: "too large; use at most a few minutes"
+        }
+    }
+}
+
+/// What is wrong with a peer address template such as `ballot-{ordinal}.ballot-peers:7001`.
+public enum PeerAddressTemplateProblem: Hashable, Sendable, CustomStringConvertible {
+    case unclosedPlaceholder
+    case unknownPlaceholder(String)
+    case noPlaceholder
+    case notAnAddress(String, AddressProblem)
+
+    public var description: String {
+        let known = PeerAddressTemplate.placeholders.joined(separator: " or ")
+        return switch self {
+        case .unclosedPlaceholder: "a placeholder's { has no closing }"
+        case .unknownPlaceholder(let name): "unknown placeholder \(name); use \(known)"
+        case .noPlaceholder: "it names no member; put \(known) where the addresses differ"
+        case .notAnAddress(let text, let problem): "for node 1 it reads \"\(text)\", which is not an address: \(problem)"
         }
     }
 }
@@ -174,12 +253,15 @@ public enum AddressOwner: Hashable, Sendable, CustomStringConvertible {
     case listener(NodeID)
     /// This node's HTTP endpoint.
     case http(NodeID)
+    /// This node's admin HTTP endpoint.
+    case adminHTTP(NodeID)
     case peer(NodeID)
 
     public var description: String {
         switch self {
         case .listener(let id): "node \(id)'s peer listener (\(ConfigurationKey.listen.flag))"
         case .http(let id): "node \(id)'s HTTP endpoint (\(ConfigurationKey.http.flag))"
+        case .adminHTTP(let id): "node \(id)'s admin HTTP endpoint (\(ConfigurationKey.adminHTTP.flag))"
         case .peer(let id): "peer \(id)"
         }
     }

@@ -1,7 +1,9 @@
-/// Every setting of a node, with its YAML key and its command-line flag.
+/// Every setting of a node, named once: the raw value is its YAML key, and its flag and its
+/// environment variable are derived from that key, so the three spellings can never drift apart.
 ///
-/// The YAML key is the raw value; the flag is the key with `-` for `_`, except that peers are
-/// given one at a time with a repeatable `--peer ID=HOST:PORT`.
+/// What each setting is — its kind of value, help text, default, secrecy and where it may come
+/// from — is described in one place, ``descriptor`` (`SettingCatalogue.swift`); adding a setting
+/// starts there (docs/configuration.md, "Adding a setting").
 public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     case id
     case listen
@@ -13,59 +15,76 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case maxFrameSize = "max_frame_size"
     case algorithm
     case peers
+    case adminHTTP = "admin_http"
+    case httpIdleTimeout = "http_idle_timeout"
+    case httpRequestTimeout = "http_request_timeout"
+    case httpMaxHeadSize = "http_max_head_size"
+    case httpMaxConnections = "http_max_connections"
+    case httpMaxStreams = "http_max_streams"
+    case httpTLSCert = "http_tls_cert"
+    case httpTLSKey = "http_tls_key"
+    case httpTLSClientCA = "http_tls_client_ca"
+    case httpTokenFile = "http_token_file"
+    case httpAuthReads = "http_auth_reads"
+    case idFromHostname = "id_from_hostname"
+    case members
+    case peerAddressTemplate = "peer_address_template"
+    case logLevel = "log_level"
+    case logFormat = "log_format"
+    case events
+    /// The configuration file itself: a flag or an environment variable, never a file key.
+    case config
 
     public var yamlKey: String { rawValue }
 
+    /// The key with `-` for `_`; peers are given one at a time, so their flag is the singular `--peer`.
     public var flag: String {
         switch self {
-        case .id: "--id"
-        case .listen: "--listen"
-        case .http: "--http"
-        case .dataDirectory: "--data-dir"
-        case .cluster: "--cluster"
-        case .electionTimeout: "--election-timeout"
-        case .heartbeatInterval: "--heartbeat-interval"
-        case .maxFrameSize: "--max-frame-size"
-        case .algorithm: "--algorithm"
         case .peers: "--peer"
+        default: "--" + rawValue.replacing("_", with: "-")
         }
+    }
+
+    /// `BALLOT_` and the key in capitals: `BALLOT_ELECTION_TIMEOUT`, `BALLOT_PEERS`.
+    public var environmentVariable: String { Self.environmentPrefix + rawValue.uppercased() }
+
+    /// The prefix every Ballot environment variable shares.
+    public static let environmentPrefix = "BALLOT_"
+
+    /// The key whose environment variable is `name`, if any.
+    public init?(environmentVariable name: String) {
+        guard name.hasPrefix(Self.environmentPrefix), name == name.uppercased() else { return nil }
+        self.init(rawValue: String(name.dropFirst(Self.environmentPrefix.count)).lowercased())
     }
 
     /// What the setting is, in words, for messages.
-    public var displayName: String {
-        switch self {
-        case .id: "node ID"
-        case .listen: "peer listen address"
-        case .http: "HTTP address"
-        case .dataDirectory: "data directory"
-        case .cluster: "cluster name"
-        case .electionTimeout: "election timeout"
-        case .heartbeatInterval: "heartbeat interval"
-        case .maxFrameSize: "max frame size"
-        case .algorithm: "election algorithm"
-        case .peers: "peers"
-        }
-    }
+    public var displayName: String { descriptor.displayName }
 
     public var description: String { yamlKey }
+
+    /// The keys a configuration file may set, in catalogue order.
+    public static var fileKeys: [ConfigurationKey] { allCases.filter { $0.descriptor.sources.contains(.file) } }
 }
 
 /// Where a setting's value came from, so that an error points at what the user actually wrote.
 public enum SettingOrigin: Hashable, Sendable, CustomStringConvertible {
     /// A command-line flag.
     case flag(ConfigurationKey)
+    /// An environment variable, `BALLOT_…`.
+    case environment(ConfigurationKey)
     /// A key of a YAML configuration file; `path` is `nil` for YAML text that came from no file.
     case file(ConfigurationKey, path: String?)
 
     public var key: ConfigurationKey {
         switch self {
-        case .flag(let key), .file(let key, _): key
+        case .flag(let key), .environment(let key), .file(let key, _): key
         }
     }
 
     public var description: String {
         switch self {
         case .flag(let key): key.flag
+        case .environment(let key): key.environmentVariable
         case .file(let key, let path?): "\(key.yamlKey) in \(path)"
         case .file(let key, nil): "YAML key \(key.yamlKey)"
         }

@@ -1,5 +1,6 @@
 import BallotClient
 import BallotCore
+import Logging
 
 /// Everything one node needs to start, validated: who it is, who its peers are, where it listens
 /// and keeps its state, and how fast its election timers run.
@@ -24,12 +25,20 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// The largest peer-protocol frame this node sends or accepts, in bytes.
     public let maxFrameSize: Int
     public let algorithm: ElectionAlgorithmKind
+    /// Limits, TLS, authorization and the admin listener of the HTTP surface.
+    public let http: HTTPConfiguration
+    public let logLevel: Logger.Level
+    public let logFormat: LogFormat
+    /// Whether to print `event=…` lines on standard output (``EventLine``).
+    public let printEvents: Bool
 
     public static let defaultCluster = ClusterName.default
     public static let defaultElectionTimeout = Duration.seconds(1)
     public static let defaultHeartbeatInterval = Duration.milliseconds(100)
     public static let defaultMaxFrameSize = 65536
     public static let defaultAlgorithm = ElectionAlgorithmKind.raft
+    public static let defaultLogLevel = Logger.Level.info
+    public static let defaultLogFormat = LogFormat.text
 
     /// From 1 KiB — room for a handshake with a 255-byte cluster name and any election message —
     /// to 16 MiB, beyond which a frame is a bug or an attack, not an election message.
@@ -50,11 +59,16 @@ public struct NodeConfiguration: Hashable, Sendable {
         electionTimeout: Duration = Self.defaultElectionTimeout,
         heartbeatInterval: Duration = Self.defaultHeartbeatInterval,
         maxFrameSize: Int = Self.defaultMaxFrameSize,
-        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm
+        algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm,
+        http: HTTPConfiguration = HTTPConfiguration(),
+        logLevel: Logger.Level = Self.defaultLogLevel,
+        logFormat: LogFormat = Self.defaultLogFormat,
+        printEvents: Bool = false
     ) throws(ConfigurationError) {
         guard !dataDirectory.isEmpty else { throw .dataDirectoryUnusable(path: dataDirectory, .empty) }
         let sortedPeers = peers.sorted { $0.id < $1.id }
-        try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, peers: sortedPeers)
+        try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, admin: http.adminAddress,
+                                 peers: sortedPeers)
         guard Self.maxFrameSizeRange.contains(maxFrameSize) else { throw .maxFrameSizeOutOfRange(maxFrameSize) }
         try Self.validateTiming(electionTimeout: electionTimeout, heartbeatInterval: heartbeatInterval)
 
@@ -68,24 +82,35 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
+        self.http = http
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.printEvents = printEvents
     }
 
-    /// Validates merged settings, filling in defaults. `id`, `listen` and `data_dir` are required.
-    public init(_ settings: NodeSettings) throws(ConfigurationError) {
-        guard let id = settings.id else { throw .missingSetting(.id) }
+    /// Validates merged settings, filling in defaults. `id` (or `id_from_hostname`), `listen` and
+    /// `data_dir` are required. `hostname` is read only for `id_from_hostname`.
+    public init(
+        _ settings: NodeSettings, hostname: () throws(ConfigurationError) -> String = HostName.current
+    ) throws(ConfigurationError) {
+        let id = try Self.nodeID(settings, hostname: hostname)
         guard let listen = settings.listen else { throw .missingSetting(.listen) }
         guard let dataDirectory = settings.dataDirectory else { throw .missingSetting(.dataDirectory) }
         try self.init(
             id: id,
             listenAddress: listen,
-            peers: settings.peers ?? [],
+            peers: try Self.peers(settings, id: id),
             httpAddress: settings.http,
             dataDirectory: dataDirectory,
             cluster: settings.cluster ?? Self.defaultCluster,
             electionTimeout: settings.electionTimeout ?? Self.defaultElectionTimeout,
             heartbeatInterval: settings.heartbeatInterval ?? Self.defaultHeartbeatInterval,
             maxFrameSize: settings.maxFrameSize ?? Self.defaultMaxFrameSize,
-            algorithm: settings.algorithm ?? Self.defaultAlgorithm)
+            algorithm: settings.algorithm ?? Self.defaultAlgorithm,
+            http: try HTTPConfiguration(settings),
+            logLevel: settings.logLevel ?? Self.defaultLogLevel,
+            logFormat: settings.logFormat ?? Self.defaultLogFormat,
+            printEvents: settings.events ?? false)
     }
 
     /// Validates the file's settings with the command line's put over them (``NodeSettings/overridden(by:)``).
@@ -93,13 +118,43 @@ public struct NodeConfiguration: Hashable, Sendable {
         try self.init(file.overridden(by: flags))
     }
 
-    /// What `ballot serve` does: reads the YAML file if one is named, lays the flags over it,
-    /// validates, and checks that the data directory can be created and written.
+    /// Reads the YAML file if one is named, lays the flags over it, validates, and checks that the
+    /// data directory can be created and written. (The commands use ``ConfigurationLayers``, which
+    /// adds the environment between the two.)
     public static func load(configFile: String?, flags: NodeSettings) throws(ConfigurationError) -> NodeConfiguration {
         let file = try configFile.map { path throws(ConfigurationError) in try NodeSettings(contentsOfFile: path) }
         let configuration = try NodeConfiguration(file: file ?? NodeSettings(), flags: flags)
         try configuration.checkDataDirectory()
         return configuration
+    }
+
+    // MARK: - Identity
+
+    /// `id`, or the StatefulSet ordinal of the hostname with `id_from_hostname`; not both.
+    static func nodeID(
+        _ settings: NodeSettings, hostname: () throws(ConfigurationError) -> String
+    ) throws(ConfigurationError) -> NodeID {
+        guard settings.idFromHostname == true else {
+            guard let id = settings.id else { throw .missingSetting(.id) }
+            return id
+        }
+        guard settings.id == nil else { throw .conflictingSettings(.id, .idFromHostname) }
+        return try StatefulSetIdentity.nodeID(fromHostname: hostname())
+    }
+
+    /// `peers`, or every member of `members` at `peer_address_template`'s address; not both.
+    static func peers(_ settings: NodeSettings, id: NodeID) throws(ConfigurationError) -> [PeerAddress] {
+        switch (settings.members, settings.peerAddressTemplate) {
+        case (nil, nil):
+            return settings.peers ?? []
+        case (let members?, let template?):
+            guard settings.peers == nil else { throw .conflictingSettings(.peers, .members) }
+            return try StatefulSetIdentity.peers(members: members, template: template, excluding: id)
+        case (_?, nil):
+            throw .incompleteSettings(given: .members, missing: .peerAddressTemplate)
+        case (nil, _?):
+            throw .incompleteSettings(given: .peerAddressTemplate, missing: .members)
+        }
     }
 
     // MARK: - Derived values
@@ -115,7 +170,7 @@ public struct NodeConfiguration: Hashable, Sendable {
     // MARK: - Validation
 
     private static func validateMembers(
-        id: NodeID, listen: SocketAddressSpec, http: SocketAddressSpec?, peers: [PeerAddress]
+        id: NodeID, listen: SocketAddressSpec, http: SocketAddressSpec?, admin: SocketAddressSpec?, peers: [PeerAddress]
     ) throws(ConfigurationError) {
         if peers.contains(where: { $0.id == id }) { throw .nodeAmongPeers(id) }
         for (previous, next) in zip(peers, peers.dropFirst()) where previous.id == next.id {
@@ -126,6 +181,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         }
         var owners: [(AddressOwner, SocketAddressSpec)] = [(.listener(id), listen)]
         if let http { owners.append((.http(id), http)) }
+        if let admin { owners.append((.adminHTTP(id), admin)) }
         owners += peers.map { (.peer($0.id), $0.address) }
         for (i, first) in owners.enumerated() {
             for second in owners[(i + 1)...] where first.1.overlaps(second.1) {

@@ -13,16 +13,19 @@ import Yams
 /// election_timeout: 1s
 /// heartbeat_interval: 100ms
 /// max_frame_size: 65536
-/// algorithm: raft
 /// peers:
 ///   2: 127.0.0.1:7002
 ///   3: 127.0.0.1:7003
+/// http_tls_cert: /etc/ballot/http.pem
+/// http_tls_key: /etc/ballot/http-key.pem
+/// http_token_file: /etc/ballot/http-token
+/// log_format: json
 /// ```
 ///
-/// Unknown keys are errors, so that a misspelt key cannot silently leave a default in force.
-/// Integers (`id`, `max_frame_size`) must be YAML integers; durations must be strings with a unit
-/// (a bare `1000` is refused rather than guessed at); addresses, names and paths are taken as
-/// written.
+/// Unknown keys are errors, so that a misspelt key cannot silently leave a default in force. How
+/// each key's value is read is its kind's business (``SettingKind``): integers must be YAML
+/// integers, durations strings with a unit (a bare `1000` is refused rather than guessed at),
+/// booleans YAML booleans; addresses, names and paths are taken as written.
 extension NodeSettings {
     /// Configuration files larger than this are refused unread.
     public static let maximumConfigurationFileSize = 1 << 20
@@ -58,94 +61,16 @@ extension NodeSettings {
         guard let root else { return }  // An empty file sets nothing.
         guard case .mapping(let mapping) = root else { throw .configurationNotAMapping(path: path) }
         for (keyNode, value) in mapping {
-            let name = keyNode.scalar?.string ?? Self.describe(keyNode)
+            let name = keyNode.scalar?.string ?? YAMLValue.describe(keyNode)
             guard let key = ConfigurationKey(rawValue: name) else {
                 throw .unknownKey(name, path: path, suggestion: Self.suggestion(for: name))
             }
+            guard key.descriptor.sources.contains(.file) else { throw .notAFileSetting(key, path: path) }
             do throws(ConfigurationError) {
-                try apply(key, yaml: value)
+                try key.descriptor.readYAML(value, into: &self)
             } catch {
                 throw .invalidSetting(.file(key, path: path), error)
             }
-        }
-    }
-
-    private mutating func apply(_ key: ConfigurationKey, yaml value: Node) throws(ConfigurationError) {
-        switch key {
-        case .id:
-            id = try NodeID(parsing: Self.integerText(value, expected: "a node ID (a positive whole number)"))
-        case .maxFrameSize:
-            maxFrameSize = try Self.parseInteger(Self.integerText(value, expected: "a whole number of bytes"))
-        case .electionTimeout, .heartbeatInterval:
-            try apply(key, text: Self.durationText(value))
-        case .listen, .http:
-            try apply(key, text: Self.plainText(value, expected: "an address such as 127.0.0.1:7001"))
-        case .dataDirectory:
-            try apply(key, text: Self.plainText(value, expected: "a directory path"))
-        case .cluster:
-            try apply(key, text: Self.plainText(value, expected: "a cluster name"))
-        case .algorithm:
-            try apply(key, text: Self.plainText(value, expected: "raft, bully or ring"))
-        case .peers:
-            guard case .mapping(let mapping) = value else {
-                throw .wrongType(
-                    expected: "a mapping of node IDs to addresses, e.g. {2: \"127.0.0.1:7002\"}",
-                    found: Self.describe(value))
-            }
-            var list: [PeerAddress] = []
-            for (idNode, addressNode) in mapping {
-                let idText = try Self.plainText(idNode, expected: "a node ID as the key")
-                let id = try NodeID(parsing: idText)
-                let addressText = try Self.plainText(
-                    addressNode, expected: "the address of peer \(idText), e.g. \"127.0.0.1:7002\"")
-                list.append(PeerAddress(id: id, address: try SocketAddressSpec(parsing: addressText)))
-            }
-            peers = list
-        }
-    }
-
-    // MARK: - Kinds of value
-
-    private static func tagName(_ node: Node) -> Tag.Name { Tag.Name(rawValue: node.tag.rawValue) }
-
-    /// A YAML integer's text, e.g. `1`.
-    private static func integerText(_ node: Node, expected: String) throws(ConfigurationError) -> String {
-        guard case .scalar(let scalar) = node, tagName(node) == .int else {
-            throw .wrongType(expected: expected, found: describe(node))
-        }
-        return scalar.string
-    }
-
-    /// A duration must be text with a unit; a bare number is refused rather than guessed at.
-    private static func durationText(_ node: Node) throws(ConfigurationError) -> String {
-        guard case .scalar(let scalar) = node, tagName(node) == .str else {
-            throw .wrongType(expected: "a duration with a unit, such as 1s or 500ms", found: describe(node))
-        }
-        return scalar.string
-    }
-
-    /// Any scalar that is not null or a boolean, as written: `cluster: 2024` is the name "2024".
-    private static func plainText(_ node: Node, expected: String) throws(ConfigurationError) -> String {
-        guard case .scalar(let scalar) = node, tagName(node) != .null, tagName(node) != .bool else {
-            throw .wrongType(expected: expected, found: describe(node))
-        }
-        return scalar.string
-    }
-
-    /// What a node is, for "expected …, found …" messages.
-    static func describe(_ node: Node) -> String {
-        switch node {
-        case .scalar(let scalar):
-            switch tagName(node) {
-            case .null: "nothing (null)"
-            case .bool: "the boolean \(scalar.string)"
-            case .int: "the integer \(scalar.string)"
-            case .float: "the number \(scalar.string)"
-            default: "the text \"\(scalar.string)\""
-            }
-        case .mapping: "a mapping"
-        case .sequence: "a list"
-        case .alias: "an alias"
         }
     }
 
@@ -154,13 +79,13 @@ extension NodeSettings {
     static func suggestion(for key: String) -> ConfigurationKey? {
         let normalized = key.lowercased().replacing("-", with: "_")
         if let exact = ConfigurationKey(rawValue: normalized) { return exact }
-        let scored = ConfigurationKey.allCases.map { ($0, editDistance(normalized, $0.yamlKey)) }
+        let scored = ConfigurationKey.fileKeys.map { ($0, editDistance(normalized, $0.yamlKey)) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= 2 else { return nil }
         return best.0
     }
 
     /// Levenshtein distance over characters.
-    private static func editDistance(_ a: String, _ b: String) -> Int {
+    static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
         var previous = Array(0...b.count)

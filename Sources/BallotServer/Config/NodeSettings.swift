@@ -1,11 +1,16 @@
 import BallotClient
 import BallotCore
+import Logging
 
-/// The settings one source gave — the command line or a YAML file — each already parsed, each
-/// `nil` when that source did not mention it.
+/// The settings one source gave — the command line, the environment or a YAML file — each
+/// already parsed, each `nil` when that source did not mention it.
 ///
-/// Build one per source, combine them with ``overridden(by:)`` (flags win over the file), then
-/// validate the result with ``NodeConfiguration/init(_:)``.
+/// Build one per source, combine them with ``overridden(by:)`` (flags over the environment over
+/// the file; ``ConfigurationLayers`` does it and remembers where each value came from), then
+/// validate the result with ``NodeConfiguration/init(_:hostname:)``.
+///
+/// A field per setting, in catalogue order; the catalogue (``ConfigurationKey/descriptor``) names
+/// the field each key fills, so nothing here switches over keys.
 public struct NodeSettings: Hashable, Sendable {
     public var id: NodeID?
     public var listen: SocketAddressSpec?
@@ -18,12 +23,37 @@ public struct NodeSettings: Hashable, Sendable {
     public var algorithm: ElectionAlgorithmKind?
     /// In the order given; duplicates are kept so that validation can report them.
     public var peers: [PeerAddress]?
+    public var adminHTTP: SocketAddressSpec?
+    public var httpIdleTimeout: Duration?
+    public var httpRequestTimeout: Duration?
+    public var httpMaxHeadSize: Int?
+    public var httpMaxConnections: Int?
+    public var httpMaxStreams: Int?
+    public var httpTLSCert: String?
+    public var httpTLSKey: String?
+    public var httpTLSClientCA: String?
+    public var httpTokenFile: String?
+    public var httpAuthReads: Bool?
+    public var idFromHostname: Bool?
+    public var members: Int?
+    public var peerAddressTemplate: PeerAddressTemplate?
+    public var logLevel: Logger.Level?
+    public var logFormat: LogFormat?
+    public var events: Bool?
+    /// The configuration file named by a flag or the environment.
+    public var config: String?
 
+    /// Settings with the given values, everything else unset. (A new setting need not be added
+    /// here: its field starts unset.)
     public init(
         id: NodeID? = nil, listen: SocketAddressSpec? = nil, http: SocketAddressSpec? = nil,
         dataDirectory: String? = nil, cluster: ClusterName? = nil, electionTimeout: Duration? = nil,
         heartbeatInterval: Duration? = nil, maxFrameSize: Int? = nil, algorithm: ElectionAlgorithmKind? = nil,
-        peers: [PeerAddress]? = nil
+        peers: [PeerAddress]? = nil, logLevel: Logger.Level? = nil, logFormat: LogFormat? = nil, events: Bool? = nil,
+        adminHTTP: SocketAddressSpec? = nil, httpIdleTimeout: Duration? = nil,
+        httpRequestTimeout: Duration? = nil, httpMaxHeadSize: Int? = nil, httpMaxConnections: Int? = nil,
+        httpMaxStreams: Int? = nil, httpTLSCert: String? = nil, httpTLSKey: String? = nil,
+        httpTLSClientCA: String? = nil, httpTokenFile: String? = nil, httpAuthReads: Bool? = nil
     ) {
         self.id = id
         self.listen = listen
@@ -35,59 +65,55 @@ public struct NodeSettings: Hashable, Sendable {
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
         self.peers = peers
+        self.adminHTTP = adminHTTP
+        self.httpIdleTimeout = httpIdleTimeout
+        self.httpRequestTimeout = httpRequestTimeout
+        self.httpMaxHeadSize = httpMaxHeadSize
+        self.httpMaxConnections = httpMaxConnections
+        self.httpMaxStreams = httpMaxStreams
+        self.httpTLSCert = httpTLSCert
+        self.httpTLSKey = httpTLSKey
+        self.httpTLSClientCA = httpTLSClientCA
+        self.httpTokenFile = httpTokenFile
+        self.httpAuthReads = httpAuthReads
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.events = events
     }
+}
 
+extension NodeSettings {
     /// Records one command-line flag's text, e.g. `apply(flag: .electionTimeout, value: "1s")`.
-    /// `.peers` takes one `ID=HOST:PORT` per call and appends it; every other key replaces.
+    /// A repeatable setting (`.peers`) takes one item per call and appends it; any other replaces.
     /// Errors name the flag: `--election-timeout: "1x": unknown unit 'x'; use ms, s or m`.
     public mutating func apply(flag key: ConfigurationKey, value: String) throws(ConfigurationError) {
         do throws(ConfigurationError) {
-            try apply(key, text: value)
+            try key.descriptor.applyFlag(value, to: &self)
         } catch {
             throw .invalidSetting(.flag(key), error)
         }
     }
 
-    /// Parses `text` as the value of `key`, without naming where it came from.
-    mutating func apply(_ key: ConfigurationKey, text: String) throws(ConfigurationError) {
-        switch key {
-        case .id: id = try NodeID(parsing: text)
-        case .listen: listen = try SocketAddressSpec(parsing: text)
-        case .http: http = try SocketAddressSpec(parsing: text)
-        case .dataDirectory:
-            guard !text.isEmpty else { throw .dataDirectoryUnusable(path: text, .empty) }
-            dataDirectory = text
-        case .cluster: cluster = try ClusterName(configured: text)
-        case .electionTimeout: electionTimeout = try DurationParser.parse(text)
-        case .heartbeatInterval: heartbeatInterval = try DurationParser.parse(text)
-        case .maxFrameSize: maxFrameSize = try Self.parseInteger(text)
-        case .algorithm: algorithm = try ElectionAlgorithmKind(parsing: text)
-        case .peers: peers = (peers ?? []) + [try PeerAddress(parsing: text)]
+    /// Records one environment variable's text; a repeatable setting takes the whole
+    /// comma-separated list. Errors name the variable: `BALLOT_ELECTION_TIMEOUT: "1x": …`.
+    public mutating func apply(environment key: ConfigurationKey, value: String) throws(ConfigurationError) {
+        do throws(ConfigurationError) {
+            try key.descriptor.parse(value, into: &self)
+        } catch {
+            throw .invalidSetting(.environment(key), error)
         }
     }
 
-    /// These settings with every setting `flags` gives put in place of this one's.
+    /// Whether this source gave `key`.
+    public func contains(_ key: ConfigurationKey) -> Bool { key.descriptor.isSet(in: self) }
+
+    /// These settings with every setting `other` gives put in place of this one's.
     ///
-    /// Peers are replaced as a whole, not merged by ID: once any `--peer` is given, the file's
-    /// peer list is ignored, so the command line alone says who the members are.
-    public func overridden(by flags: NodeSettings) -> NodeSettings {
-        NodeSettings(
-            id: flags.id ?? id,
-            listen: flags.listen ?? listen,
-            http: flags.http ?? http,
-            dataDirectory: flags.dataDirectory ?? dataDirectory,
-            cluster: flags.cluster ?? cluster,
-            electionTimeout: flags.electionTimeout ?? electionTimeout,
-            heartbeatInterval: flags.heartbeatInterval ?? heartbeatInterval,
-            maxFrameSize: flags.maxFrameSize ?? maxFrameSize,
-            algorithm: flags.algorithm ?? algorithm,
-            peers: flags.peers ?? peers)
-    }
-
-    static func parseInteger(_ text: String) throws(ConfigurationError) -> Int {
-        guard text.isCanonicalDecimal, let value = Int(text) else {
-            throw .invalidInteger(text)
-        }
-        return value
+    /// Peers are replaced as a whole, not merged by ID: once a higher layer gives any peer, the
+    /// lower layer's list is ignored, so one source alone says who the members are.
+    public func overridden(by other: NodeSettings) -> NodeSettings {
+        var merged = self
+        for key in ConfigurationKey.allCases { key.descriptor.copy(from: other, over: &merged) }
+        return merged
     }
 }

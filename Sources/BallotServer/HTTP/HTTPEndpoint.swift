@@ -1,111 +1,310 @@
-import BallotCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
+import NIOSSL
+import Prometheus
 
-/// The operator- and application-facing HTTP endpoint: health, readiness, leader, status, metrics
-/// and leadership transfer. Each connection runs in its own task; none touches the election loop
-/// except through short actor calls, and `/metrics` never does.
+/// The node's HTTP surface: one or two listeners (`--http`, and `--admin-http` for the routes that
+/// change the node), each plaintext or TLS, each speaking HTTP/1.1 and HTTP/2 (by ALPN over TLS,
+/// by prior knowledge in plaintext), each under the same ``HTTPLimits``.
+///
+/// Every connection is its own task and every HTTP/2 stream a child task of it, so a route that
+/// waits never holds an event loop. Nothing here touches the election loop except through the
+/// routes' short actor calls; `/metrics` never does.
 public final class HTTPEndpoint: Sendable {
-    public typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-    public typealias Listener = NIOAsyncChannel<Connection, Never>
+    /// A bound listener, ready for ``run(_:)``.
+    public struct Listener: Sendable {
+        let channel: NIOAsyncChannel<AcceptedConnection, Never>
+        public let role: HTTPConnectionInfo.Listener
+        let limiter: ConnectionLimiter
 
-    let routes: HTTPRoutes
+        /// The port actually bound (useful after binding port 0).
+        public var port: Int? { channel.channel.localAddress?.port }
+    }
+
+    /// A connection as the acceptor hands it over: its channel, and its protocol once chosen.
+    struct AcceptedConnection: Sendable {
+        let channel: any Channel
+        let connection: EventLoopFuture<HTTPConnection>
+    }
+
+    let router: HTTPRouter
+    let access: HTTPAccessPolicy
+    let limits: HTTPLimits
+    let tls: HTTPTLSContexts?
+    /// With an admin listener, routes that change the node are served there only.
+    let hasAdminListener: Bool
+    let metrics: HTTPMetrics
     let logger: Logger
     let group: any EventLoopGroup
 
-    public init(routes: HTTPRoutes, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
-        self.routes = routes
+    /// - Parameters:
+    ///   - registry: where the request and connection series go (the node's metrics registry).
+    ///   - tls: the certificate files; nil serves plaintext.
+    public init(
+        router: HTTPRouter, access: HTTPAccessPolicy = .open, limits: HTTPLimits = HTTPLimits(),
+        tls: HTTPTLSFiles? = nil, hasAdminListener: Bool = false, registry: PrometheusCollectorRegistry,
+        logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws(HTTPSetupError) {
+        self.router = router
+        self.limits = limits
+        self.tls = try tls.map { files throws(HTTPSetupError) in try HTTPTLSContexts(files: files) }
+        var access = access
+        access.acceptsClientCertificates = self.tls?.verifiesClientCertificates ?? false
+        self.access = access
+        self.hasAdminListener = hasAdminListener
+        metrics = HTTPMetrics(registry: registry, routeNames: router.routeNames)
         self.logger = logger
         self.group = group
     }
 
-    public func bind(host: String, port: Int) async throws -> Listener {
+    public func bind(host: String, port: Int, role: HTTPConnectionInfo.Listener = .main) async throws -> Listener {
+        let limiter = ConnectionLimiter(capacity: limits.maxConnections, metrics: metrics)
         do {
-            return try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 64)
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        return try Connection(wrappingChannelSynchronously: channel)
+                        try self.initialize(channel, role: role, limiter: limiter)
                     }
                 }
+            return Listener(channel: channel, role: role, limiter: limiter)
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw TransportError.addressInUse(host: host, port: port, purpose: "HTTP endpoint")
+            throw TransportError.addressInUse(host: host, port: port,
+                                              purpose: role == .main ? "HTTP endpoint" : "admin HTTP endpoint")
         }
     }
 
-    public func run(listener: Listener) async throws {
+    /// Accepts and serves connections until the task is cancelled.
+    public func run(_ listener: Listener) async throws {
         try await withThrowingDiscardingTaskGroup { group in
-            try await listener.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask { await self.serve(connection) }
+            try await listener.channel.executeThenClose { connections in
+                for try await accepted in connections {
+                    group.addTask { await self.serve(accepted) }
                 }
             }
         }
     }
 
-    /// Serves requests on one keep-alive connection until the client closes it.
-    func serve(_ connection: Connection) async {
+    // MARK: Connections
+
+    /// Builds a new connection's pipeline on its event loop: TLS, the guard of its limits, and the
+    /// protocol selector that completes it; or, over the cap, the 503 refusal.
+    private func initialize(_ channel: any Channel, role: HTTPConnectionInfo.Listener,
+                            limiter: ConnectionLimiter) throws -> AcceptedConnection {
+        let pipeline = channel.pipeline.syncOperations
+        guard let id = limiter.admit() else {
+            if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.refusing)) }
+            try pipeline.addHandler(OverCapacityAnswer(tls: tls != nil, timeout: limits.requestTimeout))
+            return AcceptedConnection(channel: channel, connection: channel.eventLoop.makeFailedFuture(ConnectionEndedEarly()))
+        }
+        if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.serving)) }
+        let connectionGuard = ConnectionGuard(limits: limits, limiter: limiter, id: id, metrics: metrics)
+        try pipeline.addHandler(connectionGuard)
+        let decision = channel.eventLoop.makePromise(of: HTTPConnection.self)
+        let selector = HTTPProtocolSelector(
+            tls: tls != nil, verifiesClientCertificates: tls?.verifiesClientCertificates ?? false, decision: decision
+        ) { channel, version, verified in
+            let info = HTTPConnectionInfo(listener: role, version: version, tls: self.tls != nil,
+                                          verifiedClientCertificate: verified)
+            self.metrics.acceptedConnection(version)
+            switch version {
+            case .http1: return try self.configureHTTP1(channel, info: info, connectionGuard: connectionGuard)
+            case .http2: return try self.configureHTTP2(channel, info: info, connectionGuard: connectionGuard)
+            }
+        }
+        try pipeline.addHandler(selector)
+        return AcceptedConnection(channel: channel, connection: decision.futureResult)
+    }
+
+    private func configureHTTP1(_ channel: any Channel, info: HTTPConnectionInfo,
+                                connectionGuard: ConnectionGuard) throws -> HTTPConnection {
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderListSize = limits.maxHeadSize
+        decoderLimits.maxHeaderFieldSize = limits.maxHeadSize
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.configureHTTPServerPipeline(
+            withErrorHandling: false, withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+        try pipeline.addHandler(HTTP1ExchangeTracker(connectionGuard: connectionGuard, metrics: metrics))
+        return .http1(try HTTPExchangeChannel(wrappingChannelSynchronously: channel), info)
+    }
+
+    private func configureHTTP2(_ channel: any Channel, info: HTTPConnectionInfo,
+                                connectionGuard: ConnectionGuard) throws -> HTTPConnection {
+        connectionGuard.switchToHTTP2()
+        var configuration = NIOHTTP2Handler.Configuration()
+        configuration.connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: limits.maxStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: limits.maxHeadSize),
+        ]
+        let counter = HTTP2StreamCounter(connectionGuard: NIOLoopBound(connectionGuard, eventLoop: channel.eventLoop))
+        let requestTimeout = limits.requestTimeout
+        let metrics = self.metrics
+        let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
+            mode: .server, streamDelegate: counter, configuration: configuration
+        ) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try stream.pipeline.syncOperations.addHandler(HTTP2StreamDeadline(timeout: requestTimeout, metrics: metrics))
+                return try HTTPExchangeChannel(wrappingChannelSynchronously: stream)
+            }
+        }
+        return .http2(channel, multiplexer, info)
+    }
+
+    /// Serves one connection until it closes: its requests in turn (HTTP/1.1), or each of its
+    /// streams in a child task (HTTP/2).
+    private func serve(_ accepted: AcceptedConnection) async {
+        await withTaskCancellationHandler {
+            guard let connection = try? await accepted.connection.get() else { return }
+            switch connection {
+            case .http1(let channel, let info):
+                await serveExchanges(on: channel, info)
+            case .http2(_, let multiplexer, let info):
+                do {
+                    try await withThrowingDiscardingTaskGroup { streams in
+                        for try await stream in multiplexer.inbound {
+                            streams.addTask { await self.serveExchanges(on: stream, info) }
+                        }
+                    }
+                } catch {
+                    logger.debug("HTTP/2 connection ended", metadata: ["error": "\(error)"])
+                }
+                accepted.channel.close(promise: nil)
+            }
+        } onCancel: {
+            accepted.channel.close(promise: nil)
+        }
+    }
+
+    /// A request being received.
+    private struct PendingRequest {
+        var head: HTTPRequestHead
+        var body: [UInt8] = []
+        let started = ContinuousClock.now
+    }
+
+    /// Answers the requests of one HTTP/1.1 connection, or the one request of an HTTP/2 stream.
+    private func serveExchanges(on channel: HTTPExchangeChannel, _ info: HTTPConnectionInfo) async {
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                var head: HTTPRequestHead?
+            try await channel.executeThenClose { inbound, outbound in
+                var pending: PendingRequest?
                 for try await part in inbound {
                     switch part {
-                    case .head(let requestHead):
-                        head = requestHead
-                    case .body:
-                        break  // No route takes a body.
+                    case .head(let head):
+                        pending = PendingRequest(head: head)
+                    case .body(let buffer):
+                        guard var request = pending else { continue }
+                        pending = nil  // Keeps the body uniquely referenced while it grows.
+                        guard request.body.count + buffer.readableBytes <= limits.maxBodySize else {
+                            let answer = HTTPResponse.error(
+                                .payloadTooLarge, "the request body is larger than \(limits.maxBodySize) bytes")
+                            try await write(answer, headOnly: false, keepAlive: false, info: info, outbound: outbound)
+                            metrics.answered(route: route(named: request.head), code: answer.status.code,
+                                             after: ContinuousClock.now - request.started)
+                            return
+                        }
+                        request.body.append(contentsOf: buffer.readableBytesView)
+                        pending = request
                     case .end:
-                        guard let request = head else { continue }
-                        head = nil
-                        let response = await routes.respond(to: HTTPRequest(method: request.method, uri: request.uri))
-                        try await write(response, keepAlive: request.isKeepAlive, to: outbound)
-                        if !request.isKeepAlive { return }
+                        guard let request = pending else { continue }
+                        pending = nil
+                        let keepAlive = info.version == .http2 || request.head.isKeepAlive
+                        try await exchange(request, info: info, keepAlive: keepAlive, outbound: outbound)
+                        if !keepAlive { return }
                     }
                 }
             }
         } catch {
-            logger.debug("HTTP connection ended", metadata: ["error": "\(error)"])
+            logger.debug("HTTP exchange ended", metadata: ["error": "\(error)"])
         }
     }
 
-    private func write(_ response: HTTPResponse, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: String(response.body.count))
-        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-        try await outbound.write(.end(nil))
-    }
-}
-
-/// The parts of a request the routes look at.
-public struct HTTPRequest: Sendable {
-    public var method: HTTPMethod
-    public var uri: String
-
-    public var path: Substring { uri.split(separator: "?", maxSplits: 1).first ?? "" }
-
-    public func queryValue(_ name: String) -> String? {
-        guard let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.first == Substring(name) { return parts.count > 1 ? String(parts[1]) : "" }
+    /// Routes one whole request, checks its access, runs its handler and writes the answer.
+    private func exchange(_ request: PendingRequest, info: HTTPConnectionInfo, keepAlive: Bool,
+                          outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        let message = HTTPRequest(method: request.head.method, uri: request.head.uri, headers: request.head.headers,
+                                  body: request.body, connection: info)
+        let (name, response, headOnly) = await answer(message)
+        let finished = try await write(response, headOnly: headOnly, keepAlive: keepAlive, info: info, outbound: outbound) {
+            // Streams are timed to their head: how long one stays open is the client's choice.
+            self.metrics.answered(route: name, code: response.status.code, after: ContinuousClock.now - request.started)
         }
-        return nil
+        if finished {
+            metrics.answered(route: name, code: response.status.code, after: ContinuousClock.now - request.started)
+        }
     }
-}
 
-public struct HTTPResponse: Sendable {
-    public var status: HTTPResponseStatus
-    public var contentType: String
-    public var body: [UInt8]
+    /// The route's name (for metrics), the answer, and whether to leave out its body (`HEAD`).
+    func answer(_ request: HTTPRequest) async -> (route: String, response: HTTPResponse, headOnly: Bool) {
+        switch router.match(method: request.method, path: request.path) {
+        case .notFound:
+            return (HTTPRouter.unmatchedRouteName,
+                    .error(.notFound, "no such path: \(request.path); this node serves \(router.summary)"), false)
+        case .methodNotAllowed(let route):
+            var response = HTTPResponse.error(
+                .methodNotAllowed, "\(request.method.rawValue) is not allowed on \(route.path); use \(route.allowHeader)")
+            response.headers.add(name: "Allow", value: route.allowHeader)
+            return (route.name, response, false)
+        case .route(let route, let headOnly):
+            if route.access == .change, hasAdminListener, request.connection.listener == .main {
+                return (route.name, .error(
+                    .notFound, "\(request.method.rawValue) \(route.path) is served on this node's admin listener (--admin-http) only"),
+                    false)
+            }
+            switch access.decide(route.access, headers: request.headers, connection: request.connection) {
+            case .allowed:
+                return (route.name, await route.handler(request), headOnly)
+            case .missingCredential:
+                var response = HTTPResponse.error(
+                    .unauthorized, "\(route.path) needs a credential: send Authorization: Bearer <token> (the token of --http-token-file)"
+                        + (access.acceptsClientCertificates ? " or a client certificate from the client CA" : ""))
+                response.headers.add(name: "WWW-Authenticate", value: HTTPAccessPolicy.challenge)
+                return (route.name, response, headOnly)
+            case .wrongCredential:
+                return (route.name, .error(.forbidden, "the credential sent for \(route.path) is not accepted"), headOnly)
+            }
+        }
+    }
 
-    public static func text(_ status: HTTPResponseStatus, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array((text + "\n").utf8))
+    /// The route a request names, for the metrics of a request refused before routing.
+    private func route(named head: HTTPRequestHead) -> String {
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        if case .route(let route, _) = router.match(method: .GET, path: path) { return route.name }
+        if case .methodNotAllowed(let route) = router.match(method: .GET, path: path) { return route.name }
+        return HTTPRouter.unmatchedRouteName
+    }
+
+    /// Writes an answer: a whole body with `Content-Length`, or a stream (chunked over HTTP/1.1,
+    /// DATA frames over HTTP/2) as its producer writes it. Returns false for a stream, after
+    /// calling `streamStarted` once its head is written.
+    @discardableResult
+    private func write(
+        _ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, info: HTTPConnectionInfo,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, streamStarted: () -> Void = {}
+    ) async throws -> Bool {
+        var headers = response.headers
+        if info.version == .http1 { headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close") }
+        switch response.body {
+        case .bytes(let body):
+            headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+            let head = HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))
+            if headOnly || body.isEmpty {
+                try await outbound.write(contentsOf: [head, .end(nil)])
+            } else {
+                try await outbound.write(contentsOf: [head, .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
+            }
+            return true
+        case .stream(let produce):
+            headers.remove(name: "Content-Length")
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
+            streamStarted()
+            if !headOnly { try await produce(HTTPBodyWriter(outbound: outbound)) }
+            try await outbound.write(.end(nil))
+            return false
+        }
     }
 }

@@ -4,7 +4,8 @@ import BallotRuntime
 import Foundation
 import NIOHTTP1
 
-/// What each HTTP path answers. Kept apart from the server plumbing so it reads as an API.
+/// What each HTTP path of a node answers: the node's route table. Kept apart from the server
+/// plumbing so that it reads as an API; a new route is one `router.add` line and its handler.
 public struct HTTPRoutes: Sendable {
     let node: BallotNode
     let electionTimeout: Duration
@@ -14,23 +15,21 @@ public struct HTTPRoutes: Sendable {
         self.electionTimeout = electionTimeout
     }
 
-    public func respond(to request: HTTPRequest) async -> HTTPResponse {
-        switch (request.method, request.path) {
-        case (.GET, "/healthz"): return await health()
-        case (.GET, "/readyz"): return await readiness()
-        case (.GET, "/leader"): return await leader()
-        case (.GET, "/status"): return await status()
-        case (.GET, "/metrics"): return metrics()
-        case (.POST, "/transfer"): return await transfer(request)
-        case (_, "/healthz"), (_, "/readyz"), (_, "/leader"), (_, "/status"), (_, "/metrics"), (_, "/transfer"):
-            return .text(.methodNotAllowed, "method \(request.method) not allowed on \(request.path)")
-        default:
-            return .text(.notFound, "no such path: \(request.path); try /healthz /readyz /leader /status /metrics or POST /transfer?to=ID")
-        }
+    /// The route table. Route names are the `route` label of the request metrics.
+    public var router: HTTPRouter {
+        var router = HTTPRouter()
+        router.add("healthz", .GET, path: "/healthz") { _ in health() }
+        router.add("readyz", .GET, path: "/readyz") { _ in await readiness() }
+        router.add("leader", .GET, path: "/leader") { _ in await leader() }
+        router.add("status", .GET, path: "/status") { _ in await status() }
+        router.add("metrics", .GET, path: "/metrics") { _ in metrics() }
+        router.add("transfer", .POST, path: "/transfer", access: .change) { await transfer($0) }
+        return router
     }
 
-    /// 200 while the process serves and can persist its state.
-    func health() async -> HTTPResponse {
+    /// 200 while the process serves and can persist its state. Reads the leadership view only, so
+    /// it answers even while the node's loop is busy.
+    func health() -> HTTPResponse {
         if let halt = node.view.current.halt { return .text(.serviceUnavailable, "halted: \(halt)") }
         return .text(.ok, "ok")
     }
@@ -56,6 +55,7 @@ public struct HTTPRoutes: Sendable {
         .json(await node.statusReport(wallClockNow: Date().timeIntervalSince1970))
     }
 
+    /// Reads only the recorder: a scrape never waits on the node.
     func metrics() -> HTTPResponse {
         let body = node.recorder.render(now: SystemMonotonicClock.now, wallClockNow: Date().timeIntervalSince1970)
         return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
@@ -85,14 +85,4 @@ struct TransferBody: Encodable {
     var error: String?
     var leader: UInt64?
     var term: UInt64?
-}
-
-extension HTTPResponse {
-    static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) -> HTTPResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let body = (try? encoder.encode(value)).map { Array($0) + [0x0A] } ?? Array("{}\n".utf8)
-        return HTTPResponse(status: status, contentType: "application/json", body: body)
-    }
 }

@@ -1,3 +1,4 @@
+import BallotBuildInfo
 import BallotCore
 import BallotRuntime
 import BallotWire
@@ -20,19 +21,21 @@ public final class NodeServer: Service, Sendable {
     let printEvents: Bool
 
     /// Opens the data directory and builds every part; nothing is bound or sent yet.
-    public init(configuration: NodeConfiguration, logger: Logger, version: String = BallotVersion.current,
-                printEvents: Bool = false) throws {
+    /// `version` and `revision` label `ballot_build_info` (this build's ``BuildInfo`` by default).
+    public init(configuration: NodeConfiguration, logger: Logger, version: String = BuildInfo.version,
+                revision: String = BuildInfo.revision) throws {
         self.configuration = configuration
         self.logger = logger
-        let store = try HardStateStore(configuration: configuration)
+        let recorder = MetricsRecorder(
+            view: LeadershipView(node: configuration.id), membership: configuration.membership,
+            algorithm: configuration.algorithm.rawValue, version: version, revision: revision,
+            tickDuration: configuration.tickInterval)
+        let store = try HardStateStore(configuration: configuration, observer: recorder)
         var seed = SystemRandomNumberGenerator()
         let core = configuration.algorithm.makeCore(
             id: configuration.id, membership: configuration.membership, raft: configuration.raftConfiguration,
             hardState: store.recoveredState, random: SplitMix64(seed: seed.next()))
         let peerIDs = configuration.peers.map(\.id)
-        let recorder = MetricsRecorder(
-            view: LeadershipView(node: configuration.id), membership: configuration.membership,
-            algorithm: configuration.algorithm.rawValue, version: version, tickDuration: configuration.tickInterval)
         let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
         node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
                           store: store, outbox: outbox, recorder: recorder, logger: logger)
@@ -40,10 +43,21 @@ public final class NodeServer: Service, Sendable {
                                      membership: configuration.membership, algorithm: configuration.algorithm)
         transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
                                   limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
-        http = HTTPEndpoint(routes: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout), logger: logger)
-        self.printEvents = printEvents
+        if configuration.httpAddress != nil || configuration.http.adminAddress != nil {
+            let settings = configuration.http
+            let access = HTTPAccessPolicy(
+                token: try settings.tokenFile.map { path throws(HTTPSetupError) in try BearerToken.load(path: path) },
+                authorizeReads: settings.authorizeReads)
+            http = try HTTPEndpoint(
+                router: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout).router, access: access,
+                limits: settings.limits, tls: settings.tls, hasAdminListener: settings.adminAddress != nil,
+                registry: recorder.registry, logger: logger)
+        } else {
+            http = nil
+        }
+        self.printEvents = configuration.printEvents
         logger.info("recovered hard state", metadata: [
-            "term": "\(store.recoveredState.term)",
+            "event": "state_recovered", "term": "\(store.recoveredState.term)",
             "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
         ])
     }
@@ -52,23 +66,32 @@ public final class NodeServer: Service, Sendable {
     public func run() async throws {
         let listen = configuration.listenAddress
         let listener = try await transport.bind(host: listen.hostString, port: listen.port)
-        let httpListener: HTTPEndpoint.Listener?
-        if let http, let address = configuration.httpAddress {
-            httpListener = try await http.bind(host: address.hostString, port: address.port)
-        } else {
-            httpListener = nil
+        var httpListeners: [HTTPEndpoint.Listener] = []
+        if let http {
+            OpenFileLimit.raise(toServe: configuration.http.limits.maxConnections * 2, logger: logger)
+            if let address = configuration.httpAddress {
+                httpListeners.append(try await http.bind(host: address.hostString, port: address.port, role: .main))
+            }
+            if let address = configuration.http.adminAddress {
+                httpListeners.append(try await http.bind(host: address.hostString, port: address.port, role: .admin))
+            }
         }
         logger.notice("node started", metadata: [
-            "id": "\(configuration.id)", "cluster": "\(configuration.cluster)", "listen": "\(listen)",
+            "event": "started", "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)",
+            "algorithm": "\(configuration.algorithm)", "cluster": "\(configuration.cluster)", "listen": "\(listen)",
             "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
-            "election_timeout": "\(configuration.electionTimeout)", "heartbeat": "\(configuration.heartbeatInterval)",
+            "admin_http": "\(configuration.http.adminAddress.map { "\($0)" } ?? "off")",
+            "http_tls": "\(configuration.http.tls == nil ? "off" : configuration.http.tls?.clientCA == nil ? "on" : "on, client certificates verified")",
+            "http_token": "\(configuration.http.tokenFile == nil ? "off" : "on")",
+            "election_timeout": "\(DurationParser.format(configuration.electionTimeout))",
+            "heartbeat_interval": "\(DurationParser.format(configuration.heartbeatInterval))",
         ])
         if printEvents { EventLine.follow(node.view) }
         logLeadershipChanges()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.transport.run(listener: listener) }
-            if let http, let httpListener {
-                group.addTask { try await http.run(listener: httpListener) }
+            if let http {
+                for listener in httpListeners { group.addTask { try await http.run(listener) } }
             }
             group.addTask { try await self.node.runClock() }
             // Runs until SIGTERM/SIGINT (or a failure above), then hands leadership over.
@@ -78,7 +101,7 @@ public final class NodeServer: Service, Sendable {
                 group.cancelAll()
                 throw error
             }
-            logger.notice("shutting down")
+            logger.notice("shutting down", metadata: ["event": "shutting_down"])
             await node.shutDown()
             group.cancelAll()
         }
@@ -93,18 +116,14 @@ extension NodeServer {
             switch event {
             case .elected(let leader, let term, _, let leaderless, _, _, _):
                 logger.notice("leader elected", metadata: [
-                    "leader": "\(leader)", "term": "\(term)", "leaderless_ms": "\((leaderless ?? .zero).milliseconds)",
+                    "event": "leader_elected", "leader": "\(leader)", "term": "\(term)",
+                    "leaderless_ms": "\((leaderless ?? .zero).milliseconds)",
                 ])
             case .lost(let previous, let term, _, _):
-                logger.notice("leader lost", metadata: ["previous": "\(previous)", "term": "\(term)"])
+                logger.notice("leader lost", metadata: ["event": "leader_lost", "previous": "\(previous)", "term": "\(term)"])
             case .lease:
                 break
             }
         }
     }
-}
-
-/// Version reported by `ballot_build_info` and `ballot --version`.
-public enum BallotVersion {
-    public static let current = "0.1.0"
 }

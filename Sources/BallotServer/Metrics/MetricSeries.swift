@@ -1,4 +1,5 @@
 import BallotCore
+import BallotRuntime
 import Prometheus
 
 /// Every Prometheus series one node exports, created up front so that each one is present, at
@@ -37,6 +38,11 @@ struct MetricSeries: Sendable {
     let bytesReceived: Counter
     let framesRejected: LabeledSeries<String, Counter>
 
+    // Durable state.
+    let halted: LabeledSeries<Halt.Reason, Gauge>
+    let stateFsyncDuration: DurationHistogram
+    let stateWriteFailures: Counter
+
     // Identity.
     let clusterMembers: Gauge
     let buildInfo: Gauge
@@ -49,7 +55,7 @@ struct MetricSeries: Sendable {
     let processOpenFDs: Gauge
     let processMaxFDs: Gauge
 
-    init(registry: PrometheusCollectorRegistry, peers: [NodeID], version: String, algorithm: String) {
+    init(registry: PrometheusCollectorRegistry, peers: [NodeID], version: String, revision: String, algorithm: String) {
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Counter {
             registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
         }
@@ -145,10 +151,23 @@ struct MetricSeries: Sendable {
                 [("reason", reason)])
         }
 
+        halted = LabeledSeries(Halt.Reason.allCases) { reason in
+            gauge(
+                "ballot_halted",
+                "1 while this node has stopped taking part in elections for the reason in the label; else 0.",
+                [("reason", reason.rawValue)])
+        }
+        stateFsyncDuration = histogram(
+            "ballot_state_fsync_duration_seconds",
+            "Each fsync of a hard-state save: the new file, then its directory (two per save).", [], Self.fsyncBuckets)
+        stateWriteFailures = counter(
+            "ballot_state_write_failures_total", "Hard-state saves that failed (write, fsync or rename); each halts the node.")
+
         clusterMembers = gauge("ballot_cluster_members", "Voting members configured in this cluster.")
         buildInfo = gauge(
-            "ballot_build_info", "Always 1; the labels name the build version and the election algorithm.",
-            [("version", version), ("algorithm", algorithm)])
+            "ballot_build_info",
+            "Always 1; the labels name the build (version and git revision) and the election algorithm.",
+            [("version", version), ("revision", revision), ("algorithm", algorithm)])
 
         processCPUSeconds = counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")
         processResidentMemory = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
@@ -178,6 +197,15 @@ struct MetricSeries: Sendable {
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
         .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+    ]
+
+    /// Fsyncs: 50 µs (NVMe with a write cache) to 10 s (a disk about to be declared dead); etcd
+    /// warns above 10 ms for its WAL, so the bounds are densest around there.
+    static let fsyncBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+        .milliseconds(2), .milliseconds(4), .milliseconds(8), .milliseconds(16), .milliseconds(32),
+        .milliseconds(64), .milliseconds(128), .milliseconds(256), .milliseconds(512), .seconds(1),
+        .milliseconds(2500), .seconds(5), .seconds(10),
     ]
 
     /// The `reason` values of `ballot_peer_frames_rejected_total`: the wire protocol's rejection

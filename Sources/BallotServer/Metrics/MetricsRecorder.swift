@@ -18,7 +18,7 @@ import Synchronization
 ///
 /// Thread-safe: the series are atomics, and one short lock guards the little the recorder keeps
 /// (when the open campaign began). Use one recorder per registry.
-public final class MetricsRecorder: Sendable, NodeDriverObserver {
+public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStoreObserver {
     public let registry: PrometheusCollectorRegistry
     public let view: LeadershipView
     public let membership: Membership
@@ -38,10 +38,11 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver {
     ///   - membership: the voting members, this node included; each other member gets its own
     ///     per-peer series (`peer` label = its node ID).
     ///   - algorithm: the election algorithm's name, e.g. `RaftNode.algorithmName`.
+    ///   - version, revision: the build, for `ballot_build_info` (``BuildInfo`` in a real node).
     ///   - tickDuration: how long one core tick lasts.
     public init(
-        view: LeadershipView, membership: Membership, algorithm: String, version: String, tickDuration: Duration,
-        registry: PrometheusCollectorRegistry = .init()
+        view: LeadershipView, membership: Membership, algorithm: String, version: String, revision: String = "unknown",
+        tickDuration: Duration, registry: PrometheusCollectorRegistry = .init()
     ) {
         precondition(membership.contains(view.node), "node \(view.node) is not in its own membership")
         precondition(tickDuration > .zero, "the tick duration must be positive")
@@ -50,7 +51,8 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver {
         self.membership = membership
         self.tickDuration = tickDuration
         series = MetricSeries(
-            registry: registry, peers: membership.peers(of: view.node), version: version, algorithm: algorithm)
+            registry: registry, peers: membership.peers(of: view.node), version: version, revision: revision,
+            algorithm: algorithm)
         series.clusterMembers.set(to: Double(membership.count))
         series.buildInfo.set(to: 1)
         series.roles[.follower].set(to: 1)
@@ -101,6 +103,18 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver {
     /// A heartbeat to `peer` could not be delivered, or was not acknowledged in time.
     public func heartbeatFailed(to peer: NodeID) {
         series.heartbeatFailures.ifPresent(peer)?.increment()
+    }
+
+    // MARK: Durable state
+
+    /// One fsync of a hard-state save took `duration`.
+    public func stateSynced(after duration: Duration) {
+        series.stateFsyncDuration.record(max(duration, .zero))
+    }
+
+    /// A hard-state save failed (the driver halts the node; ``render(now:wallClockNow:)`` shows it).
+    public func stateWriteFailed() {
+        series.stateWriteFailures.increment()
     }
 
     // MARK: Transport events
@@ -172,6 +186,9 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver {
         series.leaderUptime.set(to: uptime?.seconds ?? 0)
         series.leaderSince.set(to: uptime.map { wallClockNow - $0.seconds } ?? 0)
         series.leaderLastContact.set(to: leadership.sinceLeaderContact(at: now).seconds)
+        for reason in Halt.Reason.allCases {
+            series.halted[reason].set(to: leadership.halt?.reason == reason ? 1 : 0)
+        }
         if let value = process.residentBytes { series.processResidentMemory.set(to: value) }
         if let value = process.virtualBytes { series.processVirtualMemory.set(to: value) }
         if let value = process.openFDs { series.processOpenFDs.set(to: value) }

@@ -85,9 +85,11 @@ public actor BallotNode {
     public func shutDown() async {
         driver.deliverDueTicks()
         if driver.status.role == .leader, let target = driver.preferredTransferTarget {
-            logger.info("shutting down as leader: transferring leadership", metadata: ["to": "\(target)"])
+            logger.info("shutting down as leader: transferring leadership",
+                        metadata: ["event": "shutdown_transfer_started", "to": "\(target)"])
             let outcome = (try? await transferLeadership(to: target)) ?? .abandoned
-            logger.info("transfer before shutdown ended", metadata: ["outcome": "\(outcome.rawValue)"])
+            logger.info("transfer before shutdown ended",
+                        metadata: ["event": "shutdown_transfer_finished", "outcome": "\(outcome.rawValue)"])
         }
         driver.shutdown()
     }

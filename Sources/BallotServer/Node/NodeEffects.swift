@@ -26,9 +26,9 @@ final class NodeEffects: NodeDriverObserver {
             case .transferFinished(let target, let outcome):
                 for waiter in transferWaiters.removeValue(forKey: target) ?? [] { waiter.resume(returning: outcome) }
             case .roleChanged(let role, let term):
-                logger.info("role changed", metadata: ["role": "\(role)", "term": "\(term)"])
+                logger.info("role changed", metadata: ["event": "role_changed", "role": "\(role)", "term": "\(term)"])
             case .steppedDown(let reason):
-                logger.notice("stepped down", metadata: ["reason": "\(reason.rawValue)"])
+                logger.notice("stepped down", metadata: ["event": "stepped_down", "reason": "\(reason.rawValue)"])
             case .persist, .send, .leaderChanged, .campaignStarted, .campaignFinished:
                 break
             }
@@ -44,12 +44,13 @@ final class NodeEffects: NodeDriverObserver {
     }
 
     func timerPromiseBroken(_ detail: String, at instant: MonotonicInstant) {
-        logger.error("election core broke its timer promise; a tick was delivered late", metadata: ["detail": "\(detail)"])
+        logger.error("election core broke its timer promise; a tick was delivered late",
+                     metadata: ["event": "timer_promise_broken", "detail": "\(detail)"])
     }
 
     func halted(_ halt: Halt) {
         logger.critical("cannot persist hard state; this node stops taking part in elections",
-                        metadata: ["error": "\(halt.detail)"])
+                        metadata: ["event": "halted", "reason": "\(halt.reason.rawValue)", "error": "\(halt.detail)"])
         // Nobody will see a transfer end on a halted node.
         for (_, waiters) in transferWaiters {
             for waiter in waiters { waiter.resume(returning: .abandoned) }

@@ -34,8 +34,12 @@ public final class HardStateStore: DurableStateStore, Sendable {
     public let recoveredState: HardState
 
     private let lock: DataDirectoryLock
+    /// Told how long each fsync took and of each failed save (the node's metrics).
+    private let observer: (any HardStateStoreObserver)?
 
-    public init(directory: String, cluster: ClusterName, node: NodeID) throws(StateStoreError) {
+    public init(
+        directory: String, cluster: ClusterName, node: NodeID, observer: (any HardStateStoreObserver)? = nil
+    ) throws(StateStoreError) {
         do throws(SystemCallError) {
             try FileSystem.makeDirectories(directory)
         } catch {
@@ -50,11 +54,16 @@ public final class HardStateStore: DurableStateStore, Sendable {
         self.path = path
         self.cluster = cluster
         self.node = node
+        self.observer = observer
     }
 
     /// Opens the store in the configuration's data directory, for its cluster and node.
-    public convenience init(configuration: NodeConfiguration) throws(StateStoreError) {
-        try self.init(directory: configuration.dataDirectory, cluster: configuration.cluster, node: configuration.id)
+    public convenience init(
+        configuration: NodeConfiguration, observer: (any HardStateStoreObserver)? = nil
+    ) throws(StateStoreError) {
+        try self.init(
+            directory: configuration.dataDirectory, cluster: configuration.cluster, node: configuration.id,
+            observer: observer)
     }
 
     /// Reads the file again: the stored state, `.initial` if there is no file.
@@ -64,6 +73,15 @@ public final class HardStateStore: DurableStateStore, Sendable {
 
     /// Makes `state` durable, replacing what was stored.
     public func save(_ state: HardState) throws(StateStoreError) {
+        do throws(StateStoreError) {
+            try write(state)
+        } catch {
+            observer?.stateWriteFailed()
+            throw error
+        }
+    }
+
+    private func write(_ state: HardState) throws(StateStoreError) {
         let bytes = HardStateFile.encode(state, cluster: cluster, node: node)
         let suffix = String(UInt64.random(in: .min ... .max), radix: 16)
         let temporary = FileSystem.join(directory, Self.temporaryFilePrefix + suffix)
@@ -71,7 +89,7 @@ public final class HardStateStore: DurableStateStore, Sendable {
             let fd = try FileSystem.openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
             do throws(SystemCallError) {
                 try FileSystem.writeAll(fd, bytes, path: temporary)
-                try FileSystem.syncFile(fd, path: temporary)
+                try timed { () throws(SystemCallError) in try FileSystem.syncFile(fd, path: temporary) }
             } catch {
                 FileSystem.closeFile(fd)
                 try? FileSystem.removeFile(temporary)
@@ -84,10 +102,17 @@ public final class HardStateStore: DurableStateStore, Sendable {
                 try? FileSystem.removeFile(temporary)
                 throw error
             }
-            try FileSystem.syncDirectory(directory)
+            try timed { () throws(SystemCallError) in try FileSystem.syncDirectory(directory) }
         } catch {
             throw .io(error)
         }
+    }
+
+    /// Runs one fsync and reports how long it took, on the monotonic clock.
+    private func timed(_ sync: () throws(SystemCallError) -> Void) throws(SystemCallError) {
+        let start = ContinuousClock.now
+        try sync()
+        observer?.stateSynced(after: ContinuousClock.now - start)
     }
 
     // MARK: - Internals
@@ -124,4 +149,13 @@ public final class HardStateStore: DurableStateStore, Sendable {
             throw .io(error)
         }
     }
+}
+
+/// Told how saving the hard state goes: the node's metrics (`ballot_state_fsync_duration_seconds`,
+/// `ballot_state_write_failures_total`).
+public protocol HardStateStoreObserver: AnyObject, Sendable {
+    /// One fsync of a save (the new file, or its directory) took `duration`.
+    func stateSynced(after duration: Duration)
+    /// A save failed; the store's previous state is still the durable one.
+    func stateWriteFailed()
 }

@@ -102,7 +102,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
         attachment = (peer, node.outbox.attach(peer, channel: context.channel))
         recorder.peerConnected(peer, true)
-        logger.info("connected to peer", metadata: ["peer": "\(peer)"])
+        logger.info("connected to peer", metadata: ["event": "peer_connected", "peer": "\(peer)"])
     }
 
     private func finish() {
@@ -110,7 +110,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             self.attachment = nil
             node.outbox.detach(attachment.peer, generation: attachment.generation)
             recorder.peerConnected(attachment.peer, false)
-            logger.info("disconnected from peer", metadata: ["peer": "\(attachment.peer)"])
+            logger.info("disconnected from peer", metadata: ["event": "peer_disconnected", "peer": "\(attachment.peer)"])
         }
         ended?.succeed(established)  // Later completions are ignored.
     }
@@ -125,7 +125,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private func reject(_ error: WireError, context: ChannelHandlerContext) {
         recorder.frameRejected(reason: error.metricReason)
         logger.warning("closing peer connection: \(error)", metadata: [
-            "remote": "\(context.remoteAddress.map { "\($0)" } ?? "unknown")", "peer": "\(peerLabel)",
+            "event": "peer_rejected", "remote": "\(context.remoteAddress.map { "\($0)" } ?? "unknown")", "peer": "\(peerLabel)",
             "reason": "\(error.metricReason)",
         ])
         if let rejection = error.rejection {

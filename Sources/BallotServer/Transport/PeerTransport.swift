@@ -37,7 +37,7 @@ public final class PeerTransport: Sendable {
             return try await ServerBootstrap(group: loop)
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try self.addHandlers(to: channel, direction: .inbound, ended: nil)
@@ -109,7 +109,7 @@ public final class PeerTransport: Sendable {
                 if lostSession && Self.isConnectionRefused(error) {
                     lostSession = false
                     logger.notice("peer refuses connections after dropping ours; reporting it gone",
-                                  metadata: ["peer": "\(peer.id)"])
+                                  metadata: ["event": "peer_gone", "peer": "\(peer.id)"])
                     await node.peerUnreachable(peer.id)
                 }
                 logger.trace("cannot reach peer", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
@@ -136,7 +136,7 @@ public final class PeerTransport: Sendable {
         do {
             channel = try await ClientBootstrap(group: loop)
                 .connectTimeout(.seconds(1))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelOption(.writeBufferWaterMark, value: PeerOutbox.writeBufferWaterMark)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

@@ -13,7 +13,7 @@ extension MetricsRecorderTests {
     func makeRecorder(view: LeadershipView = LeadershipView(node: 1)) -> MetricsRecorder {
         MetricsRecorder(
             view: view, membership: Membership([1, 2, 3]), algorithm: "raft", version: "1.2.3",
-            tickDuration: .milliseconds(10))
+            revision: "0123456789abcdef0123456789abcdef01234567", tickDuration: .milliseconds(10))
     }
 
     /// The catalogue of METRICS.md: name and type of every required family.
@@ -54,6 +54,9 @@ extension MetricsRecorderTests {
         ("ballot_peer_queue_dropped_total", "counter"),
         ("process_virtual_memory_bytes", "gauge"),
         ("process_max_fds", "gauge"),
+        ("ballot_halted", "gauge"),
+        ("ballot_state_fsync_duration_seconds", "histogram"),
+        ("ballot_state_write_failures_total", "counter"),
     ]
 
     @Test func firstScrapeHasEveryRequiredSeriesAtZero() throws {
@@ -111,7 +114,12 @@ extension MetricsRecorderTests {
         #expect(metrics.count("ballot_leaderless_duration_seconds") == 0)
         #expect(metrics.value("ballot_leaderless_duration_seconds_bucket", ["le": "+Inf"]) == 0)
         #expect(metrics.value("ballot_cluster_members") == 3)
-        #expect(metrics.value("ballot_build_info", ["version": "1.2.3", "algorithm": "raft"]) == 1)
+        #expect(metrics.value("ballot_build_info", [
+            "version": "1.2.3", "revision": "0123456789abcdef0123456789abcdef01234567", "algorithm": "raft",
+        ]) == 1)
+        expectFamily("ballot_halted", label: "reason", values: Halt.Reason.allCases.map(\.rawValue), each: 0)
+        #expect(metrics.value("ballot_state_write_failures_total") == 0)
+        #expect(metrics.count("ballot_state_fsync_duration_seconds") == 0)
     }
 
     @Test func histogramBucketsSpanTheRequiredRanges() throws {

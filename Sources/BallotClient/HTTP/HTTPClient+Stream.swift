@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 #if canImport(Glibc)
 import Glibc
@@ -60,17 +61,25 @@ extension HTTPClient {
     /// closed when `body` returns or throws. For responses that do not end by themselves (an
     /// `/events` stream): cancel the calling task to stop reading.
     public static func withStreamedResponse<T>(
-        _ method: HTTPMethod = .GET, host: String, port: Int, path: String, headers extra: [(String, String)] = [],
-        connectTimeout: Duration = .seconds(2), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ method: HTTPMethod = .GET, host: String, port: Int, path: String, tls: HTTPClientTLS? = nil,
+        headers extra: [(String, String)] = [], connectTimeout: Duration = .seconds(2),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         _ body: (StreamedResponseHead, inout StreamedBody) async throws -> T
     ) async throws -> T {
-        let target = "http://\(host):\(port)\(path)"
+        let target = "\(tls == nil ? "http" : "https")://\(host):\(port)\(path)"
+        let isName = host.utf8.contains { (0x61...0x7A).contains($0) || (0x41...0x5A).contains($0) } && !host.contains(":")
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
         do {
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(.nanoseconds(connectTimeout.nanoseconds))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            // SNI and name checks for a DNS name; an IP literal is checked against the
+                            // certificate's IP addresses (as HTTPClient.request does).
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOSSLClientHandler(context: tls.context, serverHostname: isName ? host : nil))
+                        }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
                             wrappingChannelSynchronously: channel)

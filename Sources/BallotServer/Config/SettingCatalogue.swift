@@ -1,0 +1,162 @@
+import BallotCore
+import Logging
+
+/// The catalogue of settings: the one place where each setting is described. The switch is
+/// exhaustive, so a new ``ConfigurationKey`` case does not compile until it is described here.
+///
+/// Flags, environment variables, the YAML reader, `--print-config` and the table in
+/// docs/configuration.md (checked by a test) are all derived from these entries.
+extension ConfigurationKey {
+    public var descriptor: SettingDescriptor {
+        switch self {
+        case .id:
+            SettingDescriptor(
+                self, \.id, .nodeID, "node ID",
+                help: "This node's ID: a positive integer, unique in the cluster. Required unless id_from_hostname is set.",
+                example: "1")
+        case .listen:
+            SettingDescriptor(
+                self, \.listen, .address, "peer listen address",
+                help: "Address the peer listener binds, HOST:PORT (e.g. 127.0.0.1:7001). Required.",
+                example: "127.0.0.1:7001")
+        case .http:
+            SettingDescriptor(
+                self, \.http, .address, "HTTP address",
+                help: "Address of the HTTP endpoint (/metrics, /healthz, /readyz, /leader, /status, /transfer), HOST:PORT.",
+                default: "off", example: "127.0.0.1:9101")
+        case .dataDirectory:
+            SettingDescriptor(
+                self, \.dataDirectory,
+                .text(valueName: "DIR", expected: "a directory path") { text throws(ConfigurationError) in
+                    guard !text.isEmpty else { throw .dataDirectoryUnusable(path: text, .empty) }
+                },
+                "data directory",
+                help: "Directory for this node's durable state (term and vote). Created if missing; one node per directory. Required.",
+                example: "/var/lib/ballot")
+        case .cluster:
+            SettingDescriptor(
+                self, \.cluster, .clusterName, "cluster name",
+                help: "Cluster name; nodes of different clusters refuse each other.",
+                default: NodeConfiguration.defaultCluster.rawValue, example: "prod-eu")
+        case .electionTimeout:
+            SettingDescriptor(
+                self, \.electionTimeout, .duration, "election timeout",
+                help: "Election timeout T; timeouts are drawn from [T, 2T). The same on every member.",
+                default: DurationParser.format(NodeConfiguration.defaultElectionTimeout), example: "1s")
+        case .heartbeatInterval:
+            SettingDescriptor(
+                self, \.heartbeatInterval, .duration, "heartbeat interval",
+                help: "Leader heartbeat interval, at most T/3. The same on every member.",
+                default: DurationParser.format(NodeConfiguration.defaultHeartbeatInterval), example: "100ms")
+        case .maxFrameSize:
+            SettingDescriptor(
+                self, \.maxFrameSize, .integer(valueName: "BYTES", expected: "a whole number of bytes"), "max frame size",
+                help: "Largest peer-protocol frame sent or accepted, in bytes (1024 to 16777216).",
+                default: "\(NodeConfiguration.defaultMaxFrameSize)", example: "65536")
+        case .algorithm:
+            SettingDescriptor(
+                self, \.algorithm,
+                .choice(valueName: "NAME") { text throws(ConfigurationError) in try ElectionAlgorithmKind(parsing: text) },
+                "election algorithm",
+                help: "Election algorithm. ballotd runs raft only; `ballot serve` also runs bully and ring, for comparison.",
+                default: NodeConfiguration.defaultAlgorithm.rawValue, example: "raft")
+        case .peers:
+            SettingDescriptor(
+                self, \.peers, .peers, "peers",
+                help: "The other members, ID=HOST:PORT. Repeat the flag for each peer; the environment variable takes a comma-separated list.",
+                default: "none", example: "2=127.0.0.1:7002")
+        case .adminHTTP:
+            SettingDescriptor(
+                self, \.adminHTTP, .address, "admin HTTP address",
+                help: "Second HTTP listener, HOST:PORT, the only one serving routes that change the node (POST /transfer), e.g. on loopback while http is exposed.",
+                default: "off", example: "127.0.0.1:9201")
+        case .httpIdleTimeout:
+            SettingDescriptor(
+                self, \.httpIdleTimeout, .duration, "HTTP idle timeout",
+                help: "Close an HTTP connection that waits this long for its next request.",
+                default: DurationParser.format(HTTPLimits().idleTimeout), example: "60s")
+        case .httpRequestTimeout:
+            SettingDescriptor(
+                self, \.httpRequestTimeout, .duration, "HTTP request timeout",
+                help: "A request must arrive whole within this long of its first byte; a new connection's first request within this long of connecting.",
+                default: DurationParser.format(HTTPLimits().requestTimeout), example: "10s")
+        case .httpMaxHeadSize:
+            SettingDescriptor(
+                self, \.httpMaxHeadSize, .integer(valueName: "BYTES", expected: "a whole number of bytes"),
+                "largest HTTP request head",
+                help: "Largest HTTP request head in bytes; larger ones get 431.",
+                default: "\(HTTPLimits().maxHeadSize)", example: "16384")
+        case .httpMaxConnections:
+            SettingDescriptor(
+                self, \.httpMaxConnections, .integer(valueName: "N", expected: "a number of connections"),
+                "HTTP connection cap",
+                help: "Open HTTP connections per listener; above it the longest-idle one is closed, or the new one gets 503.",
+                default: "\(HTTPLimits().maxConnections)", example: "1024")
+        case .httpMaxStreams:
+            SettingDescriptor(
+                self, \.httpMaxStreams, .integer(valueName: "N", expected: "a number of streams"), "HTTP/2 stream cap",
+                help: "Concurrent streams per HTTP/2 connection.",
+                default: "\(HTTPLimits().maxStreams)", example: "100")
+        case .httpTLSCert:
+            SettingDescriptor(
+                self, \.httpTLSCert, .filePath, "HTTP TLS certificate",
+                help: "PEM certificate (chain) for HTTPS; with http_tls_key, both listeners speak TLS, offering h2 and http/1.1.",
+                default: "off", example: "/etc/ballot/http.pem")
+        case .httpTLSKey:
+            SettingDescriptor(
+                self, \.httpTLSKey, .filePath, "HTTP TLS private key",
+                help: "PEM private key of http_tls_cert.",
+                default: "off", example: "/etc/ballot/http-key.pem")
+        case .httpTLSClientCA:
+            SettingDescriptor(
+                self, \.httpTLSClientCA, .filePath, "HTTP client CA",
+                help: "PEM CA: client certificates are verified against it, and a verified one may change the node.",
+                default: "off", example: "/etc/ballot/clients-ca.pem")
+        case .httpTokenFile:
+            SettingDescriptor(
+                self, \.httpTokenFile, .filePath, "HTTP bearer token file",
+                help: "File holding the bearer token that routes changing the node require (Authorization: Bearer <token>); not readable by every user.",
+                default: "off", example: "/etc/ballot/http-token")
+        case .httpAuthReads:
+            SettingDescriptor(
+                self, \.httpAuthReads, .boolean, "HTTP authorization of reads",
+                help: "Require the token or a client certificate for reads too (by default reads are open).",
+                default: "false", example: "true")
+        case .idFromHostname:
+            SettingDescriptor(
+                self, \.idFromHostname, .boolean, "ID from the hostname",
+                help: "Take the node ID from the hostname's ordinal suffix -N as N+1 (a Kubernetes StatefulSet pod ballot-0 is node 1).",
+                default: "false", example: "true")
+        case .members:
+            SettingDescriptor(
+                self, \.members, .integer(valueName: "N", expected: "a number of members"), "member count",
+                help: "Cluster size N: the members are nodes 1…N and their addresses come from peer_address_template.",
+                example: "3")
+        case .peerAddressTemplate:
+            SettingDescriptor(
+                self, \.peerAddressTemplate, .peerAddressTemplate, "peer address template",
+                help: "Every member's peer address, with {ordinal} (ID − 1) or {id} in it, e.g. ballot-{ordinal}.ballot-peers:7001; used with members.",
+                example: "ballot-{ordinal}.ballot-peers:7001")
+        case .logLevel:
+            SettingDescriptor(
+                self, \.logLevel, .choice(valueName: "LEVEL"), "log level",
+                help: "The least severe level written: trace, debug, info, notice, warning, error or critical.",
+                default: NodeConfiguration.defaultLogLevel.rawValue, example: "info")
+        case .logFormat:
+            SettingDescriptor(
+                self, \.logFormat, .choice(valueName: "FORMAT"), "log format",
+                help: "Log lines on standard error: text (for people), json or logfmt (one record per line, for collectors).",
+                default: NodeConfiguration.defaultLogFormat.rawValue, example: "json")
+        case .events:
+            SettingDescriptor(
+                self, \.events, .boolean, "event lines",
+                help: "Print each leadership change and each move of this node's lease deadline as a key=value line on standard output (used by `ballot local` and `ballot faults`).",
+                default: "false", example: "true")
+        case .config:
+            SettingDescriptor(
+                self, \.config, .text(valueName: "FILE", expected: "a file path"), "configuration file",
+                help: "YAML configuration file; flags and environment variables override its keys.",
+                example: "/etc/ballot/ballotd.yaml", sources: [.flag, .environment])
+        }
+    }
+}
