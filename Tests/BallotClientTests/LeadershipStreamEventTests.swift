@@ -15,7 +15,7 @@ struct LeadershipStreamEventTests {
         #expect(event == LeadershipStreamEvent(
             node: 2, term: 7, index: 12, leader: 2, isLeader: true, at: MonotonicInstant(nanoseconds: 1000),
             detail: .state(leaseUntil: MonotonicInstant(nanoseconds: 5000), leaseUnbounded: false)))
-        #expect(event.kind == "state")
+        #expect(event.kind == .state)
     }
 
     @Test func anUnboundedLeaseIsNullWithTheFlag() throws {

@@ -11,12 +11,13 @@ import Testing
 @Suite(.serialized)
 struct SidecarEndToEndTests {
     /// A loopback cluster (`ballot serve --events`, T = 300 ms) with a sidecar per node.
-    func withSidecars<T>(nodes: Int = 3, runArguments: [String] = [], command: [String]? = nil,
+    func withSidecars<T>(nodes: Int = 3, settings: FaultCluster.Settings = FaultCluster.Settings(),
+                         runArguments: [String] = [], command: [String]? = nil,
                          _ body: (FaultCluster, SidecarSet) async throws -> T) async throws -> T {
         let binary = try ballotBinary()
         let directory = temporaryDirectory("sidecar")
         let peerBase = LoopbackPorts.consecutiveFree(nodes, from: Int.random(in: 20_000...50_000))
-        var settings = FaultCluster.Settings()
+        var settings = settings
         settings.nodes = nodes
         let cluster = FaultCluster(
             settings: settings,
@@ -116,6 +117,44 @@ struct SidecarEndToEndTests {
             }
             #expect(second.node != first.node, "the node resigned and another took over\n\(sidecars.logs(limit: 1500))")
             try expectCleanHistory(sidecars, cluster, writers: 2)
+        }
+    }
+
+    /// Behind HTTPS with a bearer token (`--http-token-file`): the sidecar follows `/events` over TLS,
+    /// and its `POST /resign`, a mutating route, carries the token, so a writer that exits hands over.
+    /// A sidecar without the token is refused (401) and says so; the token never reaches a log.
+    @Test func overHTTPSWithABearerTokenTheWriterRunsAndAResignationHandsOver() async throws {
+        let certificates = try await ThrowawayCertificates.make()
+        defer { certificates.remove() }
+        let tokenFile = certificates.directory + "/token"
+        let token = "sidecar-token-0123456789abcdef"
+        try (token + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        chmod(tokenFile, 0o600)
+        var settings = FaultCluster.Settings()
+        settings.httpTLS = try HTTPClientTLS(caFile: certificates.ca)
+        settings.extraArguments = ["--http-tls-cert", certificates.serverCertificate, "--http-tls-key", certificates.serverKey,
+                                   "--http-token-file", tokenFile]
+        try await withSidecars(settings: settings, runArguments: ["--cacert", certificates.ca, "--token-file", tokenFile]) {
+            cluster, sidecars in
+            guard let first = await sidecars.waitForWriter(timeout: .seconds(20)) else { throw HarnessError("no writer") }
+            kill(first.pid, SIGKILL)
+            guard let second = await sidecars.waitForWriter(timeout: .seconds(10), startedAfter: first.first) else {
+                throw HarnessError("no writer after the resignation")
+            }
+            #expect(second.node != first.node, "the node resigned and another took over\n\(sidecars.logs(limit: 1500))")
+            #expect(sidecars.process(first.node).log.contains("the node resigned: HTTP 200"), "\(sidecars.logs(limit: 1500))")
+            for process in sidecars.processes { #expect(!process.log.contains(token), "the token must never be logged") }
+            try expectCleanHistory(sidecars, cluster, writers: 2)
+        }
+        // Without the token the writer still runs (reading is open), but the resignation is refused.
+        try await withSidecars(settings: settings, runArguments: ["--cacert", certificates.ca]) { cluster, sidecars in
+            guard let first = await sidecars.waitForWriter(timeout: .seconds(20)) else { throw HarnessError("no writer") }
+            kill(first.pid, SIGKILL)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !sidecars.process(first.node).log.contains("the node refused to resign: HTTP 401"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(sidecars.process(first.node).log.contains("the node refused to resign: HTTP 401"), "\(sidecars.logs(limit: 1500))")
         }
     }
 

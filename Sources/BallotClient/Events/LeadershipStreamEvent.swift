@@ -50,12 +50,12 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
     }
 
     /// The SSE event type.
-    public var kind: String {
+    public var kind: Kind {
         switch detail {
-        case .state: "state"
-        case .elected: "elected"
-        case .lost: "lost"
-        case .lease: "lease"
+        case .state: .state
+        case .elected: .elected
+        case .lost: .lost
+        case .lease: .lease
         }
     }
 
@@ -76,11 +76,12 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
 
     /// Decodes one dispatched SSE event.
     public init(_ event: ServerSentEvent) throws(Problem) {
-        let type = event.type
-        guard ["state", "elected", "lost", "lease"].contains(type) else { throw .unknownType(type) }
+        guard let kind = Kind(rawValue: event.type) else { throw .unknownType(event.type) }
+        let type = kind.rawValue
+        let data = Data(event.data.utf8)
         let common: Common
         do {
-            common = try JSONDecoder().decode(Common.self, from: Data(event.data.utf8))
+            common = try JSONDecoder().decode(Common.self, from: data)
         } catch {
             throw .malformed(type: type, detail: Self.explain(error))
         }
@@ -91,19 +92,18 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
         isLeader = common.isLeader
         at = MonotonicInstant(nanoseconds: common.monoNanoseconds)
         do {
-            let data = Data(event.data.utf8)
-            switch type {
-            case "state":
+            switch kind {
+            case .state:
                 let fields = try JSONDecoder().decode(StateFields.self, from: data)
                 detail = .state(leaseUntil: fields.leaseUntil.map(MonotonicInstant.init(nanoseconds:)),
                                 leaseUnbounded: fields.leaseUnbounded)
-            case "elected":
+            case .elected:
                 let fields = try JSONDecoder().decode(ElectedFields.self, from: data)
                 detail = .elected(isSelf: fields.isSelf, leaderlessMilliseconds: fields.leaderlessMilliseconds)
-            case "lost":
+            case .lost:
                 let fields = try JSONDecoder().decode(LostFields.self, from: data)
                 detail = .lost(previous: fields.previous)
-            default:
+            case .lease:
                 let fields = try JSONDecoder().decode(LeaseFields.self, from: data)
                 detail = .lease(from: MonotonicInstant(nanoseconds: fields.from),
                                 until: fields.until.map(MonotonicInstant.init(nanoseconds:)), ends: fields.ends)
@@ -129,7 +129,8 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
         }
     }
 
-    // Every key is decoded with `decode`, never `decodeIfPresent`: a missing key is an error.
+    // Every key is decoded with `decode`, never `decodeIfPresent`: a missing key is an error. The
+    // keys are the contract's own (``Key``), which the node's encoder writes.
 
     private struct Common: Decodable {
         var node: UInt64
@@ -139,20 +140,14 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
         var isLeader: Bool
         var monoNanoseconds: UInt64
 
-        enum CodingKeys: String, CodingKey {
-            case node, term, index, leader
-            case isLeader = "is_leader"
-            case monoNanoseconds = "mono_ns"
-        }
-
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let container = try decoder.container(keyedBy: Key.self)
             node = try container.decode(UInt64.self, forKey: .node)
             term = try container.decode(UInt64.self, forKey: .term)
             index = try container.decode(UInt64.self, forKey: .index)
             leader = try container.decode(UInt64?.self, forKey: .leader)
             isLeader = try container.decode(Bool.self, forKey: .isLeader)
-            monoNanoseconds = try container.decode(UInt64.self, forKey: .monoNanoseconds)
+            monoNanoseconds = try container.decode(UInt64.self, forKey: .monoNs)
         }
     }
 
@@ -160,14 +155,9 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
         var leaseUntil: UInt64?
         var leaseUnbounded: Bool
 
-        enum CodingKeys: String, CodingKey {
-            case leaseUntil = "lease_until_mono_ns"
-            case leaseUnbounded = "lease_unbounded"
-        }
-
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            leaseUntil = try container.decode(UInt64?.self, forKey: .leaseUntil)
+            let container = try decoder.container(keyedBy: Key.self)
+            leaseUntil = try container.decode(UInt64?.self, forKey: .leaseUntilMonoNs)
             leaseUnbounded = try container.decode(Bool.self, forKey: .leaseUnbounded)
         }
     }
@@ -176,15 +166,10 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
         var isSelf: Bool
         var leaderlessMilliseconds: Double?
 
-        enum CodingKeys: String, CodingKey {
-            case isSelf = "is_self"
-            case leaderlessMilliseconds = "leaderless_ms"
-        }
-
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let container = try decoder.container(keyedBy: Key.self)
             isSelf = try container.decode(Bool.self, forKey: .isSelf)
-            leaderlessMilliseconds = try container.decode(Double?.self, forKey: .leaderlessMilliseconds)
+            leaderlessMilliseconds = try container.decode(Double?.self, forKey: .leaderlessMs)
         }
     }
 
@@ -192,11 +177,9 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
         var previous: UInt64
 
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let container = try decoder.container(keyedBy: Key.self)
             previous = try container.decode(UInt64.self, forKey: .previous)
         }
-
-        enum CodingKeys: String, CodingKey { case previous }
     }
 
     private struct LeaseFields: Decodable {
@@ -204,16 +187,10 @@ public struct LeadershipStreamEvent: Sendable, Equatable {
         var until: UInt64?
         var ends: Bool
 
-        enum CodingKeys: String, CodingKey {
-            case from = "from_mono_ns"
-            case until = "until_mono_ns"
-            case ends
-        }
-
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            from = try container.decode(UInt64.self, forKey: .from)
-            until = try container.decode(UInt64?.self, forKey: .until)
+            let container = try decoder.container(keyedBy: Key.self)
+            from = try container.decode(UInt64.self, forKey: .fromMonoNs)
+            until = try container.decode(UInt64?.self, forKey: .untilMonoNs)
             ends = try container.decode(Bool.self, forKey: .ends)
         }
     }

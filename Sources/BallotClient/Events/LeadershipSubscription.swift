@@ -185,7 +185,7 @@ public enum LeadershipSubscription {
                         }
                         if !sawState {
                             guard case .state = event.detail else {
-                                return .badStream("the first event was \"\(event.kind)\", not \"state\"")
+                                return .badStream("the first event was \"\(event.kind.rawValue)\", not \"state\"")
                             }
                             sawState = true
                         }

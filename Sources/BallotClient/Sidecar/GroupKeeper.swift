@@ -152,7 +152,7 @@ public enum GroupKeeper {
             guard event.term > child.term || !event.isLeader else { return }
             signalGroup(&child, SIGKILL)
             self.child = child
-            say("the node's own stream says it does not lead in term \(child.term) (\(event.kind) event, index \(event.index)): "
+            say("the node's own stream says it does not lead in term \(child.term) (\(event.kind.rawValue) event, index \(event.index)): "
                 + "SIGKILL to CMD's group")
         }
 

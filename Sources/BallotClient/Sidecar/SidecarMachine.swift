@@ -265,7 +265,7 @@ public struct SidecarMachine: Sendable {
             if !isSelf { lease = nil }
         }
         if before != nil, lease == nil, child != nil {
-            actions.append(.log("lease of term \(before!.term) ended (\(event.kind) event, index \(event.index))"))
+            actions.append(.log("lease of term \(before!.term) ended (\(event.kind.rawValue) event, index \(event.index))"))
         }
     }
 

@@ -39,7 +39,7 @@ public enum LeadershipWatch {
     /// The JSON line for a change (keys in a fixed order, `null` for absent values).
     public static func line(for event: LeadershipStreamEvent) -> String {
         let leader = event.leader.map(String.init) ?? "null"
-        return "{\"event\":\"\(event.kind)\",\"index\":\(event.index),\"node\":\(event.node),\"term\":\(event.term),"
+        return "{\"event\":\"\(event.kind.rawValue)\",\"index\":\(event.index),\"node\":\(event.node),\"term\":\(event.term),"
             + "\"leader\":\(leader),\"role\":\"\(role(of: event).rawValue)\",\"is_leader\":\(event.isLeader),"
             + "\"mono_ns\":\(event.at.nanoseconds)}"
     }
@@ -54,7 +54,7 @@ public enum LeadershipWatch {
         [
             "BALLOT_ROLE=\(role(of: event).rawValue)", "BALLOT_TERM=\(event.term)",
             "BALLOT_LEADER=\(event.leader.map(String.init) ?? "")", "BALLOT_NODE_ID=\(event.node)",
-            "BALLOT_INDEX=\(event.index)", "BALLOT_EVENT=\(event.kind)",
+            "BALLOT_INDEX=\(event.index)", "BALLOT_EVENT=\(event.kind.rawValue)",
         ]
     }
 

@@ -15,6 +15,11 @@ public final class FaultCluster: @unchecked Sendable {
         public var heartbeatInterval: Duration = .milliseconds(50)
         public var cluster = "faults"
         public var logLevel = "notice"
+        /// Set when the nodes serve HTTPS (their TLS flags go in `extraArguments`): the harness's own
+        /// probes, and ``SidecarSet``'s `https://` addresses, trust this.
+        public var httpTLS: HTTPClientTLS?
+        /// More `ballot serve` flags for every node (TLS, `--http-token-file`…).
+        public var extraArguments: [String] = []
         public init() {}
     }
 
@@ -68,7 +73,7 @@ public final class FaultCluster: @unchecked Sendable {
                 "--election-timeout", "\(Int(settings.electionTimeout.milliseconds))ms",
                 "--heartbeat-interval", "\(Int(settings.heartbeatInterval.milliseconds))ms",
                 "--log-level", settings.logLevel, "--events",
-            ] + peers
+            ] + settings.extraArguments + peers
             let httpPort = Int(http.split(separator: ":").last!)!
             let peerPort = Int(listen.split(separator: ":").last!)!
             let timeline = self.timeline
@@ -129,8 +134,9 @@ public final class FaultCluster: @unchecked Sendable {
         guard node.isRunning else { return nil }
         switch placement {
         case .loopback:
-            guard let response = try? await HTTPClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: path,
-                                                               timeout: timeout)
+            guard let address = try? SocketAddressSpec(validatingHost: "127.0.0.1", port: node.httpPort),
+                  let response = try? await HTTPClient.request(.GET, HTTPTarget(address: address, tls: settings.httpTLS),
+                                                               path: path, timeout: timeout)
             else { return nil }
             return (response.status, response.text)
         case .namespaces(let lab):

@@ -82,12 +82,20 @@ public enum ChildRunRecorder {
         if ignoreTerminate { signal(SIGTERM, SIG_IGN) }
         let first = SystemMonotonicClock.now.nanoseconds
         let path = "\(directory)/child-\(getpid())-\(first).rec"
-        let descriptor = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+        // Written under a temporary name and renamed, so that a reader never finds the record empty.
+        let creating = path + ".new"
+        let descriptor = open(creating, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw Subprocess.Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))")
+            throw Subprocess.Failure(description: "cannot create \(creating): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
         var record = ChildRun(node: node, term: term, pid: getpid(), parent: getppid(), first: first, last: first)
+        let firstBytes = Array(record.line.utf8)
+        guard firstBytes.withUnsafeBytes({ pwrite(descriptor, $0.baseAddress, $0.count, 0) }) == firstBytes.count,
+              rename(creating, path) == 0
+        else {
+            throw Subprocess.Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
         let end = first + UInt64(limit.nanoseconds)
         var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
         while record.last < end {

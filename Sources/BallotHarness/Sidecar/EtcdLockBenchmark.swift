@@ -93,6 +93,8 @@ public enum EtcdLockBenchmark {
                 }
                 // A random point within the session's keep-alive period.
                 try await Task.sleep(for: .milliseconds(Int64(random.next() % UInt64(options.ttlSeconds * 1000 / 3 + 1))))
+                // Read before the fault: a killed holder is reaped, and its PID forgotten, at once.
+                let holderPID = holder.pid ?? 0
                 let faultAt = SystemMonotonicClock.now.nanoseconds
                 holder.signal(options.fault == .crash ? SIGKILL : SIGSTOP)
                 let deadline = ContinuousClock.now + .seconds(Int64(30 * options.ttlSeconds))
@@ -101,7 +103,16 @@ public enum EtcdLockBenchmark {
                     try await Task.sleep(for: .milliseconds(5))
                     successor = try ChildRun.load(from: records).first { $0.first > faultAt && $0.pid != old.pid }
                 }
-                guard let successor else { throw Subprocess.Failure(description: "trial \(number): no new holder's writer") }
+                guard let successor else {
+                    let logs = contenders.map { "--- etcdctl \($0.id) (\($0.isRunning ? "running" : "exited")) ---\n\($0.log.suffix(600))" }
+                    throw Subprocess.Failure(description: """
+                        trial \(number): no new holder's writer within \(30 * options.ttlSeconds) s of the fault; \
+                        the holder was etcdctl \(holderPID), its writer \(old)
+                        \(logs.joined(separator: "\n"))
+                        --- etcd ---
+                        \(server.log.suffix(1500))
+                        """)
+                }
                 try await Task.sleep(for: options.observe)
                 let now = SystemMonotonicClock.now.nanoseconds
                 var oldRun = try ChildRun.load(from: records).first { $0.pid == old.pid && $0.first == old.first } ?? old
@@ -122,7 +133,7 @@ public enum EtcdLockBenchmark {
                                   gapMilliseconds: Double(gap) / 1e6)
                 trials.append(trial)
                 log(String(format: "trial %3d: %@ of the holder (etcdctl pid %d): new writer after %.0f ms, overlap %.0f ms%@, gap %.1f ms",
-                           number, (options.fault == .crash ? "SIGKILL" : "SIGSTOP") as NSString, holder.pid ?? 0,
+                           number, (options.fault == .crash ? "SIGKILL" : "SIGSTOP") as NSString, holderPID,
                            trial.takeoverMilliseconds, trial.overlapMilliseconds,
                            (censored ? " (censored: the old writer never stopped; killed by the harness)" : "") as NSString,
                            trial.gapMilliseconds))

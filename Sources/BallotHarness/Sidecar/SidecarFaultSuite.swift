@@ -294,7 +294,8 @@ public final class SidecarSet: @unchecked Sendable {
         let command = command ?? [binary, "sidecar-writer", "--record", records, "--ignore-sigterm"]
         for node in cluster.nodes {
             let id = node.id.rawValue
-            let run = [binary, "run", "--http", "127.0.0.1:\(node.httpPort)"] + runArguments + ["--"] + command
+            let scheme = cluster.settings.httpTLS == nil ? "http" : "https"
+            let run = [binary, "run", "--http", "\(scheme)://127.0.0.1:\(node.httpPort)"] + runArguments + ["--"] + command
             let (executable, arguments): (String, [String])
             if let lab = cluster.lab {
                 executable = Subprocess.locate("ip") ?? "/usr/sbin/ip"
