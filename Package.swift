@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "BallotZooKeeper", targets: ["BallotZooKeeper"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
+        .executable(name: "ballot-embedded-example", targets: ["ballot-embedded-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -110,7 +111,15 @@ let package = Package(
         .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer", "BallotBuildInfo"]),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
         // and real coordination servers (ZooKeeper) for the backends' tests.
-        .target(name: "BallotHarness", dependencies: ["BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation"]),
+        .target(
+            name: "BallotHarness",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ballot",
             dependencies: [
@@ -123,6 +132,18 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
+        ),
+        // Issue 15: a program that embeds a node and does leader-only work with a fencing token
+        // (docs/applications.md); the end-to-end tests run it.
+        .executableTarget(
+            name: "ballot-embedded-example",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/ballot-embedded-example"
         ),
         // The codec benchmark: `swift run -c release ballot-wire-bench`. Its allocator counter is
         // linked into this executable only.

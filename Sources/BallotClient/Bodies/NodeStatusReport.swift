@@ -40,10 +40,15 @@ public struct NodeStatusReport: Codable, Sendable {
     public var peers: [Peer]
     public var recentLeadershipChanges: [Change]
     public var halted: String?
+    /// Issue 15: whether this node may lead now (false while ineligible or holding off after a
+    /// resignation) and its priority; absent for algorithms without candidacy.
+    public var eligible: Bool?
+    public var priority: UInt16?
 
     public init(
         id: UInt64, role: String, term: UInt64, leader: UInt64?, isLeader: Bool, votedFor: UInt64?, lastLog: String,
-        lastContactMs: Double?, peers: [Peer], recentLeadershipChanges: [Change], halted: String?
+        lastContactMs: Double?, peers: [Peer], recentLeadershipChanges: [Change], halted: String?,
+        eligible: Bool? = nil, priority: UInt16? = nil
     ) {
         self.id = id
         self.role = role
@@ -56,5 +61,7 @@ public struct NodeStatusReport: Codable, Sendable {
         self.peers = peers
         self.recentLeadershipChanges = recentLeadershipChanges
         self.halted = halted
+        self.eligible = eligible
+        self.priority = priority
     }
 }

@@ -91,7 +91,7 @@ struct FaultInjector {
             await hold(length)
             try await heal(number)
             return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
-        case .duplicate, .transfer, .flap, .disk:
+        case .duplicate, .transfer, .flap, .disk, .resign, .candidacy:
             // Simulator-only kinds (FaultKind.onRealProcesses): never asked for here.
             return nil
         }

@@ -15,6 +15,11 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case maxFrameSize = "max_frame_size"
     case algorithm
     case peers
+    /// Issue 15: preferred leaders, the leader's advertised HTTP URL, resignation.
+    case priority
+    case preemptAfter = "preempt_after"
+    case advertiseHTTP = "advertise_http"
+    case resignHoldOff = "resign_hold_off"
     case adminHTTP = "admin_http"
     case httpIdleTimeout = "http_idle_timeout"
     case httpRequestTimeout = "http_request_timeout"

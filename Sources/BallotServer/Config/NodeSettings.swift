@@ -23,6 +23,10 @@ public struct NodeSettings: Hashable, Sendable {
     public var algorithm: ElectionAlgorithmKind?
     /// In the order given; duplicates are kept so that validation can report them.
     public var peers: [PeerAddress]?
+    public var priority: UInt16?
+    public var preemptAfter: Duration?
+    public var advertiseHTTP: String?
+    public var resignHoldOff: Duration?
     public var adminHTTP: SocketAddressSpec?
     public var httpIdleTimeout: Duration?
     public var httpRequestTimeout: Duration?

@@ -22,7 +22,7 @@ extension ConfigurationKey {
         case .http:
             SettingDescriptor(
                 self, \.http, .address, "HTTP address",
-                help: "Address of the HTTP endpoint (/metrics, /healthz, /readyz, /leader, /status, /transfer), HOST:PORT.",
+                help: "Address of the HTTP endpoint (/metrics, /healthz, /readyz, /leader, /events, /primary, /status, /transfer, /resign, /candidacy), HOST:PORT.",
                 default: "off", example: "127.0.0.1:9101")
         case .dataDirectory:
             SettingDescriptor(
@@ -65,10 +65,34 @@ extension ConfigurationKey {
                 self, \.peers, .peers, "peers",
                 help: "The other members, ID=HOST:PORT. Repeat the flag for each peer; the environment variable takes a comma-separated list.",
                 default: "none", example: "2=127.0.0.1:7002")
+        case .priority:
+            SettingDescriptor(
+                self, \.priority, .priority, "leadership priority",
+                help: "Leadership priority, 0 (lowest) to 65535. The leader hands over to an eligible, caught-up member of higher priority once it has been healthy for preempt_after. Raft only.",
+                default: "\(NodeConfiguration.defaultPriority)", example: "10")
+        case .preemptAfter:
+            SettingDescriptor(
+                self, \.preemptAfter, .duration, "preemption window",
+                help: "How long a member of higher priority must be eligible, caught up and answering (with every member answering) before the leader hands over to it; also the least time between two such hand-overs. At least the election timeout.",
+                default: "30s, or the election timeout if longer", example: "30s")
+        case .advertiseHTTP:
+            SettingDescriptor(
+                self, \.advertiseHTTP,
+                .text(valueName: "URL", expected: "a URL such as http://10.0.0.1:9101") { text throws(ConfigurationError) in
+                    guard NodeConfiguration.isValidAdvertisedURL(text) else { throw .invalidAdvertisedURL(text) }
+                },
+                "advertised HTTP URL",
+                help: "The http:// or https:// URL clients and other members reach this node's HTTP endpoint at; every member learns it, so any node names the leader's (leader_http in GET /leader).",
+                default: "off", example: "http://10.0.0.1:9101")
+        case .resignHoldOff:
+            SettingDescriptor(
+                self, \.resignHoldOff, .duration, "resign hold-off",
+                help: "How long a leader that resigned (POST /resign without hold_off=, or an embedded whileLeader body that returned) refrains from campaigning; at most 5m.",
+                default: "the election timeout", example: "2s")
         case .adminHTTP:
             SettingDescriptor(
                 self, \.adminHTTP, .address, "admin HTTP address",
-                help: "Second HTTP listener, HOST:PORT, the only one serving routes that change the node (POST /transfer), e.g. on loopback while http is exposed.",
+                help: "Second HTTP listener, HOST:PORT, the only one serving routes that change the node (POST /transfer, POST /resign, PUT /candidacy), e.g. on loopback while http is exposed.",
                 default: "off", example: "127.0.0.1:9201")
         case .httpIdleTimeout:
             SettingDescriptor(

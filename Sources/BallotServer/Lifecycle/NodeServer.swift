@@ -17,6 +17,11 @@ public final class NodeServer: Service, Sendable {
     public let node: BallotNode
     let transport: PeerTransport
     let http: HTTPEndpoint?
+    /// Issue 15: the view's changes for `/events` and blocking `/leader` queries.
+    let events: LeadershipEventHub
+    /// The node's own event loop, for its timer and peer connections: thousands of HTTP clients
+    /// (`/events` subscribers) are served on the shared group's loops and never delay an election.
+    let nodeLoop: MultiThreadedEventLoopGroup
     let logger: Logger
     let printEvents: Bool
 
@@ -31,26 +36,35 @@ public final class NodeServer: Service, Sendable {
             algorithm: configuration.algorithm.rawValue, version: version, revision: revision,
             tickDuration: configuration.tickInterval)
         let store = try HardStateStore(configuration: configuration, observer: recorder)
+        // Only Raft has a candidacy (issue 15); the file is kept beside the hard state.
+        let candidacyStore = configuration.algorithm.supportsCandidacy ? try CandidacyStore(beside: store) : nil
+        let candidacy = Candidacy(eligible: candidacyStore?.recoveredEligible ?? true, priority: configuration.priority)
         var seed = SystemRandomNumberGenerator()
         let core = configuration.algorithm.makeCore(
             id: configuration.id, membership: configuration.membership, raft: configuration.raftConfiguration,
-            hardState: store.recoveredState, random: SplitMix64(seed: seed.next()))
+            hardState: store.recoveredState, candidacy: candidacy, random: SplitMix64(seed: seed.next()))
         let peerIDs = configuration.peers.map(\.id)
         let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
+        let members = MemberDirectory(
+            local: configuration.id, localInfo: try MemberInfo(advertisedHTTP: configuration.advertisedHTTP))
+        nodeLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
-                          store: store, outbox: outbox, recorder: recorder, logger: logger)
+                          store: store, outbox: outbox, recorder: recorder, logger: logger, members: members,
+                          candidacyStore: candidacyStore, resignHoldOff: configuration.resignHoldOff,
+                          eventLoop: nodeLoop.next())
         let policy = HandshakePolicy(localNode: configuration.id, clusterName: configuration.cluster,
                                      membership: configuration.membership, algorithm: configuration.algorithm)
         transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
                                   limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
+        events = LeadershipEventHub(view: node.view)
         if configuration.httpAddress != nil || configuration.http.adminAddress != nil {
             let settings = configuration.http
             let access = HTTPAccessPolicy(
                 token: try settings.tokenFile.map { path throws(HTTPSetupError) in try BearerToken.load(path: path) },
                 authorizeReads: settings.authorizeReads)
             http = try HTTPEndpoint(
-                router: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout).router, access: access,
-                limits: settings.limits, tls: settings.tls, hasAdminListener: settings.adminAddress != nil,
+                router: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout, hub: events).router,
+                access: access, limits: settings.limits, tls: settings.tls, hasAdminListener: settings.adminAddress != nil,
                 registry: recorder.registry, logger: logger)
         } else {
             http = nil
@@ -59,11 +73,22 @@ public final class NodeServer: Service, Sendable {
         logger.info("recovered hard state", metadata: [
             "event": "state_recovered", "term": "\(store.recoveredState.term)",
             "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
+            "eligible": "\(candidacy.eligible)", "priority": "\(candidacy.priority)",
         ])
     }
 
-    /// Binds both listeners, then runs until graceful shutdown.
+    /// Binds both listeners, then runs until graceful shutdown; the node's own loop stops last.
     public func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            try? await nodeLoop.shutdownGracefully()
+            throw error
+        }
+        try? await nodeLoop.shutdownGracefully()
+    }
+
+    private func serve() async throws {
         let listen = configuration.listenAddress
         let listener = try await transport.bind(host: listen.hostString, port: listen.port)
         var httpListeners: [HTTPEndpoint.Listener] = []
@@ -103,6 +128,7 @@ public final class NodeServer: Service, Sendable {
             }
             logger.notice("shutting down", metadata: ["event": "shutting_down"])
             await node.shutDown()
+            events.close()
             group.cancelAll()
         }
     }

@@ -11,7 +11,7 @@ import NIOCore
 /// frame reaches the election core with no task, queue or thread switch (issue 7's idle cost).
 final class PeerSessionHandler: ChannelInboundHandler {
     typealias InboundIn = PeerFrame
-    typealias OutboundOut = PeerFrame
+    typealias OutboundOut = OutboundFrame
 
     enum Direction {
         /// The peer dialled us: we receive its election messages here.
@@ -55,7 +55,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         if case .failed = session.state { return }
         let frame = unwrapInboundIn(data)
         if case .message = frame {} else {
-            recorder.handshakeBytes(received: FrameEncoder.encodedByteCount(of: frame))
+            recorder.handshakeBytes(received: FrameEncoder.encodedByteCount(of: frame, version: version))
         }
         do {
             switch try session.receive(frame) {
@@ -67,8 +67,11 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .deliver(let message, let peer):
                 // On a connection we dialled the peer only ever answers our handshake.
                 guard case .inbound = direction else { return }
-                let bytes = FrameEncoder.encodedByteCount(of: frame)
+                let bytes = FrameEncoder.encodedByteCount(of: frame, version: version)
                 node.assumeIsolated { $0.receive(message, from: peer, bytes: bytes) }
+            case .memberInfo(let info, let peer):
+                guard case .inbound = direction else { return }
+                node.members.record(info, from: peer)
             }
         } catch {
             reject(error, context: context)
@@ -100,9 +103,23 @@ final class PeerSessionHandler: ChannelInboundHandler {
             logger.debug("inbound peer connection established", metadata: ["peer": "\(peer)"])
             return
         }
-        attachment = (peer, node.outbox.attach(peer, channel: context.channel))
+        attachment = (peer, node.outbox.attach(peer, channel: context.channel, version: version))
         recorder.peerConnected(peer, true)
-        logger.info("connected to peer", metadata: ["event": "peer_connected", "peer": "\(peer)"])
+        logger.info("connected to peer", metadata: ["event": "peer_connected", "peer": "\(peer)", "protocol_version": "\(version)"])
+        // Version 2: say where this node's HTTP endpoint is, once per connection (issue 15).
+        if version >= 2 {
+            let info = PeerFrame.memberInfo(node.members.localInfo)
+            context.writeAndFlush(wrapOutboundOut(OutboundFrame(info, version: version)), promise: nil)
+            recorder.handshakeBytes(sent: FrameEncoder.encodedByteCount(of: info, version: version))
+        }
+    }
+
+    /// The version the session negotiated, once the peer's handshake passed; 1 before.
+    private var version: UInt8 {
+        switch session.state {
+        case .awaitingProof(_, let version), .awaitingReply(_, let version), .established(_, let version): version
+        case .awaitingHandshake, .failed: WireVersion.setup
+        }
     }
 
     private func finish() {
@@ -116,7 +133,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     private func sendHandshake(_ frame: PeerFrame, context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(OutboundFrame(frame)), promise: nil)
         recorder.handshakeBytes(sent: FrameEncoder.encodedByteCount(of: frame))
     }
 
@@ -129,7 +146,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             "reason": "\(error.metricReason)",
         ])
         if let rejection = error.rejection {
-            context.writeAndFlush(wrapOutboundOut(.handshakeReply(.rejected(rejection))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(OutboundFrame(.handshakeReply(.rejected(rejection)))), promise: nil)
         }
         context.close(promise: nil)
     }
