@@ -59,8 +59,8 @@ struct SidecarMachineTests {
         // Elected is not enough: the lease comes with its own event.
         #expect(Self.without(logs: machine.handle(Self.event(.elected(isSelf: true, leaderlessMilliseconds: 3), isLeader: false), at: Self.at(1))).isEmpty)
         let actions = Self.without(logs: machine.handle(Self.lease(from: 5, until: 265), at: Self.at(10)))
-        // kill_at = 265 − 20 − 10 = 235; the budget from the read (10) is 225 ms, so the grace is cut to half: 112.5 ms.
-        let schedule = KillSchedule(stopAt: Self.at(235) - .microseconds(112_500), killAt: Self.at(235))
+        // kill_at = 265 − 20 − 10 = 235; the budget from the read (10) is 225 ms, so the grace is cut to a quarter: 56.25 ms.
+        let schedule = KillSchedule(stopAt: Self.at(235) - .microseconds(56_250), killAt: Self.at(235))
         #expect(actions == [.spawn(.init(node: Self.node, term: 5, deadline: Self.at(265), schedule: schedule))])
         #expect(machine.hasChild)
     }
@@ -70,7 +70,7 @@ struct SidecarMachineTests {
         #expect(Self.without(logs: machine.handle(Self.lease(from: 0, until: 260), at: Self.at(0))).isEmpty)
         // The schedule is computed when the keeper can act on it, from the lease known then.
         let actions = Self.without(logs: machine.handle(.keeper(.ready(pid: 99)), at: Self.at(20)))
-        let schedule = KillSchedule(stopAt: Self.at(230) - .milliseconds(105), killAt: Self.at(230))
+        let schedule = KillSchedule(stopAt: Self.at(230) - .microseconds(52_500), killAt: Self.at(230))
         #expect(actions == [.spawn(.init(node: Self.node, term: 5, deadline: Self.at(260), schedule: schedule))])
     }
 
@@ -115,7 +115,7 @@ struct SidecarMachineTests {
         var machine = Self.running()
         let actions = Self.without(logs: machine.handle(Self.lease(from: 50, until: 310), at: Self.at(52)))
         let kill = Self.at(280)
-        let stop = kill - (kill - Self.at(52)) / 2
+        let stop = kill - (kill - Self.at(52)) / 4
         #expect(actions == [.extend(term: 5, deadline: Self.at(310), schedule: KillSchedule(stopAt: stop, killAt: kill))])
         #expect(Self.without(logs: machine.handle(Self.lease(from: 50, until: 310), at: Self.at(53))).isEmpty)
         #expect(machine.nextWake == kill)

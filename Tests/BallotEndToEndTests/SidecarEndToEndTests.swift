@@ -146,15 +146,16 @@ struct SidecarEndToEndTests {
             for process in sidecars.processes { #expect(!process.log.contains(token), "the token must never be logged") }
             try expectCleanHistory(sidecars, cluster, writers: 2)
         }
-        // Without the token the writer still runs (reading is open), but the resignation is refused.
-        try await withSidecars(settings: settings, runArguments: ["--cacert", certificates.ca]) { cluster, sidecars in
-            guard let first = await sidecars.waitForWriter(timeout: .seconds(20)) else { throw HarnessError("no writer") }
-            kill(first.pid, SIGKILL)
+        // Without the token the command still runs (reading is open), but its resignation is refused.
+        try await withSidecars(settings: settings, runArguments: ["--cacert", certificates.ca],
+                               command: ["/bin/sh", "-c", "sleep 0.3"]) { cluster, sidecars in
+            guard let leader = await cluster.waitForStableLeader(timeout: .seconds(10)) else { throw HarnessError("no leader") }
+            let refused = "the node refused to resign: HTTP 401"
             let deadline = ContinuousClock.now + .seconds(10)
-            while !sidecars.process(first.node).log.contains("the node refused to resign: HTTP 401"), ContinuousClock.now < deadline {
+            while !sidecars.process(leader.self_).log.contains(refused), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(sidecars.process(first.node).log.contains("the node refused to resign: HTTP 401"), "\(sidecars.logs(limit: 1500))")
+            #expect(sidecars.process(leader.self_).log.contains(refused), "\(sidecars.logs(limit: 1500))")
         }
     }
 

@@ -7,13 +7,16 @@ import BallotRuntime
 /// deadline `D` it read, at instant `r`, it arms:
 ///
 ///     kill_at = D − margin − killAllowance          SIGKILL to the group
-///     stop_at = kill_at − min(grace, (kill_at − r) / 2)   SIGTERM (+ SIGCONT) to the group
+///     stop_at = kill_at − min(grace, (kill_at − r) / 4)   SIGTERM (+ SIGCONT) to the group
 ///
 /// unless a newer lease line re-arms first. The group must be dead by `D − margin`; `killAllowance`
 /// is the time SIGKILL is given to take effect. The keeper process executes the armed schedule on
 /// its own, so it holds even when the sidecar itself is stopped. Under a lease of a few hundred
-/// milliseconds a `--grace` of seconds cannot fit: the child gets at most half of what is left
-/// before `kill_at`, and the machine says so once.
+/// milliseconds a `--grace` of seconds cannot fit: the child gets at most a quarter of what is left
+/// before `kill_at`, and the machine says so once. Not more: the node sends a lease extension only
+/// once the deadline moved a quarter of the lease (SSE-CONTRACT.md), a heartbeat round or two apart,
+/// so SIGTERM must come only after the stream has clearly missed an extension — at half of the
+/// budget a healthy leader's CMD got SIGTERM whenever one extension came a round late.
 ///
 /// An explicit end — the lease ends, the leader is lost or another is elected, the stream's state
 /// says "not leader", the node's process is gone, the term changes — kills at once: the end is
@@ -194,7 +197,7 @@ public struct SidecarMachine: Sendable {
         let kill = killAt(deadline)
         let budget = kill - readAt
         guard budget > .zero else { return KillSchedule(stopAt: readAt, killAt: readAt) }
-        return KillSchedule(stopAt: kill - min(configuration.grace, budget / 2), killAt: kill)
+        return KillSchedule(stopAt: kill - min(configuration.grace, budget / 4), killAt: kill)
     }
 
     public mutating func handle(_ input: Input, at now: MonotonicInstant) -> [Action] {
