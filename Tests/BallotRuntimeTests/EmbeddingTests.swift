@@ -124,14 +124,17 @@ import Testing
     // MARK: whileLeader
 
     /// Runs `whileLeader` on `view` with a body that waits to be cancelled and records when.
+    /// `started` turns true once the body runs (the grant was made while the view still led).
     func runWhileLeader(_ view: LeadershipView, clock: HandClock, margin: Duration, resigned: Shared<Int>)
-        -> (task: Task<Result<Int, any Error>, Never>, cancelledAt: Shared<MonotonicInstant?>)
+        -> (task: Task<Result<Int, any Error>, Never>, cancelledAt: Shared<MonotonicInstant?>, started: Shared<Bool>)
     {
         let cancelledAt = Shared<MonotonicInstant?>(nil)
+        let started = Shared(false)
         let task = Task {
             do {
                 let value = try await view.whileLeader(margin: margin, clock: clock,
                                                        resign: { resigned.withLock { $0 += 1 } }) { _ in
+                    started.withLock { $0 = true }
                     while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(2)) }
                     let now = clock.now
                     cancelledAt.withLock { $0 = now }
@@ -142,7 +145,14 @@ import Testing
                 return .failure(error)
             }
         }
-        return (task, cancelledAt)
+        return (task, cancelledAt, started)
+    }
+
+    /// Waits (bounded, however slow the machine) until the body of `whileLeader` runs: a change
+    /// made before that would end leadership before any grant, and whileLeader would wait on.
+    func waitUntilStarted(_ started: Shared<Bool>) async throws {
+        for _ in 0..<5_000 where !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+        try #require(started.withLock { $0 }, "the body never started")
     }
 
     @Test func theBodyIsCancelledAMarginBeforeTheDeadlineReArmedOnEveryExtension() async throws {
@@ -150,7 +160,7 @@ import Testing
         let view = leadingView(until: start + .milliseconds(500))
         let resigned = Shared(0)
         let run = runWhileLeader(view, clock: clock, margin: .milliseconds(100), resigned: resigned)
-        try await Task.sleep(for: .milliseconds(30))
+        try await waitUntilStarted(run.started)
         // An extension moves the deadline; the old cancellation point passes without effect.
         extend(view, to: start + Duration.milliseconds(800), at: start + Duration.milliseconds(300))
         clock.set(start + .milliseconds(450))
@@ -174,7 +184,7 @@ import Testing
         let view = leadingView(until: start + .seconds(10))
         let resigned = Shared(0)
         let run = runWhileLeader(view, clock: clock, margin: .milliseconds(100), resigned: resigned)
-        try await Task.sleep(for: .milliseconds(30))
+        try await waitUntilStarted(run.started)
         view.absorb([.transferStarted(to: 2, .requested)], role: .leader, term: 1, lease: .none, lastContact: start,
                     at: start + .milliseconds(1))
         guard case .failure(let error) = await run.task.value else {

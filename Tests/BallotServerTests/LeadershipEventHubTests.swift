@@ -93,6 +93,16 @@ import Testing
         #expect(hub.subscriberCount == 0)
     }
 
+    @Test func anIdleStreamGetsAKeepAliveCommentEachInterval() async throws {
+        let view = view()
+        let hub = LeadershipEventHub(view: view, keepAliveInterval: .milliseconds(50))
+        defer { hub.close() }
+        let subscriber = try await Subscriber(hub)
+        let texts = await subscriber.received(waitingFor: 2)
+        #expect(texts.count >= 2 && texts.allSatisfy { $0 == ": keep-alive\n\n" }, "\(texts)")
+        #expect(LeadershipEventHub.keepAliveInterval == .seconds(15), "the contract's interval")
+    }
+
     @Test func closingTheHubEndsEveryStream() async throws {
         let view = view()
         let hub = LeadershipEventHub(view: view)

@@ -20,7 +20,7 @@ import Synchronization
 public final class LeadershipEventHub: Sendable {
     /// Events kept for subscribers that lag.
     public static let capacity = 4096
-    /// How often an idle stream gets a comment line.
+    /// How often an idle stream gets a comment line (/work/SSE-CONTRACT.md: every 15 s).
     public static let keepAliveInterval = Duration.seconds(15)
 
     /// Where a stream is in the log: the next event to send, and the index of the state it began
@@ -64,7 +64,8 @@ public final class LeadershipEventHub: Sendable {
     private let state = Mutex(State())
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    public init(view: LeadershipView) {
+    /// `keepAliveInterval` is the contract's 15 s; tests shorten it.
+    public init(view: LeadershipView, keepAliveInterval: Duration = LeadershipEventHub.keepAliveInterval) {
         self.view = view
         let registration = view.addListener { [weak self] event in self?.append(event) }
         let now = SystemMonotonicClock.now
@@ -76,7 +77,7 @@ public final class LeadershipEventHub: Sendable {
         let pump = Task { [weak self] () async -> Void in await self?.runPump() }
         let ticker = Task { [weak self] () async -> Void in
             while !Task.isCancelled {
-                try? await Task.sleep(for: Self.keepAliveInterval)
+                try? await Task.sleep(for: keepAliveInterval)
                 self?.wake(keepAlive: true)
             }
         }
