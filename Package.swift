@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "BallotClient", targets: ["BallotClient"]),
         .library(name: "BallotServer", targets: ["BallotServer"]),
         .library(name: "BallotZooKeeper", targets: ["BallotZooKeeper"]),
+        .library(name: "BallotBackends", targets: ["BallotBackends"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
         .executable(name: "ballot-embedded-example", targets: ["ballot-embedded-example"]),
@@ -74,7 +75,8 @@ let package = Package(
         .target(
             name: "BallotServer",
             dependencies: [
-                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBuildInfo",
+                "BallotCore", "BallotWire", "BallotRuntime", "BallotClient", "BallotBuildInfo", "BallotBackends",
+                "BallotZooKeeper",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -94,6 +96,20 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Producers of leadership other than the built-in cores: an etcd backend (v3 JSON gateway on
+        // NIOHTTP1, optional TLS) and a ZooKeeper backend (BallotZooKeeper). Each feeds the node's
+        // LeadershipView exactly as the node driver does; knows nothing of the server.
+        .target(
+            name: "BallotBackends",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotClient", "BallotZooKeeper",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -174,6 +190,17 @@ let package = Package(
         // The client's pure parts: the event-stream parser, the /events contract, the sidecar's timing
         // machine and keeper protocol, the watch lines.
         .testTarget(name: "BallotClientTests", dependencies: ["BallotClient", "BallotRuntime"]),
+        // The election backends against real etcd and ZooKeeper servers (single and three-server).
+        .testTarget(
+            name: "BallotBackendsTests",
+            dependencies: [
+                "BallotBackends", "BallotHarness", "BallotRuntime", "BallotCore", "BallotZooKeeper", "BallotSimulation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer", "BallotTestKit", "BallotBuildInfo"]),
         // The deployable artefacts: the Debian package (dpkg, lintian, systemd-analyze), the
         // container image (podman), the Kubernetes manifests (kubernetes-validate). Slow; the last

@@ -20,8 +20,12 @@ command -v nghttp >/dev/null 2>&1 || missing+=(nghttp2-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
-# BallotZooKeeperTests start real ZooKeeper servers (the package pulls in a Java runtime).
+# BallotZooKeeperTests and BallotBackendsTests start real ZooKeeper servers (the package pulls in a
+# Java runtime); BallotBackendsTests start real etcd members too (etcd-server, and etcdctl from
+# etcd-client) and make TLS certificates with openssl.
 [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1 || missing+=(zookeeper)
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
 # The packaging phase (BallotPackagingTests): the Debian package, its unit and lintian; the
 # container image and a cluster of containers; man pages; the OS tools the tests use.
 command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev)
@@ -138,17 +142,19 @@ summary() {
 }
 trap summary EXIT
 
-# Three phases, so that timing-sensitive clusters never share the two cores with the CPU-heavy
+# Phases, so that timing-sensitive clusters never share the two cores with the CPU-heavy
 # simulator sweeps: pure layers (parallel), then the server and end-to-end clusters and the
 # ZooKeeper client against real ZooKeeper servers (one test at a time), then the fault-injection
-# suite with its 3- and 5-node clusters and network namespaces; then fuzzing, and last, slow (two
-# release builds), the Debian package, the container image and a cluster of containers, and the
-# Kubernetes manifests (artefacts and lintian's report stay in .build/packages/).
+# suite with its 3- and 5-node clusters and network namespaces, then the etcd and ZooKeeper
+# backends against real servers and as real processes; then fuzzing, and last, slow (two release
+# builds), the Debian package, the container image and a cluster of containers, and the Kubernetes
+# manifests (artefacts and lintian's report stay in .build/packages/).
 phase "core, runtime, wire, simulator, command-line and client tests" \
   --filter 'BallotCoreTests|BallotRuntimeTests|BallotWireTests|BallotSimulationTests|BallotNodeCommandTests|BallotClientTests'
 phase "server, end-to-end and ZooKeeper client tests (serial: real clusters with short timeouts)" \
   --no-parallel --filter 'BallotServerTests|BallotEndToEndTests|BallotZooKeeperTests'
 phase "fault-injection suite (BallotFaultTests)" --no-parallel --filter BallotFaultTests
+phase "election backends against real etcd and ZooKeeper (BallotBackendsTests, serial)" --no-parallel --filter BallotBackendsTests
 phase_command "fuzzing (scripts/fuzz.sh: every libFuzzer target for 10 s from its seed corpus)" scripts/fuzz.sh 10
 phase "packaging: Debian package, container image, Kubernetes manifests (BallotPackagingTests)" \
   --no-parallel --filter BallotPackagingTests

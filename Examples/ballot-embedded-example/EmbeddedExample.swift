@@ -66,7 +66,9 @@ struct EmbeddedExample: AsyncParsableCommand {
         var logger = Logger(label: "example.node\(id)")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let server = try NodeServer(configuration: nodeConfiguration, logger: logger)
-        let work = LeaderWork(node: server.node, ledger: FencedLedger(path: ledger), interval: .milliseconds(workInterval),
+        // This example runs Ballot's own Raft election (it takes no --backend), so the node is the Raft node.
+        guard let node = server.raftNode else { throw ValidationError("the embedded example runs Raft only") }
+        let work = LeaderWork(node: node, ledger: FencedLedger(path: ledger), interval: .milliseconds(workInterval),
                               resignAfter: resignAfter, margin: margin)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server), .init(service: work)], gracefulShutdownSignals: [.sigterm, .sigint],

@@ -16,8 +16,40 @@ public final class FailoverBenchmark: @unchecked Sendable {
         public var firstLeaderMs: Double
         /// From the fault until every survivor knows the new leader, in milliseconds.
         public var allKnowMs: Double
-        /// Terms the failover took (1 = elected at the first attempt).
+        /// Terms the failover took (1 = elected at the first attempt). For an etcd or ZooKeeper
+        /// backend the term is a fencing token (a revision, a zxid), so this counts its growth.
         public var terms: UInt64
+        /// What ``FailoverBenchmark/trafficProbe`` counted from just before the fault until every
+        /// survivor knew the new leader, and how long that window was.
+        public var traffic: Traffic?
+        public var trafficSeconds: Double?
+    }
+
+    /// Cumulative message and byte counters of whatever carries the election (Ballot's peer protocol
+    /// or the coordination service), read at two instants.
+    /// Counters are kept per source (a node, or the whole service), and a difference takes only the
+    /// sources present at both instants: a killed node's counters vanish with it.
+    public struct Traffic: Sendable {
+        public var bySource: [UInt64: Counters]
+        public struct Counters: Sendable {
+            public var messages: Double
+            public var bytes: Double
+            public init(messages: Double, bytes: Double) {
+                self.messages = messages
+                self.bytes = bytes
+            }
+        }
+        public init(bySource: [UInt64: Counters]) { self.bySource = bySource }
+        public var messages: Double { bySource.values.reduce(0) { $0 + $1.messages } }
+        public var bytes: Double { bySource.values.reduce(0) { $0 + $1.bytes } }
+        public static func - (a: Traffic, b: Traffic) -> Traffic {
+            var difference: [UInt64: Counters] = [:]
+            for (source, after) in a.bySource {
+                guard let before = b.bySource[source] else { continue }
+                difference[source] = Counters(messages: after.messages - before.messages, bytes: after.bytes - before.bytes)
+            }
+            return Traffic(bySource: difference)
+        }
     }
 
     let cluster: LocalCluster
@@ -28,6 +60,8 @@ public final class FailoverBenchmark: @unchecked Sendable {
     let electionTimeout: Duration
     let pauseFor: Duration
     var random: SplitMix64
+    /// Reads the traffic counters, if the caller can: sampled around each failover.
+    public var trafficProbe: (@Sendable () async -> Traffic)?
 
     public init(cluster: LocalCluster, fault: FaultKind, heartbeat: Duration, electionTimeout: Duration,
                 pauseFor: Duration? = nil, seed: UInt64) {
@@ -63,6 +97,7 @@ public final class FailoverBenchmark: @unchecked Sendable {
         // A random point of the heartbeat interval.
         let offset = Int64.random(in: 0..<max(1, heartbeat.nanoseconds), using: &random)
         try await Task.sleep(for: .nanoseconds(offset))
+        let before = await trafficProbe?()
         let faultAt = SystemMonotonicClock.now.nanoseconds
         old.signal(fault == .crash ? SIGKILL : SIGSTOP)
 
@@ -86,15 +121,23 @@ public final class FailoverBenchmark: @unchecked Sendable {
             try await restore(old, after: faultAt)
             throw BenchmarkError("no new leader known to every survivor within \(electionTimeout * 40)")
         }
+        let after = await trafficProbe?()
+        let sampledAt = SystemMonotonicClock.now.nanoseconds
         try await restore(old, after: faultAt)
         let allKnow = known.values.max()!
-        return Trial(
+        var trial = Trial(
             oldLeader: stable.self_, newLeader: first.leader,
             firstLeaderMs: Double(first.monotonicNanoseconds - faultAt) / 1e6,
             allKnowMs: Double(allKnow - faultAt) / 1e6, terms: first.term - stable.term)
+        if let before, let after {
+            trial.traffic = after - before
+            trial.trafficSeconds = Double(sampledAt - faultAt) / 1e9
+        }
+        return trial
     }
 
-    /// Brings the failed node back and waits until it follows the current leader again.
+    /// Brings the failed node back and waits until it knows the current leader again (itself, for
+    /// Bully, whose highest live ID takes over when it returns).
     func restore(_ node: NodeProcess, after faultAt: UInt64) async throws {
         switch fault {
         case .crash:
@@ -109,7 +152,8 @@ public final class FailoverBenchmark: @unchecked Sendable {
         }
         let deadline = ContinuousClock.now + electionTimeout * 30
         while ContinuousClock.now < deadline {
-            if let view = await cluster.leaderView(of: node.id), let leader = view.leader, leader != node.id.rawValue,
+            if let view = await cluster.leaderView(of: node.id), let leader = view.leader,
+               leader != node.id.rawValue || cluster.settings.algorithm == "bully",
                let current = await cluster.leaderView(of: NodeID(leader)!), current.isLeader, current.term == view.term
             {
                 return

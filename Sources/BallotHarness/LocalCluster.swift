@@ -28,6 +28,11 @@ public final class LocalCluster: @unchecked Sendable {
         public var perNodeArguments: [NodeID: [String]] = [:]
         /// Whether each node advertises its HTTP URL (`--advertise-http http://127.0.0.1:PORT`).
         public var advertiseHTTP = false
+        /// What elects the leader: `raft` (the nodes are peers) or `etcd`/`zookeeper`, in which case
+        /// the nodes have no peers and `backendArguments` (endpoints, election, TTL…) replace the
+        /// peer and Raft timing flags.
+        public var backend = "raft"
+        public var backendArguments: [String] = []
         /// How the harness reaches the nodes' HTTP endpoints when they serve HTTPS (the nodes' TLS
         /// flags go in `extraArguments`); nil for plaintext.
         public var httpTLS: HTTPClientTLS?
@@ -58,21 +63,26 @@ public final class LocalCluster: @unchecked Sendable {
         for id in ids {
             let index = Int(id.rawValue) - 1
             var arguments = [
-                "--id", "\(id)", "--listen", "127.0.0.1:\(settings.peerBasePort + index)",
-                "--http", "127.0.0.1:\(settings.httpBasePort + index)",
-                "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
-                "--election-timeout", settings.electionTimeout, "--heartbeat-interval", settings.heartbeatInterval,
-                "--log-level", settings.logLevel,
+                "--id", "\(id)", "--http", "127.0.0.1:\(settings.httpBasePort + index)",
+                "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster, "--log-level", settings.logLevel,
             ]
-            // Only `ballot serve` runs Bully and Ring; ballotd has no --algorithm at all.
-            if settings.algorithm != "raft" { arguments += ["--algorithm", settings.algorithm] }
+            if settings.backend == "raft" {
+                arguments += [
+                    "--listen", "127.0.0.1:\(settings.peerBasePort + index)", "--election-timeout", settings.electionTimeout,
+                    "--heartbeat-interval", settings.heartbeatInterval,
+                ]
+                // Only `ballot serve` runs Bully and Ring; ballotd has no --algorithm at all.
+                if settings.algorithm != "raft" { arguments += ["--algorithm", settings.algorithm] }
+                for peer in ids where peer != id {
+                    arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
+                }
+                if settings.advertiseHTTP {
+                    arguments += ["--advertise-http", "http://127.0.0.1:\(settings.httpBasePort + index)"]
+                }
+            } else {
+                arguments += ["--backend", settings.backend] + settings.backendArguments
+            }
             if settings.printEvents { arguments.append("--events") }
-            for peer in ids where peer != id {
-                arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
-            }
-            if settings.advertiseHTTP {
-                arguments += ["--advertise-http", "http://127.0.0.1:\(settings.httpBasePort + index)"]
-            }
             arguments += settings.extraArguments
             arguments += settings.perNodeArguments[id] ?? []
             let node = NodeProcess(

@@ -1,7 +1,9 @@
 import Foundation
 
 /// Throwaway certificates made with `openssl` for one test or benchmark run: a CA, a server
-/// certificate for 127.0.0.1 and localhost, a client certificate from the same CA, and a client
+/// certificate for 127.0.0.1 and localhost (also usable as a client certificate, as an etcd member
+/// uses its own), a client certificate from the same CA, one without a CommonName (etcd's JSON
+/// gateway refuses a client certificate with one while its authentication is on), and a client
 /// certificate from an unrelated CA (which a server must refuse). Valid for two days.
 public struct ThrowawayCertificates: Sendable {
     public let directory: String
@@ -10,6 +12,8 @@ public struct ThrowawayCertificates: Sendable {
     public var serverKey: String { directory + "/server-key.pem" }
     public var clientCertificate: String { directory + "/client.pem" }
     public var clientKey: String { directory + "/client-key.pem" }
+    public var anonymousClientCertificate: String { directory + "/anonymous-client.pem" }
+    public var anonymousClientKey: String { directory + "/anonymous-client-key.pem" }
     public var rogueClientCertificate: String { directory + "/rogue-client.pem" }
     public var rogueClientKey: String { directory + "/rogue-client-key.pem" }
 
@@ -21,8 +25,9 @@ public struct ThrowawayCertificates: Sendable {
         try await certificates.authority("ca", subject: "/CN=ballot throwaway CA")
         try await certificates.authority("rogue-ca", subject: "/CN=someone else's CA")
         try await certificates.leaf("server", subject: "/CN=localhost", by: "ca",
-                                    extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth")
+                                    extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth")
         try await certificates.leaf("client", subject: "/CN=operator", by: "ca", extensions: "extendedKeyUsage=clientAuth")
+        try await certificates.leaf("anonymous-client", subject: "/O=ballot", by: "ca", extensions: "extendedKeyUsage=clientAuth")
         try await certificates.leaf("rogue-client", subject: "/CN=intruder", by: "rogue-ca", extensions: "extendedKeyUsage=clientAuth")
         // The server's key must be readable by this user only, as a real deployment keeps it.
         chmod(certificates.serverKey, 0o600)

@@ -18,6 +18,10 @@ public struct NodeOptions: ParsableArguments {
         Example (three nodes on one machine):
           \(command) --id 1 --listen 127.0.0.1:7001 --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003 --http 127.0.0.1:9101 --data-dir ./data/1
 
+        Elected through etcd or ZooKeeper instead of Ballot's own peers (no --listen, no --peer):
+          \(command) --backend etcd --etcd-endpoints http://127.0.0.1:2379 --election orders --id 1 --http 127.0.0.1:9101 --data-dir ./data/1
+          \(command) --backend zookeeper --zookeeper 127.0.0.1:2181 --election orders --id 1 --http 127.0.0.1:9101 --data-dir ./data/1
+
         Every setting can also come from an environment variable (BALLOT_ and the YAML key in capitals: BALLOT_ELECTION_TIMEOUT=1s, BALLOT_PEERS=2=h:7002,3=h:7003) and from a YAML file (--config). Precedence: flag > environment > file > default. --print-config shows the effective values and where each came from.
 
         Durations take a unit: 500ms, 1s, 2m. Election timeouts are drawn from [T, 2T), T = --election-timeout. On SIGINT/SIGTERM a leader first hands leadership to an up-to-date follower, then exits.
@@ -45,6 +49,17 @@ public struct NodeOptions: ParsableArguments {
     @Option(help: .setting(.electionTimeout)) public var electionTimeout: String?
     @Option(help: .setting(.heartbeatInterval)) public var heartbeatInterval: String?
     @Option(help: .setting(.maxFrameSize)) public var maxFrameSize: String?
+    @Option(help: .setting(.backend)) public var backend: String?
+    @Option(help: .setting(.election)) public var election: String?
+    @Option(help: .setting(.etcdEndpoints)) public var etcdEndpoints: String?
+    @Option(help: .setting(.leaseTTL)) public var leaseTtl: String?
+    @Option(help: .setting(.etcdCredentialsFile)) public var etcdCredentialsFile: String?
+    @Option(help: .setting(.etcdCAFile)) public var etcdCaFile: String?
+    @Option(help: .setting(.etcdCertFile)) public var etcdCertFile: String?
+    @Option(help: .setting(.etcdKeyFile)) public var etcdKeyFile: String?
+    @Option(help: .setting(.zookeeper)) public var zookeeper: String?
+    @Option(help: .setting(.sessionTimeout)) public var sessionTimeout: String?
+    @Option(help: .setting(.zookeeperFollowerLag)) public var zookeeperFollowerLag: String?
     @Option(help: .setting(.logLevel)) public var logLevel: String?
     @Option(help: .setting(.logFormat)) public var logFormat: String?
     @Flag(inversion: .prefixedNo, help: .setting(.events)) public var events: Bool?
@@ -72,6 +87,10 @@ public struct NodeOptions: ParsableArguments {
             (.http, http.list), (.dataDirectory, dataDir.list), (.cluster, cluster.list),
             (.electionTimeout, electionTimeout.list), (.heartbeatInterval, heartbeatInterval.list),
             (.maxFrameSize, maxFrameSize.list), (.algorithm, algorithm.list), (.logLevel, logLevel.list),
+            (.backend, backend.list), (.election, election.list), (.etcdEndpoints, etcdEndpoints.list),
+            (.leaseTTL, leaseTtl.list), (.etcdCredentialsFile, etcdCredentialsFile.list), (.etcdCAFile, etcdCaFile.list),
+            (.etcdCertFile, etcdCertFile.list), (.etcdKeyFile, etcdKeyFile.list), (.zookeeper, zookeeper.list),
+            (.sessionTimeout, sessionTimeout.list), (.zookeeperFollowerLag, zookeeperFollowerLag.list),
             (.logFormat, logFormat.list), (.events, events.list), (.adminHTTP, adminHttp.list),
             (.httpIdleTimeout, httpIdleTimeout.list), (.httpRequestTimeout, httpRequestTimeout.list),
             (.httpMaxHeadSize, httpMaxHeadSize.list), (.httpMaxConnections, httpMaxConnections.list),
@@ -142,7 +161,7 @@ extension ArgumentHelp {
         var notes: [String] = []
         if let variable = descriptor.environmentVariable { notes.append("env: \(variable)") }
         if let defaultText = descriptor.defaultText { notes.append("default: \(defaultText)") }
-        let text = descriptor.help + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")
+        let text = descriptor.helpWithScope + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")
         return ArgumentHelp(text, valueName: descriptor.isBoolean ? nil : descriptor.valueName.lowercased())
     }
 }

@@ -37,6 +37,9 @@ struct ClusterBenchOptions: ParsableArguments {
     @Option(help: "Run each node with this executable, e.g. .build/deploy/release/ballotd, instead of `ballot serve`.")
     var nodeBinary: String?
 
+    @Option(help: "Election algorithm of Ballot's own peers: raft, bully or ring (with --backend raft).")
+    var algorithm: String = "raft"
+
     @Option(name: .customLong("node-arg"), parsing: .unconditionalSingleValue, help: "An extra flag for every node, e.g. --node-arg=--http-tls-cert=cert.pem (repeatable).")
     var nodeArguments: [String] = []
 
@@ -46,9 +49,12 @@ struct ClusterBenchOptions: ParsableArguments {
     /// What runs the nodes, for the report.
     var nodeDescription: String { nodeBinary ?? "\(ballotExecutable()) serve" }
 
-    func makeCluster(_ name: String, printEvents: Bool = true,
+    func makeCluster(_ name: String, printEvents: Bool = true, backend: String = "raft", backendArguments: [String] = [],
                      onLine: @escaping @Sendable (NodeID, String) -> Void = { _, _ in }) -> LocalCluster {
         var settings = LocalCluster.Settings()
+        settings.backend = backend
+        settings.backendArguments = backendArguments
+        settings.algorithm = algorithm
         settings.printEvents = printEvents
         settings.nodeBinary = nodeBinary
         settings.nodes = nodes
@@ -93,7 +99,26 @@ struct FailoverBench: AsyncParsableCommand {
     @Option(help: "Write the raw trials as JSON to this file.")
     var json: String?
 
+    @Option(help: "What elects the leader: raft (Ballot's own peers), etcd or zookeeper (a real service is started for the run).")
+    var backend: String = "raft"
+
+    @Option(help: "etcd lease TTL of every node (--backend etcd).")
+    var leaseTtl: String = "5s"
+
+    @Option(help: "ZooKeeper session timeout of every node (--backend zookeeper).")
+    var sessionTimeout: String = "4s"
+
+    @Option(help: "Servers of the etcd cluster or ZooKeeper ensemble started for the run (1 or 3).")
+    var servers: Int = 1
+
+    @Option(help: "Seconds of idle cluster measured before the trials (traffic and CPU); 0 to skip.")
+    var idleSeconds: Int = 10
+
     func validate() throws {
+        guard ["raft", "etcd", "zookeeper"].contains(backend) else { throw ValidationError("--backend must be raft, etcd or zookeeper") }
+        guard ["raft", "bully", "ring"].contains(cluster.algorithm) else { throw ValidationError("--algorithm must be raft, bully or ring") }
+        guard backend == "raft" || cluster.algorithm == "raft" else { throw ValidationError("--algorithm applies to --backend raft only") }
+        guard (1...7).contains(servers) else { throw ValidationError("--servers must be between 1 and 7") }
         guard let kind = FaultKind(named: fault), kind == .crash || kind == .pause else {
             throw ValidationError("--fault must be crash (or kill) or pause")
         }
@@ -101,18 +126,57 @@ struct FailoverBench: AsyncParsableCommand {
         guard (2...15).contains(cluster.nodes) else { throw ValidationError("--nodes must be between 2 and 15") }
     }
 
+    /// The validity that bounds failover: the election timeout, the lease TTL or the session timeout.
+    var timeout: Duration {
+        switch backend {
+        case "etcd": (try? DurationParser.parse(leaseTtl)) ?? .seconds(5)
+        case "zookeeper": (try? DurationParser.parse(sessionTimeout)) ?? .seconds(4)
+        default: cluster.timeout
+        }
+    }
+
     func run() async throws {
+        if backend == "raft" {
+            try await measure(service: nil)
+        } else {
+            let service = try await CoordinationService.start(backend, servers: servers)
+            do {
+                try await measure(service: service)
+            } catch {
+                await service.stop()
+                throw error
+            }
+            await service.stop()
+        }
+    }
+
+    func measure(service: CoordinationService?) async throws {
         let kind = FaultKind(named: fault)!
-        let local = cluster.makeCluster("failover")
+        var backendArguments: [String] = []
+        if let service {
+            backendArguments = service.nodeArguments + ["--election", "bench"]
+                + (backend == "etcd" ? ["--lease-ttl", leaseTtl] : ["--session-timeout", sessionTimeout])
+        }
+        let local = cluster.makeCluster("failover", backend: backend, backendArguments: backendArguments)
+        let timeout = self.timeout
         let (rtt, results, failures, transfers, sigterms) = try await local.whileRunning {
             let bench = FailoverBenchmark(cluster: local, fault: kind, heartbeat: cluster.heartbeat,
-                                          electionTimeout: cluster.timeout, seed: cluster.seed)
+                                          electionTimeout: timeout, seed: cluster.seed)
+            bench.trafficProbe = Self.trafficProbe(local, service: service)
             // The round trip the model uses is measured before any fault (a paused node's late
             // acknowledgements would inflate it afterwards).
-            _ = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+            _ = try await bench.waitForStableLeader(timeout: timeout * 30)
             try await Task.sleep(for: .seconds(1))
             let rtt = await meanRoundTripMs(local)
-            printLine("ballot failover: \(cluster.nodes) nodes, heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), fault \(kind.rawValue), \(trials) trials; nodes: \(cluster.nodeDescription)")
+            let setting = switch backend {
+            case "etcd": "etcd (\(servers) member\(servers == 1 ? "" : "s")), lease TTL \(leaseTtl), keep-alive every TTL/3"
+            case "zookeeper": "ZooKeeper (\(servers) server\(servers == 1 ? "" : "s"), tickTime 200 ms), session timeout \(sessionTimeout)"
+            default: "\(cluster.algorithm), heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout)"
+            }
+            printLine("ballot failover: \(cluster.nodes) nodes, backend \(backend): \(setting), fault \(kind.rawValue), \(trials) trials; nodes: \(cluster.nodeDescription)")
+            if idleSeconds > 0 {
+                printLine(await Self.idleCost(local, service: service, seconds: idleSeconds, probe: bench.trafficProbe))
+            }
             var results: [FailoverBenchmark.Trial] = []
             var failures = 0
             for index in 1...trials {
@@ -129,14 +193,17 @@ struct FailoverBench: AsyncParsableCommand {
             var transfers: [Double] = []
             var sigterms: [Double] = []
             if extras > 0 {
-                for _ in 0..<extras { if let t = try? await measureTransfer(local, bench: bench) { transfers.append(t) } }
+                // A backend cannot hand leadership to a chosen node; SIGTERM resigns to the next in line.
+                if backend == "raft", cluster.algorithm == "raft" {
+                    for _ in 0..<extras { if let t = try? await measureTransfer(local, bench: bench) { transfers.append(t) } }
+                }
                 for _ in 0..<extras { if let t = try? await measureSigterm(local, bench: bench) { sigterms.append(t) } }
             }
             return (rtt, results, failures, transfers, sigterms)
         }
         var coldStarts: [Double] = []
         for index in 0..<extras {
-            if let t = try? await measureColdStart(index) { coldStarts.append(t) }
+            if let t = try? await measureColdStart(index, backendArguments: backendArguments) { coldStarts.append(t) }
         }
 
         let first = Summary(results.map(\.firstLeaderMs))
@@ -145,13 +212,27 @@ struct FailoverBench: AsyncParsableCommand {
         printLine("                       n    min   median    p90    p99    max   (ms)")
         printLine(row("survivor leads", first))
         printLine(row("all survivors know", all))
-        let secondRounds = results.filter { $0.terms > 1 }.count
-        printLine("terms per failover:  " + Dictionary(grouping: results, by: \.terms).sorted { $0.key < $1.key }
-            .map { "\($0.key) term\($0.key == 1 ? "" : "s"): \($0.value.count)" }.joined(separator: ", ")
-            + "  (second rounds: \(secondRounds) of \(results.count))")
+        if backend == "raft", cluster.algorithm == "raft" {
+            let secondRounds = results.filter { $0.terms > 1 }.count
+            printLine("terms per failover:  " + Dictionary(grouping: results, by: \.terms).sorted { $0.key < $1.key }
+                .map { "\($0.key) term\($0.key == 1 ? "" : "s"): \($0.value.count)" }.joined(separator: ", ")
+                + "  (second rounds: \(secondRounds) of \(results.count))")
+        }
         if failures > 0 { printLine("failed trials: \(failures)") }
         let tick = NodeConfiguration.tickInterval(heartbeatInterval: cluster.heartbeat).milliseconds
-        if kind == .pause {
+        let traffic = results.compactMap { trial in trial.traffic.map { ($0, trial.trafficSeconds ?? 0) } }
+        if !traffic.isEmpty {
+            printLine(String(format: "traffic per failover (fault to all know, idle rate not subtracted): median %.0f messages, %.0f bytes over a median %.2f s",
+                             Summary(traffic.map(\.0.messages)).median, Summary(traffic.map(\.0.bytes)).median,
+                             Summary(traffic.map(\.1)).median))
+        }
+        if backend != "raft" {
+            let validity = timeout.milliseconds
+            let what = backend == "etcd" ? "lease" : "session"
+            let check = backend == "etcd" ? "etcd's lessor revokes expired leases every 500 ms" : "ZooKeeper expires sessions on tick boundaries (200 ms)"
+            printLine(String(format: "bound (\(kind.rawValue)): the old %@ cannot end before %.0f ms after its last renewal, which came 0–%.0f ms before the fault, so failover ≥ %.0f ms; %@; target: median ≤ %.0f ms",
+                             what, validity, validity / 3, validity - validity / 3, check, validity + 500))
+        } else if kind == .pause, cluster.algorithm == "raft" {
             let model = FailoverModel(
                 electionTimeoutMs: cluster.timeout.milliseconds, heartbeatMs: cluster.heartbeat.milliseconds,
                 tickMs: tick, survivors: cluster.nodes - 1, roundTripMs: rtt)
@@ -160,7 +241,7 @@ struct FailoverBench: AsyncParsableCommand {
                              tick, rtt, model.mean, median, model.quantile(0.9), p99))
             printLine(String(format: "measured / model: mean %.3f, median %.3f, p99 %.3f  (targets: median within 10%%, p99 within 25%%)",
                              first.mean / model.mean, first.median / median, first.quantile(0.99) / p99))
-        } else {
+        } else if cluster.algorithm == "raft" {
             printLine(String(format: "analytic expectation (closed connection): detection ≈ 0, stagger ≈ %.1f ms, + 2 RTT (%.2f ms) + fsyncs", tick / 4, 2 * rtt))
         }
         if !transfers.isEmpty { printLine(row("transfer (POST)", Summary(transfers))) }
@@ -196,7 +277,7 @@ struct FailoverBench: AsyncParsableCommand {
 
     /// Downtime of `POST /transfer`: from the request until the target announces it leads.
     func measureTransfer(_ local: LocalCluster, bench: FailoverBenchmark) async throws -> Double {
-        let stable = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+        let stable = try await bench.waitForStableLeader(timeout: timeout * 30)
         try await Task.sleep(for: cluster.heartbeat * 3)
         let target = local.nodes.first { $0.id.rawValue != stable.self_ }!.id
         let start = SystemMonotonicClock.now.nanoseconds
@@ -207,17 +288,26 @@ struct FailoverBench: AsyncParsableCommand {
 
     /// Downtime of a SIGTERM to the leader: from the signal until its successor announces it leads.
     func measureSigterm(_ local: LocalCluster, bench: FailoverBenchmark) async throws -> Double {
-        let stable = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+        let stable = try await bench.waitForStableLeader(timeout: timeout * 30)
         try await Task.sleep(for: cluster.heartbeat * 3)
         let node = local.node(NodeID(stable.self_)!)
         let start = SystemMonotonicClock.now.nanoseconds
         node.signal(SIGTERM)
-        defer { Task { await node.waitForExit(timeout: .seconds(10)); try? node.start() } }
-        return try await leaderAnnounced(local, node: nil, after: start, excluding: stable.self_)
+        let measured: Result<Double, any Error>
+        do {
+            measured = .success(try await leaderAnnounced(local, node: nil, after: start, excluding: stable.self_))
+        } catch {
+            measured = .failure(error)
+        }
+        // Restarted here, not in a detached task: a restart left running after the cluster stops
+        // would leave its process behind.
+        await node.waitForExit(timeout: .seconds(10))
+        try node.start()
+        return try measured.get()
     }
 
     func leaderAnnounced(_ local: LocalCluster, node: UInt64?, after start: UInt64, excluding: UInt64? = nil) async throws -> Double {
-        let deadline = ContinuousClock.now + cluster.timeout * 20
+        let deadline = ContinuousClock.now + timeout * 20
         while ContinuousClock.now < deadline {
             if let event = local.events.first(where: {
                 $0.monotonicNanoseconds >= start && $0.kind == .elected && $0.isSelf
@@ -231,9 +321,87 @@ struct FailoverBench: AsyncParsableCommand {
     }
 
     /// From spawning every process to the first leader announcement.
-    func measureColdStart(_ index: Int) async throws -> Double {
-        let local = cluster.makeCluster("cold\(index)")
+    func measureColdStart(_ index: Int, backendArguments: [String]) async throws -> Double {
+        let local = cluster.makeCluster("cold\(index)", backend: backend,
+                                        backendArguments: backendArguments.map { $0 == "bench" ? "cold\(index)" : $0 })
         let start = SystemMonotonicClock.now.nanoseconds
         return try await local.whileRunning { try await leaderAnnounced(local, node: nil, after: start) }
+    }
+}
+
+extension FailoverBench {
+    /// What carries the election, as cumulative counters: the coordination service's client traffic
+    /// for a backend, the nodes' own peer-protocol counters for Raft.
+    static func trafficProbe(_ local: LocalCluster, service: CoordinationService?) -> @Sendable () async -> FailoverBenchmark.Traffic {
+        if let service {
+            return {
+                let counted = await service.traffic()
+                return FailoverBenchmark.Traffic(bySource: [0: .init(messages: counted.messages,
+                                                                      bytes: counted.bytesReceived + counted.bytesSent)])
+            }
+        }
+        return {
+            var bySource: [UInt64: FailoverBenchmark.Traffic.Counters] = [:]
+            for node in local.nodes where node.isRunning {
+                guard let scrape = try? await HTTPClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: "/metrics")
+                else { continue }
+                var counters = FailoverBenchmark.Traffic.Counters(messages: 0, bytes: 0)
+                for line in scrape.text.split(separator: "\n") where !line.hasPrefix("#") {
+                    let parts = line.split(separator: " ")
+                    guard parts.count == 2, let value = Double(parts[1]) else { continue }
+                    if parts[0].hasPrefix("ballot_peer_messages_sent_total") { counters.messages += value }
+                    if parts[0] == "ballot_peer_bytes_sent_total" { counters.bytes += value }
+                }
+                bySource[node.id.rawValue] = counters
+            }
+            return FailoverBenchmark.Traffic(bySource: bySource)
+        }
+    }
+
+    /// The idle cost over `seconds`: traffic per second, and CPU per second of the Ballot nodes and of
+    /// the coordination servers (from /proc), with a stable leader and nothing failing.
+    static func idleCost(_ local: LocalCluster, service: CoordinationService?, seconds: Int,
+                         probe: (@Sendable () async -> FailoverBenchmark.Traffic)?) async -> String {
+        let nodePIDs = local.nodes.compactMap(\.pid)
+        let serverPIDs = service?.serverPIDs ?? []
+        let trafficBefore = await probe?()
+        let nodesBefore = nodePIDs.map(ProcessCPU.seconds).reduce(0, +)
+        let serversBefore = serverPIDs.map(ProcessCPU.seconds).reduce(0, +)
+        let started = ContinuousClock.now
+        try? await Task.sleep(for: .seconds(seconds))
+        let elapsed = (ContinuousClock.now - started).milliseconds / 1000
+        let trafficAfter = await probe?()
+        let nodes = (nodePIDs.map(ProcessCPU.seconds).reduce(0, +) - nodesBefore) / elapsed * 1000
+        let servers = (serverPIDs.map(ProcessCPU.seconds).reduce(0, +) - serversBefore) / elapsed * 1000
+        var line = String(format: "idle over %.0f s: Ballot nodes %.2f ms CPU/s in all", elapsed, nodes)
+        if service != nil { line += String(format: ", coordination servers %.2f ms CPU/s in all", servers) }
+        if let trafficBefore, let trafficAfter {
+            let delta = trafficAfter - trafficBefore
+            line += String(format: "; %.1f messages/s, %.0f bytes/s", delta.messages / elapsed, delta.bytes / elapsed)
+        }
+        return line
+    }
+}
+
+extension CoordinationService {
+    /// The server processes (etcd, or ZooKeeper's JVMs), for their CPU time.
+    var serverPIDs: [Int32] {
+        switch self {
+        case .etcd(let cluster): cluster.members.compactMap(\.pid)
+        case .zookeeper(let ensemble): ensemble.servers.compactMap(\.pid)
+        }
+    }
+}
+
+/// A process's CPU time (user + system) from /proc/PID/stat.
+enum ProcessCPU {
+    static func seconds(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")")
+        else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3; utime and stime are fields 14 and 15 (1-based).
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

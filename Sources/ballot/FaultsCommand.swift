@@ -31,7 +31,7 @@ struct FaultsCommand: AsyncParsableCommand {
     @Option(help: "Cluster sizes, comma-separated, e.g. 3,5.")
     var nodes: String = "3,5"
 
-    @Option(help: "Fault kinds, comma-separated (kill,pause,partition,asymmetric,bridge,loss,delay); default all.")
+    @Option(help: "Fault kinds, comma-separated (crash,pause,partition,asymmetric,bridge,loss,delay; server-kill with --backend etcd|zookeeper); default all that apply to the backend.")
     var kinds: String?
 
     @Option(help: "Seed of the fault schedule.")
@@ -56,6 +56,18 @@ struct FaultsCommand: AsyncParsableCommand {
         """)
     var sidecar = false
 
+    @Option(help: "What elects the leader: raft (the nodes are peers), or etcd / zookeeper (a real service is started per cluster; partitions cut a node off from it, server-kill kills one of its servers).")
+    var backend: String = "raft"
+
+    @Option(help: "Servers of the etcd cluster or ZooKeeper ensemble (--backend etcd|zookeeper).")
+    var servers: Int = 3
+
+    @Option(help: "etcd lease TTL of every node (--backend etcd); it also sizes the faults, as the election timeout does for Raft.")
+    var leaseTtl: String = "2s"
+
+    @Option(help: "ZooKeeper session timeout of every node (--backend zookeeper); it also sizes the faults.")
+    var sessionTimeout: String = "4s"
+
     func run() async throws {
         let sizes = nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !sizes.isEmpty, sizes.allSatisfy({ (3...9).contains($0) }) else {
@@ -78,15 +90,37 @@ struct FaultsCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        if sidecar { return try await runSidecarSuite(options) }
+        if sidecar {
+            guard backend == "raft" else { throw ValidationError("--sidecar runs Raft nodes; leave out --backend") }
+            return try await runSidecarSuite(options)
+        }
+        guard ["raft", "etcd", "zookeeper"].contains(backend) else { throw ValidationError("--backend must be raft, etcd or zookeeper") }
+        guard (1...7).contains(servers) else { throw ValidationError("--servers must be between 1 and 7") }
+        options.backend = backend
+        options.servers = servers
+        if backend != "raft" {
+            do {
+                options.validity = try DurationParser.parse(backend == "etcd" ? leaseTtl : sessionTimeout)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            // The faults are sized by the time the service takes to give up on a node.
+            options.electionTimeout = options.validity
+            options.bounds.recovery = UInt64(max(options.validity * 4, .seconds(10)).nanoseconds)
+        }
+        options.kinds = FaultKind.onRealProcesses(for: backend)
         if let kinds {
             options.kinds = try kinds.split(separator: ",").map { name in
                 guard let kind = FaultKind(named: String(name)) else { throw ValidationError("unknown fault kind '\(name)'") }
                 return kind
             }
         }
-        Self.say("ballot faults: seed \(seed), \(faults) faults on \(sizes.map(String.init).joined(separator: ",")) nodes, "
-              + "T=\(electionTimeout), heartbeat \(heartbeatInterval)")
+        let timing = switch backend {
+        case "etcd": "backend etcd (\(servers) members), lease TTL \(leaseTtl)"
+        case "zookeeper": "backend zookeeper (\(servers) servers), session timeout \(sessionTimeout)"
+        default: "T=\(electionTimeout), heartbeat \(heartbeatInterval)"
+        }
+        Self.say("ballot faults: seed \(seed), \(faults) faults on \(sizes.map(String.init).joined(separator: ",")) nodes, \(timing)")
         let report = try await FaultSuite.run(options) { Self.say($0) }
         Self.say("\n" + report.summary)
         // Node logs and timelines are evidence only of a violation or an unrecovered heal.

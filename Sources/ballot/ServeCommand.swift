@@ -7,7 +7,7 @@ import BallotServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run one Ballot node (Raft, or Bully and Ring for comparison).",
+        abstract: "Run one Ballot node (Raft, or Bully and Ring for comparison; or elected through etcd or ZooKeeper with --backend).",
         discussion: NodeOptions.discussion(command: "ballot serve")
     )
 

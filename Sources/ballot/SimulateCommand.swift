@@ -32,7 +32,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Cluster size (default: chosen by each seed among 1…7).")
     var nodes: Int?
 
-    @Option(help: "Comma-separated faults to inject: \(FaultKind.allCases.map(\.rawValue).joined(separator: ",")); standard (every kind but resign and candidacy), all, or none.")
+    @Option(help: "Comma-separated faults to inject: \(FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")); standard (every kind but resign and candidacy), all, or none.")
     var faults: String = "standard"
 
     @Option(help: "Election algorithm: \(ElectionAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")) (default raft).")
@@ -160,14 +160,14 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func parsedFaults() throws -> Set<FaultKind> {
         switch faults {
-        case "all": return Set(FaultKind.allCases)
+        case "all": return Set(FaultKind.allCases.filter(\.isSimulated))
         case "standard": return FaultKind.standard
         case "none": return []
         default:
             var kinds = Set<FaultKind>()
             for name in faults.split(separator: ",") {
-                guard let kind = FaultKind(named: String(name)) else {
-                    throw ValidationError("unknown fault '\(name)'; use \(FaultKind.allCases.map(\.rawValue).joined(separator: ",")), standard, all or none")
+                guard let kind = FaultKind(named: String(name)), kind.isSimulated else {
+                    throw ValidationError("unknown fault '\(name)'; use \(FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")), standard, all or none")
                 }
                 kinds.insert(kind)
             }

@@ -18,12 +18,13 @@ import Testing
             let leader = try await observer.waitForStableLeader(timeout: .seconds(20))
             if algorithm == "bully" { #expect(leader.self_ == 3, "Bully: the highest live ID wins") }
             let metrics = try await Scrape.of(cluster.node(NodeID(leader.self_)!))
-            // Exactly one build_info series, at 1, whose labels (in any order) name this algorithm and version.
+            // Exactly one build_info series, at 1, whose labels (in any order) name this algorithm, the
+            // backend that elects (Ballot's own peers: raft) and the version.
             let buildInfo = metrics.lines.filter { $0.hasPrefix("ballot_build_info{") }
             let line = try #require(buildInfo.count == 1 ? buildInfo.first : nil, "build_info series: \(buildInfo)")
             let labels = try #require(line.split(separator: "{", maxSplits: 1).last?.split(separator: "}").first)
             let pairs = labels.split(separator: ",").map { String($0) }.sorted()
-            #expect(pairs == ["algorithm=\"\(algorithm)\"", "revision=\"\(BuildInfo.revision)\"",
+            #expect(pairs == ["algorithm=\"\(algorithm)\"", "backend=\"raft\"", "revision=\"\(BuildInfo.revision)\"",
                               "version=\"\(BuildInfo.version)\""], "\(line)")
             #expect(line.split(separator: " ").last.flatMap { Double($0) } == 1, "\(line)")
             #expect(metrics.value("ballot_role", labels: "role=\"leader\"") == 1)

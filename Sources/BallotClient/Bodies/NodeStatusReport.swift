@@ -44,11 +44,13 @@ public struct NodeStatusReport: Codable, Sendable {
     /// resignation) and its priority; absent for algorithms without candidacy.
     public var eligible: Bool?
     public var priority: UInt16?
+    /// The election backend's side (etcd, ZooKeeper); absent on a Raft node.
+    public var backend: BackendStatus?
 
     public init(
         id: UInt64, role: String, term: UInt64, leader: UInt64?, isLeader: Bool, votedFor: UInt64?, lastLog: String,
         lastContactMs: Double?, peers: [Peer], recentLeadershipChanges: [Change], halted: String?,
-        eligible: Bool? = nil, priority: UInt16? = nil
+        eligible: Bool? = nil, priority: UInt16? = nil, backend: BackendStatus? = nil
     ) {
         self.id = id
         self.role = role
@@ -63,5 +65,6 @@ public struct NodeStatusReport: Codable, Sendable {
         self.halted = halted
         self.eligible = eligible
         self.priority = priority
+        self.backend = backend
     }
 }

@@ -18,21 +18,27 @@ public final class ZooKeeperServer: @unchecked Sendable {
     public let electionPort: Int
     /// Holds `zoo.cfg`, `data/` and `server.log` (the JVM's output).
     public let directory: String
+    /// The address clients reach it at, and the network namespace it runs in (nil: this one).
+    public let host: String
+    let namespace: String?
     private let lock = NSLock()
     private var java: Process?
     private var watchdog: Process?
     private var watchdogInput: Pipe?
 
-    init(id: Int, clientPort: Int, quorumPort: Int, electionPort: Int, directory: String) {
+    init(id: Int, clientPort: Int, quorumPort: Int, electionPort: Int, directory: String, host: String = "127.0.0.1",
+         namespace: String? = nil) {
         self.id = id
+        self.host = host
+        self.namespace = namespace
         self.clientPort = clientPort
         self.quorumPort = quorumPort
         self.electionPort = electionPort
         self.directory = directory
     }
 
-    /// `127.0.0.1:<client port>`, as a ZooKeeper connect string entry.
-    public var address: String { "127.0.0.1:\(clientPort)" }
+    /// `<host>:<client port>`, as a ZooKeeper connect string entry.
+    public var address: String { "\(host):\(clientPort)" }
     public var logPath: String { directory + "/server.log" }
 
     /// The JVM's process ID while it runs (for SIGSTOP and SIGCONT faults; ``stop()`` kills).
@@ -53,7 +59,8 @@ public final class ZooKeeperServer: @unchecked Sendable {
                 classPath.append(ZooKeeperInstallation.simpleLoggerJar)
             }
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: try ZooKeeperInstallation.java())
+            let javaPath = try ZooKeeperInstallation.java()
+            process.executableURL = URL(fileURLWithPath: javaPath)
             process.arguments = [
                 "-Xms16m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
                 "-Djava.net.preferIPv4Stack=true", "-Dzookeeper.admin.enableServer=false",
@@ -61,6 +68,11 @@ public final class ZooKeeperServer: @unchecked Sendable {
                 "-cp", classPath.joined(separator: ":"),
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", directory + "/zoo.cfg",
             ]
+            if let namespace {
+                // `ip netns exec` enters the namespace and execs java: the same process ID.
+                process.arguments = ["netns", "exec", namespace, javaPath] + (process.arguments ?? [])
+                process.executableURL = URL(fileURLWithPath: Subprocess.locate("ip") ?? "/usr/sbin/ip")
+            }
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
             log.seekToEndOfFile()
@@ -140,9 +152,22 @@ public final class ZooKeeperServer: @unchecked Sendable {
         return String(decoding: answer, as: UTF8.self)
     }
 
+    /// `standalone`, `leader` or `follower` while the server serves clients, else nil. Also for a
+    /// server in a network namespace (asked from inside it).
+    public func currentMode() async -> String? {
+        guard let namespace else { return mode() }
+        let script = "exec 3<>/dev/tcp/\(host)/\(clientPort) && printf srvr >&3 && cat <&3"
+        let result = await Subprocess.run(["ip", "netns", "exec", namespace, "bash", "-c", script], timeout: .seconds(3))
+        return Self.mode(in: result.output)
+    }
+
     /// `standalone`, `leader` or `follower` while the server serves clients, else nil.
     public func mode() -> String? {
         guard let answer = fourLetterWord("srvr") else { return nil }
+        return Self.mode(in: answer)
+    }
+
+    private static func mode(in answer: String) -> String? {
         for line in answer.split(separator: "\n") where line.hasPrefix("Mode: ") {
             return String(line.dropFirst("Mode: ".count)).trimmingCharacters(in: .whitespaces)
         }
@@ -162,8 +187,16 @@ public final class ZooKeeperEnsemble: Sendable {
         /// The bounds the servers clamp a client's requested session timeout to.
         public var minSessionTimeout: Duration = .milliseconds(500)
         public var maxSessionTimeout: Duration = .seconds(30)
+        /// How many ticks a follower may lag its leader before it drops out (it serves clients
+        /// meanwhile): the follower lag the ZooKeeper backend's claim margin covers.
+        public var syncLimit = 10
         /// How long ``start(servers:settings:)`` waits for every server to serve.
         public var startupTimeout: Duration = .seconds(90)
+        /// Run every server inside this network namespace, on `host` (default: 127.0.0.1 here).
+        public var namespace: String?
+        public var host = "127.0.0.1"
+        /// Where ports are looked for (in a fresh namespace every port is free).
+        public var basePort: Int?
 
         public init() {}
     }
@@ -190,10 +223,11 @@ public final class ZooKeeperEnsemble: Sendable {
         var attempt = 1
         while true {
             let directory = NSTemporaryDirectory() + "ballot-zookeeper-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let base = LoopbackPorts.consecutiveFree(3 * count, from: Int.random(in: 20_000...50_000))
+            let base = settings.basePort ?? LoopbackPorts.consecutiveFree(3 * count, from: Int.random(in: 20_000...50_000))
             let servers = (0..<count).map { index in
                 ZooKeeperServer(id: index + 1, clientPort: base + 3 * index, quorumPort: base + 3 * index + 1,
-                                electionPort: base + 3 * index + 2, directory: "\(directory)/server\(index + 1)")
+                                electionPort: base + 3 * index + 2, directory: "\(directory)/server\(index + 1)",
+                                host: settings.host, namespace: settings.namespace)
             }
             let ensemble = ZooKeeperEnsemble(servers: servers, settings: settings, directory: directory)
             do {
@@ -231,11 +265,15 @@ public final class ZooKeeperEnsemble: Sendable {
     /// Waits until every running server serves clients (as `standalone`, `leader` or `follower`).
     public func waitUntilServing(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
+        var waiting: [Int] = []
         while ContinuousClock.now < deadline {
-            if servers.allSatisfy({ !$0.isRunning || $0.mode() != nil }) { return }
+            waiting = []
+            for server in servers where server.isRunning {
+                if await server.currentMode() == nil { waiting.append(server.id) }
+            }
+            if waiting.isEmpty { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let waiting = servers.filter { $0.isRunning && $0.mode() == nil }.map(\.id)
         throw ZooKeeperHarnessError("ZooKeeper servers \(waiting) did not serve within \(timeout); server \(waiting.first ?? 0)'s log:\n"
             + (servers.first { $0.id == waiting.first }?.log.suffix(4000) ?? ""))
     }
@@ -243,6 +281,14 @@ public final class ZooKeeperEnsemble: Sendable {
     /// The server currently leading the ensemble (or the standalone server), if any serves.
     public func leader() -> ZooKeeperServer? {
         servers.first { ["leader", "standalone"].contains($0.mode() ?? "") }
+    }
+
+    /// ``leader()``, also for servers in a network namespace.
+    public func currentLeader() async -> ZooKeeperServer? {
+        for server in servers where server.isRunning {
+            if ["leader", "standalone"].contains(await server.currentMode() ?? "") { return server }
+        }
+        return nil
     }
 
     /// Kills every server and removes the ensemble's directory.
@@ -259,8 +305,8 @@ public final class ZooKeeperEnsemble: Sendable {
             let data = server.directory + "/data"
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
             var lines = [
-                "tickTime=\(ms(settings.tickTime))", "initLimit=50", "syncLimit=10",
-                "dataDir=\(data)", "clientPort=\(server.clientPort)", "clientPortAddress=127.0.0.1",
+                "tickTime=\(ms(settings.tickTime))", "initLimit=50", "syncLimit=\(settings.syncLimit)",
+                "dataDir=\(data)", "clientPort=\(server.clientPort)", "clientPortAddress=\(server.host)",
                 "minSessionTimeout=\(ms(settings.minSessionTimeout))", "maxSessionTimeout=\(ms(settings.maxSessionTimeout))",
                 "admin.enableServer=false", "4lw.commands.whitelist=srvr,ruok,mntr,cons,stat",
                 "maxClientCnxns=0", "autopurge.purgeInterval=0",
@@ -268,7 +314,7 @@ public final class ZooKeeperEnsemble: Sendable {
             if servers.count > 1 {
                 lines += ["standaloneEnabled=false", "reconfigEnabled=false", "quorumListenOnAllIPs=false"]
                 for member in servers {
-                    lines.append("server.\(member.id)=127.0.0.1:\(member.quorumPort):\(member.electionPort)")
+                    lines.append("server.\(member.id)=\(member.host):\(member.quorumPort):\(member.electionPort)")
                 }
                 try "\(server.id)\n".write(toFile: data + "/myid", atomically: true, encoding: .utf8)
             }

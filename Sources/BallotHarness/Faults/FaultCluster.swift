@@ -20,6 +20,10 @@ public final class FaultCluster: @unchecked Sendable {
         public var httpTLS: HTTPClientTLS?
         /// More `ballot serve` flags for every node (TLS, `--http-token-file`…).
         public var extraArguments: [String] = []
+        /// `raft`, or `etcd`/`zookeeper` with `backendArguments` (the service's flags, the election,
+        /// the TTL or session timeout) in place of the peer and Raft timing flags.
+        public var backend = "raft"
+        public var backendArguments: [String] = []
         public init() {}
     }
 
@@ -36,14 +40,21 @@ public final class FaultCluster: @unchecked Sendable {
 
     public let settings: Settings
     public let placement: Placement
+    /// The coordination service the nodes are elected through, for a backend cluster.
+    public let service: CoordinationService?
+    /// The lab member (namespace and address) the service runs in, under network namespaces.
+    public let serviceNode: UInt64?
     public let timeline: ClusterTimeline
     public let dataDirectory: String
     public private(set) var nodes: [NodeProcess] = []
 
     public init(settings: Settings, placement: Placement, binary: String, dataDirectory: String,
-                timeline: ClusterTimeline = ClusterTimeline()) {
+                timeline: ClusterTimeline = ClusterTimeline(), service: CoordinationService? = nil,
+                serviceNode: UInt64? = nil) {
         self.settings = settings
         self.placement = placement
+        self.service = service
+        self.serviceNode = serviceNode
         self.timeline = timeline
         self.dataDirectory = dataDirectory
         let ids = (1...UInt64(settings.nodes)).map { NodeID($0)! }
@@ -67,13 +78,19 @@ public final class FaultCluster: @unchecked Sendable {
                     peers += ["--peer", "\(peer)=\(lab.address(of: peer.rawValue)):\(Self.namespacePeerPort)"]
                 }
             }
-            let arguments = prefix + [
-                "serve", "--id", "\(id)", "--listen", listen, "--http", http,
-                "--data-dir", "\(dataDirectory)/node\(id)", "--cluster", settings.cluster,
-                "--election-timeout", "\(Int(settings.electionTimeout.milliseconds))ms",
-                "--heartbeat-interval", "\(Int(settings.heartbeatInterval.milliseconds))ms",
-                "--log-level", settings.logLevel, "--events",
-            ] + settings.extraArguments + peers
+            var arguments = prefix + [
+                "serve", "--id", "\(id)", "--http", http, "--data-dir", "\(dataDirectory)/node\(id)",
+                "--cluster", settings.cluster, "--log-level", settings.logLevel, "--events",
+            ]
+            if settings.backend == "raft" {
+                arguments += [
+                    "--listen", listen, "--election-timeout", "\(Int(settings.electionTimeout.milliseconds))ms",
+                    "--heartbeat-interval", "\(Int(settings.heartbeatInterval.milliseconds))ms",
+                ] + peers
+            } else {
+                arguments += ["--backend", settings.backend] + settings.backendArguments
+            }
+            arguments += settings.extraArguments
             let httpPort = Int(http.split(separator: ":").last!)!
             let peerPort = Int(listen.split(separator: ":").last!)!
             let timeline = self.timeline

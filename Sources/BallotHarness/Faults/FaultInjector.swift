@@ -47,7 +47,18 @@ struct FaultInjector {
             var others = ids.filter { $0 != target }.shuffled(using: &random)
             let length = random.milliseconds(in: (timeout * 2)...(timeout * 6))
             guard let lab = cluster.lab else { return nil }
-            if kind == .bridge {
+            if let service = cluster.serviceNode {
+                // Nodes elected through a coordination service only talk to it: cut one off from it.
+                let oneWay = kind == .asymmetric
+                let outbound = oneWay && random.chance(0.5)
+                let who = "node \(target)\(target == leader ? " (leader)" : "")"
+                detail = !oneWay ? "\(who) | the service, \(Int(length)) ms"
+                    : outbound ? "\(who) cannot send to the service, \(Int(length)) ms"
+                    : "the service cannot send to \(who), \(Int(length)) ms"
+                begin(number, kind, detail)
+                if !oneWay || outbound { try await lab.block(from: target, to: [service]) }
+                if !oneWay || !outbound { try await lab.block(from: service, to: [target]) }
+            } else if kind == .bridge {
                 let bridge = others.removeFirst()
                 let cut = max(1, others.count / 2)
                 let a = [target] + others.prefix(cut - 1)
@@ -77,7 +88,7 @@ struct FaultInjector {
             let length = random.milliseconds(in: (timeout * 2)...(timeout * 6))
             detail = "\(percent)% loss on every link, \(Int(length)) ms"
             begin(number, kind, detail)
-            try await lab.loss(percent, on: ids)
+            try await lab.loss(percent, on: ids + (cluster.serviceNode.map { [$0] } ?? []))
             await hold(length)
             try await heal(number)
             return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
@@ -90,6 +101,19 @@ struct FaultInjector {
             try await lab.delay(milliseconds: delay, on: target)
             await hold(length)
             try await heal(number)
+            return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
+        case .serverKill:
+            guard let service = cluster.service else { return nil }
+            let count = service.serverCount
+            let leading = await service.leaderIndex()
+            let index = leading.flatMap { random.chance(0.5) ? $0 : nil } ?? Int(random.next() % UInt64(count))
+            let downtime = random.milliseconds(in: 500...3000)
+            detail = "SIGKILL \(service.serverName(index))\(index == leading ? " (its leader)" : ""), restart after \(Int(downtime)) ms"
+            begin(number, kind, detail)
+            await service.kill(server: index)
+            await hold(downtime)
+            try await service.restart(server: index)
+            cluster.timeline.append(.faultHealed(number: number, at: SystemMonotonicClock.now.nanoseconds))
             return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
         case .duplicate, .transfer, .flap, .disk, .resign, .candidacy:
             // Simulator-only kinds (FaultKind.onRealProcesses): never asked for here.

@@ -25,6 +25,12 @@ public enum FaultSuite {
         /// Where node data and logs go (a fresh subdirectory per cluster).
         public var workDirectory: String
         public var bounds = HistoryChecker.Bounds()
+        /// `raft`, or `etcd`/`zookeeper`: the nodes are then elected through a real service of
+        /// `servers` members, with `validity` as lease TTL or session timeout (and as the "election
+        /// timeout" that sizes the faults).
+        public var backend = "raft"
+        public var servers = 3
+        public var validity: Duration = .seconds(2)
         public init(binary: String, workDirectory: String) {
             self.binary = binary
             self.workDirectory = workDirectory
@@ -144,12 +150,15 @@ public enum FaultSuite {
     }
 
     /// Runs the whole suite. `log` gets one line per fault and per cluster.
+    /// The lab member the coordination service runs as (its namespace and address, 10.213.0.110).
+    public static let serviceNode: UInt64 = 100
+
     public static func run(_ options: Options, log: @escaping @Sendable (String) -> Void = { print($0) }) async throws -> Report {
         let started = ContinuousClock.now
         var report = Report()
         report.requestedFaults = options.faults
         var random = SplitMix64(seed: options.seed)
-        var kinds = options.kinds
+        var kinds = options.kinds.filter { $0.applies(to: options.backend) }
         if options.kinds.contains(where: \.needsNetwork) {
             let reason = options.namespaces ? await NetworkLab.unavailableReason() : "disabled by --no-namespaces"
             if let reason {
@@ -189,7 +198,10 @@ public enum FaultSuite {
                            random: inout SplitMix64, log: @escaping @Sendable (String) -> Void) async throws -> Report {
         var report = Report()
         let ids = (1...UInt64(size)).map { $0 }
-        let lab = namespaces ? NetworkLab(nodes: ids) : nil
+        let usesService = options.backend != "raft"
+        // The coordination service runs in a namespace of its own, so a node can be cut off from it.
+        let serviceNode: UInt64? = usesService && namespaces ? FaultSuite.serviceNode : nil
+        let lab = namespaces ? NetworkLab(nodes: ids + (serviceNode.map { [$0] } ?? [])) : nil
         let directory = "\(options.workDirectory)/cluster\(size)-\(UInt32.random(in: 0...UInt32.max))"
         var settings = FaultCluster.Settings()
         settings.nodes = size
@@ -205,8 +217,29 @@ public enum FaultSuite {
             placement = .loopback(peerBasePort: peerBase,
                                   httpBasePort: LoopbackPorts.consecutiveFree(size, from: peerBase + size))
         }
-        let cluster = FaultCluster(settings: settings, placement: placement, binary: options.binary, dataDirectory: directory)
-        log("==> \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback")")
+        var service: CoordinationService?
+        if usesService {
+            do {
+                if let lab, let serviceNode {
+                    service = try await CoordinationService.start(options.backend, servers: options.servers,
+                                                                  namespace: lab.namespace(of: serviceNode),
+                                                                  host: lab.address(of: serviceNode))
+                } else {
+                    service = try await CoordinationService.start(options.backend, servers: options.servers)
+                }
+            } catch {
+                await lab?.tearDown()
+                throw error
+            }
+            settings.backend = options.backend
+            let milliseconds = "\(Int(options.validity.milliseconds))ms"
+            settings.backendArguments = (service?.nodeArguments ?? []) + ["--election", "faults"]
+                + (options.backend == "etcd" ? ["--lease-ttl", "\(Int(options.validity.seconds))s"] : ["--session-timeout", milliseconds])
+        }
+        let cluster = FaultCluster(settings: settings, placement: placement, binary: options.binary, dataDirectory: directory,
+                                   service: service, serviceNode: serviceNode)
+        log("==> \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback")"
+            + (service.map { ", \(options.backend) with \($0.serverCount) server\($0.serverCount == 1 ? "" : "s")" } ?? ""))
         var forcingElection = Set<Int>()
         do {
             try cluster.startAll()
@@ -227,10 +260,12 @@ public enum FaultSuite {
             }
         } catch {
             await cluster.stopAll()
+            await service?.stop()
             await lab?.tearDown()
             throw error
         }
         await cluster.stopAll()
+        await service?.stop()
         await lab?.tearDown()
         let events = cluster.timeline.events
         let checker = HistoryChecker(bounds: options.bounds)

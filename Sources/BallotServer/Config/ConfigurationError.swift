@@ -1,5 +1,7 @@
+import BallotBackends
 import BallotClient
 import BallotCore
+import BallotZooKeeper
 
 /// Everything that can be wrong with a node's configuration. Each message says what is wrong and
 /// what to do about it.
@@ -64,6 +66,15 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     /// Priorities and eligibility (issue 15) belong to Raft's election only.
     case candidacyNeedsRaft(ElectionAlgorithmKind)
     case resignHoldOffTooLong(Duration)
+
+    // Election backends.
+    case invalidElectionName(String, ElectionNameProblem)
+    case invalidZooKeeperServers(ZooKeeperConfigurationError)
+    /// A setting that only another backend uses, e.g. `--listen` with `--backend etcd`; `origin`
+    /// names where it was given, when that is known.
+    case settingNotForBackend(ConfigurationKey, BackendKind, origin: SettingOrigin? = nil)
+    case etcd(EtcdConfigurationError)
+    case zooKeeper(ZooKeeperBackendConfigurationError)
 
     public var description: String {
         switch self {
@@ -185,7 +196,29 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         case .resignHoldOffTooLong(let holdOff):
             "resign hold-off \(DurationParser.format(holdOff)) is longer than 5m; a node that should not lead for longer "
                 + "is made ineligible instead (PUT /candidacy) (\(ConfigurationKey.resignHoldOff.flag))"
+        case .invalidElectionName(let text, let problem):
+            "election name \"\(text)\": \(problem)"
+        case .invalidZooKeeperServers(let error):
+            "\(error)"
+        case .settingNotForBackend(let key, let backend, let origin):
+            Self.notForBackend(key, backend, given: origin?.description ?? key.flag)
+        case .etcd(let error):
+            "\(error)"
+        case .zooKeeper(let error):
+            "\(error)"
         }
+    }
+
+    private static func notForBackend(_ key: ConfigurationKey, _ backend: BackendKind, given: String) -> String {
+        if backend != .raft, key.backends == [.raft] {
+            let service = backend == .etcd ? "etcd" : "ZooKeeper"
+            let advice = key == .listen || key == .peers
+                ? "drop \(ConfigurationKey.listen.flag) and \(ConfigurationKey.peers.flag)" : "drop it"
+            return "\(given) is not used with \(ConfigurationKey.backend.flag) \(backend): a node elected through \(service) "
+                + "has no peers, no peer listener and no Raft timers; \(advice)"
+        }
+        let users = BackendKind.allCases.filter(key.backends.contains).map(\.rawValue).joined(separator: " or ")
+        return "\(given) applies only to \(ConfigurationKey.backend.flag) \(users), not \(backend); drop it"
     }
 }
 

@@ -1,3 +1,5 @@
+import BallotBackends
+
 /// Every setting of a node, named once: the raw value is its YAML key, and its flag and its
 /// environment variable are derived from that key, so the three spellings can never drift apart.
 ///
@@ -20,6 +22,18 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case preemptAfter = "preempt_after"
     case advertiseHTTP = "advertise_http"
     case resignHoldOff = "resign_hold_off"
+    // Election backends (docs/configuration.md, "Backends").
+    case backend
+    case election
+    case etcdEndpoints = "etcd_endpoints"
+    case leaseTTL = "lease_ttl"
+    case etcdCredentialsFile = "etcd_credentials_file"
+    case etcdCAFile = "etcd_ca_file"
+    case etcdCertFile = "etcd_cert_file"
+    case etcdKeyFile = "etcd_key_file"
+    case zookeeper
+    case sessionTimeout = "session_timeout"
+    case zookeeperFollowerLag = "zookeeper_follower_lag"
     case adminHTTP = "admin_http"
     case httpIdleTimeout = "http_idle_timeout"
     case httpRequestTimeout = "http_request_timeout"
@@ -66,6 +80,10 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     public var displayName: String { descriptor.displayName }
 
     public var description: String { yamlKey }
+
+    /// The backends the setting applies to (``SettingDescriptor/backends``); given with another
+    /// backend, it is refused.
+    public var backends: Set<BackendKind> { descriptor.backends }
 
     /// The keys a configuration file may set, in catalogue order.
     public static var fileKeys: [ConfigurationKey] { allCases.filter { $0.descriptor.sources.contains(.file) } }

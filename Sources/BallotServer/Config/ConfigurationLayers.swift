@@ -69,6 +69,10 @@ public struct ConfigurationLayers: Sendable {
         if let algorithm = settings.algorithm, !program.algorithms.contains(algorithm), let origin = origin(of: .algorithm) {
             throw .algorithmNotOffered(algorithm, origin: origin, program: program.name)
         }
+        let backend = settings.backend ?? .raft
+        if let foreign = settings.settingNotFor(backend: backend) {
+            throw .settingNotForBackend(foreign, backend, origin: origin(of: foreign))
+        }
         return try NodeConfiguration(settings, hostname: hostname)
     }
 
@@ -99,9 +103,9 @@ public enum SettingSource: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The program that runs a node, and what it offers: `ballotd` runs Raft only (Bully and Ring have
-/// no quorum and no lease, so the deployable node does not offer them); `ballot serve` runs all
-/// three, for comparison.
+/// The program that runs a node, and the algorithms it offers its own peers: `ballotd` runs Raft
+/// only (Bully and Ring have no quorum and no lease, so the deployable node does not offer them);
+/// `ballot serve` runs all three, for comparison. Both take every `--backend`.
 public struct NodeProgram: Hashable, Sendable {
     /// The name errors start with: `ballotd`, `ballot serve`.
     public let name: String

@@ -37,6 +37,8 @@ extension ConfigurationLayers {
         for key in ConfigurationKey.allCases where key != .config {
             let descriptor = key.descriptor
             if key == .algorithm, !program.offersAlgorithmChoice, source(of: key) == .none { continue }
+            // Only the settings of the backend in force, unless another one's was given (an error, shown).
+            if !descriptor.backends.contains(effective.backend ?? .raft), source(of: key) == .none { continue }
             guard let value = descriptor.printed(in: effective) ?? descriptor.printedDefault else {
                 let fallback = descriptor.defaultText.map { " (default: \($0))" } ?? ""
                 rows.append(("# \(key.yamlKey): not set\(fallback)", "", []))
@@ -135,7 +137,7 @@ extension SettingDescriptor {
 extension NodeConfiguration {
     /// This configuration as settings, every value filled in (defaults and derivations included).
     public var effectiveSettings: NodeSettings {
-        NodeSettings(
+        var settings = NodeSettings(
             id: id, listen: listenAddress, http: httpAddress, dataDirectory: dataDirectory, cluster: cluster,
             electionTimeout: electionTimeout, heartbeatInterval: heartbeatInterval, maxFrameSize: maxFrameSize,
             algorithm: algorithm, peers: peers, logLevel: logLevel, logFormat: logFormat, events: printEvents,
@@ -144,5 +146,24 @@ extension NodeConfiguration {
             httpMaxConnections: http.limits.maxConnections, httpMaxStreams: http.limits.maxStreams,
             httpTLSCert: http.tls?.certificate, httpTLSKey: http.tls?.key, httpTLSClientCA: http.tls?.clientCA,
             httpTokenFile: http.tokenFile, httpAuthReads: http.authorizeReads)
+        settings.backend = backend.kind
+        switch backend {
+        case .raft:
+            break
+        case .etcd(let etcd):
+            settings.election = etcd.election
+            settings.etcdEndpoints = etcd.endpoints
+            settings.leaseTTL = etcd.leaseTTL
+            settings.etcdCredentialsFile = etcd.credentialsFile
+            settings.etcdCAFile = etcd.tls.caFile
+            settings.etcdCertFile = etcd.tls.certificateFile
+            settings.etcdKeyFile = etcd.tls.keyFile
+        case .zookeeper(let zookeeper):
+            settings.election = zookeeper.election
+            settings.zookeeper = zookeeper.servers
+            settings.sessionTimeout = zookeeper.sessionTimeout
+            settings.zookeeperFollowerLag = zookeeper.followerLag
+        }
+        return settings
     }
 }

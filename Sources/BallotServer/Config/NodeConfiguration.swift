@@ -1,3 +1,4 @@
+import BallotBackends
 import BallotClient
 import BallotCore
 import BallotWire
@@ -11,8 +12,11 @@ import Logging
 /// Every initializer validates; a value of this type is always a working configuration.
 public struct NodeConfiguration: Hashable, Sendable {
     public let id: NodeID
-    /// Where the peer listener binds.
-    public let listenAddress: SocketAddressSpec
+    /// What elects this node's leader: Ballot's own peers (Raft, or Bully/Ring), or a
+    /// coordination service (etcd, ZooKeeper), with that backend's settings.
+    public let backend: ElectionBackendConfiguration
+    /// Where the peer listener binds (Raft only: a backend node has no peers).
+    public let listenAddress: SocketAddressSpec?
     /// The other members, sorted by ID.
     public let peers: [PeerAddress]
     /// Where `/metrics`, `/healthz` and status are served; `nil` turns the HTTP endpoint off.
@@ -68,7 +72,8 @@ public struct NodeConfiguration: Hashable, Sendable {
 
     public init(
         id: NodeID,
-        listenAddress: SocketAddressSpec,
+        backend: ElectionBackendConfiguration = .raft,
+        listenAddress: SocketAddressSpec?,
         peers: [PeerAddress] = [],
         httpAddress: SocketAddressSpec? = nil,
         dataDirectory: String,
@@ -88,6 +93,13 @@ public struct NodeConfiguration: Hashable, Sendable {
     ) throws(ConfigurationError) {
         guard !dataDirectory.isEmpty else { throw .dataDirectoryUnusable(path: dataDirectory, .empty) }
         let sortedPeers = peers.sorted { $0.id < $1.id }
+        switch backend {
+        case .raft:
+            guard listenAddress != nil else { throw .missingSetting(.listen) }
+        case .etcd, .zookeeper:
+            if listenAddress != nil { throw .settingNotForBackend(.listen, backend.kind) }
+            if !peers.isEmpty { throw .settingNotForBackend(.peers, backend.kind) }
+        }
         try Self.validateMembers(id: id, listen: listenAddress, http: httpAddress, admin: http.adminAddress,
                                  peers: sortedPeers)
         guard Self.maxFrameSizeRange.contains(maxFrameSize) else { throw .maxFrameSizeOutOfRange(maxFrameSize) }
@@ -99,10 +111,11 @@ public struct NodeConfiguration: Hashable, Sendable {
         }
         if priority != Self.defaultPriority && !algorithm.supportsCandidacy { throw .candidacyNeedsRaft(algorithm) }
         if let advertisedHTTP, !Self.isValidAdvertisedURL(advertisedHTTP) { throw .invalidAdvertisedURL(advertisedHTTP) }
-        let resignHoldOff = resignHoldOff ?? electionTimeout
-        guard resignHoldOff <= Self.maximumResignHoldOff else { throw .resignHoldOffTooLong(resignHoldOff) }
+        if let resignHoldOff, resignHoldOff > Self.maximumResignHoldOff { throw .resignHoldOffTooLong(resignHoldOff) }
+        let resignHoldOff = resignHoldOff ?? min(electionTimeout, Self.maximumResignHoldOff)
 
         self.id = id
+        self.backend = backend
         self.listenAddress = listenAddress
         self.peers = sortedPeers
         self.httpAddress = httpAddress
@@ -122,17 +135,22 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.printEvents = printEvents
     }
 
-    /// Validates merged settings, filling in defaults. `id` (or `id_from_hostname`), `listen` and
-    /// `data_dir` are required. `hostname` is read only for `id_from_hostname`.
+    /// Validates merged settings, filling in defaults. `id` (or `id_from_hostname`) and `data_dir`
+    /// are required, and `listen` with Raft; a setting of another backend is refused.
+    /// `hostname` is read only for `id_from_hostname`.
     public init(
         _ settings: NodeSettings, hostname: () throws(ConfigurationError) -> String = HostName.current
     ) throws(ConfigurationError) {
+        let kind = settings.backend ?? .raft
+        if let foreign = settings.settingNotFor(backend: kind) { throw .settingNotForBackend(foreign, kind) }
         let id = try Self.nodeID(settings, hostname: hostname)
-        guard let listen = settings.listen else { throw .missingSetting(.listen) }
+        let backend = try ElectionBackendConfiguration(kind, settings)
+        if kind == .raft, settings.listen == nil { throw .missingSetting(.listen) }
         guard let dataDirectory = settings.dataDirectory else { throw .missingSetting(.dataDirectory) }
         try self.init(
             id: id,
-            listenAddress: listen,
+            backend: backend,
+            listenAddress: settings.listen,
             peers: try Self.peers(settings, id: id),
             httpAddress: settings.http,
             dataDirectory: dataDirectory,
@@ -215,7 +233,7 @@ public struct NodeConfiguration: Hashable, Sendable {
     // MARK: - Validation
 
     private static func validateMembers(
-        id: NodeID, listen: SocketAddressSpec, http: SocketAddressSpec?, admin: SocketAddressSpec?, peers: [PeerAddress]
+        id: NodeID, listen: SocketAddressSpec?, http: SocketAddressSpec?, admin: SocketAddressSpec?, peers: [PeerAddress]
     ) throws(ConfigurationError) {
         if peers.contains(where: { $0.id == id }) { throw .nodeAmongPeers(id) }
         for (previous, next) in zip(peers, peers.dropFirst()) where previous.id == next.id {
@@ -224,7 +242,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         if let wildcard = peers.first(where: \.address.isWildcard) {
             throw .wildcardPeerAddress(wildcard.id, wildcard.address)
         }
-        var owners: [(AddressOwner, SocketAddressSpec)] = [(.listener(id), listen)]
+        var owners: [(AddressOwner, SocketAddressSpec)] = listen.map { [(.listener(id), $0)] } ?? []
         if let http { owners.append((.http(id), http)) }
         if let admin { owners.append((.adminHTTP(id), admin)) }
         owners += peers.map { (.peer($0.id), $0.address) }

@@ -1,5 +1,7 @@
+import BallotBackends
 import BallotClient
 import BallotCore
+import BallotZooKeeper
 import Logging
 
 /// The settings one source gave — the command line, the environment or a YAML file — each
@@ -27,6 +29,17 @@ public struct NodeSettings: Hashable, Sendable {
     public var preemptAfter: Duration?
     public var advertiseHTTP: String?
     public var resignHoldOff: Duration?
+    public var backend: BackendKind?
+    public var election: ElectionName?
+    public var etcdEndpoints: [EtcdEndpoint]?
+    public var leaseTTL: Duration?
+    public var etcdCredentialsFile: String?
+    public var etcdCAFile: String?
+    public var etcdCertFile: String?
+    public var etcdKeyFile: String?
+    public var zookeeper: [ZooKeeperServerAddress]?
+    public var sessionTimeout: Duration?
+    public var zookeeperFollowerLag: Duration?
     public var adminHTTP: SocketAddressSpec?
     public var httpIdleTimeout: Duration?
     public var httpRequestTimeout: Duration?
@@ -110,6 +123,15 @@ extension NodeSettings {
 
     /// Whether this source gave `key`.
     public func contains(_ key: ConfigurationKey) -> Bool { key.descriptor.isSet(in: self) }
+
+    /// The first setting given here that `backend` has no use for (``SettingDescriptor/backends``),
+    /// e.g. `listen` with etcd: refused rather than silently ignored. An empty peer list gives no
+    /// peer, so it is not counted.
+    public func settingNotFor(backend: BackendKind) -> ConfigurationKey? {
+        ConfigurationKey.allCases.first { key in
+            contains(key) && !key.backends.contains(backend) && !(key == .peers && peers?.isEmpty == true)
+        }
+    }
 
     /// These settings with every setting `other` gives put in place of this one's.
     ///

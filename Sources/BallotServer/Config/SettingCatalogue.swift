@@ -1,3 +1,4 @@
+import BallotBackends
 import BallotCore
 import Logging
 
@@ -18,7 +19,7 @@ extension ConfigurationKey {
             SettingDescriptor(
                 self, \.listen, .address, "peer listen address",
                 help: "Address the peer listener binds, HOST:PORT (e.g. 127.0.0.1:7001). Required.",
-                example: "127.0.0.1:7001")
+                example: "127.0.0.1:7001", backends: [.raft])
         case .http:
             SettingDescriptor(
                 self, \.http, .address, "HTTP address",
@@ -31,7 +32,7 @@ extension ConfigurationKey {
                     guard !text.isEmpty else { throw .dataDirectoryUnusable(path: text, .empty) }
                 },
                 "data directory",
-                help: "Directory for this node's durable state (term and vote). Created if missing; one node per directory. Required.",
+                help: "Directory for this node's durable state (term and vote; with etcd or zookeeper, the highest fencing token). Created if missing; one node per directory. Required.",
                 example: "/var/lib/ballot")
         case .cluster:
             SettingDescriptor(
@@ -42,39 +43,39 @@ extension ConfigurationKey {
             SettingDescriptor(
                 self, \.electionTimeout, .duration, "election timeout",
                 help: "Election timeout T; timeouts are drawn from [T, 2T). The same on every member.",
-                default: DurationParser.format(NodeConfiguration.defaultElectionTimeout), example: "1s")
+                default: DurationParser.format(NodeConfiguration.defaultElectionTimeout), example: "1s", backends: [.raft])
         case .heartbeatInterval:
             SettingDescriptor(
                 self, \.heartbeatInterval, .duration, "heartbeat interval",
                 help: "Leader heartbeat interval, at most T/3. The same on every member.",
-                default: DurationParser.format(NodeConfiguration.defaultHeartbeatInterval), example: "100ms")
+                default: DurationParser.format(NodeConfiguration.defaultHeartbeatInterval), example: "100ms", backends: [.raft])
         case .maxFrameSize:
             SettingDescriptor(
                 self, \.maxFrameSize, .integer(valueName: "BYTES", expected: "a whole number of bytes"), "max frame size",
                 help: "Largest peer-protocol frame sent or accepted, in bytes (1024 to 16777216).",
-                default: "\(NodeConfiguration.defaultMaxFrameSize)", example: "65536")
+                default: "\(NodeConfiguration.defaultMaxFrameSize)", example: "65536", backends: [.raft])
         case .algorithm:
             SettingDescriptor(
                 self, \.algorithm,
                 .choice(valueName: "NAME") { text throws(ConfigurationError) in try ElectionAlgorithmKind(parsing: text) },
                 "election algorithm",
                 help: "Election algorithm. ballotd runs raft only; `ballot serve` also runs bully and ring, for comparison.",
-                default: NodeConfiguration.defaultAlgorithm.rawValue, example: "raft")
+                default: NodeConfiguration.defaultAlgorithm.rawValue, example: "raft", backends: [.raft])
         case .peers:
             SettingDescriptor(
                 self, \.peers, .peers, "peers",
                 help: "The other members, ID=HOST:PORT. Repeat the flag for each peer; the environment variable takes a comma-separated list.",
-                default: "none", example: "2=127.0.0.1:7002")
+                default: "none", example: "2=127.0.0.1:7002", backends: [.raft])
         case .priority:
             SettingDescriptor(
                 self, \.priority, .priority, "leadership priority",
                 help: "Leadership priority, 0 (lowest) to 65535. The leader hands over to an eligible, caught-up member of higher priority once it has been healthy for preempt_after. Raft only.",
-                default: "\(NodeConfiguration.defaultPriority)", example: "10")
+                default: "\(NodeConfiguration.defaultPriority)", example: "10", backends: [.raft])
         case .preemptAfter:
             SettingDescriptor(
                 self, \.preemptAfter, .duration, "preemption window",
                 help: "How long a member of higher priority must be eligible, caught up and answering (with every member answering) before the leader hands over to it; also the least time between two such hand-overs. At least the election timeout.",
-                default: "30s, or the election timeout if longer", example: "30s")
+                default: "30s, or the election timeout if longer", example: "30s", backends: [.raft])
         case .advertiseHTTP:
             SettingDescriptor(
                 self, \.advertiseHTTP,
@@ -83,12 +84,69 @@ extension ConfigurationKey {
                 },
                 "advertised HTTP URL",
                 help: "The http:// or https:// URL clients and other members reach this node's HTTP endpoint at; every member learns it, so any node names the leader's (leader_http in GET /leader).",
-                default: "off", example: "http://10.0.0.1:9101")
+                default: "off", example: "http://10.0.0.1:9101", backends: [.raft])
         case .resignHoldOff:
             SettingDescriptor(
                 self, \.resignHoldOff, .duration, "resign hold-off",
                 help: "How long a leader that resigned (POST /resign without hold_off=, or an embedded whileLeader body that returned) refrains from campaigning; at most 5m.",
-                default: "the election timeout", example: "2s")
+                default: "the election timeout", example: "2s", backends: [.raft])
+        case .backend:
+            SettingDescriptor(
+                self, \.backend, .choice(valueName: "NAME"), "election backend",
+                help: "What elects the leader: raft (Ballot's own peers), or etcd or zookeeper (a coordination service you run; no peers, no listen).",
+                default: BackendKind.raft.rawValue, example: "etcd")
+        case .election:
+            SettingDescriptor(
+                self, \.election, .electionName, "election name",
+                help: "The election's name on etcd or ZooKeeper, 1–128 characters of A–Z a–z 0–9 . _ -; candidates live under /ballot/elections/NAME, so several elections share one service.",
+                default: ElectionName.default.rawValue, example: "orders", backends: [.etcd, .zookeeper])
+        case .etcdEndpoints:
+            SettingDescriptor(
+                self, \.etcdEndpoints, .etcdEndpoints, "etcd endpoints",
+                help: "etcd client URLs, http://HOST:PORT or https://HOST:PORT, comma-separated (a YAML list in a file). Required with etcd.",
+                example: "http://127.0.0.1:2379", backends: [.etcd])
+        case .leaseTTL:
+            SettingDescriptor(
+                self, \.leaseTTL, .duration, "etcd lease TTL",
+                help: "The etcd lease's time to live, whole seconds from 1s to 24h; kept alive every TTL/3.",
+                default: DurationParser.format(EtcdBackendConfiguration.defaultLeaseTTL), example: "5s", backends: [.etcd])
+        case .etcdCredentialsFile:
+            SettingDescriptor(
+                self, \.etcdCredentialsFile, .filePath, "etcd credentials file",
+                help: "File holding the etcd user and password as one line USER:PASSWORD, read at start-up; the credentials are never logged, printed or shown in /status.",
+                default: "off", example: "/etc/ballot/etcd-credentials", backends: [.etcd])
+        case .etcdCAFile:
+            SettingDescriptor(
+                self, \.etcdCAFile, .filePath, "etcd CA file",
+                help: "PEM CA that signed the etcd members' certificates (https:// endpoints); without it, the system's roots.",
+                example: "/etc/ballot/etcd-ca.pem", backends: [.etcd])
+        case .etcdCertFile:
+            SettingDescriptor(
+                self, \.etcdCertFile, .filePath, "etcd client certificate file",
+                help: "PEM client certificate for etcd, when its members require one (--client-cert-auth); with etcd_key_file. With etcd's authentication on, it must have no CommonName (the JSON gateway refuses one).",
+                default: "off", example: "/etc/ballot/etcd-client.pem", backends: [.etcd])
+        case .etcdKeyFile:
+            SettingDescriptor(
+                self, \.etcdKeyFile, .filePath, "etcd client key file",
+                help: "PEM private key of etcd_cert_file.",
+                default: "off", example: "/etc/ballot/etcd-client-key.pem", backends: [.etcd])
+        case .zookeeper:
+            SettingDescriptor(
+                self, \.zookeeper, .zooKeeperServers, "ZooKeeper servers",
+                help: "The ZooKeeper ensemble, HOST:PORT, comma-separated (a YAML list in a file), without a chroot. Required with zookeeper.",
+                example: "127.0.0.1:2181", backends: [.zookeeper])
+        case .sessionTimeout:
+            SettingDescriptor(
+                self, \.sessionTimeout, .duration, "ZooKeeper session timeout",
+                help: "The ZooKeeper session timeout asked for, 500ms to 10m; the ensemble clamps it to its own bounds (by default 2 to 20 ticks).",
+                default: DurationParser.format(ZooKeeperBackendConfiguration.defaultSessionTimeout), example: "4s",
+                backends: [.zookeeper])
+        case .zookeeperFollowerLag:
+            SettingDescriptor(
+                self, \.zookeeperFollowerLag, .durationOrZero, "ZooKeeper follower lag",
+                help: "How long a ZooKeeper follower cut off from its leader may go on answering: the ensemble's syncLimit × tickTime + tickTime/2 (the default is syncLimit 10 × tickTime 200ms + 100ms); 0s for a standalone server. Part of the claim margin.",
+                default: DurationParser.format(ZooKeeperBackendConfiguration.defaultFollowerLag), example: "2.1s",
+                backends: [.zookeeper])
         case .adminHTTP:
             SettingDescriptor(
                 self, \.adminHTTP, .address, "admin HTTP address",
@@ -155,12 +213,12 @@ extension ConfigurationKey {
             SettingDescriptor(
                 self, \.members, .integer(valueName: "N", expected: "a number of members"), "member count",
                 help: "Cluster size N: the members are nodes 1…N and their addresses come from peer_address_template.",
-                example: "3")
+                example: "3", backends: [.raft])
         case .peerAddressTemplate:
             SettingDescriptor(
                 self, \.peerAddressTemplate, .peerAddressTemplate, "peer address template",
                 help: "Every member's peer address, with {ordinal} (ID − 1) or {id} in it, e.g. ballot-{ordinal}.ballot-peers:7001; used with members.",
-                example: "ballot-{ordinal}.ballot-peers:7001")
+                example: "ballot-{ordinal}.ballot-peers:7001", backends: [.raft])
         case .logLevel:
             SettingDescriptor(
                 self, \.logLevel, .choice(valueName: "LEVEL"), "log level",

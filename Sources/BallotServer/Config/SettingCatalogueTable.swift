@@ -15,7 +15,7 @@ public enum SettingCatalogueTable {
             let variable = descriptor.environmentVariable.map { "`\($0)`" } ?? "–"
             let defaultText = descriptor.defaultText.map { "`\($0)`" } ?? ""
             let secret = descriptor.isSecret ? " **Secret**: never printed." : ""
-            rows.append("| \(yaml) | \(flag) | \(variable) | \(defaultText) | \(descriptor.help)\(secret) |")
+            rows.append("| \(yaml) | \(flag) | \(variable) | \(defaultText) | \(descriptor.helpWithScope)\(secret) |")
         }
         return rows.joined(separator: "\n") + "\n"
     }

@@ -1,8 +1,9 @@
+import BallotBackends
 import Yams
 
 /// Everything about one setting, in one value: its key (and so its flag and environment
 /// variable), the field of ``NodeSettings`` it fills, how its values are written, its help text,
-/// its default, whether it is secret, and where it may come from.
+/// its default, whether it is secret, where it may come from, and which backends it applies to.
 ///
 /// Built only by the catalogue (``ConfigurationKey/descriptor``); the flags' help, the YAML and
 /// environment readers, `--print-config` and the settings table in docs/configuration.md all read
@@ -22,6 +23,10 @@ public struct SettingDescriptor {
     /// holding a secret is not secret; mark the setting that holds the secret itself.
     public let isSecret: Bool
     public let sources: SettingSources
+    /// The backends (`--backend`) the setting means something to: peers and Raft timing only to
+    /// Ballot's own election, each coordination service's settings only to it. Given with another
+    /// backend, the setting is refused rather than silently ignored.
+    public let backends: Set<BackendKind>
     /// The placeholder in help text: `DURATION`.
     public let valueName: String
     /// Whether the flag is given once per item (`--peer`); the environment variable then takes a
@@ -40,7 +45,7 @@ public struct SettingDescriptor {
     init<Value>(
         _ key: ConfigurationKey, _ field: WritableKeyPath<NodeSettings, Value?>, _ kind: SettingKind<Value>,
         _ displayName: String, help: String, default defaultText: String? = nil, example: String,
-        secret: Bool = false, sources: SettingSources = .all
+        secret: Bool = false, sources: SettingSources = .all, backends: Set<BackendKind> = Set(BackendKind.allCases)
     ) {
         self.key = key
         self.displayName = displayName
@@ -49,6 +54,7 @@ public struct SettingDescriptor {
         self.example = example
         self.isSecret = secret
         self.sources = sources
+        self.backends = backends
         self.valueName = kind.valueName
         self.isRepeatable = kind.appendItem != nil
         self.isBoolean = Value.self == Bool.self
@@ -99,6 +105,14 @@ public struct SettingDescriptor {
 
     /// What a secret's value is printed as.
     public static let redacted = "<redacted>"
+
+    /// The help text, and the backends the setting is limited to if it is (`Only with --backend
+    /// raft.`): what the flag's help and the docs table show.
+    public var helpWithScope: String {
+        guard backends != Set(BackendKind.allCases) else { return help }
+        let names = BackendKind.allCases.filter(backends.contains).map(\.rawValue)
+        return help + " Only with \(ConfigurationKey.backend.flag) " + names.joined(separator: " or ") + "."
+    }
 
     /// The environment variable, if the setting may come from one.
     public var environmentVariable: String? { sources.contains(.environment) ? key.environmentVariable : nil }

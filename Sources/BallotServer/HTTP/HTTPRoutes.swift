@@ -7,13 +7,15 @@ import NIOHTTP1
 /// What each HTTP path of a node answers: the node's route table. Kept apart from the server
 /// plumbing so that it reads as an API; a new route is one `router.add` line and its handler.
 public struct HTTPRoutes: Sendable {
-    let node: BallotNode
+    let node: any ServedNode
+    /// How long a follower may go without news of a live leader and still be ready: the election
+    /// timeout, or a backend's lease TTL / session timeout.
     let electionTimeout: Duration
     /// Issue 15's routes (ApplicationRoutes.swift): leader with blocking query, events, primary,
     /// resign, candidacy.
     let applications: ApplicationRoutes
 
-    public init(node: BallotNode, electionTimeout: Duration, hub: LeadershipEventHub) {
+    public init(node: any ServedNode, electionTimeout: Duration, hub: LeadershipEventHub) {
         self.node = node
         self.electionTimeout = electionTimeout
         self.applications = ApplicationRoutes(node: node, hub: hub)

@@ -1,4 +1,6 @@
+import BallotBackends
 import BallotBuildInfo
+import BallotClient
 import BallotCore
 import BallotRuntime
 import BallotWire
@@ -7,23 +9,36 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// A complete Ballot node built from its configuration: durable store, election core, peer
-/// transport, HTTP endpoint and metrics, run as a swift-service-lifecycle service.
+/// A complete Ballot node built from its configuration: durable store, a producer of leadership —
+/// the Raft node with its peer transport, or an election backend on etcd or ZooKeeper — and the
+/// HTTP endpoint and metrics that read its view, run as a swift-service-lifecycle service.
 ///
-/// Start-up fails early and clearly (corrupt state, locked data directory, port in use) before any
-/// message is sent. On SIGTERM/SIGINT a leader hands leadership over before the process exits.
+/// Start-up fails early and clearly (corrupt state, locked data directory, port in use, an
+/// unreadable credentials file) before anything is sent. On SIGTERM/SIGINT a leader hands
+/// leadership over (Raft: to its most up-to-date follower; a backend: to the next candidate in
+/// line, by resigning) before the process exits.
 public final class NodeServer: Service, Sendable {
     public let configuration: NodeConfiguration
-    public let node: BallotNode
-    let transport: PeerTransport
+    /// The node the HTTP routes serve.
+    public let node: any ServedNode
+    /// The Raft node, for programs that embed one (`whileLeader`, `resign`, candidacy); nil when
+    /// an etcd or ZooKeeper backend elects.
+    public var raftNode: BallotNode? { node as? BallotNode }
+    let producer: Producer
     let http: HTTPEndpoint?
-    /// Issue 15: the view's changes for `/events` and blocking `/leader` queries.
+    /// Issue 15: the view's changes for `/events` and blocking `/leader` queries (any producer's).
     let events: LeadershipEventHub
-    /// The node's own event loop, for its timer and peer connections: thousands of HTTP clients
+    /// A Raft node's own event loop, for its timer and peer connections: thousands of HTTP clients
     /// (`/events` subscribers) are served on the shared group's loops and never delay an election.
-    let nodeLoop: MultiThreadedEventLoopGroup
+    let nodeLoop: MultiThreadedEventLoopGroup?
     let logger: Logger
     let printEvents: Bool
+
+    /// What keeps the node's leadership view.
+    enum Producer: Sendable {
+        case raft(BallotNode, PeerTransport, listen: SocketAddressSpec)
+        case backend(any ElectionBackend)
+    }
 
     /// Opens the data directory and builds every part; nothing is bound or sent yet.
     /// `version` and `revision` label `ballot_build_info` (this build's ``BuildInfo`` by default).
@@ -31,31 +46,58 @@ public final class NodeServer: Service, Sendable {
                 revision: String = BuildInfo.revision) throws {
         self.configuration = configuration
         self.logger = logger
+        let id = configuration.id
+        let kind = configuration.backend.kind
+        // A node elected through a coordination service is a cluster of one as far as Ballot's own
+        // metrics go: no peers; its `algorithm` label is the backend's name.
         let recorder = MetricsRecorder(
-            view: LeadershipView(node: configuration.id), membership: configuration.membership,
-            algorithm: configuration.algorithm.rawValue, version: version, revision: revision,
-            tickDuration: configuration.tickInterval)
+            view: LeadershipView(node: id), membership: kind == .raft ? configuration.membership : Membership([id]),
+            algorithm: kind == .raft ? configuration.algorithm.rawValue : kind.rawValue, backend: kind.rawValue,
+            version: version, revision: revision, tickDuration: configuration.tickInterval)
         let store = try HardStateStore(configuration: configuration, observer: recorder)
-        // Only Raft has a candidacy (issue 15); the file is kept beside the hard state.
-        let candidacyStore = configuration.algorithm.supportsCandidacy ? try CandidacyStore(beside: store) : nil
-        let candidacy = Candidacy(eligible: candidacyStore?.recoveredEligible ?? true, priority: configuration.priority)
-        var seed = SystemRandomNumberGenerator()
-        let core = configuration.algorithm.makeCore(
-            id: configuration.id, membership: configuration.membership, raft: configuration.raftConfiguration,
-            hardState: store.recoveredState, candidacy: candidacy, random: SplitMix64(seed: seed.next()))
-        let peerIDs = configuration.peers.map(\.id)
-        let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
-        let members = MemberDirectory(
-            local: configuration.id, localInfo: try MemberInfo(advertisedHTTP: configuration.advertisedHTTP))
-        nodeLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
-                          store: store, outbox: outbox, recorder: recorder, logger: logger, members: members,
-                          candidacyStore: candidacyStore, resignHoldOff: configuration.resignHoldOff,
-                          eventLoop: nodeLoop.next())
-        let policy = HandshakePolicy(localNode: configuration.id, clusterName: configuration.cluster,
-                                     membership: configuration.membership, algorithm: configuration.algorithm)
-        transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
-                                  limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
+        let readiness: Duration
+        switch configuration.backend {
+        case .raft:
+            guard let listen = configuration.listenAddress else { throw ConfigurationError.missingSetting(.listen) }
+            // Only Raft has a candidacy (issue 15); the file is kept beside the hard state.
+            let candidacyStore = configuration.algorithm.supportsCandidacy ? try CandidacyStore(beside: store) : nil
+            let candidacy = Candidacy(eligible: candidacyStore?.recoveredEligible ?? true, priority: configuration.priority)
+            var seed = SystemRandomNumberGenerator()
+            let core = configuration.algorithm.makeCore(
+                id: id, membership: configuration.membership, raft: configuration.raftConfiguration,
+                hardState: store.recoveredState, candidacy: candidacy, random: SplitMix64(seed: seed.next()))
+            let peerIDs = configuration.peers.map(\.id)
+            let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
+            let members = MemberDirectory(local: id, localInfo: try MemberInfo(advertisedHTTP: configuration.advertisedHTTP))
+            let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            nodeLoop = loop
+            let node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
+                                  store: store, outbox: outbox, recorder: recorder, logger: logger, members: members,
+                                  candidacyStore: candidacyStore, resignHoldOff: configuration.resignHoldOff,
+                                  eventLoop: loop.next())
+            let policy = HandshakePolicy(localNode: id, clusterName: configuration.cluster,
+                                         membership: configuration.membership, algorithm: configuration.algorithm)
+            let transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
+                                          limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
+            self.node = node
+            producer = .raft(node, transport, listen: listen)
+            readiness = configuration.electionTimeout
+            logger.info("recovered hard state", metadata: [
+                "event": "state_recovered", "term": "\(store.recoveredState.term)",
+                "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
+                "eligible": "\(candidacy.eligible)", "priority": "\(candidacy.priority)",
+            ])
+        case .etcd, .zookeeper:
+            let backend = try Self.makeBackend(configuration, view: recorder.view, recorder: recorder, store: store,
+                                               logger: logger)
+            node = BackendNode(backend: backend, recorder: recorder)
+            nodeLoop = nil
+            producer = .backend(backend)
+            readiness = backend.validity
+            logger.info("recovered the highest fencing token", metadata: [
+                "event": "state_recovered", "term": "\(store.recoveredState.term)",
+            ])
+        }
         events = LeadershipEventHub(view: node.view)
         if configuration.httpAddress != nil || configuration.http.adminAddress != nil {
             let settings = configuration.http
@@ -63,34 +105,53 @@ public final class NodeServer: Service, Sendable {
                 token: try settings.tokenFile.map { path throws(HTTPSetupError) in try BearerToken.load(path: path) },
                 authorizeReads: settings.authorizeReads)
             http = try HTTPEndpoint(
-                router: HTTPRoutes(node: node, electionTimeout: configuration.electionTimeout, hub: events).router,
-                access: access, limits: settings.limits, tls: settings.tls, hasAdminListener: settings.adminAddress != nil,
+                router: HTTPRoutes(node: node, electionTimeout: readiness, hub: events).router, access: access,
+                limits: settings.limits, tls: settings.tls, hasAdminListener: settings.adminAddress != nil,
                 registry: recorder.registry, logger: logger)
         } else {
             http = nil
         }
         self.printEvents = configuration.printEvents
-        logger.info("recovered hard state", metadata: [
-            "event": "state_recovered", "term": "\(store.recoveredState.term)",
-            "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
-            "eligible": "\(candidacy.eligible)", "priority": "\(candidacy.priority)",
-        ])
     }
 
-    /// Binds both listeners, then runs until graceful shutdown; the node's own loop stops last.
+    /// The etcd or ZooKeeper backend of `configuration`, feeding `view` and `recorder`, keeping its
+    /// fencing tokens in `store`.
+    private static func makeBackend(
+        _ configuration: NodeConfiguration, view: LeadershipView, recorder: MetricsRecorder, store: HardStateStore,
+        logger: Logger
+    ) throws -> any ElectionBackend {
+        let tokens = FencingTokenFile(store: store)
+        let recovered = store.recoveredState.term
+        switch configuration.backend {
+        case .etcd(let settings):
+            return try EtcdBackend(configuration: settings, node: configuration.id, view: view, observer: recorder,
+                                   tokens: tokens, recoveredToken: recovered, logger: logger)
+        case .zookeeper(let settings):
+            return ZooKeeperBackend(configuration: settings, node: configuration.id, view: view, observer: recorder,
+                                    tokens: tokens, recoveredToken: recovered, logger: logger)
+        case .raft:
+            preconditionFailure("the Raft node is not a backend")
+        }
+    }
+
+    /// Binds the listeners, then runs until graceful shutdown; a Raft node's own loop stops last.
     public func run() async throws {
         do {
             try await serve()
         } catch {
-            try? await nodeLoop.shutdownGracefully()
+            try? await nodeLoop?.shutdownGracefully()
             throw error
         }
-        try? await nodeLoop.shutdownGracefully()
+        try? await nodeLoop?.shutdownGracefully()
     }
 
     private func serve() async throws {
-        let listen = configuration.listenAddress
-        let listener = try await transport.bind(host: listen.hostString, port: listen.port)
+        let peerListener: (any Channel)?
+        if case .raft(_, let transport, let listen) = producer {
+            peerListener = try await transport.bind(host: listen.hostString, port: listen.port)
+        } else {
+            peerListener = nil
+        }
         var httpListeners: [HTTPEndpoint.Listener] = []
         if let http {
             OpenFileLimit.raise(toServe: configuration.http.limits.maxConnections * 2, logger: logger)
@@ -101,24 +162,21 @@ public final class NodeServer: Service, Sendable {
                 httpListeners.append(try await http.bind(host: address.hostString, port: address.port, role: .admin))
             }
         }
-        logger.notice("node started", metadata: [
-            "event": "started", "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)",
-            "algorithm": "\(configuration.algorithm)", "cluster": "\(configuration.cluster)", "listen": "\(listen)",
-            "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
-            "admin_http": "\(configuration.http.adminAddress.map { "\($0)" } ?? "off")",
-            "http_tls": "\(configuration.http.tls == nil ? "off" : configuration.http.tls?.clientCA == nil ? "on" : "on, client certificates verified")",
-            "http_token": "\(configuration.http.tokenFile == nil ? "off" : "on")",
-            "election_timeout": "\(DurationParser.format(configuration.electionTimeout))",
-            "heartbeat_interval": "\(DurationParser.format(configuration.heartbeatInterval))",
-        ])
+        logger.notice("node started", metadata: startedMetadata)
         if printEvents { EventLine.follow(node.view) }
         logLeadershipChanges()
+        let producer = self.producer
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.transport.run(listener: listener) }
+            switch producer {
+            case .raft(let node, let transport, _):
+                if let peerListener { group.addTask { await transport.run(listener: peerListener) } }
+                group.addTask { try await node.runClock() }
+            case .backend(let backend):
+                group.addTask { try await backend.run() }
+            }
             if let http {
                 for listener in httpListeners { group.addTask { try await http.run(listener) } }
             }
-            group.addTask { try await self.node.runClock() }
             // Runs until SIGTERM/SIGINT (or a failure above), then hands leadership over.
             do {
                 try await gracefulShutdown()
@@ -127,10 +185,44 @@ public final class NodeServer: Service, Sendable {
                 throw error
             }
             logger.notice("shutting down", metadata: ["event": "shutting_down"])
-            await node.shutDown()
+            switch producer {
+            case .raft(let node, _, _): await node.shutDown()
+            case .backend(let backend): await backend.shutDown()
+            }
             events.close()
             group.cancelAll()
         }
+    }
+
+    /// The `node started` record: the build, the HTTP surface, and what elects with its settings
+    /// (never the etcd credentials, only whether there are any).
+    var startedMetadata: Logger.Metadata {
+        var started: Logger.Metadata = [
+            "event": "started", "version": "\(BuildInfo.version)", "revision": "\(BuildInfo.revision)",
+            "backend": "\(configuration.backend.kind)", "cluster": "\(configuration.cluster)",
+            "http": "\(configuration.httpAddress.map { "\($0)" } ?? "off")",
+            "admin_http": "\(configuration.http.adminAddress.map { "\($0)" } ?? "off")",
+            "http_tls": "\(configuration.http.tls == nil ? "off" : configuration.http.tls?.clientCA == nil ? "on" : "on, client certificates verified")",
+            "http_token": "\(configuration.http.tokenFile == nil ? "off" : "on")",
+        ]
+        switch configuration.backend {
+        case .raft:
+            started["algorithm"] = "\(configuration.algorithm)"
+            started["listen"] = "\(configuration.listenAddress.map { "\($0)" } ?? "-")"
+            started["election_timeout"] = "\(DurationParser.format(configuration.electionTimeout))"
+            started["heartbeat_interval"] = "\(DurationParser.format(configuration.heartbeatInterval))"
+        case .etcd(let etcd):
+            started["election"] = "\(etcd.election)"
+            started["endpoints"] = "\(etcd.endpoints.map(\.description).joined(separator: ","))"
+            started["lease_ttl"] = "\(DurationParser.format(etcd.leaseTTL))"
+            started["credentials"] = "\(etcd.credentialsFile == nil ? "none" : "from file")"
+        case .zookeeper(let zookeeper):
+            started["election"] = "\(zookeeper.election)"
+            started["servers"] = "\(zookeeper.servers.map(\.description).joined(separator: ","))"
+            started["session_timeout"] = "\(DurationParser.format(zookeeper.sessionTimeout))"
+            started["follower_lag"] = "\(zookeeper.followerLag == .zero ? "0s" : DurationParser.format(zookeeper.followerLag))"
+        }
+        return started
     }
 }
 
@@ -151,5 +243,17 @@ extension NodeServer {
                 break
             }
         }
+    }
+}
+
+/// The highest fencing token a backend reported, kept in the node's state file as its term, so
+/// that `ballot_term` and `/leader`'s term never go back across restarts.
+final class FencingTokenFile: FencingTokenStore {
+    let store: HardStateStore
+
+    init(store: HardStateStore) { self.store = store }
+
+    func save(highestToken token: Term) throws {
+        try store.save(HardState(term: token))
     }
 }

@@ -1,3 +1,4 @@
+import BallotBackends
 import BallotCore
 import BallotRuntime
 import Prometheus
@@ -44,6 +45,11 @@ struct MetricSeries: Sendable {
     let stateFsyncDuration: DurationHistogram
     let stateWriteFailures: Counter
 
+    // The coordination service (etcd, ZooKeeper); present and zero on a Raft node.
+    let coordinationConnected: Gauge
+    let coordinationRoundTrip: DurationHistogram
+    let coordinationFailures: LabeledSeries<String, Counter>
+
     // Identity.
     let clusterMembers: Gauge
     let buildInfo: Gauge
@@ -56,7 +62,10 @@ struct MetricSeries: Sendable {
     let processOpenFDs: Gauge
     let processMaxFDs: Gauge
 
-    init(registry: PrometheusCollectorRegistry, peers: [NodeID], version: String, revision: String, algorithm: String) {
+    init(
+        registry: PrometheusCollectorRegistry, peers: [NodeID], version: String, revision: String, algorithm: String,
+        backend: String
+    ) {
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Counter {
             registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
         }
@@ -170,11 +179,23 @@ struct MetricSeries: Sendable {
         stateWriteFailures = counter(
             "ballot_state_write_failures_total", "Hard-state saves that failed (write, fsync or rename); each halts the node.")
 
+        coordinationConnected = gauge(
+            "ballot_coordination_connected",
+            "1 while this node's session with its coordination service (etcd lease, ZooKeeper session) is being renewed; 0 otherwise and on Raft nodes.")
+        coordinationRoundTrip = histogram(
+            "ballot_coordination_round_trip_seconds",
+            "From sending a renewal (etcd keep-alive, ZooKeeper request) to its answer.", [], Self.roundTripBuckets)
+        coordinationFailures = LabeledSeries(Self.coordinationFailureReasons) { reason in
+            counter(
+                "ballot_coordination_failures_total",
+                "Requests to the coordination service that failed, or answers refused, by reason.", [("reason", reason)])
+        }
+
         clusterMembers = gauge("ballot_cluster_members", "Voting members configured in this cluster.")
         buildInfo = gauge(
             "ballot_build_info",
-            "Always 1; the labels name the build (version and git revision) and the election algorithm.",
-            [("version", version), ("revision", revision), ("algorithm", algorithm)])
+            "Always 1; the labels name the build (version and git revision), the election algorithm and the backend that elects.",
+            [("version", version), ("revision", revision), ("algorithm", algorithm), ("backend", backend)])
 
         processCPUSeconds = counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.")
         processResidentMemory = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
@@ -218,6 +239,9 @@ struct MetricSeries: Sendable {
     /// The `reason` values of `ballot_peer_frames_rejected_total`: the wire protocol's rejection
     /// reasons (docs/protocol.md §5), the runtime's `queue_full`, and `other` for anything else so
     /// that a typo can never create an unbounded label.
+    /// The `reason` values of `ballot_coordination_failures_total` (``CoordinationFailure``).
+    static let coordinationFailureReasons = CoordinationFailure.allCases.map(\.rawValue)
+
     static let frameRejectionReasons = [
         "malformed", "oversized", "wrong_cluster", "unknown_node", "bad_version", "auth", "unknown_type",
         "queue_full", "other",

@@ -1,3 +1,4 @@
+import BallotBackends
 import BallotCore
 import BallotRuntime
 import Prometheus
@@ -18,7 +19,7 @@ import Synchronization
 ///
 /// Thread-safe: the series are atomics, and one short lock guards the little the recorder keeps
 /// (when the open campaign began). Use one recorder per registry.
-public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStoreObserver {
+public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStoreObserver, BackendObserver {
     public let registry: PrometheusCollectorRegistry
     public let view: LeadershipView
     public let membership: Membership
@@ -38,11 +39,13 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStore
     ///   - membership: the voting members, this node included; each other member gets its own
     ///     per-peer series (`peer` label = its node ID).
     ///   - algorithm: the election algorithm's name, e.g. `RaftNode.algorithmName`.
+    ///   - backend: what elects: `raft` (Ballot's own peers, whatever the algorithm), `etcd` or `zookeeper`.
     ///   - version, revision: the build, for `ballot_build_info` (``BuildInfo`` in a real node).
     ///   - tickDuration: how long one core tick lasts.
     public init(
-        view: LeadershipView, membership: Membership, algorithm: String, version: String, revision: String = "unknown",
-        tickDuration: Duration, registry: PrometheusCollectorRegistry = .init()
+        view: LeadershipView, membership: Membership, algorithm: String, backend: String = BackendKind.raft.rawValue,
+        version: String, revision: String = "unknown", tickDuration: Duration,
+        registry: PrometheusCollectorRegistry = .init()
     ) {
         precondition(membership.contains(view.node), "node \(view.node) is not in its own membership")
         precondition(tickDuration > .zero, "the tick duration must be positive")
@@ -52,7 +55,7 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStore
         self.tickDuration = tickDuration
         series = MetricSeries(
             registry: registry, peers: membership.peers(of: view.node), version: version, revision: revision,
-            algorithm: algorithm)
+            algorithm: algorithm, backend: backend)
         series.clusterMembers.set(to: Double(membership.count))
         series.buildInfo.set(to: 1)
         series.roles[.follower].set(to: 1)
@@ -117,6 +120,20 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStore
     /// A hard-state save failed (the driver halts the node; ``render(now:wallClockNow:)`` shows it).
     public func stateWriteFailed() {
         series.stateWriteFailures.increment()
+    }
+
+    // MARK: Coordination service (election backends)
+
+    public func coordinationRenewed(after roundTrip: Duration) {
+        series.coordinationRoundTrip.record(max(roundTrip, .zero))
+    }
+
+    public func coordinationConnected(_ connected: Bool) {
+        series.coordinationConnected.set(to: connected ? 1 : 0)
+    }
+
+    public func coordinationFailed(_ failure: CoordinationFailure) {
+        series.coordinationFailures[failure.rawValue].increment()
     }
 
     // MARK: Transport events

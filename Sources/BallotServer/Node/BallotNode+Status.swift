@@ -6,7 +6,7 @@ extension BallotNode {
     /// The body of `GET /status`, after delivering the ticks due by now: the leadership view, the
     /// core's vote and log position, and each peer's connection and latest round trip.
     /// `wallClockNow` (Unix seconds) dates the history entries.
-    func statusReport(wallClockNow: Double) -> NodeStatusReport {
+    public func statusReport(wallClockNow: Double) -> NodeStatusReport {
         catchUp()
         let now = driver.now
         let status = driver.status

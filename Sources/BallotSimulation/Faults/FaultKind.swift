@@ -29,6 +29,11 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     /// persist, exactly as the server does, and is restarted when the fault heals (as a supervisor
     /// restarts a process whose health check fails).
     case disk
+    /// SIGKILL of one server of the coordination service's ensemble (etcd, ZooKeeper), restarted
+    /// after a while: only for real processes run with `--backend etcd|zookeeper` (the simulator has
+    /// no coordination service, and never picks it).
+    case serverKill = "server-kill"
+
     /// Issue 15: the leader resigns (`POST /resign`) with a random hold-off. Opt-in (not in
     /// ``standard``); simulator-only so far (the end-to-end tests resign real leaders).
     case resign
@@ -38,7 +43,7 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
 
     /// The faults a schedule injects unless told otherwise: all but issue 15's operator actions,
     /// so that default schedules (and the regression seeds) keep the histories they always had.
-    public static let standard: Set<FaultKind> = Set(allCases).subtracting([.resign, .candidacy])
+    public static let standard: Set<FaultKind> = Set(allCases.filter(\.isSimulated)).subtracting([.resign, .candidacy])
 
     /// The kinds the real-process fault suite injects (the others are simulator-only: their real
     /// counterparts are covered elsewhere — transfers and flapping links by the end-to-end tests,
@@ -49,9 +54,12 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     public var needsNetwork: Bool {
         switch self {
         case .partition, .asymmetric, .bridge, .loss, .delay, .duplicate, .flap: true
-        case .crash, .pause, .transfer, .disk, .resign, .candidacy: false
+        case .crash, .pause, .transfer, .disk, .resign, .candidacy, .serverKill: false
         }
     }
+
+    /// Whether the simulator injects it (it has no coordination service to kill a server of).
+    public var isSimulated: Bool { self != .serverKill }
 
     /// Parses a kind as flags spell it, accepting the older `kill` for ``crash``.
     public init?(named name: String) {

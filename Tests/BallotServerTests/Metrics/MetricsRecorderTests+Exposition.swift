@@ -58,6 +58,9 @@ extension MetricsRecorderTests {
         ("ballot_halted", "gauge"),
         ("ballot_state_fsync_duration_seconds", "histogram"),
         ("ballot_state_write_failures_total", "counter"),
+        ("ballot_coordination_connected", "gauge"),
+        ("ballot_coordination_round_trip_seconds", "histogram"),
+        ("ballot_coordination_failures_total", "counter"),
     ]
 
     @Test func firstScrapeHasEveryRequiredSeriesAtZero() throws {
@@ -101,6 +104,13 @@ extension MetricsRecorderTests {
         expectFamily("ballot_peer_round_trip_time_seconds_count", label: "peer", values: peerLabels, each: 0)
         expectFamily(
             "ballot_election_duration_seconds_count", label: "outcome", values: ["won", "lost", "timed_out"], each: 0)
+        // The coordination-service series are present and zero on a Raft node, as dashboards need.
+        expectFamily(
+            "ballot_coordination_failures_total", label: "reason",
+            values: ["malformed", "oversized", "connect_failed", "closed", "timed_out", "service_error", "unauthenticated", "expired"],
+            each: 0)
+        #expect(metrics.value("ballot_coordination_connected") == 0)
+        #expect(metrics.count("ballot_coordination_round_trip_seconds") == 0)
 
         #expect(metrics.samples(named: "ballot_role").count == 4)
         #expect(metrics.value("ballot_role", ["role": "follower"]) == 1)
@@ -120,6 +130,7 @@ extension MetricsRecorderTests {
         #expect(metrics.value("ballot_cluster_members") == 3)
         #expect(metrics.value("ballot_build_info", [
             "version": "1.2.3", "revision": "0123456789abcdef0123456789abcdef01234567", "algorithm": "raft",
+            "backend": "raft",
         ]) == 1)
         expectFamily("ballot_halted", label: "reason", values: Halt.Reason.allCases.map(\.rawValue), each: 0)
         #expect(metrics.value("ballot_state_write_failures_total") == 0)

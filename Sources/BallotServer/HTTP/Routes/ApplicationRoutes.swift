@@ -11,14 +11,22 @@ import NIOHTTP1
 ///
 /// Route names and access, for the route table: `leader` (read), `events` (read), `primary` (read,
 /// GET and HEAD), `resign` (change), `candidacy` (change).
+///
+/// The reads serve any producer of the leadership view — the Raft node or an etcd/ZooKeeper
+/// backend — unchanged. Resignation and candidacy are the Raft core's: a backend node refuses them
+/// with 409 and says what to do instead (``backendRefusal(_:)``).
 public struct ApplicationRoutes: Sendable {
-    let node: BallotNode
+    let node: any ServedNode
     let hub: LeadershipEventHub
+
+    /// The Raft node, which alone resigns with a hold-off, keeps a candidacy and knows its peers'
+    /// advertised URLs; nil on a node elected through a backend.
+    var raft: BallotNode? { node as? BallotNode }
 
     /// The longest a blocking query may wait (`wait=`), and its default when `index` is given alone.
     public static let maximumWait = Duration.seconds(300)
 
-    public init(node: BallotNode, hub: LeadershipEventHub) {
+    public init(node: any ServedNode, hub: LeadershipEventHub) {
         self.node = node
         self.hub = hub
     }
@@ -63,7 +71,7 @@ public struct ApplicationRoutes: Sendable {
         let leader = state.halt == nil ? state.leader?.id : nil
         var response = HTTPResponse.json(LeaderView(
             self: node.id.rawValue, leader: leader?.rawValue, term: state.term.rawValue, isLeader: leading,
-            index: state.index, leaseRemainingMs: remaining, leaderHttp: leader.flatMap(node.members.advertisedHTTP(of:))))
+            index: state.index, leaseRemainingMs: remaining, leaderHttp: leader.flatMap { raft?.members.advertisedHTTP(of: $0) }))
         response.headers.add(name: "X-Ballot-Index", value: String(state.index))
         return response
     }
@@ -115,6 +123,7 @@ public struct ApplicationRoutes: Sendable {
     /// holds off campaigning (default: `resign_hold_off`, one election timeout unless configured).
     /// Answers once the hand-over ended.
     public func resign(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let node = raft else { return backendRefusal("POST /resign") }
         var holdOff = node.resignHoldOff
         if let text = request.queryValue("hold_off") {
             do {
@@ -150,6 +159,7 @@ public struct ApplicationRoutes: Sendable {
     /// directory before the node acts on it; a leader made ineligible hands over first (the answer
     /// says to whom and how it went).
     public func candidacy(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let node = raft else { return backendRefusal("PUT /candidacy") }
         let eligible: Bool
         switch CandidacyRequest.parse(request.body) {
         case .success(let value): eligible = value
@@ -167,6 +177,17 @@ public struct ApplicationRoutes: Sendable {
             case .halted: return .error(.serviceUnavailable, error.description)
             }
         }
+    }
+}
+
+extension ApplicationRoutes {
+    /// 409 on a node elected through etcd or ZooKeeper: its leadership is the coordination
+    /// service's, which has no hold-off and no eligibility that survives the node. Nothing is done.
+    func backendRefusal(_ route: String) -> HTTPResponse {
+        let service = (node as? BackendNode)?.backend.kind.rawValue ?? "a coordination service"
+        return .error(.conflict, "\(route) is not available on a node elected through \(service): resignation with a hold-off "
+            + "and candidacy belong to Ballot's own Raft election; to give up leadership, stop this node (SIGTERM gives up "
+            + "its \(service) candidacy at once) and start it again once another node leads; nothing was done")
     }
 }
 
