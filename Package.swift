@@ -6,7 +6,8 @@ import PackageDescription
 ///   → BallotRuntime (the node driver and the leadership view; no NIO, no Foundation)
 ///   → BallotSimulation (virtual clock, network and disk) and BallotServer (NIO and file adapters)
 ///   → `ballotd` (the node alone) and `ballot` (the CLI).
-/// BallotClient (HTTP client, `/leader` and `/status` types, event lines) stands apart from the
+/// BallotClient (HTTP client, `/leader` and `/status` types, event lines, the `/events` reader, the
+/// `ballot run` sidecar and `ballot watch`) stands apart from the
 /// server: the client commands and the harness use it without linking a node. BallotZooKeeper (a
 /// ZooKeeper client on NIO, for the ZooKeeper election backend) links NIO and swift-log only.
 let package = Package(
@@ -22,6 +23,7 @@ let package = Package(
         .library(name: "BallotBackends", targets: ["BallotBackends"]),
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
+        .executable(name: "ballot-embedded-example", targets: ["ballot-embedded-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -57,13 +59,17 @@ let package = Package(
         .target(
             name: "BallotClient",
             dependencies: [
-                "BallotCore", "BallotRuntime",
+                "BallotCore", "BallotRuntime", "CProcessSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The Linux process calls Swift's Glibc does not import (pipe2, ppoll, prctl, closefrom,
+        // real-time scheduling), for the sidecar's process-group keeper (`ballot run`).
+        .target(name: "CProcessSupport"),
         // The version and git revision of this build, generated during the build by RecordBuildInfo.
         .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
         .plugin(name: "RecordBuildInfo", capability: .buildTool()),
@@ -142,6 +148,7 @@ let package = Package(
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation", "BallotWire", "BallotCertificates",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
@@ -157,6 +164,18 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
+        ),
+        // Issue 15: a program that embeds a node and does leader-only work with a fencing token
+        // (docs/applications.md); the end-to-end tests run it.
+        .executableTarget(
+            name: "ballot-embedded-example",
+            dependencies: [
+                "BallotCore", "BallotRuntime", "BallotServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/ballot-embedded-example"
         ),
         // The codec benchmark: `swift run -c release ballot-wire-bench`. Its allocator counter is
         // linked into this executable only.
@@ -190,6 +209,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The client's pure parts: the event-stream parser, the /events contract, the sidecar's timing
+        // machine and keeper protocol, the watch lines.
+        .testTarget(name: "BallotClientTests", dependencies: ["BallotClient", "BallotRuntime"]),
         // The election backends against real etcd and ZooKeeper servers (single and three-server).
         .testTarget(
             name: "BallotBackendsTests",

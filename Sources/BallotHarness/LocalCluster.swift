@@ -29,6 +29,10 @@ public final class LocalCluster: @unchecked Sendable {
         public var peerSecurity = PeerSecurity.insecure
         /// Credentials made elsewhere (the layout of `ballot certs`), instead of `<data-dir>/credentials`.
         public var credentialsDirectory: String?
+        /// Flags given to one node only (issue 15: priorities), after the common ones.
+        public var perNodeArguments: [NodeID: [String]] = [:]
+        /// Whether each node advertises its HTTP URL (`--advertise-http http://127.0.0.1:PORT`).
+        public var advertiseHTTP = false
         /// What elects the leader: `raft` (the nodes are peers) or `etcd`/`zookeeper`, in which case
         /// the nodes have no peers and `backendArguments` (endpoints, election, TTL…) replace the
         /// peer and Raft timing flags.
@@ -48,18 +52,23 @@ public final class LocalCluster: @unchecked Sendable {
     public let credentials: ClusterCredentials?
     private let eventLock = NSLock()
     private var recorded: [LeadershipEventLine] = []
+    private var others: [(node: NodeID, line: String)] = []
     private let onEvent: @Sendable (LeadershipEventLine) -> Void
+    private let onLine: @Sendable (NodeID, String) -> Void
 
     /// Prepares (but does not start) the processes. `binary` is the `ballot` executable, whose
     /// `serve` runs each node unless `settings.nodeBinary` names another.
+    /// `onLine` gets every line the nodes print, `event=lease` lines included (benchmarks time them).
     public init(settings: Settings, binary: String, dataDirectory: String,
-                onEvent: @escaping @Sendable (LeadershipEventLine) -> Void = { _ in }) {
+                onEvent: @escaping @Sendable (LeadershipEventLine) -> Void = { _ in },
+                onLine: @escaping @Sendable (NodeID, String) -> Void = { _, _ in }) {
         self.settings = settings
         self.dataDirectory = dataDirectory
         self.onEvent = onEvent
         let credentials = settings.peerSecurity.credentials(
             in: settings.credentialsDirectory ?? "\(dataDirectory)/credentials", cluster: settings.cluster)
         self.credentials = credentials
+        self.onLine = onLine
         let ids = (1...settings.nodes).map { NodeID(UInt64($0))! }
         for id in ids {
             let index = Int(id.rawValue) - 1
@@ -77,6 +86,9 @@ public final class LocalCluster: @unchecked Sendable {
                 for peer in ids where peer != id {
                     arguments += ["--peer", "\(peer)=127.0.0.1:\(settings.peerBasePort + Int(peer.rawValue) - 1)"]
                 }
+                if settings.advertiseHTTP {
+                    arguments += ["--advertise-http", "http://127.0.0.1:\(settings.httpBasePort + index)"]
+                }
             } else {
                 arguments += ["--backend", settings.backend] + settings.backendArguments
             }
@@ -86,6 +98,7 @@ public final class LocalCluster: @unchecked Sendable {
             }
             if settings.printEvents { arguments.append("--events") }
             arguments += settings.extraArguments
+            arguments += settings.perNodeArguments[id] ?? []
             let node = NodeProcess(
                 id: id, binary: settings.nodeBinary ?? binary,
                 arguments: settings.nodeBinary == nil ? ["serve"] + arguments : arguments, peerPort: settings.peerBasePort + index,
@@ -126,8 +139,16 @@ public final class LocalCluster: @unchecked Sendable {
     /// Every leadership event line printed so far, in the order they arrived.
     public var events: [LeadershipEventLine] { eventLock.withLock { recorded } }
 
+    /// The lines the nodes printed on standard output that are not `event=` lines (an embedding
+    /// program's own lines).
+    public var otherLines: [(node: NodeID, line: String)] { eventLock.withLock { others } }
+
     private func received(_ line: String, from node: NodeID) {
-        guard let event = LeadershipEventLine(parsing: line) else { return }
+        onLine(node, line)
+        guard let event = LeadershipEventLine(parsing: line) else {
+            if !line.hasPrefix("event=") { eventLock.withLock { others.append((node, line)) } }
+            return
+        }
         eventLock.withLock { recorded.append(event) }
         onEvent(event)
     }

@@ -42,6 +42,10 @@ public struct NodeOptions: ParsableArguments {
     @Option(help: .setting(.members)) public var members: String?
     @Option(help: .setting(.peerAddressTemplate)) public var peerAddressTemplate: String?
     @Option(help: .setting(.http)) public var http: String?
+    @Option(help: .setting(.priority)) public var priority: String?
+    @Option(help: .setting(.preemptAfter)) public var preemptAfter: String?
+    @Option(help: .setting(.advertiseHTTP)) public var advertiseHttp: String?
+    @Option(help: .setting(.resignHoldOff)) public var resignHoldOff: String?
     @Option(help: .setting(.dataDirectory)) public var dataDir: String?
     @Option(help: .setting(.cluster)) public var cluster: String?
     @Option(help: .setting(.electionTimeout)) public var electionTimeout: String?
@@ -106,7 +110,8 @@ public struct NodeOptions: ParsableArguments {
             (.httpMaxHeadSize, httpMaxHeadSize.list), (.httpMaxConnections, httpMaxConnections.list),
             (.httpMaxStreams, httpMaxStreams.list), (.httpTLSCert, httpTlsCert.list), (.httpTLSKey, httpTlsKey.list),
             (.httpTLSClientCA, httpTlsClientCa.list), (.httpTokenFile, httpTokenFile.list),
-            (.httpAuthReads, httpAuthReads.list),
+            (.httpAuthReads, httpAuthReads.list), (.priority, priority.list), (.preemptAfter, preemptAfter.list),
+            (.advertiseHTTP, advertiseHttp.list), (.resignHoldOff, resignHoldOff.list),
         ]
         for (key, values) in given {
             for value in values { try settings.apply(flag: key, value: value) }

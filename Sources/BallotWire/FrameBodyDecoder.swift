@@ -10,6 +10,9 @@ enum FrameBodyDecoder {
         frame: UnsafeRawBufferPointer, type: FrameType, version: UInt8
     ) throws(WireError) -> PeerFrame {
         var reader = WireReader(frame: frame, type: type)
+        if type.isConnectionSetup && version != WireVersion.setup {
+            throw .setupFrameVersion(type, version: version)
+        }
         let decoded: PeerFrame
         switch type {
         case .handshake: decoded = .handshake(try handshake(&reader, frameVersion: version))
@@ -20,7 +23,8 @@ enum FrameBodyDecoder {
         case .voteRequest: decoded = .message(.voteRequest(try voteRequest(&reader)))
         case .voteResponse: decoded = .message(.voteResponse(try voteResponse(&reader)))
         case .heartbeat: decoded = .message(.heartbeat(try heartbeat(&reader)))
-        case .heartbeatResponse: decoded = .message(.heartbeatResponse(try heartbeatResponse(&reader)))
+        case .heartbeatResponse:
+            decoded = .message(.heartbeatResponse(try heartbeatResponse(&reader, version: version)))
         case .timeoutNow: decoded = .message(.timeoutNow(TimeoutNow(term: try reader.readTerm(.term))))
         case .bullyElection: decoded = .message(.bullyElection(BullyElection(epoch: try reader.readTerm(.epoch))))
         case .bullyAnswer: decoded = .message(.bullyAnswer(BullyAnswer(epoch: try reader.readTerm(.epoch))))
@@ -31,6 +35,7 @@ enum FrameBodyDecoder {
         case .ringElected: decoded = .message(.ringElected(try ringElected(&reader)))
         case .ringAck: decoded = .message(.ringAck(try ringAck(&reader)))
         case .ringHeartbeat: decoded = .message(.ringHeartbeat(RingHeartbeat(epoch: try reader.readTerm(.epoch))))
+        case .memberInfo: decoded = .memberInfo(try memberInfo(&reader))
         }
         try reader.finish()
         return decoded
@@ -123,11 +128,22 @@ enum FrameBodyDecoder {
         return Heartbeat(term: term, sequence: sequence, leaderLog: leaderLog, transferTarget: target)
     }
 
-    private static func heartbeatResponse(_ reader: inout WireReader) throws(WireError) -> HeartbeatResponse {
+    private static func heartbeatResponse(_ reader: inout WireReader, version: UInt8) throws(WireError) -> HeartbeatResponse {
         let term = try reader.readTerm(.term)
         let sequence = try reader.readUInt64(.sequence)
         let lastLog = try reader.readLogPosition(index: .lastLogIndex, term: .lastLogTerm)
-        return HeartbeatResponse(term: term, sequence: sequence, lastLog: lastLog)
+        guard version >= 2 else { return HeartbeatResponse(term: term, sequence: sequence, lastLog: lastLog) }
+        let priority = try reader.readUInt16(.priority)
+        let candidacy = Candidacy(eligible: try reader.readBool(.eligible), priority: priority)
+        return HeartbeatResponse(term: term, sequence: sequence, lastLog: lastLog, candidacy: candidacy)
+    }
+
+    private static func memberInfo(_ reader: inout WireReader) throws(WireError) -> MemberInfo {
+        let length = Int(try reader.readUInt8(.advertisedHTTPLength))
+        guard length > 0 else { return MemberInfo(checked: nil) }
+        let url = String(decoding: try reader.readBytes(length, .advertisedHTTP), as: UTF8.self)
+        guard MemberInfo.isValidURL(url) else { throw .invalidAdvertisedURL("must be printable ASCII without spaces") }
+        return MemberInfo(checked: url)
     }
 
     private static func ringElection(_ reader: inout WireReader) throws(WireError) -> RingElection {

@@ -94,7 +94,7 @@ public struct FrameDecoder: Sendable {
 
         guard bytes.count > FrameLayout.typeOffset else { return nil }
         let code = bytes[FrameLayout.typeOffset]
-        guard let type = FrameType(rawValue: code) else { throw .unknownFrameType(code) }
+        guard let type = FrameType(rawValue: code), type.introducedIn <= version else { throw .unknownFrameType(code) }
 
         let total = FrameLayout.lengthFieldSize + Int(declared)
         guard bytes.count >= total else { return nil }

@@ -29,7 +29,8 @@ public enum FrameLayout {
 /// | 0x10–0x1F   | Raft messages (0x17–0x1F reserved)                           |
 /// | 0x20–0x2F   | Bully messages (0x24–0x2F reserved)                          |
 /// | 0x30–0x3F   | Ring messages (0x34–0x3F reserved)                           |
-/// | 0x40–0xFF   | unassigned                                                   |
+/// | 0x40–0x4F   | member information, any algorithm, version 2 (0x41–0x4F reserved) |
+/// | 0x50–0xFF   | unassigned                                                   |
 public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case handshake = 0x01
     case handshakeReply = 0x02
@@ -53,6 +54,9 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     case ringAck = 0x32
     case ringHeartbeat = 0x33
 
+    /// Version 2: a member's advertised HTTP URL (issue 15).
+    case memberInfo = 0x40
+
     /// The code kept for an authentication challenge frame, for a method that needs one.
     public static let reservedAuthChallenge: UInt8 = 0x03
     /// Codes kept for connection control frames added later.
@@ -63,6 +67,20 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     public static let reservedBully: ClosedRange<UInt8> = 0x20...0x2F
     /// The Ring algorithm's range: its messages, and codes kept for more of them.
     public static let reservedRing: ClosedRange<UInt8> = 0x30...0x3F
+    /// Codes kept for member information added later (version 2 and on).
+    public static let reservedMember: ClosedRange<UInt8> = 0x41...0x4F
+
+    /// The first protocol version with this frame type; in an older version its code is unknown.
+    public var introducedIn: UInt8 {
+        switch self {
+        case .memberInfo: 2
+        default: 1
+        }
+    }
+
+    /// Whether the frame opens a connection (handshake, auth proof, reply): always written in
+    /// version 1 (``WireVersion/setup``).
+    public var isConnectionSetup: Bool { self == .handshake || self == .handshakeReply || self == .authProof }
 
     /// The frame type that carries `message`.
     public init(for message: Message) {
@@ -106,6 +124,7 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         case .ringElected: "ring_elected"
         case .ringAck: "ring_ack"
         case .ringHeartbeat: "ring_heartbeat"
+        case .memberInfo: "member_info"
         }
     }
 
@@ -117,6 +136,8 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         case reservedRaft: "reserved for Raft"
         case reservedBully: "reserved for Bully"
         case reservedRing: "reserved for Ring"
+        case FrameType.memberInfo.rawValue: "member information, introduced in protocol version 2"
+        case reservedMember: "reserved for member information"
         default: "unassigned"
         }
     }

@@ -7,6 +7,8 @@ public enum PeerFrame: Hashable, Sendable {
     case handshakeReply(HandshakeReply)
     case authProof(AuthProof)
     case message(Message)
+    /// Version 2: what a member says about itself after the handshakes (issue 15).
+    case memberInfo(MemberInfo)
 
     /// The type byte this frame is written with.
     public var frameType: FrameType {
@@ -15,6 +17,7 @@ public enum PeerFrame: Hashable, Sendable {
         case .handshakeReply: .handshakeReply
         case .authProof: .authProof
         case .message(let message): FrameType(for: message)
+        case .memberInfo: .memberInfo
         }
     }
 }

@@ -49,6 +49,8 @@ public struct PeerSession: Hashable, Sendable {
         case established(peer: NodeID)
         /// Hand this message to the election core.
         case deliver(Message, from: NodeID)
+        /// Version 2: the peer said this about itself; keep it (issue 15).
+        case memberInfo(MemberInfo, from: NodeID)
     }
 
     /// The state with what the proof exchange needs to remember.
@@ -151,7 +153,9 @@ public struct PeerSession: Hashable, Sendable {
                 throw .unexpectedFrame(frame.frameType, state: "\(state) running \(policy.algorithm)")
             }
             return .deliver(message, from: peer)
-        case (_, .handshake), (_, .handshakeReply(.accepted)), (_, .authProof), (_, .message):
+        case (.established(let peer, _), .memberInfo(let info)):
+            return .memberInfo(info, from: peer)
+        case (_, .handshake), (_, .handshakeReply(.accepted)), (_, .authProof), (_, .message), (_, .memberInfo):
             throw .unexpectedFrame(frame.frameType, state: state.description)
         }
     }

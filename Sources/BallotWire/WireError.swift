@@ -37,6 +37,10 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownAlgorithm(offset: Int, code: UInt8)
     /// A buffer handed over as one whole frame holds fewer bytes than its header declares.
     case incompleteFrame(needed: Int, available: Int)
+    /// A handshake or handshake reply in a frame of another version than 1: they are frozen in 1.
+    case setupFrameVersion(FrameType, version: UInt8)
+    /// A `member_info` URL that is not 1–255 bytes of printable ASCII (`detail` says which).
+    case invalidAdvertisedURL(String)
 
     // MARK: Building a handshake
     /// A cluster name must be 1 to 255 bytes of UTF-8.
@@ -83,13 +87,14 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     public var reason: WireErrorReason {
         switch self {
         case .frameTooShort, .truncatedBody, .trailingBytes, .invalidBool, .zeroNodeID, .badMagic,
-            .invalidUTF8, .invalidFieldLength, .incompleteFrame, .invalidClusterName, .unexpectedFrame:
+            .invalidUTF8, .invalidFieldLength, .incompleteFrame, .invalidClusterName, .unexpectedFrame,
+            .invalidAdvertisedURL:
             .malformed
         case .invalidAuthPayload, .unsupportedAuthMethod, .invalidAuthNonce, .missingAuthProof, .wrongAuthProof,
             .reflectedAuthProof, .uncertifiedPeer, .certificateIdentityMismatch:
             .auth
         case .frameTooLarge: .oversized
-        case .unsupportedVersion, .advertisedVersionTooLow: .badVersion
+        case .unsupportedVersion, .advertisedVersionTooLow, .setupFrameVersion: .badVersion
         case .unknownFrameType: .unknownType
         case .unknownAlgorithm, .wrongCluster, .wrongAlgorithm: .wrongCluster
         case .unknownNode, .unexpectedPeer, .selfConnection: .unknownNode
@@ -153,6 +158,10 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
             "handshake algorithm \(code) at offset \(offset) is unknown; expected 1 (raft), 2 (bully) or 3 (ring)"
         case .incompleteFrame(let needed, let available):
             "incomplete frame: needs \(needed) bytes, got \(available)"
+        case .setupFrameVersion(let type, let version):
+            "\(type) frame has version \(version) at offset 4; connection-opening frames are always version 1"
+        case .invalidAdvertisedURL(let detail):
+            "member_info field advertised_http \(detail)"
         case .invalidClusterName(let problem):
             "the handshake's cluster name is invalid: \(problem)"
         case .invalidAuthPayload(let method, let count):
@@ -234,6 +243,10 @@ public enum WireField: String, Hashable, Sendable, CustomStringConvertible {
     case messageLength = "message_length"
     case message
     case proof
+    case priority
+    case eligible
+    case advertisedHTTPLength = "advertised_http_length"
+    case advertisedHTTP = "advertised_http"
 
     public var description: String { rawValue }
 }

@@ -13,7 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure failover, transfers, cold start and the idle cost of a real local cluster (the codec: swift run -c release ballot-wire-bench).",
-        subcommands: [FailoverBench.self, ResourcesBench.self, HTTPBench.self]
+        subcommands: [FailoverBench.self, ResourcesBench.self, HTTPBench.self, EventsBench.self, LockBench.self]
     )
 }
 
@@ -64,8 +64,9 @@ struct ClusterBenchOptions: ParsableArguments {
     /// What runs the nodes, for the report.
     var nodeDescription: String { nodeBinary ?? "\(ballotExecutable()) serve" }
 
-    func makeCluster(_ name: String, printEvents: Bool = true, backend: String = "raft",
-                     backendArguments: [String] = [], security: PeerSecurity = .insecure) -> LocalCluster {
+    func makeCluster(_ name: String, printEvents: Bool = true, backend: String = "raft", backendArguments: [String] = [],
+                     security: PeerSecurity = .insecure,
+                     onLine: @escaping @Sendable (NodeID, String) -> Void = { _, _ in }) -> LocalCluster {
         var settings = LocalCluster.Settings()
         settings.backend = backend
         settings.backendArguments = backendArguments
@@ -83,7 +84,7 @@ struct ClusterBenchOptions: ParsableArguments {
         settings.httpTLS = httpCacert.flatMap { try? HTTPClientTLS(caFile: $0) }
         let directory = NSTemporaryDirectory() + "ballot-bench-\(name)-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
-        return LocalCluster(settings: settings, binary: ballotExecutable(), dataDirectory: directory)
+        return LocalCluster(settings: settings, binary: ballotExecutable(), dataDirectory: directory, onLine: onLine)
     }
 
     var timeout: Duration { (try? DurationParser.parse(electionTimeout)) ?? .seconds(1) }

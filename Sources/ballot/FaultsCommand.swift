@@ -55,6 +55,13 @@ struct FaultsCommand: AsyncParsableCommand {
     @Option(help: "How Raft peers authenticate: tls+secret (default), tls, secret or insecure (intruders need authentication and are left out without it).")
     var peerSecurity: String = "tls+secret"
 
+    @Flag(help: """
+        Sidecar mode: every node runs `ballot run -- <writer>`; faults hit the leading node, its sidecar or the \
+        writer (--kinds crash-node,pause-node,crash-sidecar,pause-sidecar,crash-child,pause-child,partition,transfer,\
+        resign); checks that no two writers ever run at once and each ran under a lease of its term.
+        """)
+    var sidecar = false
+
     @Option(help: "What elects the leader: raft (the nodes are peers), or etcd / zookeeper (a real service is started per cluster; partitions cut a node off from it, server-kill kills one of its servers).")
     var backend: String = "raft"
 
@@ -92,6 +99,10 @@ struct FaultsCommand: AsyncParsableCommand {
             options.heartbeatInterval = try DurationParser.parse(heartbeatInterval)
         } catch {
             throw ValidationError("\(error)")
+        }
+        if sidecar {
+            guard backend == "raft" else { throw ValidationError("--sidecar runs Raft nodes; leave out --backend") }
+            return try await runSidecarSuite(options)
         }
         guard ["raft", "etcd", "zookeeper"].contains(backend) else { throw ValidationError("--backend must be raft, etcd or zookeeper") }
         guard (1...7).contains(servers) else { throw ValidationError("--servers must be between 1 and 7") }

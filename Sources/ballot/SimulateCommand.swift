@@ -32,8 +32,8 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Cluster size (default: chosen by each seed among 1…7).")
     var nodes: Int?
 
-    @Option(help: "Comma-separated faults to inject: \(FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")), all, or none.")
-    var faults: String = "all"
+    @Option(help: "Comma-separated faults to inject: \(FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")); standard (every kind but resign and candidacy), all, or none.")
+    var faults: String = "standard"
 
     @Option(help: "Election algorithm: \(ElectionAlgorithmKind.allCases.map(\.rawValue).joined(separator: ", ")) (default raft).")
     var algorithm: String?
@@ -77,6 +77,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Turn fast failover off (campaign on a dead leader's closed connections).")
     var noFastFailover = false
 
+    @Flag(help: "Give every node a leadership priority from 0 to 3, drawn from the seed (issue 15's preferred leaders).")
+    var priorities = false
+
+    @Option(help: "The preemption window in ticks: how long a higher-priority member must be healthy before the leader hands over (at least the election timeout).")
+    var preemptAfterTicks: UInt64 = SimulationOptions(seed: 0).preemptAfterTicks
+
     @Option(help: "Schedules simulated at once (one per core is fastest).")
     var parallelism: Int = 2
 
@@ -99,6 +105,10 @@ struct SimulateCommand: AsyncParsableCommand {
         if let nodes, !(1...1001).contains(nodes) { throw ValidationError("--nodes must be between 1 and 1001") }
         _ = try parsedFaults()
         _ = try parsedAlgorithm()
+        let electionTimeout = SimulationOptions(seed: 0).electionTimeoutTicks
+        if preemptAfterTicks < electionTimeout {
+            throw ValidationError("--preempt-after-ticks must be at least the election timeout (\(electionTimeout) ticks)")
+        }
     }
 
     func parsedAlgorithm() throws -> ElectionAlgorithmKind {
@@ -150,20 +160,21 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func parsedFaults() throws -> Set<FaultKind> {
         switch faults {
-        case "all": return Set(FaultKind.allCases)
+        case "all": return Set(FaultKind.allCases.filter(\.isSimulated))
+        case "standard": return FaultKind.standard
         case "none": return []
         default:
             var kinds = Set<FaultKind>()
             for name in faults.split(separator: ",") {
                 let simulated = FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")
                 guard let kind = FaultKind(named: String(name)) else {
-                    throw ValidationError("unknown fault '\(name)'; use \(simulated), all or none")
+                    throw ValidationError("unknown fault '\(name)'; use \(simulated), standard, all or none")
                 }
                 guard !kind.isIntruder else {
                     throw ValidationError("'\(name)' is an intruder at the peer port, which only `ballot faults` injects into real processes")
                 }
                 guard kind.isSimulated else {
-                    throw ValidationError("unknown fault '\(name)'; use \(simulated), all or none")
+                    throw ValidationError("unknown fault '\(name)'; use \(simulated), standard, all or none")
                 }
                 kinds.insert(kind)
             }
@@ -178,6 +189,8 @@ struct SimulateCommand: AsyncParsableCommand {
         options.checkQuorum = !noCheckQuorum
         options.leaderStickiness = !noStickiness
         options.fastFailover = !noFastFailover
+        options.priorities = priorities
+        options.preemptAfterTicks = preemptAfterTicks
         return options
     }
 

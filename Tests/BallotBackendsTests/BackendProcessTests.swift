@@ -4,6 +4,7 @@ import BallotHarness
 import BallotSimulation
 import Foundation
 import Glibc
+import NIOHTTP1
 import Testing
 
 /// `ballot serve --backend etcd|zookeeper` as real processes against real servers: the fault suite
@@ -115,6 +116,67 @@ struct BackendProcessTests {
             #expect(value(won, "ballot_elections_started_total{phase=\"vote\"}")! >= 2, "its candidacy, and the take-over")
             #expect(value(won, "ballot_election_duration_seconds_count{outcome=\"won\"}")! >= 1)
             #expect(value(won, "ballot_coordination_round_trip_seconds_count")! > 0)
+        }
+    }
+
+    /// Issue 15's routes read the leadership view, whoever produces it: on backend nodes `/events`
+    /// (curl as the client), the blocking `/leader?index=` query and `/primary` work unchanged;
+    /// `POST /resign` and `PUT /candidacy` belong to the Raft election and answer 409 saying what
+    /// to do instead, changing nothing.
+    @Test("Issue 15's routes on backend nodes: events, blocking query and primary unchanged; resign and candidacy refused",
+          arguments: ["etcd", "zookeeper"])
+    func applicationRoutes(backend: String) async throws {
+        let service = try await CoordinationService.start(backend, servers: 1)
+        defer { Task { await service.stop() } }
+        var settings = LocalCluster.Settings()
+        settings.nodes = 2
+        settings.backend = backend
+        settings.backendArguments = service.nodeArguments + ["--election", "apps"]
+            + (backend == "etcd" ? ["--lease-ttl", "2s"] : ["--session-timeout", "2s"])
+        settings.httpBasePort = LoopbackPorts.consecutiveFree(2, from: Int.random(in: 20_000...50_000))
+        let local = LocalCluster(settings: settings, binary: try ballotBinary(), dataDirectory: temporaryDirectory("apps-\(backend)"))
+        try await local.whileRunning {
+            let first = try #require(await local.waitForLeader(timeout: .seconds(30)))
+            let leader = try #require(NodeID(first.self_))
+            let follower = try #require(local.nodes.first { $0.id != leader })
+            #expect(await eventually { await local.leaderView(of: follower.id)?.leader == first.self_ })
+            func get(_ node: NodeProcess, _ path: String, timeout: Duration = .seconds(2)) async throws -> HTTPClient.Response {
+                try await HTTPClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: path, timeout: timeout)
+            }
+            #expect(try await get(local.node(leader), "/primary").status == 200)
+            #expect(try await get(follower, "/primary").status == 503)
+            for (method, path) in [(HTTPMethod.POST, "/resign"), (.PUT, "/candidacy")] {
+                let answer = try await HTTPClient.request(
+                    method, HTTPTarget(address: try SocketAddressSpec(validatingHost: "127.0.0.1", port: local.node(leader).httpPort)),
+                    path: path, body: Array("{\"eligible\": false}".utf8))
+                #expect(answer.status == 409, "\(method) \(path): \(answer.status) \(answer.text)")
+                #expect(answer.text.contains("\"error\"") && answer.text.contains(backend) && answer.text.contains("SIGTERM"),
+                        "\(answer.text)")
+            }
+            #expect(try await get(local.node(leader), "/primary").status == 200, "the refusals changed nothing")
+
+            // A follower's event stream and blocking query both see the leader's loss and the next leader.
+            let index = try #require(await local.leaderView(of: follower.id)).index
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-sN", "--max-time", "12", "http://127.0.0.1:\(follower.httpPort)/events"]
+            let output = Pipe()
+            curl.standardOutput = output
+            curl.standardError = FileHandle.nullDevice
+            try curl.run()
+            let waiting = Task { try await get(follower, "/leader?index=\(index)&wait=20s", timeout: .seconds(25)) }
+            try await Task.sleep(for: .milliseconds(500))
+            local.node(leader).signal(SIGKILL)
+            let woken = try await waiting.value
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(woken.text.utf8)) as? [String: Any])
+            #expect(((body["index"] as? NSNumber)?.uint64Value ?? 0) > index, "\(woken.text)")
+            _ = try #require(await local.waitForLeader(excluding: leader, newerThan: first.term, timeout: .seconds(30)))
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+            let names = text.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map { $0.dropFirst(7) }
+            #expect(names.first == "state", "\(text)")
+            #expect(names.contains("lost") && names.contains("elected"), "\(text)")
+            #expect(text.contains("\"previous\":\(leader)"), "the loss names the killed leader: \(text)")
         }
     }
 

@@ -373,3 +373,42 @@ private func settings(_ change: (inout NodeSettings) -> Void = { _ in }) -> Node
         }
     }
 }
+
+/// Issue 15's settings: priority, preemption window, advertised URL.
+@Suite struct ApplicationSettingsTests {
+    @Test func defaultsAndFlagsAndYAML() throws {
+        let defaults = try NodeConfiguration(settings())
+        #expect(defaults.priority == 0 && defaults.preemptAfter == .seconds(30) && defaults.advertisedHTTP == nil)
+        #expect(defaults.raftConfiguration.preemptAfterTicks == 3_000)
+        var flags = NodeSettings()
+        try flags.apply(flag: .priority, value: "7")
+        try flags.apply(flag: .preemptAfter, value: "5s")
+        try flags.apply(flag: .advertiseHTTP, value: "https://node-1.internal:9101")
+        let configured = try NodeConfiguration(settings().overridden(by: flags))
+        #expect(configured.priority == 7 && configured.preemptAfter == .seconds(5))
+        #expect(configured.advertisedHTTP == "https://node-1.internal:9101")
+        #expect(configured.raftConfiguration.preemptAfterTicks == 500)
+        let yaml = try NodeSettings(yaml: "priority: 3\npreempt_after: 10s\nadvertise_http: http://10.0.0.1:9101\n")
+        #expect(yaml.priority == 3 && yaml.preemptAfter == .seconds(10) && yaml.advertiseHTTP == "http://10.0.0.1:9101")
+    }
+
+    @Test(arguments: [
+        (ConfigurationKey.priority, "65536"), (.priority, "-1"), (.priority, "high"),
+        (.advertiseHTTP, "10.0.0.1:9101"), (.advertiseHTTP, "http://"), (.advertiseHTTP, "http://a b"),
+        (.advertiseHTTP, "http://" + String(repeating: "a", count: 250)), (.preemptAfter, "soon"),
+    ])
+    func badValuesAreRefusedNamingTheFlag(key: ConfigurationKey, value: String) {
+        var flags = NodeSettings()
+        let error = #expect(throws: ConfigurationError.self) { try flags.apply(flag: key, value: value) }
+        #expect(error?.description.hasPrefix(key.flag) == true, "\(String(describing: error))")
+    }
+
+    @Test func aWindowShorterThanTheElectionTimeoutOrAPriorityWithoutRaftIsRefused() {
+        #expect(throws: ConfigurationError.preemptionWindowTooShort(preemptAfter: .milliseconds(500), electionTimeout: .seconds(1))) {
+            try NodeConfiguration(settings { $0.preemptAfter = .milliseconds(500) })
+        }
+        #expect(throws: ConfigurationError.candidacyNeedsRaft(.bully)) {
+            try NodeConfiguration(settings { $0.priority = 2; $0.algorithm = .bully })
+        }
+    }
+}

@@ -216,6 +216,18 @@ public struct CoreCluster<Node: ElectionAlgorithm> {
         record(actions, at: id)
     }
 
+    /// Issue 15: the node resigns (see ``ElectionAlgorithm/resign(holdOffTicks:)``).
+    public mutating func resign(_ id: NodeID, holdOffTicks: UInt64) throws(TransferRefusal) {
+        let actions = try nodes[id]!.resign(holdOffTicks: holdOffTicks)
+        record(actions, at: id)
+    }
+
+    /// Issue 15: the node is made eligible or not.
+    public mutating func setEligible(_ id: NodeID, _ eligible: Bool) throws(CandidacyRefusal) {
+        let actions = try nodes[id]!.setEligible(eligible)
+        record(actions, at: id)
+    }
+
     // MARK: Recording and contracts
 
     private mutating func record(_ actions: [Action], at id: NodeID) {
@@ -311,29 +323,34 @@ public struct CoreCluster<Node: ElectionAlgorithm> {
 extension CoreCluster where Node == RaftNode {
     /// Raft nodes given ready-made, delivering until quiet, with every contract checked; a restart
     /// rebuilds a node with its configuration and the restart's seed.
-    public init(raftNodes given: [RaftNode]) {
+    /// A restart rebuilds a node with the candidacy it was given (as a data directory would keep it).
+    public init(raftNodes given: [RaftNode], candidacies: [NodeID: Candidacy] = [:]) {
         let configurations = Dictionary(uniqueKeysWithValues: given.map { ($0.id, ($0.membership, $0.configuration)) })
         self.init(nodes: given, delivery: .untilQuiet, checksRaftContracts: true) { id, state, seed in
             let (membership, configuration) = configurations[id]!
             return RaftNode(id: id, membership: membership, configuration: configuration, hardState: state,
-                            random: SplitMix64(seed: seed))
+                            candidacy: candidacies[id] ?? .default, random: SplitMix64(seed: seed))
         }
     }
 
     /// `size` Raft nodes with the same configuration; each node's generator is split from one seed.
-    public init(size: Int, config: RaftConfiguration, seed: UInt64) {
+    /// Nodes missing from `candidacies` are eligible with priority 0.
+    public init(size: Int, config: RaftConfiguration, seed: UInt64, candidacies: [NodeID: Candidacy] = [:]) {
         var random = SplitMix64(seed: seed)
         let members = Membership((1...UInt64(size)).map { NodeID(integerLiteral: $0) })
         self.init(raftNodes: members.members.map {
-            RaftNode(id: $0, membership: members, configuration: config, random: random.split())
-        })
+            RaftNode(id: $0, membership: members, configuration: config, candidacy: candidacies[$0] ?? .default,
+                     random: random.split())
+        }, candidacies: candidacies)
     }
 
     /// A cluster whose node `leader` has the strictly earliest first timeout (the first seed from 1
     /// on that gives it), run until `leader` has won and everyone follows it.
-    public static func elected(size: Int, config: RaftConfiguration, leader: NodeID = 1) throws -> Self {
+    public static func elected(
+        size: Int, config: RaftConfiguration, leader: NodeID = 1, candidacies: [NodeID: Candidacy] = [:]
+    ) throws -> Self {
         for seed in UInt64(1)...1_000 {
-            let candidate = Self(size: size, config: config, seed: seed)
+            let candidate = Self(size: size, config: config, seed: seed, candidacies: candidacies)
             let timeouts = candidate.ids.map { candidate.nodes[$0]!.ticksUntilFirstCampaign ?? .max }
             let mine = timeouts[candidate.ids.firstIndex(of: leader)!]
             guard timeouts.filter({ $0 <= mine }).count == 1 else { continue }

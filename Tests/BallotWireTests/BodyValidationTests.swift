@@ -33,7 +33,8 @@ struct BodyValidationTests {
     @Test("a well-formed handshake built by hand decodes")
     func handBuiltHandshake() throws {
         let decoded = try FrameDecoder.decode(Self.frame(0x01, Self.handshakeBody()))
-        #expect(decoded == .handshake(Handshake(nodeID: 2, clusterName: Fixtures.prod, algorithm: .raft)))
+        #expect(decoded == .handshake(Handshake(maxVersion: 1, nodeID: 2, clusterName: Fixtures.prod, algorithm: .raft,
+                                                auth: .none)))
     }
 
     @Test("a handshake must start with BLOT")
@@ -167,7 +168,7 @@ struct BodyValidationTests {
     @Test("a body with bytes after its last field is malformed", arguments: Fixtures.oneOfEachType)
     func trailingBytes(frame: PeerFrame) {
         let bytes = FrameEncoder.encode(frame)
-        let padded = Self.frame(frame.frameType.rawValue, Array(bytes[6...]) + [0])
+        let padded = Self.frame(frame.frameType.rawValue, Array(bytes[6...]) + [0], version: bytes[4])
         #expect(throws: WireError.trailingBytes(frame.frameType, offset: bytes.count, count: 1)) {
             try FrameDecoder.decode(padded)
         }
@@ -176,7 +177,7 @@ struct BodyValidationTests {
     @Test("a body shorter than its fields is malformed, whatever the length prefix says", arguments: Fixtures.oneOfEachType)
     func shortBody(frame: PeerFrame) {
         let bytes = FrameEncoder.encode(frame)
-        let short = Self.frame(frame.frameType.rawValue, Array(bytes[6..<(bytes.count - 1)]))
+        let short = Self.frame(frame.frameType.rawValue, Array(bytes[6..<(bytes.count - 1)]), version: bytes[4])
         #expect {
             try FrameDecoder.decode(short)
         } throws: { error in
@@ -209,5 +210,57 @@ struct BodyValidationTests {
         #expect(decoded == .handshakeReply(.rejected(HandshakeRejection(reason: reason, message: "hi"))))
         #expect(reason.description == "reason 66")
         #expect(RejectReason(rawValue: 0) == nil)
+    }
+
+    // MARK: Version 2 (issue 15)
+
+    @Test("a version-1 heartbeat_response cannot carry a candidacy, and a version-2 one must")
+    func candidacyFollowsTheVersion() throws {
+        let fields = Self.u64(4) + Self.u64(5) + Self.u64(6) + Self.u64(4)
+        #expect(throws: WireError.trailingBytes(.heartbeatResponse, offset: 38, count: 3)) {
+            try FrameDecoder.decode(Self.frame(0x15, fields + [0, 7, 1], version: 1))
+        }
+        #expect(throws: WireError.truncatedBody(.heartbeatResponse, field: .priority, offset: 38, needed: 2, available: 0)) {
+            try FrameDecoder.decode(Self.frame(0x15, fields, version: 2))
+        }
+        let decoded = try FrameDecoder.decode(Self.frame(0x15, fields + [0, 7, 1], version: 2))
+        guard case .message(.heartbeatResponse(let response)) = decoded else {
+            Issue.record("decoded \(decoded)")
+            return
+        }
+        #expect(response.candidacy == Candidacy(eligible: true, priority: 7))
+        #expect(throws: WireError.invalidBool(.heartbeatResponse, field: .eligible, offset: 40, value: 2)) {
+            try FrameDecoder.decode(Self.frame(0x15, fields + [0, 7, 2], version: 2))
+        }
+    }
+
+    @Test("member_info is unknown in version 1 and checked in version 2")
+    func memberInfoRules() throws {
+        #expect(throws: WireError.unknownFrameType(0x40)) { try FrameDecoder.decode(Self.frame(0x40, [0], version: 1)) }
+        #expect(try FrameDecoder.decode(Self.frame(0x40, [0], version: 2)) == .memberInfo(.none))
+        let url = Array("http://a:1".utf8)
+        #expect(try FrameDecoder.decode(Self.frame(0x40, [UInt8(url.count)] + url, version: 2))
+            == .memberInfo(try MemberInfo(advertisedHTTP: "http://a:1")))
+        // A space, a control character and a non-ASCII byte are all refused.
+        for bad in [Array("http://a b".utf8), Array("http://a\n".utf8), Array("http://ä".utf8)] {
+            #expect(throws: WireError.self) { try FrameDecoder.decode(Self.frame(0x40, [UInt8(bad.count)] + bad, version: 2)) }
+        }
+        #expect(throws: WireError.truncatedBody(.memberInfo, field: .advertisedHTTP, offset: 7, needed: 5, available: 2)) {
+            try FrameDecoder.decode(Self.frame(0x40, [5, 0x68, 0x68], version: 2))
+        }
+        #expect(throws: WireError.invalidAdvertisedURL("is 256 bytes, more than 255")) {
+            try MemberInfo(advertisedHTTP: String(repeating: "h", count: 256))
+        }
+    }
+
+    @Test("handshakes and replies are frozen in version 1: in a version-2 frame they are refused as bad_version")
+    func setupFramesStayVersion1() {
+        #expect(throws: WireError.setupFrameVersion(.handshake, version: 2)) {
+            try FrameDecoder.decode(Self.frame(0x01, Self.handshakeBody(maxVersion: 2), version: 2))
+        }
+        #expect(throws: WireError.setupFrameVersion(.handshakeReply, version: 2)) {
+            try FrameDecoder.decode(Self.frame(0x02, [0, 0], version: 2))
+        }
+        #expect(WireError.setupFrameVersion(.handshake, version: 2).reason == .badVersion)
     }
 }

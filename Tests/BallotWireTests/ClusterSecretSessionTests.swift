@@ -85,8 +85,8 @@ struct ClusterSecretSessionTests {
             var acceptor = Side(PeerSession(policy: Self.policy(node: acceptorNode, secrets: Self.secrets), expectedPeer: nil))
             Self.connect(&dialler, &acceptor)
             #expect(dialler.error == nil && acceptor.error == nil)
-            #expect(dialler.session.state == .established(peer: acceptorNode, version: 1))
-            #expect(acceptor.session.state == .established(peer: diallerNode, version: 1))
+            #expect(dialler.session.state == .established(peer: acceptorNode, version: WireVersion.current))
+            #expect(acceptor.session.state == .established(peer: diallerNode, version: WireVersion.current))
             // Each side sent its proof, then its accepting reply, then was established.
             for side in [dialler, acceptor] {
                 #expect(side.steps.count == 3)
@@ -158,7 +158,7 @@ struct ClusterSecretSessionTests {
         guard case .send(.authProof(let proof)) = try victim.receive(.handshake(hello)) else {
             throw WireError.unexpectedFrame(.handshake, state: "victim did not send its proof")
         }
-        #expect(victim.state == .awaitingProof(peer: 1, version: 1))
+        #expect(victim.state == .awaitingProof(peer: 1, version: WireVersion.current))
         #expect(victim.peer == nil, "a claimed ID is not a peer until it has proved itself")
         return (victim, hello, proof)
     }

@@ -122,7 +122,8 @@ struct ClusterSecretTests {
         #expect(!ClusterSecretProof.verify(proof, from: sender, as: .acceptor, to: receiver, accepting: secrets))
         #expect(!ClusterSecretProof.verify(proof, from: receiver, as: .dialler, to: sender, accepting: secrets))
         let changed: [Handshake] = [
-            Handshake(maxVersion: 2, nodeID: 1, clusterName: Fixtures.prod, algorithm: .raft, auth: sender.auth),
+            Handshake(maxVersion: WireVersion.current + 1, nodeID: 1, clusterName: Fixtures.prod, algorithm: .raft,
+                      auth: sender.auth),
             Handshake(nodeID: 3, clusterName: Fixtures.prod, algorithm: .raft, auth: sender.auth),
             Handshake(nodeID: 1, clusterName: Fixtures.clusterName("prof"), algorithm: .raft, auth: sender.auth),
             Handshake(nodeID: 1, clusterName: Fixtures.prod, algorithm: .ring, auth: sender.auth),

@@ -31,8 +31,11 @@ enum Fixtures {
                     let request = VoteRequest(term: term, lastLog: lastLog, isTransfer: isTransfer)
                     messages += [.preVoteRequest(request), .voteRequest(request)]
                 }
-                for sequence in [0, 1, UInt64.max] {
-                    messages.append(.heartbeatResponse(HeartbeatResponse(term: term, sequence: sequence, lastLog: lastLog)))
+                for (sequence, candidacy) in zip([0, 1, UInt64.max], [
+                    Candidacy.default, Candidacy(eligible: false, priority: 1), Candidacy(eligible: true, priority: .max),
+                ]) {
+                    messages.append(.heartbeatResponse(HeartbeatResponse(
+                        term: term, sequence: sequence, lastLog: lastLog, candidacy: candidacy)))
                     for target in [nil, NodeID(1), largestNode] {
                         messages.append(.heartbeat(Heartbeat(
                             term: term, sequence: sequence, leaderLog: lastLog, transferTarget: target)))
@@ -89,9 +92,15 @@ enum Fixtures {
         AuthProof(bytes: (0..<UInt8(AuthProof.byteCount)).map { $0 &* 7 })!,
     ]
 
+    /// Version 2's member information: none, a short URL, the longest one.
+    static let memberInfos: [MemberInfo] = [
+        .none, try! MemberInfo(advertisedHTTP: "http://10.0.0.1:9101"),
+        try! MemberInfo(advertisedHTTP: "https://" + String(repeating: "x", count: 247)),
+    ]
+
     static let frames: [PeerFrame] =
         handshakes.map(PeerFrame.handshake) + replies.map(PeerFrame.handshakeReply) + proofs.map(PeerFrame.authProof)
-        + messages.map(PeerFrame.message)
+        + messages.map(PeerFrame.message) + memberInfos.map(PeerFrame.memberInfo)
 
     /// A smaller set with one frame of each type, for tests that are quadratic in frame size.
     static let oneOfEachType: [PeerFrame] = {

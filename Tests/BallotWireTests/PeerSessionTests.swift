@@ -31,7 +31,7 @@ struct PeerSessionTests {
 
         let acceptorStep = try acceptor.receive(dialerHello)
         #expect(acceptorStep == .send(.handshakeReply(.accepted)))
-        #expect(acceptor.state == .awaitingReply(peer: 1, version: 1))
+        #expect(acceptor.state == .awaitingReply(peer: 1, version: 2))
         #expect(acceptor.peer == 1)
         let dialerStep = try dialer.receive(acceptorHello)
         #expect(dialerStep == .send(.handshakeReply(.accepted)))
@@ -39,10 +39,21 @@ struct PeerSessionTests {
         guard case .send(let acceptorReply) = acceptorStep, case .send(let dialerReply) = dialerStep else { return }
         #expect(try dialer.receive(Self.transmit(acceptorReply, to: &toDialer)) == .established(peer: 2))
         #expect(try acceptor.receive(Self.transmit(dialerReply, to: &toAcceptor)) == .established(peer: 1))
-        #expect(dialer.state == .established(peer: 2, version: 1))
+        #expect(dialer.state == .established(peer: 2, version: 2))
 
         let vote = Message.voteRequest(VoteRequest(term: 4, lastLog: LogPosition(index: 2, term: 3)))
         #expect(try acceptor.receive(Self.transmit(.message(vote), to: &toAcceptor)) == .deliver(vote, from: 1))
+        // Version 2: the dialler says where its HTTP endpoint is; the acceptor keeps it.
+        let info = try MemberInfo(advertisedHTTP: "http://127.0.0.1:9101")
+        #expect(try acceptor.receive(Self.transmit(.memberInfo(info), to: &toAcceptor)) == .memberInfo(info, from: 1))
+    }
+
+    @Test("member_info before the exchange completes is malformed")
+    func memberInfoTooEarly() throws {
+        var acceptor = PeerSession(policy: Self.policy(node: 2), expectedPeer: nil)
+        #expect(throws: WireError.unexpectedFrame(.memberInfo, state: "awaiting the peer's handshake")) {
+            try acceptor.receive(.memberInfo(.none))
+        }
     }
 
     @Test("a handshake that fails policy is refused with the matching reason", arguments: [
@@ -181,6 +192,10 @@ struct PeerSessionTests {
         var session = PeerSession(policy: Self.policy(node: 1), expectedPeer: nil)
         let newer = Handshake(maxVersion: 9, nodeID: 3, clusterName: Fixtures.prod, algorithm: .raft, auth: .none)
         _ = try session.receive(.handshake(newer))
-        #expect(session.state == .awaitingReply(peer: 3, version: 1))
+        #expect(session.state == .awaitingReply(peer: 3, version: WireVersion.current))
+        var old = PeerSession(policy: Self.policy(node: 1), expectedPeer: nil)
+        let older = Handshake(maxVersion: 1, nodeID: 3, clusterName: Fixtures.prod, algorithm: .raft, auth: .none)
+        _ = try old.receive(.handshake(older))
+        #expect(old.state == .awaitingReply(peer: 3, version: 1), "a version-1 peer is spoken to in version 1")
     }
 }

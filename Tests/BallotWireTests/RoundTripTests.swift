@@ -10,6 +10,26 @@ struct RoundTripTests {
         #expect(try FrameDecoder.decode(bytes) == .message(message))
     }
 
+    @Test("in version 1 every message round-trips, a follower's candidacy left out", arguments: Fixtures.messages)
+    func messageRoundTripsInVersion1(message: Message) throws {
+        var expected = message
+        if case .heartbeatResponse(var response) = message {
+            response.candidacy = .default
+            expected = .heartbeatResponse(response)
+        }
+        let bytes = FrameEncoder.encode(.message(message), version: 1)
+        #expect(bytes[4] == 1)
+        #expect(try FrameDecoder.decode(bytes) == .message(expected))
+    }
+
+    @Test("member information round-trips in version 2", arguments: [nil, "http://10.0.0.1:9101", "https://" + String(repeating: "h", count: 247)])
+    func memberInfoRoundTrips(url: String?) throws {
+        let frame = PeerFrame.memberInfo(try MemberInfo(advertisedHTTP: url))
+        let bytes = FrameEncoder.encode(frame)
+        #expect(bytes.count == 6 + 1 + (url?.utf8.count ?? 0))
+        #expect(try FrameDecoder.decode(bytes) == frame)
+    }
+
     @Test("every handshake round-trips", arguments: Fixtures.handshakes)
     func handshakeRoundTrips(handshake: Handshake) throws {
         let bytes = FrameEncoder.encode(.handshake(handshake))
@@ -22,14 +42,17 @@ struct RoundTripTests {
         #expect(try FrameDecoder.decode(bytes) == .handshakeReply(reply))
     }
 
-    @Test("the header carries the length after the prefix, version 1 and the frame's type", arguments: Fixtures.frames)
+    @Test("the header carries the length after the prefix, the version and the frame's type", arguments: Fixtures.frames)
     func headerIsConsistent(frame: PeerFrame) {
-        let bytes = FrameEncoder.encode(frame)
-        #expect(bytes.count == FrameEncoder.encodedByteCount(of: frame))
-        let length = bytes[0..<4].reduce(0) { $0 << 8 | Int($1) }
-        #expect(length == bytes.count - 4)
-        #expect(bytes[4] == WireVersion.current)
-        #expect(bytes[5] == frame.frameType.rawValue)
+        for version in WireVersion.supported where frame.frameType.introducedIn <= version {
+            let bytes = FrameEncoder.encode(frame, version: version)
+            #expect(bytes.count == FrameEncoder.encodedByteCount(of: frame, version: version))
+            let length = bytes[0..<4].reduce(0) { $0 << 8 | Int($1) }
+            #expect(length == bytes.count - 4)
+            // Connection-opening frames are frozen in version 1 (docs/protocol.md §9).
+            #expect(bytes[4] == (frame.frameType.isConnectionSetup ? 1 : version))
+            #expect(bytes[5] == frame.frameType.rawValue)
+        }
     }
 
     @Test("message frames have their documented sizes")
@@ -53,8 +76,21 @@ struct RoundTripTests {
             (.ringHeartbeat(RingHeartbeat(epoch: 1)), 6 + 8),
         ]
         for (message, size) in sizes {
-            #expect(FrameEncoder.encode(.message(message)).count == size, "\(message.kind)")
+            #expect(FrameEncoder.encode(.message(message), version: 1).count == size, "\(message.kind)")
+            // Version 2 adds the candidacy (priority u16, eligible bool) to heartbeat_response only.
+            let extra = message.kind == .heartbeatResponse ? 3 : 0
+            #expect(FrameEncoder.encode(.message(message), version: 2).count == size + extra, "\(message.kind)")
         }
+    }
+
+    @Test("a version-2 heartbeat_response carries the candidacy after the version-1 fields")
+    func candidacyLayout() {
+        let response = HeartbeatResponse(term: 1, sequence: 2, lastLog: LogPosition(index: 3, term: 1),
+                                          candidacy: Candidacy(eligible: false, priority: 0x0102))
+        let version2 = FrameEncoder.encode(.message(.heartbeatResponse(response)), version: 2)
+        let version1 = FrameEncoder.encode(.message(.heartbeatResponse(response)), version: 1)
+        #expect(Array(version2[6..<38]) == Array(version1[6..<38]))
+        #expect(Array(version2[38...]) == [0x01, 0x02, 0x00])
     }
 
     @Test("each message kind has its own type code, in its algorithm's range and named like the kind")
@@ -79,13 +115,17 @@ struct RoundTripTests {
 
     @Test("Bully and Ring bodies are laid out as documented, big-endian")
     func bullyAndRingLayouts() {
-        let coordinator = FrameEncoder.encode(.message(.bullyCoordinator(BullyCoordinator(epoch: Term(0x0102)))))
+        let coordinator = FrameEncoder.encode(.message(.bullyCoordinator(BullyCoordinator(epoch: Term(0x0102)))), version: 1)
         #expect(coordinator == [0, 0, 0, 10, 1, 0x22, 0, 0, 0, 0, 0, 0, 0x01, 0x02])
-        let token = FrameEncoder.encode(.message(.ringElected(RingElected(epoch: 7, coordinator: 0x0A0B, sequence: 0x0C))))
+        let token = FrameEncoder.encode(
+            .message(.ringElected(RingElected(epoch: 7, coordinator: 0x0A0B, sequence: 0x0C))), version: 1)
         #expect(token == [0, 0, 0, 26, 1, 0x31] + [0, 0, 0, 0, 0, 0, 0, 7] + [0, 0, 0, 0, 0, 0, 0x0A, 0x0B]
             + [0, 0, 0, 0, 0, 0, 0, 0x0C])
-        let ack = FrameEncoder.encode(.message(.ringAck(RingAck(epoch: 7, sequence: UInt64.max))))
+        let ack = FrameEncoder.encode(.message(.ringAck(RingAck(epoch: 7, sequence: UInt64.max))), version: 1)
         #expect(ack == [0, 0, 0, 18, 1, 0x32] + [0, 0, 0, 0, 0, 0, 0, 7] + [UInt8](repeating: 0xFF, count: 8))
+        // Version 2 changes only the version byte of these bodies.
+        let ack2 = FrameEncoder.encode(.message(.ringAck(RingAck(epoch: 7, sequence: UInt64.max))), version: 2)
+        #expect(ack2 == [0, 0, 0, 18, 2, 0x32] + Array(ack[6...]))
     }
 
     @Test("integers are big-endian and an absent transfer target is written as node 0")

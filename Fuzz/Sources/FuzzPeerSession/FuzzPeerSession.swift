@@ -178,7 +178,7 @@ struct Link {
             preconditionFailure("a session may only send its proof or an accepting reply")
         case .established:
             precondition(side.verifiedPeerProof && side.sentAcceptance, "established without verifying the peer")
-        case .deliver:
+        case .deliver, .memberInfo:
             guard case .established = before else { preconditionFailure("a message delivered before establishment") }
             precondition(side.verifiedPeerProof, "a message delivered from an unverified peer")
         }

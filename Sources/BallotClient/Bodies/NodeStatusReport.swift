@@ -40,13 +40,17 @@ public struct NodeStatusReport: Codable, Sendable {
     public var peers: [Peer]
     public var recentLeadershipChanges: [Change]
     public var halted: String?
+    /// Issue 15: whether this node may lead now (false while ineligible or holding off after a
+    /// resignation) and its priority; absent for algorithms without candidacy.
+    public var eligible: Bool?
+    public var priority: UInt16?
     /// The election backend's side (etcd, ZooKeeper); absent on a Raft node.
     public var backend: BackendStatus?
 
     public init(
         id: UInt64, role: String, term: UInt64, leader: UInt64?, isLeader: Bool, votedFor: UInt64?, lastLog: String,
         lastContactMs: Double?, peers: [Peer], recentLeadershipChanges: [Change], halted: String?,
-        backend: BackendStatus? = nil
+        eligible: Bool? = nil, priority: UInt16? = nil, backend: BackendStatus? = nil
     ) {
         self.id = id
         self.role = role
@@ -59,6 +63,8 @@ public struct NodeStatusReport: Codable, Sendable {
         self.peers = peers
         self.recentLeadershipChanges = recentLeadershipChanges
         self.halted = halted
+        self.eligible = eligible
+        self.priority = priority
         self.backend = backend
     }
 }

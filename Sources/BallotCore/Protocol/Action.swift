@@ -20,6 +20,9 @@ public enum Action: Hashable, Sendable {
     case campaignFinished(CampaignOutcome, ticks: UInt64)
     /// This node gave up leadership.
     case steppedDown(StepDownReason)
+    /// This leader began handing leadership to `to`, for `reason`; its outcome follows as
+    /// ``transferFinished(to:_:)``. No lease is held until it ends.
+    case transferStarted(to: NodeID, TransferReason)
     /// A leadership transfer this node started has ended.
     case transferFinished(to: NodeID, TransferOutcome)
 }
@@ -56,6 +59,22 @@ public enum StepDownReason: String, Hashable, Sendable, CaseIterable {
     case lostQuorum = "lost_quorum"
     case transfer
     case shutdown
+    /// The leader resigned (issue 15) and no transfer completed: no eligible follower, or the
+    /// hand-over timed out. It holds off campaigning for the resignation's hold-off.
+    case resigned
+}
+
+/// Why a leader hands leadership over (issue 15 adds all but the first).
+public enum TransferReason: String, Hashable, Sendable, CaseIterable {
+    /// Asked for by name: `transferLeadership(to:)`, `POST /transfer`, graceful shutdown.
+    case requested
+    /// The leader resigned: it hands over to its best follower and then holds off campaigning.
+    case resignation
+    /// The leader was made ineligible: it hands over before it stops leading.
+    case ineligible
+    /// A member of higher priority has been eligible, caught up and answering for a whole
+    /// preemption window while every member answered.
+    case preemption
 }
 
 public enum TransferOutcome: String, Hashable, Sendable, CaseIterable {
@@ -74,6 +93,8 @@ public enum TransferRefusal: Error, Hashable, Sendable, CustomStringConvertible 
     case targetIsSelf
     case alreadyTransferring(to: NodeID)
     case unsupported(algorithm: String)
+    /// The target reported itself ineligible (issue 15): it would not take leadership.
+    case targetIneligible(NodeID)
 
     public var description: String {
         switch self {
@@ -83,6 +104,8 @@ public enum TransferRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case .targetIsSelf: "this node already leads; pick another member"
         case .alreadyTransferring(let id): "a transfer to node \(id) is in progress; wait for it to finish"
         case .unsupported(let algorithm): "\(algorithm) has no leadership transfer"
+        case .targetIneligible(let id):
+            "node \(id) is not eligible to lead (PUT /candidacy made it so, or it is holding off after resigning); pick another member"
         }
     }
 }

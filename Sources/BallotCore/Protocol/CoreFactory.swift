@@ -2,14 +2,16 @@ extension ElectionAlgorithmKind {
     /// The one place an algorithm kind becomes a core, for the server and the simulator alike.
     ///
     /// Bully and Ring take Raft's failure detector (`electionTimeoutTicks`, `heartbeatIntervalTicks`)
-    /// so that comparisons measure the elections, not the detectors.
+    /// so that comparisons measure the elections, not the detectors. Only Raft has a candidacy
+    /// (issue 15); the others ignore it, so check ``supportsCandidacy`` before offering one.
     public func makeCore(
         id: NodeID, membership: Membership, raft configuration: RaftConfiguration, hardState: HardState,
-        random: SplitMix64
+        candidacy: Candidacy = .default, random: SplitMix64
     ) -> any ElectionAlgorithm {
         switch self {
         case .raft:
-            RaftNode(id: id, membership: membership, configuration: configuration, hardState: hardState, random: random)
+            RaftNode(id: id, membership: membership, configuration: configuration, hardState: hardState,
+                     candidacy: candidacy, random: random)
         case .bully:
             BullyNode(
                 id: id, membership: membership,
@@ -25,4 +27,9 @@ extension ElectionAlgorithmKind {
                 hardState: hardState, random: random)
         }
     }
+}
+
+extension ElectionAlgorithmKind {
+    /// Whether the algorithm honours eligibility, priorities and resignation (issue 15).
+    public var supportsCandidacy: Bool { self == .raft }
 }

@@ -29,6 +29,13 @@ public protocol ElectionAlgorithm: Sendable {
     var preferredTransferTarget: NodeID? { get }
     /// Give up leadership before the process exits.
     mutating func shutdown() -> [Action]
+    /// Issue 15: a leader hands over to its best eligible follower (stepping down if there is none,
+    /// or if the hand-over times out) and then neither campaigns nor accepts a transfer for
+    /// `holdOffTicks` after it stopped leading.
+    mutating func resign(holdOffTicks: UInt64) throws(TransferRefusal) -> [Action]
+    /// Issue 15: an ineligible node never campaigns nor accepts a transfer; a leader made
+    /// ineligible hands over first. The shell keeps the setting across restarts.
+    mutating func setEligible(_ eligible: Bool) throws(CandidacyRefusal) -> [Action]
 }
 
 extension ElectionAlgorithm {
@@ -37,6 +44,28 @@ extension ElectionAlgorithm {
 
     /// Algorithms without a fast path ignore the evidence and wait for their timeouts.
     public mutating func peerUnreachable(_ peer: NodeID) -> [Action] { [] }
+
+    /// Algorithms without leadership transfer cannot resign gracefully.
+    public mutating func resign(holdOffTicks: UInt64) throws(TransferRefusal) -> [Action] {
+        throw .unsupported(algorithm: Self.algorithmName)
+    }
+
+    /// Algorithms without candidacy let every member lead.
+    public mutating func setEligible(_ eligible: Bool) throws(CandidacyRefusal) -> [Action] {
+        throw .unsupported(algorithm: Self.algorithmName)
+    }
+}
+
+/// Why ``ElectionAlgorithm/setEligible(_:)`` refused.
+public enum CandidacyRefusal: Error, Hashable, Sendable, CustomStringConvertible {
+    case unsupported(algorithm: String)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let algorithm):
+            "\(algorithm) has no candidacy: every member may lead; run --algorithm raft for eligibility and priorities"
+        }
+    }
 }
 
 /// A read-only snapshot of one node's beliefs.
@@ -56,6 +85,8 @@ public struct NodeStatus: Hashable, Sendable {
     public var leaseExpiry: UInt64?
     /// The target of a transfer this node is running, if any.
     public var transferTarget: NodeID?
+    /// The candidacy this node reports to its leader: ineligible while it holds off after resigning.
+    public var candidacy: Candidacy
 
     /// True only while this node leads **and** holds a quorum lease: the value to report as
     /// "is leader" to anyone outside the core.
@@ -66,7 +97,8 @@ public struct NodeStatus: Hashable, Sendable {
 
     public init(
         id: NodeID, role: Role, term: Term, votedFor: NodeID?, leader: NodeID?, lastLog: LogPosition,
-        now: UInt64, ticksSinceLeaderContact: UInt64?, leaseExpiry: UInt64?, transferTarget: NodeID?
+        now: UInt64, ticksSinceLeaderContact: UInt64?, leaseExpiry: UInt64?, transferTarget: NodeID?,
+        candidacy: Candidacy = .default
     ) {
         self.id = id
         self.role = role
@@ -78,5 +110,6 @@ public struct NodeStatus: Hashable, Sendable {
         self.ticksSinceLeaderContact = ticksSinceLeaderContact
         self.leaseExpiry = leaseExpiry
         self.transferTarget = transferTarget
+        self.candidacy = candidacy
     }
 }

@@ -57,11 +57,15 @@ public struct HeartbeatResponse: Hashable, Sendable {
     public var sequence: UInt64
     /// The follower's last log entry, so the leader knows who is up to date for a transfer.
     public var lastLog: LogPosition
+    /// Issue 15: whether the follower may lead now, and its priority, so the leader picks whom to
+    /// hand over to and when to preempt. A version-1 peer sends none and counts as ``Candidacy/default``.
+    public var candidacy: Candidacy
 
-    public init(term: Term, sequence: UInt64, lastLog: LogPosition) {
+    public init(term: Term, sequence: UInt64, lastLog: LogPosition, candidacy: Candidacy = .default) {
         self.term = term
         self.sequence = sequence
         self.lastLog = lastLog
+        self.candidacy = candidacy
     }
 }
 

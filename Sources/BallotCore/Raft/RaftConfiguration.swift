@@ -24,6 +24,10 @@ public struct RaftConfiguration: Hashable, Sendable {
     /// Survivor k (in ID order) campaigns k·(s+1) + U[0, s] ticks after the evidence, s being this
     /// value, so followers that learn at once rarely split the vote.
     public var fastFailoverStaggerTicks: UInt64
+    /// Issue 15: how long a member of higher priority than the leader must have been eligible,
+    /// caught up and answering — with every member answering — before the leader hands over to it.
+    /// Also the least time between two such hand-overs, so priorities cannot make leadership flap.
+    public var preemptAfterTicks: UInt64
 
     public init(
         electionTimeoutTicks: UInt64 = 10,
@@ -33,7 +37,8 @@ public struct RaftConfiguration: Hashable, Sendable {
         leaderStickiness: Bool = true,
         clockDriftBound: Double = 0.05,
         fastFailover: Bool = true,
-        fastFailoverStaggerTicks: UInt64 = 1
+        fastFailoverStaggerTicks: UInt64 = 1,
+        preemptAfterTicks: UInt64? = nil
     ) {
         self.electionTimeoutTicks = electionTimeoutTicks
         self.heartbeatIntervalTicks = heartbeatIntervalTicks
@@ -43,6 +48,17 @@ public struct RaftConfiguration: Hashable, Sendable {
         self.clockDriftBound = clockDriftBound
         self.fastFailover = fastFailover
         self.fastFailoverStaggerTicks = fastFailoverStaggerTicks
+        self.preemptAfterTicks = preemptAfterTicks ?? Self.defaultPreemptionTimeouts * electionTimeoutTicks
+    }
+
+    /// The default preemption window in election timeouts: 30 s with the default T of 1 s.
+    public static let defaultPreemptionTimeouts: UInt64 = 30
+
+    /// A member counts as connected and healthy while its acknowledgements are never further apart
+    /// than this: half an election timeout, and at least two heartbeat intervals so that one lost
+    /// heartbeat does not count.
+    public var healthGapTicks: UInt64 {
+        max(electionTimeoutTicks / 2, 2 * heartbeatIntervalTicks)
     }
 
     /// How long an acknowledged heartbeat keeps the leader's lease alive, in the leader's ticks.
@@ -65,6 +81,9 @@ public struct RaftConfiguration: Hashable, Sendable {
                 heartbeat: heartbeatIntervalTicks, electionTimeout: electionTimeoutTicks)
         }
         guard clockDriftBound >= 0, clockDriftBound < 0.5 else { throw .driftBoundOutOfRange(clockDriftBound) }
+        guard preemptAfterTicks >= electionTimeoutTicks else {
+            throw .preemptionWindowBelowElectionTimeout(window: preemptAfterTicks, electionTimeout: electionTimeoutTicks)
+        }
     }
 }
 
@@ -72,6 +91,7 @@ public enum RaftConfigurationError: Error, Hashable, Sendable, CustomStringConve
     case electionTimeoutTooShort(UInt64)
     case heartbeatNotBelowElectionTimeout(heartbeat: UInt64, electionTimeout: UInt64)
     case driftBoundOutOfRange(Double)
+    case preemptionWindowBelowElectionTimeout(window: UInt64, electionTimeout: UInt64)
 
     public var description: String {
         switch self {
@@ -81,6 +101,8 @@ public enum RaftConfigurationError: Error, Hashable, Sendable, CustomStringConve
             "heartbeat interval (\(h) ticks) must be at least 1 tick and below the election timeout (\(t) ticks)"
         case .driftBoundOutOfRange(let rho):
             "clock drift bound \(rho) must be in [0, 0.5)"
+        case .preemptionWindowBelowElectionTimeout(let window, let t):
+            "preemption window (\(window) ticks) must be at least the election timeout (\(t) ticks)"
         }
     }
 }

@@ -79,9 +79,10 @@ extension RaftNode {
         emit(.campaignFinished(outcome, ticks: now - campaign.startedAt))
     }
 
-    /// The leader asked us to campaign now (thesis §3.10).
+    /// The leader asked us to campaign now (thesis §3.10); an ineligible or holding-off node
+    /// declines (issue 15), and the leader's transfer times out.
     mutating func handleTimeoutNow(from peer: NodeID) {
-        guard role == .follower, leader == peer else { return }
+        guard role == .follower, leader == peer, mayLead else { return }
         startCampaign(transfer: true)
     }
 }

@@ -23,7 +23,12 @@ extension RaftNode {
             return
         }
         if state.heartbeatElapsed >= configuration.heartbeatIntervalTicks {
-            broadcastHeartbeat()
+            // Only on heartbeat ticks, which act anyway: the timer promise needs no new wake-up.
+            considerHandover()
+            // A hand-over announces itself with a heartbeat of its own.
+            if let state = leaderState, state.heartbeatElapsed >= configuration.heartbeatIntervalTicks {
+                broadcastHeartbeat()
+            }
         }
     }
 
@@ -83,13 +88,16 @@ extension RaftNode {
             persist()
         }
         send(.heartbeatResponse(HeartbeatResponse(
-            term: hardState.term, sequence: heartbeat.sequence, lastLog: hardState.lastLog)), to: peer)
+            term: hardState.term, sequence: heartbeat.sequence, lastLog: hardState.lastLog,
+            candidacy: reportedCandidacy)), to: peer)
     }
 
     mutating func handleHeartbeatResponse(_ response: HeartbeatResponse, from peer: NodeID) {
         // Late acknowledgements reach a node that no longer leads.
         guard var state = leaderState else { return }
+        let previousContact = state.lastHeard[peer] ?? 0
         state.lastHeard[peer] = now
+        noteHealth(of: peer, response, previousContact: previousContact, in: &state)
         // A delayed, older acknowledgement must not hide a newer one.
         state.match[peer] = max(state.match[peer] ?? .empty, response.lastLog)
         if response.sequence >= state.leaseMinSequence,
@@ -124,8 +132,9 @@ extension RaftNode {
 
     /// Announces the transfer in a heartbeat (so voters waive stickiness for the target) and, once
     /// the target is up to date, tells it to campaign at once. The lease is given up meanwhile.
-    mutating func startTransfer(to target: NodeID) {
-        transfer = Transfer(target: target, startedAt: now)
+    mutating func startTransfer(to target: NodeID, reason: TransferReason) {
+        transfer = Transfer(target: target, startedAt: now, reason: reason)
+        emit(.transferStarted(to: target, reason))
         broadcastHeartbeat()
         if let match = leaderState?.match[target], match == hardState.lastLog {
             transfer?.timeoutNowSent = true
@@ -137,7 +146,11 @@ extension RaftNode {
     mutating func expireTransfer() {
         guard let transfer, now - transfer.startedAt >= configuration.electionTimeoutTicks else { return }
         finishTransfer(transfer, .timedOut)
-        if role == .leader {
+        if role == .leader && transfer.reason == .resignation {
+            // A resigning leader goes even without a successor; its hold-off starts now.
+            stepDown(.resigned)
+            becomeFollower(term: hardState.term, leader: nil)
+        } else if role == .leader {
             // Acks of heartbeats that announced the transfer promised nothing: only newer ones count,
             // and the next heartbeat withdraws the announcement.
             updateLeaderState { state in

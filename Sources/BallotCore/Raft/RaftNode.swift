@@ -33,13 +33,20 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// A transfer this node started, kept after it stepped down until the target leads or T passes.
     var transfer: Transfer?
 
+    /// Issue 15: whether this node may lead, and its priority (the shell keeps `eligible` on disk).
+    var candidacy: Candidacy
+    /// A resignation's hold-off: no campaign and no transfer accepted before this tick.
+    var holdOffUntil: UInt64 = 0
+    /// The hold-off a pending resignation asked for; it starts when this node stops leading.
+    var pendingHoldOff: UInt64?
+
     /// Pending actions of the event being handled.
     var actions: [Action] = []
 
     /// Creates a node from its durable state, as on first start or after a crash.
     public init(
         id: NodeID, membership: Membership, configuration: RaftConfiguration = .init(),
-        hardState: HardState = .initial, random: SplitMix64
+        hardState: HardState = .initial, candidacy: Candidacy = .default, random: SplitMix64
     ) {
         precondition(membership.contains(id), "node \(id) is not in its own membership")
         precondition((try? configuration.validate()) != nil, "invalid RaftConfiguration: validate() it first")
@@ -47,6 +54,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         self.membership = membership
         self.configuration = configuration
         self.hardState = hardState
+        self.candidacy = candidacy
         self.random = random
         self.stickyUntil = configuration.leaderStickiness ? configuration.electionTimeoutTicks : 0
         resetElectionTimer()
@@ -57,7 +65,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
             id: id, role: role, term: hardState.term, votedFor: hardState.votedFor, leader: leader,
             lastLog: hardState.lastLog, now: now,
             ticksSinceLeaderContact: role == .leader ? 0 : lastLeaderContact.map { now - $0 },
-            leaseExpiry: leaseExpiry, transferTarget: transfer?.target)
+            leaseExpiry: leaseExpiry, transferTarget: transfer?.target, candidacy: reportedCandidacy)
     }
 
     public var peers: [NodeID] { membership.peers(of: id) }
@@ -92,8 +100,14 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
             tickLeader(state)
         case .follower, .preCandidate, .candidate:
             if electionElapsed >= randomizedElectionTimeout {
-                if let campaign { finishCampaign(campaign, .timedOut) }
-                startCampaign(transfer: false)
+                if mayLead {
+                    if let campaign { finishCampaign(campaign, .timedOut) }
+                    startCampaign(transfer: false)
+                } else if role == .follower {
+                    resetElectionTimer()  // Issue 15: not a candidate now; the timer just runs again.
+                } else {
+                    becomeFollower(term: hardState.term, leader: nil)
+                }
             }
         }
         expireTransfer()
@@ -132,6 +146,8 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     public mutating func peerUnreachable(_ peer: NodeID) -> [Action] {
         guard configuration.fastFailover, role == .follower, leader == peer, !leaderGoneEvidence else { return [] }
         leaderGoneEvidence = true
+        // The evidence still lets this node waive stickiness for others; it only may not campaign.
+        guard mayLead else { return [] }
         // Rank-ordered slots with random jitter: the survivors (sorted by ID) campaign one slot
         // apart, so the first one's vote requests usually arrive before the next one starts, and
         // ties within a slot are broken by the jitter. Never later than a normal timeout would be.
@@ -148,7 +164,8 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         guard target != id else { throw .targetIsSelf }
         guard membership.contains(target) else { throw .unknownTarget(target) }
         if let transfer { throw .alreadyTransferring(to: transfer.target) }
-        startTransfer(to: target)
+        if leaderState?.candidacy[target]?.eligible == false { throw .targetIneligible(target) }
+        startTransfer(to: target, reason: .requested)
         return drainActions()
     }
 
@@ -160,14 +177,8 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         return drainActions()
     }
 
-    public var preferredTransferTarget: NodeID? {
-        guard let leaderState else { return nil }
-        return peers.max { a, b in
-            let ka = (leaderState.match[a] ?? .empty, leaderState.lastHeard[a] ?? 0, UInt64.max - a.rawValue)
-            let kb = (leaderState.match[b] ?? .empty, leaderState.lastHeard[b] ?? 0, UInt64.max - b.rawValue)
-            return ka < kb
-        }
-    }
+    /// The best eligible follower (see ``successor``).
+    public var preferredTransferTarget: NodeID? { successor }
 
     // MARK: Internals shared by the role files
 
@@ -202,6 +213,11 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     mutating func becomeFollower(term: Term, leader newLeader: NodeID?) {
         if let campaign { finishCampaign(campaign, .lost) }
         let oldRole = role
+        if oldRole == .leader, let holdOff = pendingHoldOff {
+            // A resignation's hold-off runs from the moment leadership ends.
+            pendingHoldOff = nil
+            holdOffUntil = now + holdOff
+        }
         var announced = leader
         if term > hardState.term {
             hardState.term = term
@@ -252,6 +268,17 @@ struct Campaign: Equatable, Sendable {
 
 /// What only a leader tracks.
 struct LeaderState: Equatable, Sendable {
+    /// Issue 15: each peer's candidacy as its latest acknowledgement reported it.
+    var candidacy: [NodeID: Candidacy] = [:]
+    /// Since when each peer has been eligible, caught up and answering without a gap longer than
+    /// ``RaftConfiguration/healthGapTicks``; absent while it is not.
+    var healthySince: [NodeID: UInt64] = [:]
+    /// No preemptive hand-over before this tick (one per window, also after one that failed).
+    var preemptNotBefore: UInt64 = 0
+    /// Since when every peer has answered within the health gap, as seen on heartbeat ticks.
+    var everyoneAnsweringSince: UInt64?
+    /// An ineligible leader's next attempt to hand over, after one that failed.
+    var handoverNotBefore: UInt64 = 0
     var heartbeatElapsed: UInt64 = 0
     var nextSequence: UInt64 = 1
     /// Sequences below this do not count for the lease (acks from before a transfer was aborted).
@@ -281,5 +308,6 @@ struct FollowerView: Equatable, Sendable {
 struct Transfer: Equatable, Sendable {
     let target: NodeID
     let startedAt: UInt64
+    var reason: TransferReason
     var timeoutNowSent = false
 }

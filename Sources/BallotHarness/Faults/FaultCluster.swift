@@ -18,6 +18,11 @@ public final class FaultCluster: @unchecked Sendable {
         public var logLevel = "notice"
         /// How the nodes authenticate each other; credentials are made in `<data-dir>/credentials`.
         public var peerSecurity = PeerSecurity.insecure
+        /// Set when the nodes serve HTTPS (their TLS flags go in `extraArguments`): the harness's own
+        /// probes, and ``SidecarSet``'s `https://` addresses, trust this.
+        public var httpTLS: HTTPClientTLS?
+        /// More `ballot serve` flags for every node (TLS, `--http-token-file`…).
+        public var extraArguments: [String] = []
         /// `raft`, or `etcd`/`zookeeper` with `backendArguments` (the service's flags, the election,
         /// the TTL or session timeout) in place of the peer and Raft timing flags.
         public var backend = "raft"
@@ -93,6 +98,7 @@ public final class FaultCluster: @unchecked Sendable {
             } else {
                 arguments += ["--backend", settings.backend] + settings.backendArguments
             }
+            arguments += settings.extraArguments
             let httpPort = Int(http.split(separator: ":").last!)!
             let peerPort = Int(listen.split(separator: ":").last!)!
             let timeline = self.timeline
@@ -154,8 +160,9 @@ public final class FaultCluster: @unchecked Sendable {
         guard node.isRunning else { return nil }
         switch placement {
         case .loopback:
-            guard let response = try? await HTTPClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: path,
-                                                               timeout: timeout)
+            guard let address = try? SocketAddressSpec(validatingHost: "127.0.0.1", port: node.httpPort),
+                  let response = try? await HTTPClient.request(.GET, HTTPTarget(address: address, tls: settings.httpTLS),
+                                                               path: path, timeout: timeout)
             else { return nil }
             return (response.status, response.text)
         case .namespaces(let lab):

@@ -117,7 +117,7 @@ struct FaultInjector {
             try await service.restart(server: index)
             cluster.timeline.append(.faultHealed(number: number, at: SystemMonotonicClock.now.nanoseconds))
             return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
-        case .duplicate, .transfer, .flap, .disk:
+        case .duplicate, .transfer, .flap, .disk, .resign, .candidacy:
             // Simulator-only kinds (FaultKind.onRealProcesses): never asked for here.
             return nil
         }

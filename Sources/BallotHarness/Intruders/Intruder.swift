@@ -260,7 +260,7 @@ final class IntruderHandler: ChannelInboundHandler {
             case .established:
                 observer.closedByUs = true
                 context.close(promise: nil)
-            case .deliver:
+            case .deliver, .memberInfo:
                 break
             }
         } catch {

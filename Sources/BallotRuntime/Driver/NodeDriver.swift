@@ -174,6 +174,24 @@ public final class NodeDriver {
         execute(actions, at: time.now)
     }
 
+    /// Issue 15: hands leadership to the best eligible follower (or steps down) and holds off
+    /// campaigning for `holdOff` after leadership ends.
+    public func resign(holdOff: Duration) throws(TransferRefusal) {
+        deliverDueTicks()
+        guard halt == nil else { throw .notLeader(knownLeader: nil) }
+        let actions = try core.resign(holdOffTicks: clock.ticks(covering: holdOff))
+        execute(actions, at: time.now)
+    }
+
+    /// Issue 15: makes this node eligible to lead, or not (a leader made ineligible hands over).
+    /// The caller keeps the setting durable; the core only acts on it.
+    public func setEligible(_ eligible: Bool) throws(CandidacyRefusal) {
+        deliverDueTicks()
+        guard halt == nil else { return }
+        let actions = try core.setEligible(eligible)
+        execute(actions, at: time.now)
+    }
+
     /// Gives up whatever leadership is left, before the process exits.
     public func shutdown() {
         deliverDueTicks()
@@ -217,7 +235,7 @@ public final class NodeDriver {
             case .send(let message, let peer):
                 send(message, to: peer, at: now)
             case .roleChanged, .leaderChanged, .campaignStarted, .campaignFinished, .steppedDown,
-                .transferFinished:
+                .transferStarted, .transferFinished:
                 break
             }
             if halt != nil { break }

@@ -103,7 +103,8 @@ public final class LeadershipView: Sendable {
                     Self.lose(at: now, in: &storage.state, events: &events)
                 case .steppedDown:
                     if storage.state.leaderlessSince == nil { storage.state.leaderlessSince = now }
-                case .persist, .send, .roleChanged, .campaignStarted, .campaignFinished, .transferFinished:
+                case .persist, .send, .roleChanged, .campaignStarted, .campaignFinished, .transferStarted,
+                    .transferFinished:
                     break
                 }
             }

@@ -43,6 +43,14 @@ public struct LogicalClock: Hashable, Sendable {
         deliveredTicks += count
     }
 
+    /// The fewest whole ticks that last at least `duration` (0 for a non-positive one).
+    public func ticks(covering duration: Duration) -> UInt64 {
+        guard duration > .zero else { return 0 }
+        let tickNanos = UInt64(clamping: tick.nanoseconds)
+        let nanos = UInt64(clamping: duration.nanoseconds)
+        return nanos / tickNanos + (nanos % tickNanos == 0 ? 0 : 1)
+    }
+
     /// `ticks` ticks as a duration.
     public func duration(ofTicks ticks: UInt64) -> Duration {
         tick * Int(clamping: ticks)

@@ -67,6 +67,12 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case incompleteHTTPTLS(given: ConfigurationKey, missing: ConfigurationKey)
     case clientCAWithoutTLS
     case authorizedReadsWithoutCredential
+    case priorityOutOfRange(String)
+    case invalidAdvertisedURL(String)
+    case preemptionWindowTooShort(preemptAfter: Duration, electionTimeout: Duration)
+    /// Priorities and eligibility (issue 15) belong to Raft's election only.
+    case candidacyNeedsRaft(ElectionAlgorithmKind)
+    case resignHoldOffTooLong(Duration)
 
     // Election backends.
     case invalidElectionName(String, ElectionNameProblem)
@@ -202,6 +208,21 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
             "\(ConfigurationKey.httpTLSClientCA.flag) needs TLS on the endpoint: give \(ConfigurationKey.httpTLSCert.flag) and \(ConfigurationKey.httpTLSKey.flag) too"
         case .authorizedReadsWithoutCredential:
             "\(ConfigurationKey.httpAuthReads.flag) needs a credential to check: give \(ConfigurationKey.httpTokenFile.flag) or \(ConfigurationKey.httpTLSClientCA.flag)"
+        case .priorityOutOfRange(let text):
+            "priority \(text) is out of range; use a whole number from 0 (the default, lowest) to 65535"
+        case .invalidAdvertisedURL(let text):
+            "\(text.debugDescription) is not an advertisable URL; give the http:// or https:// URL other members and "
+                + "clients reach this node's HTTP endpoint at, at most 255 characters without spaces, e.g. http://10.0.0.1:9101"
+        case .preemptionWindowTooShort(let window, let timeout):
+            "preemption window \(DurationParser.format(window)) is shorter than the election timeout "
+                + "\(DurationParser.format(timeout)); a member must prove itself healthy for at least that long, "
+                + "so use at least \(DurationParser.format(timeout)) (\(ConfigurationKey.preemptAfter.flag), default 30s)"
+        case .candidacyNeedsRaft(let algorithm):
+            "\(algorithm.rawValue) has no leadership priorities or eligibility; drop \(ConfigurationKey.priority.flag) "
+                + "or run --algorithm raft"
+        case .resignHoldOffTooLong(let holdOff):
+            "resign hold-off \(DurationParser.format(holdOff)) is longer than 5m; a node that should not lead for longer "
+                + "is made ineligible instead (PUT /candidacy) (\(ConfigurationKey.resignHoldOff.flag))"
         case .invalidElectionName(let text, let problem):
             "election name \"\(text)\": \(problem)"
         case .invalidZooKeeperServers(let error):

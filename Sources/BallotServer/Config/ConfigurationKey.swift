@@ -25,6 +25,11 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case insecurePeers = "insecure_peers"
     case peerHandshakeTimeout = "peer_handshake_timeout"
     case peerMaxPendingHandshakes = "peer_max_pending_handshakes"
+    /// Issue 15: preferred leaders, the leader's advertised HTTP URL, resignation.
+    case priority
+    case preemptAfter = "preempt_after"
+    case advertiseHTTP = "advertise_http"
+    case resignHoldOff = "resign_hold_off"
     // Election backends (docs/configuration.md, "Backends").
     case backend
     case election

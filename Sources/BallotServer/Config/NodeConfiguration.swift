@@ -1,6 +1,7 @@
 import BallotBackends
 import BallotClient
 import BallotCore
+import BallotWire
 import Logging
 
 /// Everything one node needs to start, validated: who it is, who its peers are, where it listens
@@ -32,6 +33,18 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// How peers prove who they are (mutual TLS, the cluster secret) and the limits on connections
     /// that have not yet.
     public let peerTrust: PeerTrustConfiguration
+    /// Issue 15: this node's leadership priority; higher is preferred, 0 is the default and lowest.
+    public let priority: UInt16
+    /// Issue 15: how long a member of higher priority must be eligible, caught up and answering
+    /// before the leader hands over to it; also the least time between two such hand-overs.
+    /// Default 30 s, or the election timeout if that is longer.
+    public let preemptAfter: Duration
+    /// Issue 15: the URL this node's HTTP endpoint is reached at, told to every peer so that any
+    /// member can name the leader's (`leader_http`).
+    public let advertisedHTTP: String?
+    /// Issue 15: how long a resigning leader refrains from campaigning when the resignation names
+    /// no hold-off of its own. Default: the election timeout.
+    public let resignHoldOff: Duration
     /// Limits, TLS, authorization and the admin listener of the HTTP surface.
     public let http: HTTPConfiguration
     public let logLevel: Logger.Level
@@ -46,6 +59,10 @@ public struct NodeConfiguration: Hashable, Sendable {
     public static let defaultAlgorithm = ElectionAlgorithmKind.raft
     public static let defaultLogLevel = Logger.Level.info
     public static let defaultLogFormat = LogFormat.text
+    public static let defaultPriority: UInt16 = 0
+    public static let defaultPreemptAfter = Duration.seconds(30)
+    /// A hold-off longer than this is what ineligibility (`PUT /candidacy`) is for.
+    public static let maximumResignHoldOff = Duration.seconds(300)
 
     /// From 1 KiB — room for a handshake with a 255-byte cluster name and any election message —
     /// to 16 MiB, beyond which a frame is a bug or an attack, not an election message.
@@ -69,6 +86,10 @@ public struct NodeConfiguration: Hashable, Sendable {
         maxFrameSize: Int = Self.defaultMaxFrameSize,
         algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm,
         peerTrust: PeerTrustConfiguration = PeerTrustConfiguration(),
+        priority: UInt16 = Self.defaultPriority,
+        preemptAfter: Duration? = nil,
+        advertisedHTTP: String? = nil,
+        resignHoldOff: Duration? = nil,
         http: HTTPConfiguration = HTTPConfiguration(),
         logLevel: Logger.Level = Self.defaultLogLevel,
         logFormat: LogFormat = Self.defaultLogFormat,
@@ -91,6 +112,15 @@ public struct NodeConfiguration: Hashable, Sendable {
         if let listenAddress, !listenAddress.isLoopback && !peerTrust.authenticatesPeers && !peerTrust.insecurePeers {
             throw .unauthenticatedPeers(listen: listenAddress)
         }
+        // The default window is 30 s, or the election timeout when that is longer.
+        let preemptAfter = preemptAfter ?? max(Self.defaultPreemptAfter, electionTimeout)
+        guard preemptAfter >= electionTimeout else {
+            throw .preemptionWindowTooShort(preemptAfter: preemptAfter, electionTimeout: electionTimeout)
+        }
+        if priority != Self.defaultPriority && !algorithm.supportsCandidacy { throw .candidacyNeedsRaft(algorithm) }
+        if let advertisedHTTP, !Self.isValidAdvertisedURL(advertisedHTTP) { throw .invalidAdvertisedURL(advertisedHTTP) }
+        if let resignHoldOff, resignHoldOff > Self.maximumResignHoldOff { throw .resignHoldOffTooLong(resignHoldOff) }
+        let resignHoldOff = resignHoldOff ?? min(electionTimeout, Self.maximumResignHoldOff)
 
         self.id = id
         self.backend = backend
@@ -104,6 +134,10 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
         self.peerTrust = peerTrust
+        self.priority = priority
+        self.preemptAfter = preemptAfter
+        self.advertisedHTTP = advertisedHTTP
+        self.resignHoldOff = resignHoldOff
         self.http = http
         self.logLevel = logLevel
         self.logFormat = logFormat
@@ -135,6 +169,10 @@ public struct NodeConfiguration: Hashable, Sendable {
             maxFrameSize: settings.maxFrameSize ?? Self.defaultMaxFrameSize,
             algorithm: settings.algorithm ?? Self.defaultAlgorithm,
             peerTrust: try PeerTrustConfiguration(settings),
+            priority: settings.priority ?? Self.defaultPriority,
+            preemptAfter: settings.preemptAfter,
+            advertisedHTTP: settings.advertiseHTTP,
+            resignHoldOff: settings.resignHoldOff,
             http: try HTTPConfiguration(settings),
             logLevel: settings.logLevel ?? Self.defaultLogLevel,
             logFormat: settings.logFormat ?? Self.defaultLogFormat,
@@ -189,6 +227,13 @@ public struct NodeConfiguration: Hashable, Sendable {
 
     /// All members, this node included, in ascending order.
     public var membership: Membership { Membership([id] + peers.map(\.id)) }
+
+    /// An advertised URL names an http or https endpoint and fits the peer protocol's `member_info`
+    /// (1–255 bytes of printable ASCII).
+    public static func isValidAdvertisedURL(_ text: String) -> Bool {
+        (text.hasPrefix("http://") || text.hasPrefix("https://")) && MemberInfo.isValidURL(text)
+            && text.utf8.count > (text.hasPrefix("https://") ? 8 : 7)
+    }
 
     /// Peer addresses by ID.
     public var peerAddresses: [NodeID: SocketAddressSpec] {

@@ -34,6 +34,10 @@ public struct NodeSettings: Hashable, Sendable {
     public var insecurePeers: Bool?
     public var peerHandshakeTimeout: Duration?
     public var peerMaxPendingHandshakes: Int?
+    public var priority: UInt16?
+    public var preemptAfter: Duration?
+    public var advertiseHTTP: String?
+    public var resignHoldOff: Duration?
     public var backend: BackendKind?
     public var election: ElectionName?
     public var etcdEndpoints: [EtcdEndpoint]?

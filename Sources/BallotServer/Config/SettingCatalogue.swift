@@ -23,7 +23,7 @@ extension ConfigurationKey {
         case .http:
             SettingDescriptor(
                 self, \.http, .address, "HTTP address",
-                help: "Address of the HTTP endpoint (/metrics, /healthz, /readyz, /leader, /status, /transfer), HOST:PORT.",
+                help: "Address of the HTTP endpoint (/metrics, /healthz, /readyz, /leader, /events, /primary, /status, /transfer, /resign, /candidacy), HOST:PORT.",
                 default: "off", example: "127.0.0.1:9101")
         case .dataDirectory:
             SettingDescriptor(
@@ -107,6 +107,30 @@ extension ConfigurationKey {
                 "cap on peer connections still handshaking",
                 help: "At most this many accepted peer connections may be handshaking at once; more are closed at once (1–10000).",
                 default: "\(PeerTrustConfiguration.defaultMaxPendingHandshakes)", example: "64", backends: [.raft])
+        case .priority:
+            SettingDescriptor(
+                self, \.priority, .priority, "leadership priority",
+                help: "Leadership priority, 0 (lowest) to 65535. The leader hands over to an eligible, caught-up member of higher priority once it has been healthy for preempt_after. Raft only.",
+                default: "\(NodeConfiguration.defaultPriority)", example: "10", backends: [.raft])
+        case .preemptAfter:
+            SettingDescriptor(
+                self, \.preemptAfter, .duration, "preemption window",
+                help: "How long a member of higher priority must be eligible, caught up and answering (with every member answering) before the leader hands over to it; also the least time between two such hand-overs. At least the election timeout.",
+                default: "30s, or the election timeout if longer", example: "30s", backends: [.raft])
+        case .advertiseHTTP:
+            SettingDescriptor(
+                self, \.advertiseHTTP,
+                .text(valueName: "URL", expected: "a URL such as http://10.0.0.1:9101") { text throws(ConfigurationError) in
+                    guard NodeConfiguration.isValidAdvertisedURL(text) else { throw .invalidAdvertisedURL(text) }
+                },
+                "advertised HTTP URL",
+                help: "The http:// or https:// URL clients and other members reach this node's HTTP endpoint at; every member learns it, so any node names the leader's (leader_http in GET /leader).",
+                default: "off", example: "http://10.0.0.1:9101", backends: [.raft])
+        case .resignHoldOff:
+            SettingDescriptor(
+                self, \.resignHoldOff, .duration, "resign hold-off",
+                help: "How long a leader that resigned (POST /resign without hold_off=, or an embedded whileLeader body that returned) refrains from campaigning; at most 5m.",
+                default: "the election timeout", example: "2s", backends: [.raft])
         case .backend:
             SettingDescriptor(
                 self, \.backend, .choice(valueName: "NAME"), "election backend",
@@ -167,7 +191,7 @@ extension ConfigurationKey {
         case .adminHTTP:
             SettingDescriptor(
                 self, \.adminHTTP, .address, "admin HTTP address",
-                help: "Second HTTP listener, HOST:PORT, the only one serving routes that change the node (POST /transfer), e.g. on loopback while http is exposed.",
+                help: "Second HTTP listener, HOST:PORT, the only one serving routes that change the node (POST /transfer, POST /resign, PUT /candidacy), e.g. on loopback while http is exposed.",
                 default: "off", example: "127.0.0.1:9201")
         case .httpIdleTimeout:
             SettingDescriptor(

@@ -314,3 +314,19 @@ enum YAMLValue {
         }
     }
 }
+
+extension SettingKind where Value == UInt16 {
+    /// A leadership priority: a whole number from 0 to 65535; a YAML integer in a file.
+    static var priority: SettingKind {
+        let expected = "a priority from 0 to 65535"
+        let parse = { (text: String) throws(ConfigurationError) -> UInt16 in
+            guard text.isCanonicalDecimal else { throw .invalidInteger(text) }
+            guard let value = UInt16(text) else { throw .priorityOutOfRange(text) }
+            return value
+        }
+        return SettingKind(
+            valueName: "N", expected: expected, parse: parse,
+            readYAML: { node throws(ConfigurationError) in try parse(YAMLValue.integerText(node, expected: expected)) },
+            print: { .literal("\($0)") })
+    }
+}

@@ -202,7 +202,8 @@ public final class HTTPEndpoint: Sendable {
                         guard request.body.count + buffer.readableBytes <= limits.maxBodySize else {
                             let answer = HTTPResponse.error(
                                 .payloadTooLarge, "the request body is larger than \(limits.maxBodySize) bytes")
-                            try await write(answer, headOnly: false, keepAlive: false, info: info, outbound: outbound)
+                            try await write(answer, headOnly: false, keepAlive: false, info: info, outbound: outbound,
+                                            channel: channel.channel)
                             metrics.answered(route: route(named: request.head), code: answer.status.code,
                                              after: ContinuousClock.now - request.started)
                             return
@@ -213,7 +214,7 @@ public final class HTTPEndpoint: Sendable {
                         guard let request = pending else { continue }
                         pending = nil
                         let keepAlive = info.version == .http2 || request.head.isKeepAlive
-                        try await exchange(request, info: info, keepAlive: keepAlive, outbound: outbound)
+                        try await exchange(request, info: info, keepAlive: keepAlive, outbound: outbound, channel: channel.channel)
                         if !keepAlive { return }
                     }
                 }
@@ -225,11 +226,12 @@ public final class HTTPEndpoint: Sendable {
 
     /// Routes one whole request, checks its access, runs its handler and writes the answer.
     private func exchange(_ request: PendingRequest, info: HTTPConnectionInfo, keepAlive: Bool,
-                          outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+                          outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, channel: any Channel) async throws {
         let message = HTTPRequest(method: request.head.method, uri: request.head.uri, headers: request.head.headers,
                                   body: request.body, connection: info)
         let (name, response, headOnly) = await answer(message)
-        let finished = try await write(response, headOnly: headOnly, keepAlive: keepAlive, info: info, outbound: outbound) {
+        let finished = try await write(response, headOnly: headOnly, keepAlive: keepAlive, info: info, outbound: outbound,
+                                       channel: channel) {
             // Streams are timed to their head: how long one stays open is the client's choice.
             self.metrics.answered(route: name, code: response.status.code, after: ContinuousClock.now - request.started)
         }
@@ -284,7 +286,8 @@ public final class HTTPEndpoint: Sendable {
     @discardableResult
     private func write(
         _ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, info: HTTPConnectionInfo,
-        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, streamStarted: () -> Void = {}
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, channel: any Channel,
+        streamStarted: () -> Void = {}
     ) async throws -> Bool {
         var headers = response.headers
         if info.version == .http1 { headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close") }
@@ -302,7 +305,7 @@ public final class HTTPEndpoint: Sendable {
             headers.remove(name: "Content-Length")
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
             streamStarted()
-            if !headOnly { try await produce(HTTPBodyWriter(outbound: outbound)) }
+            if !headOnly { try await produce(HTTPBodyWriter(outbound: outbound, channel: channel)) }
             try await outbound.write(.end(nil))
             return false
         }

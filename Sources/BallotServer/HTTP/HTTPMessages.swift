@@ -121,6 +121,8 @@ public struct HTTPErrorBody: Codable, Sendable, Equatable {
 /// client is not reading (and the connection is closed if it stays that way for the idle timeout).
 public struct HTTPBodyWriter: Sendable {
     let outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    /// The connection itself, for a stream fed from outside any task (``directSink``).
+    let channel: any Channel
 
     public func write(_ bytes: [UInt8]) async throws {
         try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
@@ -129,4 +131,42 @@ public struct HTTPBodyWriter: Sendable {
     public func write(_ text: String) async throws {
         try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
     }
+
+    /// Writes buffers as they are, in one flush: a buffer shared by many streams is not copied
+    /// (issue 15's `/events` encodes each event once for every subscriber).
+    public func write(_ buffers: [ByteBuffer]) async throws {
+        try await outbound.write(contentsOf: buffers.map { .body(.byteBuffer($0)) })
+    }
+
+    /// The connection, for writing the rest of the body directly on its event loop, with no task
+    /// per write (issue 15: thousands of `/events` streams fed by one producer). Everything written
+    /// through this writer before is written first. The producer must keep running until the
+    /// stream is over (``HTTPStreamSink/closed``), and write nothing through this writer meanwhile.
+    public var directSink: HTTPStreamSink { HTTPStreamSink(channel: channel) }
+}
+
+/// A response body written part by part straight into its connection, on its event loop (see
+/// ``HTTPBodyWriter/directSink``). Writes are never awaited; a connection whose client does not
+/// read fills NIO's write buffer, and ``isWritable`` turns false.
+public struct HTTPStreamSink: Sendable {
+    let channel: any Channel
+
+    public var eventLoop: any EventLoop { channel.eventLoop }
+
+    /// Whether the connection is open.
+    public var isActive: Bool { channel.isActive }
+
+    /// False once more than NIO's write-buffer high-water mark waits unsent.
+    public var isWritable: Bool { channel.isWritable }
+
+    /// Writes and flushes `buffers`; call on ``eventLoop``.
+    public func writeOnLoop(_ buffers: [ByteBuffer]) {
+        for buffer in buffers { channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil) }
+        channel.flush()
+    }
+
+    public func close() { channel.close(promise: nil) }
+
+    /// Completes when the connection closes.
+    public var closed: EventLoopFuture<Void> { channel.closeFuture }
 }

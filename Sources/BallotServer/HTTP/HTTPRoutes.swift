@@ -11,10 +11,14 @@ public struct HTTPRoutes: Sendable {
     /// How long a follower may go without news of a live leader and still be ready: the election
     /// timeout, or a backend's lease TTL / session timeout.
     let electionTimeout: Duration
+    /// Issue 15's routes (ApplicationRoutes.swift): leader with blocking query, events, primary,
+    /// resign, candidacy.
+    let applications: ApplicationRoutes
 
-    public init(node: any ServedNode, electionTimeout: Duration) {
+    public init(node: any ServedNode, electionTimeout: Duration, hub: LeadershipEventHub) {
         self.node = node
         self.electionTimeout = electionTimeout
+        self.applications = ApplicationRoutes(node: node, hub: hub)
     }
 
     /// The route table. Route names are the `route` label of the request metrics.
@@ -22,10 +26,14 @@ public struct HTTPRoutes: Sendable {
         var router = HTTPRouter()
         router.add("healthz", .GET, path: "/healthz") { _ in health() }
         router.add("readyz", .GET, path: "/readyz") { _ in await readiness() }
-        router.add("leader", .GET, path: "/leader") { _ in await leader() }
+        router.add("leader", .GET, path: "/leader") { await applications.leader($0) }
         router.add("status", .GET, path: "/status") { _ in await status() }
         router.add("metrics", .GET, path: "/metrics") { _ in metrics() }
         router.add("transfer", .POST, path: "/transfer", access: .change) { await transfer($0) }
+        router.add("events", .GET, path: "/events") { applications.events($0) }
+        router.add("primary", .GET, path: "/primary") { applications.primary($0) }
+        router.add("resign", .POST, path: "/resign", access: .change) { await applications.resign($0) }
+        router.add("candidacy", .PUT, path: "/candidacy", access: .change) { await applications.candidacy($0) }
         return router
     }
 
@@ -45,12 +53,6 @@ public struct HTTPRoutes: Sendable {
             return .text(.ok, "leader \(state.leader.map { "\($0.id)" } ?? "-") term \(state.term)")
         }
         return .text(.serviceUnavailable, "no live leader known")
-    }
-
-    func leader() async -> HTTPResponse {
-        let leadership = await node.leadership
-        return .json(LeaderView(self: node.id.rawValue, leader: leadership.leader?.rawValue,
-                                term: leadership.term.rawValue, isLeader: leadership.isSelf))
     }
 
     func status() async -> HTTPResponse {

@@ -22,8 +22,16 @@ public final class NodeServer: Service, Sendable {
     public let configuration: NodeConfiguration
     /// The node the HTTP routes serve.
     public let node: any ServedNode
+    /// The Raft node, for programs that embed one (`whileLeader`, `resign`, candidacy); nil when
+    /// an etcd or ZooKeeper backend elects.
+    public var raftNode: BallotNode? { node as? BallotNode }
     let producer: Producer
     let http: HTTPEndpoint?
+    /// Issue 15: the view's changes for `/events` and blocking `/leader` queries (any producer's).
+    let events: LeadershipEventHub
+    /// A Raft node's own event loop, for its timer and peer connections: thousands of HTTP clients
+    /// (`/events` subscribers) are served on the shared group's loops and never delay an election.
+    let nodeLoop: MultiThreadedEventLoopGroup?
     let logger: Logger
     let printEvents: Bool
 
@@ -54,14 +62,22 @@ public final class NodeServer: Service, Sendable {
         switch configuration.backend {
         case .raft:
             guard let listen = configuration.listenAddress else { throw ConfigurationError.missingSetting(.listen) }
+            // Only Raft has a candidacy (issue 15); the file is kept beside the hard state.
+            let candidacyStore = configuration.algorithm.supportsCandidacy ? try CandidacyStore(beside: store) : nil
+            let candidacy = Candidacy(eligible: candidacyStore?.recoveredEligible ?? true, priority: configuration.priority)
             var seed = SystemRandomNumberGenerator()
             let core = configuration.algorithm.makeCore(
                 id: id, membership: configuration.membership, raft: configuration.raftConfiguration,
-                hardState: store.recoveredState, random: SplitMix64(seed: seed.next()))
+                hardState: store.recoveredState, candidacy: candidacy, random: SplitMix64(seed: seed.next()))
             let peerIDs = configuration.peers.map(\.id)
             let outbox = PeerOutbox(peers: peerIDs, recorder: recorder)
+            let members = MemberDirectory(local: id, localInfo: try MemberInfo(advertisedHTTP: configuration.advertisedHTTP))
+            let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            nodeLoop = loop
             let node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
-                                  store: store, outbox: outbox, recorder: recorder, logger: logger)
+                                  store: store, outbox: outbox, recorder: recorder, logger: logger, members: members,
+                                  candidacyStore: candidacyStore, resignHoldOff: configuration.resignHoldOff,
+                                  eventLoop: loop.next())
             let policy = HandshakePolicy(localNode: id, clusterName: configuration.cluster,
                                          membership: configuration.membership, algorithm: configuration.algorithm)
             let trust = try await PeerTrustStore(
@@ -77,24 +93,27 @@ public final class NodeServer: Service, Sendable {
             logger.info("recovered hard state", metadata: [
                 "event": "state_recovered", "term": "\(store.recoveredState.term)",
                 "voted_for": "\(store.recoveredState.votedFor.map { "\($0)" } ?? "-")",
+                "eligible": "\(candidacy.eligible)", "priority": "\(candidacy.priority)",
             ])
         case .etcd, .zookeeper:
             let backend = try Self.makeBackend(configuration, view: recorder.view, recorder: recorder, store: store,
                                                logger: logger)
             node = BackendNode(backend: backend, recorder: recorder)
+            nodeLoop = nil
             producer = .backend(backend)
             readiness = backend.validity
             logger.info("recovered the highest fencing token", metadata: [
                 "event": "state_recovered", "term": "\(store.recoveredState.term)",
             ])
         }
+        events = LeadershipEventHub(view: node.view)
         if configuration.httpAddress != nil || configuration.http.adminAddress != nil {
             let settings = configuration.http
             let access = HTTPAccessPolicy(
                 token: try settings.tokenFile.map { path throws(HTTPSetupError) in try BearerToken.load(path: path) },
                 authorizeReads: settings.authorizeReads)
             http = try HTTPEndpoint(
-                router: HTTPRoutes(node: node, electionTimeout: readiness).router, access: access,
+                router: HTTPRoutes(node: node, electionTimeout: readiness, hub: events).router, access: access,
                 limits: settings.limits, tls: settings.tls, hasAdminListener: settings.adminAddress != nil,
                 registry: recorder.registry, logger: logger)
         } else {
@@ -123,8 +142,18 @@ public final class NodeServer: Service, Sendable {
         }
     }
 
-    /// Binds the listeners, then runs until graceful shutdown.
+    /// Binds the listeners, then runs until graceful shutdown; a Raft node's own loop stops last.
     public func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            try? await nodeLoop?.shutdownGracefully()
+            throw error
+        }
+        try? await nodeLoop?.shutdownGracefully()
+    }
+
+    private func serve() async throws {
         let peerListener: (any Channel)?
         if case .raft(_, let transport, _, let listen) = producer {
             peerListener = try await transport.bind(host: listen.hostString, port: listen.port)
@@ -169,6 +198,7 @@ public final class NodeServer: Service, Sendable {
             case .raft(let node, _, _, _): await node.shutDown()
             case .backend(let backend): await backend.shutDown()
             }
+            events.close()
             group.cancelAll()
         }
     }

@@ -26,6 +26,7 @@ struct MetricSeries: Sendable {
     let electionDuration: LabeledSeries<CampaignOutcome, DurationHistogram>
     let stepDowns: LabeledSeries<StepDownReason, Counter>
     let transfers: LabeledSeries<TransferOutcome, Counter>
+    let transfersStarted: LabeledSeries<TransferReason, Counter>
 
     // Peers and the peer protocol.
     let heartbeatsSent: Counter
@@ -120,6 +121,12 @@ struct MetricSeries: Sendable {
             counter(
                 "ballot_leadership_transfers_total", "Leadership transfers this node started, by how they ended.",
                 [("outcome", outcome.rawValue)])
+        }
+        transfersStarted = LabeledSeries(TransferReason.allCases) { reason in
+            counter(
+                "ballot_leadership_transfers_started_total",
+                "Leadership transfers this node started as leader, by why: asked for, resignation, made ineligible, preemption by a higher priority.",
+                [("reason", reason.rawValue)])
         }
 
         heartbeatsSent = counter(

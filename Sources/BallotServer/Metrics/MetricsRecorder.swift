@@ -92,6 +92,8 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStore
                 series.electionDuration[outcome].record(max(duration, .zero))
             case .steppedDown(let reason):
                 series.stepDowns[reason].increment()
+            case .transferStarted(_, let reason):
+                series.transfersStarted[reason].increment()
             case .transferFinished(_, let outcome):
                 series.transfers[outcome].increment()
             }

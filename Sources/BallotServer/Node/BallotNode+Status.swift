@@ -21,7 +21,9 @@ extension BallotNode {
             id: id.rawValue, role: state.role.rawValue, term: state.term.rawValue,
             leader: state.leader?.id.rawValue, isLeader: state.isLeader(at: now), votedFor: status.votedFor?.rawValue,
             lastLog: status.lastLog.description, lastContactMs: lastContact?.milliseconds, peers: peers,
-            recentLeadershipChanges: changes, halted: state.halt.map(\.description))
+            recentLeadershipChanges: changes, halted: state.halt.map(\.description),
+            eligible: candidacyStore == nil ? nil : status.candidacy.eligible,
+            priority: candidacyStore == nil ? nil : status.candidacy.priority)
     }
 }
 

@@ -18,10 +18,17 @@ public actor BallotNode {
     public nonisolated let membership: Membership
     public nonisolated let tick: Duration
     public nonisolated let electionTimeout: Duration
+    /// How long the node holds off campaigning after a resignation that names no hold-off
+    /// (`resign_hold_off`; default one election timeout).
+    public nonisolated let resignHoldOff: Duration
     public nonisolated let recorder: MetricsRecorder
     /// The node's leadership view: read it from anywhere, without waiting on the node.
     public nonisolated let view: LeadershipView
+    /// What every member advertises about itself (its HTTP URL), this node included.
+    public nonisolated let members: MemberDirectory
     nonisolated let outbox: PeerOutbox
+    /// Where `eligible` is kept across restarts; `nil` keeps it in memory only (tests, Bully, Ring).
+    nonisolated let candidacyStore: CandidacyStore?
 
     let driver: NodeDriver
     let effects: NodeEffects
@@ -33,7 +40,8 @@ public actor BallotNode {
 
     public init(
         core: any ElectionAlgorithm, tick: Duration, electionTimeout: Duration, store: HardStateStore,
-        outbox: PeerOutbox, recorder: MetricsRecorder, logger: Logger,
+        outbox: PeerOutbox, recorder: MetricsRecorder, logger: Logger, members: MemberDirectory? = nil,
+        candidacyStore: CandidacyStore? = nil, resignHoldOff: Duration? = nil,
         eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     ) {
         precondition(recorder.view.node == core.id, "the recorder must follow this node's view")
@@ -42,9 +50,12 @@ public actor BallotNode {
         self.membership = core.membership
         self.tick = tick
         self.electionTimeout = electionTimeout
+        self.resignHoldOff = resignHoldOff ?? electionTimeout
         self.recorder = recorder
         self.view = recorder.view
         self.outbox = outbox
+        self.members = members ?? MemberDirectory(local: core.id, localInfo: .none)
+        self.candidacyStore = candidacyStore
         self.logger = logger
         let effects = NodeEffects(recorder: recorder, logger: logger)
         self.effects = effects

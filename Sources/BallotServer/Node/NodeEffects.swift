@@ -29,6 +29,10 @@ final class NodeEffects: NodeDriverObserver {
                 logger.info("role changed", metadata: ["event": "role_changed", "role": "\(role)", "term": "\(term)"])
             case .steppedDown(let reason):
                 logger.notice("stepped down", metadata: ["event": "stepped_down", "reason": "\(reason.rawValue)"])
+            case .transferStarted(let target, let reason):
+                logger.notice("handing leadership over", metadata: [
+                    "event": "transfer_started", "to": "\(target)", "reason": "\(reason.rawValue)",
+                ])
             case .persist, .send, .leaderChanged, .campaignStarted, .campaignFinished:
                 break
             }

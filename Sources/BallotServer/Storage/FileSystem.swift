@@ -137,6 +137,40 @@ enum FileSystem {
         }
     }
 
+    /// Replaces `path` with `bytes` so that a crash leaves the old or the new contents, never a mix:
+    /// a temporary file `<temporaryPrefix><random>` in `directory` is written and synced, renamed
+    /// over `path`, and the directory synced. When it returns, the new contents survive power loss.
+    static func replaceDurably(_ path: String, in directory: String, temporaryPrefix: String, with bytes: [UInt8])
+        throws(SystemCallError)
+    {
+        let suffix = String(UInt64.random(in: .min ... .max), radix: 16)
+        let temporary = join(directory, temporaryPrefix + suffix)
+        let fd = try openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL)
+        do throws(SystemCallError) {
+            try writeAll(fd, bytes, path: temporary)
+            try syncFile(fd, path: temporary)
+        } catch {
+            closeFile(fd)
+            try? removeFile(temporary)
+            throw error
+        }
+        closeFile(fd)
+        do throws(SystemCallError) {
+            try renameFile(temporary, to: path)
+        } catch {
+            try? removeFile(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+
+    /// Removes every file in `directory` whose name starts with `prefix` (a crash's leftovers).
+    static func removeFiles(in directory: String, prefixed prefix: String) throws(SystemCallError) {
+        for name in try listDirectory(directory) where name.hasPrefix(prefix) {
+            try removeFile(join(directory, name))
+        }
+    }
+
     /// The names in a directory, without `.` and `..`.
     static func listDirectory(_ path: String) throws(SystemCallError) -> [String] {
         guard let stream = opendir(path) else {

@@ -129,12 +129,7 @@ public final class HardStateStore: DurableStateStore, Sendable {
             throw .corrupt(path: path, detail: "it is larger than \(HardStateFile.maximumSize) bytes")
         }
         let decoded = try HardStateFile.decode(bytes, path: path)
-        guard decoded.cluster == cluster.rawValue else {
-            throw .foreignCluster(path: path, found: decoded.cluster, expected: cluster)
-        }
-        guard decoded.node == node.rawValue else {
-            throw .foreignNode(path: path, found: decoded.node, expected: node)
-        }
+        try StateFileIdentity.check(cluster: decoded.cluster, node: decoded.node, against: cluster, node: node, path: path)
         return decoded.state
     }
 

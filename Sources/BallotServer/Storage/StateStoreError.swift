@@ -25,17 +25,18 @@ public enum StateStoreError: Error, Hashable, Sendable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .notAStateFile(let path):
-            "\(path) is not a Ballot state file (it does not begin with \"BALLOTHS\"). \(Self.recovery(path))"
+            "\(path) is not a Ballot state file (it does not begin with \"\(StateFileKind(path: path).magic)\"). "
+                + Self.recovery(path)
         case .truncated(let path, let size, let expectedSize):
-            "\(path) is truncated: it has \(size) bytes but needs \(size < HardStateFile.minimumSize ? "at least " : "")"
+            "\(path) is truncated: it has \(size) bytes but needs \(size < ChecksummedFile.minimumSize ? "at least " : "")"
                 + "\(expectedSize). \(Self.recovery(path))"
         case .checksumMismatch(let path, let stored, let computed):
             "\(path) is corrupt: its checksum is \(hex(stored)) but its contents sum to \(hex(computed)). "
                 + Self.recovery(path)
         case .unsupportedVersion(let path, let version):
             "\(path) has state-file format version \(version), but this build of Ballot reads only version "
-                + "\(HardStateFile.currentVersion); run the Ballot release that wrote it (or a newer one). "
-                + "Do not remove the file: it holds this node's term and vote."
+                + "\(StateFileKind(path: path).currentVersion); run the Ballot release that wrote it (or a newer one). "
+                + StateFileKind(path: path).keepAdvice
         case .corrupt(let path, let detail):
             "\(path) is corrupt: \(detail). \(Self.recovery(path))"
         case .foreignCluster(let path, let found, let expected):
@@ -55,10 +56,48 @@ public enum StateStoreError: Error, Hashable, Sendable, CustomStringConvertible 
 
     /// What to do with a state file that cannot be trusted.
     static func recovery(_ path: String) -> String {
-        "Ballot will not start from it, because forgetting a vote could let two leaders win one term. "
-            + "Restore \(path) from a backup; or, if this node's state may be discarded, remove the file and "
-            + "let the node rejoin once the cluster's term has moved past the last term this node used "
-            + "(see docs/configuration.md, \"Recovering a node's state\")."
+        switch StateFileKind(path: path) {
+        case .hardState:
+            "Ballot will not start from it, because forgetting a vote could let two leaders win one term. "
+                + "Restore \(path) from a backup; or, if this node's state may be discarded, remove the file and "
+                + "let the node rejoin once the cluster's term has moved past the last term this node used "
+                + "(see docs/configuration.md, \"Recovering a node's state\")."
+        case .candidacy:
+            "Ballot will not start from it, because guessing could let a node that was made ineligible lead. "
+                + "Restore \(path) from a backup, or remove it: the node then starts eligible, and "
+                + "PUT /candidacy {\"eligible\": false} makes it ineligible again (see docs/applications.md)."
+        }
+    }
+}
+
+/// Which state file a path names, for messages that depend on what the file holds.
+enum StateFileKind {
+    case hardState
+    case candidacy
+
+    init(path: String) {
+        self = path.hasSuffix("/" + CandidacyStore.fileName) || path == CandidacyStore.fileName ? .candidacy : .hardState
+    }
+
+    var magic: String {
+        switch self {
+        case .hardState: String(decoding: HardStateFile.magic, as: UTF8.self)
+        case .candidacy: String(decoding: CandidacyFile.magic, as: UTF8.self)
+        }
+    }
+
+    var currentVersion: UInt16 {
+        switch self {
+        case .hardState: HardStateFile.currentVersion
+        case .candidacy: CandidacyFile.currentVersion
+        }
+    }
+
+    var keepAdvice: String {
+        switch self {
+        case .hardState: "Do not remove the file: it holds this node's term and vote."
+        case .candidacy: "Removing the file makes the node eligible to lead again."
+        }
     }
 }
 

@@ -42,16 +42,28 @@ public struct PeerFrameDecoder: ByteToMessageDecoder, Sendable {
     }
 }
 
-/// Writes ``PeerFrame`` values straight into the outbound buffer, with no intermediate array.
+/// A frame to write and the protocol version its connection speaks (connection-opening frames
+/// are written in version 1 whatever it says; see `FrameEncoder`).
+public struct OutboundFrame: Hashable, Sendable {
+    public var frame: PeerFrame
+    public var version: UInt8
+
+    public init(_ frame: PeerFrame, version: UInt8 = WireVersion.setup) {
+        self.frame = frame
+        self.version = version
+    }
+}
+
+/// Writes ``OutboundFrame`` values straight into the outbound buffer, with no intermediate array.
 public struct PeerFrameEncoder: MessageToByteEncoder, Sendable {
-    public typealias OutboundIn = PeerFrame
+    public typealias OutboundIn = OutboundFrame
 
     public init() {}
 
-    public func encode(data frame: PeerFrame, out: inout ByteBuffer) throws {
-        let count = FrameEncoder.encodedByteCount(of: frame)
+    public func encode(data outbound: OutboundFrame, out: inout ByteBuffer) throws {
+        let count = FrameEncoder.encodedByteCount(of: outbound.frame, version: outbound.version)
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
-            FrameEncoder.encode(frame, into: bytes)
+            FrameEncoder.encode(outbound.frame, into: bytes, version: outbound.version)
         }
     }
 }

@@ -12,12 +12,6 @@ import Synchronization
 /// delays the others. The node and its connections share one event loop, so a frame that is sent
 /// goes to the socket right away, with no queue or thread in between.
 public final class PeerOutbox: MessageOutbox, Sendable {
-    public enum Outcome: Hashable, Sendable {
-        case queued
-        case droppedNotConnected
-        case droppedQueueFull
-    }
-
     /// Unsent bytes a connection may hold before frames to that peer are dropped: a few hundred
     /// frames, far more than an election needs, and stale long before they would be sent.
     public static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 4 * 1024, high: 16 * 1024)
@@ -25,6 +19,8 @@ public final class PeerOutbox: MessageOutbox, Sendable {
     private struct Lane {
         var channel: (any Channel)?
         var generation = 0
+        /// The protocol version the connection negotiated.
+        var version = WireVersion.setup
     }
 
     private let lanes: Mutex<[NodeID: Lane]>
@@ -40,8 +36,8 @@ public final class PeerOutbox: MessageOutbox, Sendable {
     public func send(_ message: Message, to peer: NodeID) -> SendOutcome {
         let frame = PeerFrame.message(message)
         switch send(frame, to: peer) {
-        case .queued:
-            recorder?.messageSent(message.kind, bytes: FrameEncoder.encodedByteCount(of: frame))
+        case .queued(let bytes):
+            recorder?.messageSent(message.kind, bytes: bytes)
             return .queued
         case .droppedNotConnected, .droppedQueueFull:
             recorder?.peerQueueDropped(peer)
@@ -49,19 +45,29 @@ public final class PeerOutbox: MessageOutbox, Sendable {
         }
     }
 
-    public func send(_ frame: PeerFrame, to peer: NodeID) -> Outcome {
-        guard let channel = lanes.withLock({ $0[peer]?.channel }) else { return .droppedNotConnected }
+    /// What became of one frame.
+    public enum FrameOutcome: Hashable, Sendable {
+        /// Written, as `bytes` bytes in the connection's protocol version.
+        case queued(bytes: Int)
+        case droppedNotConnected
+        case droppedQueueFull
+    }
+
+    /// Writes `frame` on the connection to `peer`, in the version that connection negotiated.
+    public func send(_ frame: PeerFrame, to peer: NodeID) -> FrameOutcome {
+        guard let lane = lanes.withLock({ $0[peer] }), let channel = lane.channel else { return .droppedNotConnected }
         guard channel.isWritable else { return .droppedQueueFull }
-        channel.writeAndFlush(frame, promise: nil)
-        return .queued
+        channel.writeAndFlush(OutboundFrame(frame, version: lane.version), promise: nil)
+        return .queued(bytes: FrameEncoder.encodedByteCount(of: frame, version: lane.version))
     }
 
     /// Makes `channel` the way to `peer` (replacing an older connection, whose unsent frames are
-    /// stale by now). Returns a handle for ``detach(_:generation:)``.
-    func attach(_ peer: NodeID, channel: any Channel) -> Int {
+    /// stale by now), speaking protocol `version`. Returns a handle for ``detach(_:generation:)``.
+    func attach(_ peer: NodeID, channel: any Channel, version: UInt8) -> Int {
         lanes.withLock { lanes in
             var lane = lanes[peer] ?? Lane()
             lane.channel = channel
+            lane.version = version
             lane.generation += 1
             lanes[peer] = lane
             return lane.generation

@@ -21,7 +21,7 @@ import NIOSSL
 /// of that within the handshake deadline is closed.
 final class PeerSessionHandler: ChannelInboundHandler {
     typealias InboundIn = PeerFrame
-    typealias OutboundOut = PeerFrame
+    typealias OutboundOut = OutboundFrame
 
     enum Direction {
         /// The peer dialled us: we receive its election messages here.
@@ -104,7 +104,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         if case .failed = session.state { return }
         let frame = unwrapInboundIn(data)
         if case .message = frame {} else {
-            recorder.handshakeBytes(received: FrameEncoder.encodedByteCount(of: frame))
+            recorder.handshakeBytes(received: FrameEncoder.encodedByteCount(of: frame, version: version))
         }
         // Under mutual TLS the first frame arrives only after the TLS handshake, whose certificate
         // check recorded who the peer is; the session compares it with the handshake frame.
@@ -122,8 +122,11 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 // On a connection we dialled the peer only ever answers our handshake.
                 guard case .inbound = direction else { return }
                 delivered += 1
-                let bytes = FrameEncoder.encodedByteCount(of: frame)
+                let bytes = FrameEncoder.encodedByteCount(of: frame, version: version)
                 node.assumeIsolated { $0.receive(message, from: peer, bytes: bytes) }
+            case .memberInfo(let info, let peer):
+                guard case .inbound = direction else { return }
+                node.members.record(info, from: peer)
             }
         } catch {
             reject(error, context: context)
@@ -170,9 +173,23 @@ final class PeerSessionHandler: ChannelInboundHandler {
             }
             return
         }
-        attachment = (peer, node.outbox.attach(peer, channel: context.channel))
+        attachment = (peer, node.outbox.attach(peer, channel: context.channel, version: version))
         recorder.peerConnected(peer, true)
-        logger.info("connected to peer", metadata: ["event": "peer_connected", "peer": "\(peer)", "auth": "\(authLabel)"])
+        logger.info("connected to peer", metadata: ["event": "peer_connected", "peer": "\(peer)", "protocol_version": "\(version)", "auth": "\(authLabel)"])
+        // Version 2: say where this node's HTTP endpoint is, once per connection (issue 15).
+        if version >= 2 {
+            let info = PeerFrame.memberInfo(node.members.localInfo)
+            context.writeAndFlush(wrapOutboundOut(OutboundFrame(info, version: version)), promise: nil)
+            recorder.handshakeBytes(sent: FrameEncoder.encodedByteCount(of: info, version: version))
+        }
+    }
+
+    /// The version the session negotiated, once the peer's handshake passed; 1 before.
+    private var version: UInt8 {
+        switch session.state {
+        case .awaitingProof(_, let version), .awaitingReply(_, let version), .established(_, let version): version
+        case .awaitingHandshake, .failed: WireVersion.setup
+        }
     }
 
     /// How the peer authenticated: `tls`, `secret`, `tls+secret` or `none`.
@@ -206,7 +223,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     private func sendHandshake(_ frame: PeerFrame, context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(OutboundFrame(frame)), promise: nil)
         recorder.handshakeBytes(sent: FrameEncoder.encodedByteCount(of: frame))
     }
 
@@ -230,7 +247,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
     /// the peer when there is something to tell, and close. The node itself carries on.
     private func reject(_ error: WireError, context: ChannelHandlerContext) {
         if let rejection = error.rejection {
-            context.writeAndFlush(wrapOutboundOut(.handshakeReply(.rejected(rejection))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(OutboundFrame(.handshakeReply(.rejected(rejection)))), promise: nil)
         }
         refuse(reason: error.metricReason, detail: error.description, context: context)
     }

@@ -16,6 +16,12 @@ public struct Violation: Hashable, Sendable, CustomStringConvertible {
         /// The ticks a core called quiet (`ticksUntilTimer`) were quiet: a shell that sleeps
         /// through them misses nothing.
         case timerPromise = "timer-promise"
+        /// Issue 15: preemptions (hand-overs to a higher priority) are a window apart: no flapping.
+        case preemptionCadence = "preemption-cadence"
+        /// Issue 15: a preemption goes to a member of strictly higher priority.
+        case preemptionUpward = "preemption-upward"
+        /// Issue 15: no preemption while a member is unreachable.
+        case preemptionWhileUnreachable = "preemption-while-unreachable"
     }
 
     public var time: VirtualTime

@@ -32,6 +32,8 @@ public final class ClusterSimulator {
         /// The disk works again; a node it halted is restarted (as a supervisor would, once its
         /// health check fails).
         case repairDisk(NodeID)
+        /// Issue 15: the node is made eligible again.
+        case eligible(NodeID)
     }
 
     let options: SimulationOptions
@@ -56,6 +58,8 @@ public final class ClusterSimulator {
     var nextFaultNumber = 0
     /// A reference, so that tracing does not need exclusive access to the simulator.
     let traceLog: TraceLog?
+    /// When a message last reached each node from each other node (issue 15's preemption check).
+    var lastDelivery: [Link: VirtualTime] = [:]
 
     var now: VirtualTime { time.now }
 
@@ -77,7 +81,7 @@ public final class ClusterSimulator {
             let outbox = SimulatedOutbox(disk: disk)
             let observer = SimulatedObserver()
             let driver = Self.makeDriver(id, options: options, membership: membership, disk: disk, outbox: outbox,
-                                         clock: clock, observer: observer, random: master.split())
+                                         clock: clock, observer: observer, eligible: true, random: master.split())
             nodes.append(SimulatedNode(id: id, driver: driver, clock: clock, disk: disk, outbox: outbox, observer: observer))
             statuses.append(driver.status)
             leadingTerm.append(nil)
@@ -87,10 +91,12 @@ public final class ClusterSimulator {
     /// A driver for a fresh incarnation of `id`, built from what its disk holds.
     static func makeDriver(
         _ id: NodeID, options: SimulationOptions, membership: Membership, disk: SimulatedDisk,
-        outbox: SimulatedOutbox, clock: SimulatedClock, observer: SimulatedObserver, random: SplitMix64
+        outbox: SimulatedOutbox, clock: SimulatedClock, observer: SimulatedObserver, eligible: Bool, random: SplitMix64
     ) -> NodeDriver {
+        let candidacy = Candidacy(eligible: eligible, priority: options.priority(of: id))
         let core = options.algorithm.makeCore(
-            id: id, membership: membership, raft: options.raftConfiguration, hardState: disk.state, random: random)
+            id: id, membership: membership, raft: options.raftConfiguration, hardState: disk.state,
+            candidacy: candidacy, random: random)
         let tick = Duration.microseconds(Int64(options.tickMicroseconds))
         return NodeDriver(
             core: core, tick: tick, electionTimeout: tick * Int(options.electionTimeoutTicks), store: disk,
@@ -123,6 +129,7 @@ public final class ClusterSimulator {
         time.now = other.time.now
         healedAt = other.healedAt
         nextFaultNumber = other.nextFaultNumber
+        lastDelivery = other.lastDelivery
         traceLog = other.traceLog.map { TraceLog(lines: $0.lines) }
         nodes = other.nodes.map { node in
             let clock = SimulatedClock(source: time, rate: node.clock.rate, offset: node.clock.offset)
@@ -187,6 +194,7 @@ public final class ClusterSimulator {
     func finish() -> SimulationResult {
         result.violations = checker.violations
         result.measuredBreaches = checker.breaches
+        result.endedWithPreferredLeader = endsWithPreferredLeader()
         result.trace = traceLog?.lines ?? []
         return result
     }
@@ -216,6 +224,7 @@ public final class ClusterSimulator {
             case .paused: nodes[index].inbox.append((message, from))
             case .up:
                 trace("\(from)->\(to) \(describe(message))")
+                lastDelivery[Link(from: from, to: to)] = now
                 nodes[index].driver.receive(message, from: from)
                 settle(index)
             }
@@ -281,6 +290,9 @@ public final class ClusterSimulator {
                 trace("node \(id) campaign \(outcome.rawValue) after \(ticks) ticks")
             case .steppedDown(let reason):
                 trace("node \(id) stepped down: \(reason.rawValue)")
+            case .transferStarted(let target, let reason):
+                trace("node \(id) hands leadership to \(target) (\(reason.rawValue))")
+                if reason == .preemption { notePreemption(by: index, to: target) }
             case .transferFinished(let target, let outcome):
                 trace("node \(id) transfer to \(target): \(outcome.rawValue)")
             }

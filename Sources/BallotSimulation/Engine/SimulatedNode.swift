@@ -25,6 +25,10 @@ struct SimulatedNode {
     var wakeGeneration = 0
     /// Messages that arrived while paused, delivered in order on resume.
     var inbox: [(message: Message, from: NodeID)] = []
+    /// Issue 15: whether the node is eligible, as its data directory keeps it (a restart reads it),
+    /// and what its running driver was last told (a paused node catches up when it resumes).
+    var eligible = true
+    var driverEligible = true
 
     var isUp: Bool { condition == .up }
 }

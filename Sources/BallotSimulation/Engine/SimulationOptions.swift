@@ -13,6 +13,12 @@ public struct SimulationOptions: Hashable, Sendable {
     public var leaderStickiness = true
     /// Issue 7: campaign at once on evidence that the leader's process died.
     public var fastFailover = true
+    /// Issue 15: give every node a leadership priority from 0 to 3, drawn from the seed (by a
+    /// generator of its own, so the rest of the history is drawn as without priorities).
+    public var priorities = false
+    /// Issue 15: the preemption window, in ticks; four election timeouts by default, so that a
+    /// preemption fits in a schedule.
+    public var preemptAfterTicks: UInt64 = 60
 
     /// Virtual length of one logical tick.
     public var tickMicroseconds: UInt64 = 10_000
@@ -35,7 +41,7 @@ public struct SimulationOptions: Hashable, Sendable {
     /// Record a human-readable trace of every event (slow; for replaying one seed).
     public var trace = false
 
-    public init(seed: UInt64, nodes: Int? = nil, faults: Set<FaultKind> = Set(FaultKind.allCases),
+    public init(seed: UInt64, nodes: Int? = nil, faults: Set<FaultKind> = FaultKind.standard,
                 algorithm: ElectionAlgorithmKind = .raft) {
         self.seed = seed
         self.nodes = nodes
@@ -47,7 +53,14 @@ public struct SimulationOptions: Hashable, Sendable {
         RaftConfiguration(
             electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
             preVote: preVote, checkQuorum: checkQuorum, leaderStickiness: leaderStickiness,
-            clockDriftBound: 0.05, fastFailover: fastFailover)
+            clockDriftBound: 0.05, fastFailover: fastFailover, preemptAfterTicks: preemptAfterTicks)
+    }
+
+    /// Each node's priority: 0 for all, or with ``priorities`` one drawn per node from the seed.
+    func priority(of node: NodeID) -> UInt16 {
+        guard priorities else { return 0 }
+        var random = SplitMix64(seed: seed ^ 0x5052_494F_5249_5459 &+ node.rawValue &* 0x9E37_79B9_7F4A_7C15)
+        return UInt16(random.next() % 4)
     }
 
     /// Raft's safety properties hold by design and any breach fails the run. Bully and Ring have no
@@ -68,8 +81,13 @@ public struct SimulationOptions: Hashable, Sendable {
         // The algorithm is always named, so a replay line stays right whatever the default.
         var parts = ["swift run ballot simulate --seed \(seed) --algorithm \(algorithm.rawValue)"]
         if let nodes { parts.append("--nodes \(nodes)") }
-        if faults != Set(FaultKind.allCases) {
-            parts.append("--faults \(faults.isEmpty ? "none" : faults.map(\.rawValue).sorted().joined(separator: ","))")
+        if faults != FaultKind.standard {
+            let names = faults == Set(FaultKind.allCases) ? "all" : faults.map(\.rawValue).sorted().joined(separator: ",")
+            parts.append("--faults \(faults.isEmpty ? "none" : names)")
+        }
+        if priorities { parts.append("--priorities") }
+        if preemptAfterTicks != SimulationOptions(seed: 0).preemptAfterTicks {
+            parts.append("--preempt-after-ticks \(preemptAfterTicks)")
         }
         if !preVote { parts.append("--no-pre-vote") }
         if !checkQuorum { parts.append("--no-check-quorum") }

@@ -35,6 +35,10 @@ public struct SimulationResult: Sendable {
     public var measuredBreaches: [Violation.Property: Int] = [:]
     /// Every (leader, term) that some node claimed, with when it first did, in order.
     public var leaderClaims: [LeaderClaim] = []
+    /// Issue 15: every preemptive hand-over, in order.
+    public var preemptions: [Preemption] = []
+    /// Issue 15, with priorities on: whether the leader at the end has the highest priority.
+    public var endedWithPreferredLeader: Bool?
     public var trace: [String] = []
 
     public var passed: Bool { violations.isEmpty }

@@ -53,6 +53,12 @@ extension ClusterSimulator {
             nodes[index].disk.failing = true
             trace("node \(nodes[index].id)'s disk fails writes")
             undo = .repairDisk(nodes[index].id)
+        case .resign:
+            requestResignation()
+        case .candidacy:
+            guard let index = randomNode(where: { $0.isUp && $0.eligible }) else { return }
+            setEligible(index, false)
+            undo = .eligible(nodes[index].id)
         case .flap:
             // The TCP connection between two nodes breaks and is re-established: what was in flight
             // is lost, briefly, both ways. Reconnecting succeeds, so no shell reports a dead process.
@@ -107,6 +113,36 @@ extension ClusterSimulator {
         return cut
     }
 
+    /// Issue 15: the leader resigns with a hold-off from a short blip to three election timeouts.
+    private func requestResignation() {
+        guard let leader = nodes.indices.first(where: { nodes[$0].isUp && statuses[$0].role == .leader }) else { return }
+        let holdOff = options.tickMicroseconds * UInt64.random(in: 1...(3 * options.electionTimeoutTicks), using: &random)
+        trace("node \(nodes[leader].id) resigns, holding off \(holdOff / 1000) ms")
+        do {
+            try nodes[leader].driver.resign(holdOff: .microseconds(Int64(holdOff)))
+        } catch {
+            trace("resignation refused: \(error)")
+        }
+        settle(leader)
+    }
+
+    /// Issue 15: `PUT /candidacy`. The setting is durable at once (a crash keeps it); a running node
+    /// acts on it now, a paused one when it resumes, a crashed one when it restarts.
+    func setEligible(_ index: Int, _ eligible: Bool) {
+        nodes[index].eligible = eligible
+        trace("node \(nodes[index].id) made \(eligible ? "eligible" : "ineligible")")
+        applyEligibility(index)
+    }
+
+    /// Tells a running node's driver the stored eligibility, if it does not know it yet.
+    func applyEligibility(_ index: Int) {
+        guard nodes[index].isUp, nodes[index].driver.halt == nil, nodes[index].driverEligible != nodes[index].eligible
+        else { return }
+        nodes[index].driverEligible = nodes[index].eligible
+        try? nodes[index].driver.setEligible(nodes[index].eligible)
+        settle(index)
+    }
+
     private func requestTransfer() {
         guard let leader = nodes.indices.first(where: { nodes[$0].isUp && statuses[$0].role == .leader }),
               let target = membership.peers(of: nodes[leader].id).randomElement(using: &random)
@@ -149,7 +185,8 @@ extension ClusterSimulator {
         let node = nodes[index]
         nodes[index].driver = Self.makeDriver(
             node.id, options: options, membership: membership, disk: node.disk, outbox: node.outbox, clock: node.clock,
-            observer: node.observer, random: random.split())
+            observer: node.observer, eligible: node.eligible, random: random.split())
+        nodes[index].driverEligible = node.eligible
         trace("node \(node.id) restarted (durable: \(node.disk.state))")
         nodes[index].driver.startClock()
         settle(index)
@@ -182,6 +219,7 @@ extension ClusterSimulator {
         driver.deliversDueTicksBeforeInputs = true
         driver.deliverDueTicks()
         settle(index)
+        applyEligibility(index)
     }
 
     func perform(_ undo: Undo) {
@@ -190,6 +228,7 @@ extension ClusterSimulator {
         case .resume(let id): resume(Self.index(of: id))
         case .network(let number): network.undo(fault: number)
         case .repairDisk(let id): repairDisk(Self.index(of: id))
+        case .eligible(let id): setEligible(Self.index(of: id), true)
         }
     }
 
@@ -213,6 +252,7 @@ extension ClusterSimulator {
             case .paused: resume(index)
             case .up: break
             }
+            if !nodes[index].eligible { setEligible(index, true) }
         }
     }
 }

@@ -46,6 +46,17 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     /// no coordination service, and never picks it).
     case serverKill = "server-kill"
 
+    /// Issue 15: the leader resigns (`POST /resign`) with a random hold-off. Opt-in (not in
+    /// ``standard``); simulator-only so far (the end-to-end tests resign real leaders).
+    case resign
+    /// Issue 15: a node is made ineligible (`PUT /candidacy`), and eligible again when the fault
+    /// heals; it keeps the setting across a crash, as its data directory would. Opt-in.
+    case candidacy
+
+    /// The faults a schedule injects unless told otherwise: all but issue 15's operator actions,
+    /// so that default schedules (and the regression seeds) keep the histories they always had.
+    public static let standard: Set<FaultKind> = Set(allCases.filter(\.isSimulated)).subtracting([.resign, .candidacy])
+
     /// The kinds the real-process fault suite injects (the others are simulator-only: their real
     /// counterparts are covered elsewhere — transfers and flapping links by the end-to-end tests,
     /// disk failures by the storage tests).
@@ -67,7 +78,8 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     public var needsNetwork: Bool {
         switch self {
         case .partition, .asymmetric, .bridge, .loss, .delay, .duplicate, .flap: true
-        case .crash, .pause, .transfer, .disk, .serverKill, .impostor, .foreignCertificate, .wrongIdentity, .replay: false
+        case .crash, .pause, .transfer, .disk, .resign, .candidacy, .serverKill, .impostor, .foreignCertificate, .wrongIdentity,
+             .replay: false
         }
     }
 

@@ -28,6 +28,15 @@ public enum SeedSweep {
         public var failures: [Failure] = []
         /// Time from healing to a leader known to all, per passing schedule, in microseconds.
         public var stabilisationMicroseconds: [UInt64] = []
+        /// Issue 15: preemptive hand-overs in all schedules, the most within one preemption window
+        /// of any schedule, and the most new leaderships within one window (the flapping measure).
+        public var preemptions = 0
+        public var maxPreemptionsPerWindow = 0
+        public var maxLeaderChangesPerWindow = 0
+        /// Issue 15, with priorities: schedules whose leader at the end has the highest priority,
+        /// out of those that had priorities.
+        public var endedWithPreferredLeader = 0
+        public var schedulesWithPriorities = 0
 
         public var totalFaults: Int { faults.values.reduce(0, +) }
 
@@ -56,6 +65,14 @@ public enum SeedSweep {
             for (kind, count) in result.faultsInjected { faults[kind, default: 0] += count }
             halts += result.halts
             if let t = result.timeToStableLeaderMicroseconds { stabilisationMicroseconds.append(t) }
+            let window = result.options.preemptAfterTicks * result.options.tickMicroseconds
+            preemptions += result.preemptions.count
+            maxPreemptionsPerWindow = max(maxPreemptionsPerWindow, result.maxPreemptions(within: window))
+            maxLeaderChangesPerWindow = max(maxLeaderChangesPerWindow, result.maxLeaderChanges(within: window))
+            if let preferred = result.endedWithPreferredLeader {
+                schedulesWithPriorities += 1
+                if preferred { endedWithPreferredLeader += 1 }
+            }
             for violation in result.violations {
                 failures.append(Failure(seed: result.options.seed, violation: violation,
                                         replayCommand: result.options.replayCommand))

@@ -37,6 +37,12 @@ public enum SimulationReport {
                     + "\(summary.schedulesWithSplitBrain) schedules (measured, not a violation)"
                     + measuredSummary(summary.measuredBreaches))
         }
+        if summary.schedulesWithPriorities > 0 || summary.preemptions > 0 {
+            lines.append(
+                "priorities:  \(summary.preemptions) preemptions, at most \(summary.maxPreemptionsPerWindow) per window; "
+                    + "at most \(summary.maxLeaderChangesPerWindow) new leaderships per window; preferred leader at the end in "
+                    + "\(summary.endedWithPreferredLeader)/\(summary.schedulesWithPriorities) schedules")
+        }
         if let p50 = summary.stabilisationQuantile(0.5), let p99 = summary.stabilisationQuantile(0.99),
            let max = summary.stabilisationQuantile(1)
         {

@@ -54,6 +54,7 @@ extension MetricsRecorderTests {
     static let extraFamilies: [(name: String, type: String)] = [
         ("ballot_leader_id", "gauge"),
         ("ballot_leadership_transfers_total", "counter"),
+        ("ballot_leadership_transfers_started_total", "counter"),
         ("ballot_peer_queue_dropped_total", "counter"),
         ("process_virtual_memory_bytes", "gauge"),
         ("process_max_fds", "gauge"),
@@ -84,8 +85,11 @@ extension MetricsRecorderTests {
         let kinds = MessageKind.allCases.map(\.rawValue)
         expectFamily("ballot_elections_started_total", label: "phase", values: ["pre_vote", "vote"], each: 0)
         expectFamily(
-            "ballot_step_downs_total", label: "reason", values: ["higher_term", "lost_quorum", "transfer", "shutdown"],
-            each: 0)
+            "ballot_step_downs_total", label: "reason",
+            values: ["higher_term", "lost_quorum", "transfer", "shutdown", "resigned"], each: 0)
+        expectFamily(
+            "ballot_leadership_transfers_started_total", label: "reason",
+            values: ["requested", "resignation", "ineligible", "preemption"], each: 0)
         expectFamily("ballot_heartbeat_failures_total", label: "peer", values: peerLabels, each: 0)
         expectFamily("ballot_peer_connected", label: "peer", values: peerLabels, each: 0)
         expectFamily("ballot_peer_queue_dropped_total", label: "peer", values: peerLabels, each: 0)

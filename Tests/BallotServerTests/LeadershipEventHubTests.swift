@@ -1,0 +1,145 @@
+import BallotCore
+import BallotRuntime
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+
+@testable import BallotServer
+
+/// The one encoder of `/events` and blocking queries: order, skipping what the state shows,
+/// thinned extensions, overflow, closing — written into real (embedded) channels.
+@Suite struct LeadershipEventHubTests {
+    let start = MonotonicInstant(nanoseconds: 9_000_000_000)
+
+    func view() -> LeadershipView {
+        let view = LeadershipView(node: 1)
+        view.start(at: start, role: .follower, term: 0)
+        return view
+    }
+
+    func elect(_ view: LeadershipView, term: Term, at offset: Int) {
+        let at = start + .milliseconds(offset)
+        view.absorb([.roleChanged(.leader, term: term), .leaderChanged(LeaderInfo(id: 1, term: term))], role: .leader,
+                    term: term, lease: .until(at + .milliseconds(900)), lastContact: at, at: at)
+    }
+
+    func extend(_ view: LeadershipView, term: Term, at offset: Int) {
+        let at = start + .milliseconds(offset)
+        view.absorb([], role: .leader, term: term, lease: .until(at + .milliseconds(900)), lastContact: at, at: at)
+    }
+
+    /// A subscriber on an embedded channel, streaming from `hub` in a task of its own.
+    final class Subscriber: Sendable {
+        let channel = NIOAsyncTestingChannel()
+        let task: Task<Void, Never>
+
+        init(_ hub: LeadershipEventHub) async throws {
+            try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).get()
+            let (_, cursor) = hub.subscribe()
+            let sink = HTTPStreamSink(channel: channel)
+            task = Task { await hub.stream(to: sink, from: cursor) }
+        }
+
+        /// The events written so far (runs the channel's loop first), by their `event:` line.
+        func received(waitingFor count: Int) async -> [String] {
+            var texts: [String] = []
+            for _ in 0..<500 {
+                await channel.testingEventLoop.run()
+                while let part = try? await channel.readOutbound(as: HTTPServerResponsePart.self) {
+                    if case .body(.byteBuffer(let buffer)) = part { texts.append(String(buffer: buffer)) }
+                }
+                if texts.count >= count { break }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            return texts
+        }
+    }
+
+    func name(_ text: String) -> String { String(text.split(separator: "\n")[1].dropFirst(7)) }
+
+    @Test func aStreamGetsWhatFollowsItsStateOnceAndInOrder() async throws {
+        let view = view()
+        let hub = LeadershipEventHub(view: view)
+        defer { hub.close() }
+        elect(view, term: 1, at: 10)
+        let subscriber = try await Subscriber(hub)
+        extend(view, term: 1, at: 60)  // Moves the deadline 50 of 900 ms: not sent.
+        extend(view, term: 1, at: 300)  // 290 ms: sent.
+        view.absorb([.steppedDown(.lostQuorum), .roleChanged(.follower, term: 1), .leaderChanged(nil)], role: .follower,
+                    term: 1, lease: .none, lastContact: nil, at: start + .milliseconds(400))
+        let texts = await subscriber.received(waitingFor: 3)
+        #expect(texts.map(name) == ["lease", "lost", "lease"])
+        #expect(texts[1].hasPrefix("id: 3\n"))
+        #expect(texts[2].contains("\"ends\":true,\"is_leader\":false}"))
+    }
+
+    @Test func aSubscriberThatStopsReadingIsClosedNotSkipped() async throws {
+        let view = view()
+        let hub = LeadershipEventHub(view: view)
+        defer { hub.close() }
+        let subscriber = try await Subscriber(hub)
+        _ = await subscriber.received(waitingFor: 0)
+        // A full write buffer: the connection is not writable.
+        subscriber.channel.isWritable = false
+        elect(view, term: 1, at: 10)
+        for _ in 0..<200 {
+            await subscriber.channel.testingEventLoop.run()
+            if !subscriber.channel.isActive { break }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(!subscriber.channel.isActive, "a subscriber that cannot keep up is disconnected")
+        await subscriber.task.value
+        #expect(hub.subscriberCount == 0)
+    }
+
+    @Test func anIdleStreamGetsAKeepAliveCommentEachInterval() async throws {
+        let view = view()
+        let hub = LeadershipEventHub(view: view, keepAliveInterval: .milliseconds(50))
+        defer { hub.close() }
+        let subscriber = try await Subscriber(hub)
+        let texts = await subscriber.received(waitingFor: 2)
+        #expect(texts.count >= 2 && texts.allSatisfy { $0 == ": keep-alive\n\n" }, "\(texts)")
+        #expect(LeadershipEventHub.keepAliveInterval == .seconds(15), "the contract's interval")
+    }
+
+    @Test func closingTheHubEndsEveryStream() async throws {
+        let view = view()
+        let hub = LeadershipEventHub(view: view)
+        var subscribers: [Subscriber] = []
+        for _ in 0..<3 { subscribers.append(try await Subscriber(hub)) }
+        for _ in 0..<100 where hub.subscriberCount < 3 { try? await Task.sleep(for: .milliseconds(2)) }
+        #expect(hub.subscriberCount == 3)
+        hub.close()
+        for subscriber in subscribers {
+            await subscriber.channel.testingEventLoop.run()
+            await subscriber.task.value
+        }
+        #expect(hub.subscriberCount == 0)
+    }
+
+    @Test func leaseExtensionsAreSentOnceTheDeadlineMovedAQuarterOfTheLease() {
+        let at = MonotonicInstant(nanoseconds: 1_000_000_000)
+        func change(_ untilMs: Int, ends: Bool = false) -> LeaseChange {
+            LeaseChange(term: 1, at: at, until: ends ? at : at + .milliseconds(untilMs))
+        }
+        let published = (at + .milliseconds(800)).nanoseconds
+        #expect(LeadershipEventHub.publishes(change(900), changesIndex: true, after: published), "a begin always")
+        #expect(LeadershipEventHub.publishes(change(0, ends: true), changesIndex: true, after: published), "an end always")
+        #expect(!LeadershipEventHub.publishes(change(900), changesIndex: false, after: published), "moved 100 of 900 ms")
+        #expect(LeadershipEventHub.publishes(change(1_100), changesIndex: false, after: published), "moved 300 of 1100 ms")
+        #expect(LeadershipEventHub.publishes(change(900), changesIndex: false, after: nil), "nothing sent yet")
+    }
+
+    @Test func aBlockingQueryWakesOnAChangeOrTimesOut() async {
+        let view = view()
+        let hub = LeadershipEventHub(view: view)
+        defer { hub.close() }
+        #expect(await hub.waitForIndex(above: 0, timeout: .milliseconds(30)) == false)
+        let waiting = Task { await hub.waitForIndex(above: 0, timeout: .seconds(60)) }
+        try? await Task.sleep(for: .milliseconds(20))
+        elect(view, term: 1, at: 10)
+        #expect(await waiting.value)
+        #expect(await hub.waitForIndex(above: 1, timeout: .seconds(60)), "an index already passed answers at once")
+    }
+}
