@@ -22,6 +22,7 @@ struct AlertRulesTests {
         "BallotSlowElections", "BallotPeerUnreachable", "BallotFramesRejected", "BallotTargetsAbsent",
         // Issue 16: the durable-state series.
         "BallotHalted", "BallotSlowFsync",
+        "BallotCertificateExpiresSoon",
     ]
 
     /// Where every runbook link points by default (`runbookBaseURL` of dashboards/mixin/config.libsonnet).
@@ -314,7 +315,7 @@ struct AlertRulesTests {
             (15, 5.0, "ballot_leaderless_duration_seconds_bucket{job=\"ballot\"}[15m]))\n          ) > 5\n"),
             (19, 15.0, "ballot_leader_last_contact_seconds{job=\"ballot\"} > 15"),
             (21, 0.8, "[5m]) < 0.8"),
-            (39, 0.128, "ballot_state_fsync_duration_seconds_bucket{job=\"ballot\"}[15m]))\n          ) > 0.128\n"),
+            (41, 0.128, "ballot_state_fsync_duration_seconds_bucket{job=\"ballot\"}[15m]))\n          ) > 0.128\n"),
         ] {
             #expect(lines(id) == [value], "panel \(id): threshold line \(lines(id)), alert at \(value)")
             #expect(alerts.contains(expression), "alerts.yml no longer has \(expression)")
@@ -329,7 +330,7 @@ struct AlertRulesTests {
         let runbook = try Repo.text("docs/operations.md")
         let metricsDoc = try Repo.text("docs/metrics.md")
         // The series the exporter creates, and so every value its `reason` label can take.
-        #expect(MetricSeries.frameRejectionReasons.count == 9)
+        #expect(MetricSeries.frameRejectionReasons.count == 11)
         for reason in MetricSeries.frameRejectionReasons {
             #expect(description.contains(reason), "panel 22 does not explain reason \(reason)")
             #expect(runbook.contains("`\(reason)`"), "docs/operations.md does not explain reason \(reason)")
@@ -532,7 +533,7 @@ private enum Tool {
 
 /// The metric names of `../shared/design/METRICS.md`, plus the exporter's extras the dashboard
 /// shows (docs/metrics.md: `ballot_leader_id`, `ballot_leadership_transfers_total`,
-/// `ballot_peer_queue_dropped_total`) and Prometheus's own `up`.
+/// `ballot_peer_queue_dropped_total`, the peer-trust series of issue 13) and Prometheus's own `up`.
 private enum MetricCatalogue {
     static let plain: Set<String> = [
         "ballot_is_leader", "ballot_has_leader", "ballot_term", "ballot_role", "ballot_leader_changes_total",
@@ -546,6 +547,7 @@ private enum MetricCatalogue {
         "ballot_leader_id", "ballot_leadership_transfers_total", "ballot_peer_queue_dropped_total", "up",
         // docs/metrics.md, "Durable state" (issue 16).
         "ballot_halted", "ballot_state_write_failures_total",
+        "ballot_peer_auth_enabled", "ballot_peer_tls_certificate_expiry_timestamp_seconds",
     ]
     static let histograms: Set<String> = [
         "ballot_election_duration_seconds", "ballot_leaderless_duration_seconds",

@@ -92,5 +92,9 @@
       // means exactly "more than 1% of fsyncs took longer than this".
       fsyncSeconds: 0.128,
     },
+    certificateExpiresSoon: {
+      days: 14,  // warn when a node's peer TLS certificate, or a CA it trusts, expires sooner than this
+      'for': '15m',
+    },
   },
 }
