@@ -6,7 +6,8 @@ import PackageDescription
 ///   → BallotRuntime (the node driver and the leadership view; no NIO, no Foundation)
 ///   → BallotSimulation (virtual clock, network and disk) and BallotServer (NIO and file adapters)
 ///   → `ballotd` (the node alone) and `ballot` (the CLI).
-/// BallotClient (HTTP client, `/leader` and `/status` types, event lines) stands apart from the
+/// BallotClient (HTTP client, `/leader` and `/status` types, event lines, the `/events` reader, the
+/// `ballot run` sidecar and `ballot watch`) stands apart from the
 /// server: the client commands and the harness use it without linking a node. BallotZooKeeper (a
 /// ZooKeeper client on NIO, for the ZooKeeper election backend) links NIO and swift-log only.
 let package = Package(
@@ -35,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
     ],
     targets: [
         // Pure, deterministic election state machines. No dependencies, no I/O, no clocks.
@@ -56,13 +59,17 @@ let package = Package(
         .target(
             name: "BallotClient",
             dependencies: [
-                "BallotCore", "BallotRuntime",
+                "BallotCore", "BallotRuntime", "CProcessSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The Linux process calls Swift's Glibc does not import (pipe2, ppoll, prctl, closefrom,
+        // real-time scheduling), for the sidecar's process-group keeper (`ballot run`).
+        .target(name: "CProcessSupport"),
         // The version and git revision of this build, generated during the build by RecordBuildInfo.
         .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
         .plugin(name: "RecordBuildInfo", capability: .buildTool()),
@@ -78,11 +85,24 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Making a certificate authority and node certificates for peer TLS (`ballot certs`, `ballot
+        // local`, the harness): swift-certificates and swift-crypto keys, PEM files with safe permissions.
+        .target(
+            name: "BallotCertificates",
+            dependencies: [
+                "BallotCore", "BallotWire",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // A ZooKeeper client (jute wire format, sessions, watches) on NIO; knows nothing of Ballot.
@@ -125,17 +145,18 @@ let package = Package(
         .target(
             name: "BallotHarness",
             dependencies: [
-                "BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation",
+                "BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation", "BallotWire", "BallotCertificates",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
             name: "ballot",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
-                "BallotBuildInfo",
+                "BallotCertificates", "BallotBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -160,7 +181,13 @@ let package = Package(
         // linked into this executable only.
         .target(name: "CMallocCounter"),
         .executableTarget(
-            name: "ballot-wire-bench", dependencies: ["BallotCore", "BallotWire", "CMallocCounter"],
+            name: "ballot-wire-bench",
+            dependencies: [
+                "BallotCore", "BallotWire", "BallotCertificates", "CMallocCounter",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             linkerSettings: [.linkedLibrary("m")]
         ),
         // One test kit for driving clusters in tests: in-memory clusters of cores and of node drivers.
@@ -182,6 +209,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The client's pure parts: the event-stream parser, the /events contract, the sidecar's timing
+        // machine and keeper protocol, the watch lines.
+        .testTarget(name: "BallotClientTests", dependencies: ["BallotClient", "BallotRuntime"]),
         // The election backends against real etcd and ZooKeeper servers (single and three-server).
         .testTarget(
             name: "BallotBackendsTests",
@@ -193,7 +223,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "BallotEndToEndTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotServer", "BallotTestKit", "BallotBuildInfo"]),
+        .testTarget(
+            name: "BallotEndToEndTests",
+            dependencies: [
+                "BallotHarness", "BallotClient", "BallotRuntime", "BallotServer", "BallotCertificates", "BallotWire",
+                "BallotCore", "BallotTestKit", "BallotBuildInfo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // The deployable artefacts: the Debian package (dpkg, lintian, systemd-analyze), the
         // container image (podman), the Kubernetes manifests (kubernetes-validate). Slow; the last
         // phase of scripts/test.sh.
@@ -204,15 +243,17 @@ let package = Package(
             name: "BallotServerTests",
             dependencies: [
                 "BallotServer", "BallotWire", "BallotHarness", "BallotClient", "BallotRuntime", "BallotTestKit",
+                "BallotCertificates",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),

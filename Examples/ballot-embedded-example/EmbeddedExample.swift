@@ -65,7 +65,7 @@ struct EmbeddedExample: AsyncParsableCommand {
         let margin = try cancelAhead.map { try DurationParser.parse($0) }
         var logger = Logger(label: "example.node\(id)")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-        let server = try NodeServer(configuration: nodeConfiguration, logger: logger)
+        let server = try await NodeServer(configuration: nodeConfiguration, logger: logger)
         // This example runs Ballot's own Raft election (it takes no --backend), so the node is the Raft node.
         guard let node = server.raftNode else { throw ValidationError("the embedded example runs Raft only") }
         let work = LeaderWork(node: node, ledger: FencedLedger(path: ledger), interval: .milliseconds(workInterval),

@@ -31,6 +31,7 @@ public struct HistoryChecker: Sendable {
         case termMonotonicity = "term-monotonicity"
         case durableState = "durable-state"
         case recovery = "recovery"
+        case unauthenticatedDelivery = "unauthenticated-delivery"
     }
 
     public struct Violation: Sendable, CustomStringConvertible {
@@ -56,7 +57,7 @@ public struct HistoryChecker: Sendable {
         let intervals = leaseIntervals(events, endedAt: endedAt)
         return electionSafety(events) + leaseOverlaps(intervals) + probeClaims(events, intervals)
             + staleLeaders(events, intervals) + termMonotonicity(events) + durableState(events)
-            + recovery(events, intervals)
+            + recovery(events, intervals) + unauthenticatedDelivery(events)
     }
 
     // MARK: Leases

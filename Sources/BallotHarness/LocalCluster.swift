@@ -1,3 +1,4 @@
+import BallotCertificates
 import BallotCore
 import BallotClient
 import Foundation
@@ -24,6 +25,10 @@ public final class LocalCluster: @unchecked Sendable {
         /// The nodes' executable: nil runs `binary serve`; a `ballotd` path runs that directly
         /// (the same node and flags, in a binary without the rest of the CLI).
         public var nodeBinary: String?
+        /// How nodes authenticate each other; credentials are made in `<data-dir>/credentials`.
+        public var peerSecurity = PeerSecurity.insecure
+        /// Credentials made elsewhere (the layout of `ballot certs`), instead of `<data-dir>/credentials`.
+        public var credentialsDirectory: String?
         /// Flags given to one node only (issue 15: priorities), after the common ones.
         public var perNodeArguments: [NodeID: [String]] = [:]
         /// Whether each node advertises its HTTP URL (`--advertise-http http://127.0.0.1:PORT`).
@@ -43,6 +48,8 @@ public final class LocalCluster: @unchecked Sendable {
     public let settings: Settings
     public let dataDirectory: String
     public private(set) var nodes: [NodeProcess] = []
+    /// The CA, node certificates and secret of the cluster, when it authenticates its peers.
+    public let credentials: ClusterCredentials?
     private let eventLock = NSLock()
     private var recorded: [LeadershipEventLine] = []
     private var others: [(node: NodeID, line: String)] = []
@@ -58,6 +65,9 @@ public final class LocalCluster: @unchecked Sendable {
         self.settings = settings
         self.dataDirectory = dataDirectory
         self.onEvent = onEvent
+        let credentials = settings.peerSecurity.credentials(
+            in: settings.credentialsDirectory ?? "\(dataDirectory)/credentials", cluster: settings.cluster)
+        self.credentials = credentials
         self.onLine = onLine
         let ids = (1...settings.nodes).map { NodeID(UInt64($0))! }
         for id in ids {
@@ -82,6 +92,10 @@ public final class LocalCluster: @unchecked Sendable {
             } else {
                 arguments += ["--backend", settings.backend] + settings.backendArguments
             }
+            if settings.backend == "raft" {
+                arguments += credentials?.nodeArguments(
+                    for: id, tls: settings.peerSecurity.usesTLS, secret: settings.peerSecurity.usesSecret) ?? []
+            }
             if settings.printEvents { arguments.append("--events") }
             arguments += settings.extraArguments
             arguments += settings.perNodeArguments[id] ?? []
@@ -98,6 +112,7 @@ public final class LocalCluster: @unchecked Sendable {
 
     public func startAll() throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try PeerSecurity.prepare(credentials, nodes: nodes.map(\.id), security: settings.peerSecurity)
         for node in nodes { try node.start() }
     }
 

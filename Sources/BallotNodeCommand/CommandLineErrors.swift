@@ -10,7 +10,8 @@ public enum ExitStatus: Int32, Sendable {
     /// parser: sysexits.h's EX_USAGE.
     case usage = 64
     /// A configuration that does not make a working node: a bad value in a flag, a `BALLOT_*`
-    /// variable or the file, a missing setting, an unusable data directory. sysexits.h's EX_CONFIG.
+    /// variable or the file, a missing setting, an unusable data directory, unusable peer
+    /// credentials (a certificate, key, CA or cluster secret file). sysexits.h's EX_CONFIG.
     case configuration = 78
 }
 

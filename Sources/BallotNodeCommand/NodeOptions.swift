@@ -24,6 +24,8 @@ public struct NodeOptions: ParsableArguments {
 
         Every setting can also come from an environment variable (BALLOT_ and the YAML key in capitals: BALLOT_ELECTION_TIMEOUT=1s, BALLOT_PEERS=2=h:7002,3=h:7003) and from a YAML file (--config). Precedence: flag > environment > file > default. --print-config shows the effective values and where each came from.
 
+        Peers prove who they are with mutual TLS (--peer-tls-cert/--peer-tls-key/--peer-tls-ca; `ballot certs` makes a CA and node certificates) and/or a cluster secret (--cluster-secret-file). A node whose --listen is not a loopback address refuses to start without either, unless --insecure-peers. SIGHUP re-reads the certificates, the CA and the secrets (docs/security.md).
+
         Durations take a unit: 500ms, 1s, 2m. Election timeouts are drawn from [T, 2T), T = --election-timeout. On SIGINT/SIGTERM a leader first hands leadership to an up-to-date follower, then exits.
 
         Exit status: 0 after a clean shutdown, \(ExitStatus.configuration.rawValue) for a configuration error, \(ExitStatus.usage.rawValue) for a malformed command line, \(ExitStatus.failure.rawValue) when the node cannot run.
@@ -63,6 +65,14 @@ public struct NodeOptions: ParsableArguments {
     @Option(help: .setting(.logLevel)) public var logLevel: String?
     @Option(help: .setting(.logFormat)) public var logFormat: String?
     @Flag(inversion: .prefixedNo, help: .setting(.events)) public var events: Bool?
+    @Option(help: .setting(.peerTLSCertificate)) public var peerTlsCert: String?
+    @Option(help: .setting(.peerTLSKey)) public var peerTlsKey: String?
+    @Option(help: .setting(.peerTLSCA)) public var peerTlsCa: String?
+    @Option(help: .setting(.clusterSecretFile)) public var clusterSecretFile: String?
+    @Option(help: .setting(.clusterSecretAlsoAccept)) public var clusterSecretAlsoAccept: [String] = []
+    @Flag(inversion: .prefixedNo, help: .setting(.insecurePeers)) public var insecurePeers: Bool?
+    @Option(help: .setting(.peerHandshakeTimeout)) public var peerHandshakeTimeout: String?
+    @Option(help: .setting(.peerMaxPendingHandshakes)) public var peerMaxPendingHandshakes: String?
     @Option(help: .setting(.adminHTTP)) public var adminHttp: String?
     @Option(help: .setting(.httpIdleTimeout)) public var httpIdleTimeout: String?
     @Option(help: .setting(.httpRequestTimeout)) public var httpRequestTimeout: String?
@@ -91,7 +101,11 @@ public struct NodeOptions: ParsableArguments {
             (.leaseTTL, leaseTtl.list), (.etcdCredentialsFile, etcdCredentialsFile.list), (.etcdCAFile, etcdCaFile.list),
             (.etcdCertFile, etcdCertFile.list), (.etcdKeyFile, etcdKeyFile.list), (.zookeeper, zookeeper.list),
             (.sessionTimeout, sessionTimeout.list), (.zookeeperFollowerLag, zookeeperFollowerLag.list),
-            (.logFormat, logFormat.list), (.events, events.list), (.adminHTTP, adminHttp.list),
+            (.logFormat, logFormat.list), (.events, events.list),
+            (.peerTLSCertificate, peerTlsCert.list), (.peerTLSKey, peerTlsKey.list), (.peerTLSCA, peerTlsCa.list),
+            (.clusterSecretFile, clusterSecretFile.list), (.clusterSecretAlsoAccept, clusterSecretAlsoAccept),
+            (.insecurePeers, insecurePeers.list), (.peerHandshakeTimeout, peerHandshakeTimeout.list),
+            (.peerMaxPendingHandshakes, peerMaxPendingHandshakes.list), (.adminHTTP, adminHttp.list),
             (.httpIdleTimeout, httpIdleTimeout.list), (.httpRequestTimeout, httpRequestTimeout.list),
             (.httpMaxHeadSize, httpMaxHeadSize.list), (.httpMaxConnections, httpMaxConnections.list),
             (.httpMaxStreams, httpMaxStreams.list), (.httpTLSCert, httpTlsCert.list), (.httpTLSKey, httpTlsKey.list),
@@ -136,10 +150,14 @@ public struct NodeOptions: ParsableArguments {
             logger.warning("\(warning)", metadata: ["event": "configuration_warning"])
         }
         do {
-            let server = try NodeServer(configuration: configuration, logger: logger)
+            let server = try await NodeServer(configuration: configuration, logger: logger)
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
+        } catch let error as PeerTrustError {
+            // Unusable credential files are configuration: restarting cannot fix them.
+            CommandLineErrors.fail("\(program.name) (node \(configuration.id)): \(error)", status: .configuration,
+                                   format: configuration.logFormat)
         } catch {
             CommandLineErrors.fail("\(program.name) (node \(configuration.id)): \(error)", status: .failure,
                                    format: configuration.logFormat)

@@ -14,6 +14,9 @@ public struct HandshakePolicy: Hashable, Sendable {
     public let acceptedAuthMethods: Set<AuthMethod>
     /// The secrets of auth method 1, when this node uses it; `nil` otherwise.
     public let clusterSecrets: ClusterSecrets?
+    /// Whether every peer must present a verified certificate naming it (mutual TLS) before its
+    /// handshake counts: see ``requiringCertificates()``.
+    public private(set) var requiresCertificate = false
 
     /// A policy whose handshake alone carries its credentials: method 0 (none) by default.
     public init(
@@ -45,6 +48,15 @@ public struct HandshakePolicy: Hashable, Sendable {
         self.clusterSecrets = clusterSecrets
     }
 
+    /// This policy, also requiring that the transport verified the peer's certificate and that the
+    /// certificate's ``PeerIdentity`` is the handshake's cluster and node. Combines with any auth
+    /// method: under mutual TLS and the cluster secret, both are checked.
+    public func requiringCertificates() -> HandshakePolicy {
+        var policy = self
+        policy.requiresCertificate = true
+        return policy
+    }
+
     /// The handshake this node opens every connection with, for a method without a challenge.
     public var localHandshake: Handshake {
         Handshake(nodeID: localNode, clusterName: clusterName, algorithm: algorithm, auth: localAuth)
@@ -67,6 +79,24 @@ public struct HandshakePolicy: Hashable, Sendable {
     /// already checked by the decoder. Under the cluster secret, passing this check only admits
     /// the peer to the proof exchange (``PeerSession``).
     public func check(_ handshake: Handshake, expectedPeer: NodeID?) throws(WireError) {
+        try check(handshake, expectedPeer: expectedPeer, certifiedAs: nil)
+    }
+
+    /// Checks a peer's handshake against its verified certificate's identity, then as
+    /// ``check(_:expectedPeer:)``: this is the one place where a certificate and a handshake meet.
+    ///
+    /// When ``requiresCertificate`` is set, the handshake must come from a peer whose certificate
+    /// was verified (`certifiedAs` not `nil`), and it must claim exactly the cluster and node the
+    /// certificate names — before anything else it claims is looked at, since nothing an
+    /// unauthenticated peer says counts. Otherwise `certifiedAs` is still compared when given.
+    public func check(_ handshake: Handshake, expectedPeer: NodeID?, certifiedAs certificate: PeerIdentity?)
+        throws(WireError)
+    {
+        if requiresCertificate && certificate == nil { throw .uncertifiedPeer(claimedNode: handshake.nodeID) }
+        if let certificate, certificate.clusterName != handshake.clusterName || certificate.node != handshake.nodeID {
+            throw .certificateIdentityMismatch(
+                certificate: certificate, claimedCluster: handshake.clusterName.rawValue, claimedNode: handshake.nodeID)
+        }
         guard handshake.clusterName == clusterName else {
             throw .wrongCluster(expected: clusterName.rawValue, received: handshake.clusterName.rawValue)
         }

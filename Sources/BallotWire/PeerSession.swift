@@ -70,6 +70,8 @@ public struct PeerSession: Hashable, Sendable {
     /// The handshake this side opens with; under the cluster secret it carries this session's nonce.
     public let localHandshake: Handshake
     private var phase: Phase = .awaitingHandshake
+    /// The identity in the peer's certificate, once the transport verified it (mutual TLS).
+    public private(set) var certifiedPeer: PeerIdentity?
 
     /// A session whose nonce, if its policy needs one, comes from the system's secure generator.
     public init(policy: HandshakePolicy, expectedPeer: NodeID?) {
@@ -84,6 +86,16 @@ public struct PeerSession: Hashable, Sendable {
         self.policy = policy
         self.expectedPeer = expectedPeer
         self.localHandshake = nonce.map(policy.handshake(nonce:)) ?? policy.localHandshake
+    }
+
+    /// Records the identity of the peer's certificate, which the transport (mutual TLS) verified
+    /// against the cluster's CA. The peer's handshake must then claim exactly this identity.
+    /// Only possible before the peer's handshake: returns `false` (and changes nothing) later.
+    @discardableResult
+    public mutating func peerCertified(as identity: PeerIdentity) -> Bool {
+        guard case .awaitingHandshake = phase, certifiedPeer == nil else { return false }
+        certifiedPeer = identity
+        return true
     }
 
     /// The frame to send as soon as the connection opens, before anything else.
@@ -150,7 +162,7 @@ public struct PeerSession: Hashable, Sendable {
 
     /// The peer's handshake: policy first; then, under the cluster secret, this side's proof.
     private mutating func accept(_ handshake: Handshake) throws(WireError) -> Step {
-        try policy.check(handshake, expectedPeer: expectedPeer)
+        try policy.check(handshake, expectedPeer: expectedPeer, certifiedAs: certifiedPeer)
         let version = WireVersion.negotiated(local: WireVersion.supported.upperBound, remote: handshake.maxVersion)
         guard handshake.auth.method == .clusterSecret else {
             phase = .awaitingReply(peer: handshake.nodeID, version: version)

@@ -76,6 +76,13 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The peer refused our handshake; nothing is sent back, the connection just closes.
     case rejectedByPeer(HandshakeRejection)
 
+    // MARK: Mutual TLS
+    /// A handshake arrived on a connection whose peer certificate has not been verified, on a node
+    /// that requires one.
+    case uncertifiedPeer(claimedNode: NodeID)
+    /// The handshake's cluster or node ID differs from the identity in the peer's verified certificate.
+    case certificateIdentityMismatch(certificate: PeerIdentity, claimedCluster: String, claimedNode: NodeID)
+
     /// The class of failure, for the `reason` label of connection-error metrics.
     public var reason: WireErrorReason {
         switch self {
@@ -84,7 +91,7 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
             .invalidAdvertisedURL:
             .malformed
         case .invalidAuthPayload, .unsupportedAuthMethod, .invalidAuthNonce, .missingAuthProof, .wrongAuthProof,
-            .reflectedAuthProof:
+            .reflectedAuthProof, .uncertifiedPeer, .certificateIdentityMismatch:
             .auth
         case .frameTooLarge: .oversized
         case .unsupportedVersion, .advertisedVersionTooLow, .setupFrameVersion: .badVersion
@@ -189,6 +196,11 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
             "the peer claiming node \(peer) sent back this node's own auth_proof (a reflection attempt)"
         case .rejectedByPeer(let rejection):
             "peer rejected the connection: \(rejection)"
+        case .uncertifiedPeer(let node):
+            "the peer claiming node \(node) sent its handshake before presenting a verified certificate"
+        case .certificateIdentityMismatch(let certificate, let cluster, let node):
+            "the peer's certificate names \(certificate) but its handshake claims node \(node) of cluster "
+                + "\(cluster.debugDescription)"
         }
     }
 }

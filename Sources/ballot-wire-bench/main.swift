@@ -72,3 +72,10 @@ for (kind, message) in samples {
           + padded(fixed(Double(encode.allocations) / Double(iterations), 2), 12)
           + fixed(Double(decode.allocations) / Double(decoded), 3))
 }
+
+// The same heartbeat, sealed and opened by mutual TLS as between two nodes (--peer-tls-*).
+do {
+    try TLSCost.run(iterations: max(1, iterations / 10))
+} catch {
+    print("the TLS row could not run: \(error)")
+}

@@ -13,7 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure failover, transfers, cold start and the idle cost of a real local cluster (the codec: swift run -c release ballot-wire-bench).",
-        subcommands: [FailoverBench.self, ResourcesBench.self, HTTPBench.self, EventsBench.self]
+        subcommands: [FailoverBench.self, ResourcesBench.self, HTTPBench.self, EventsBench.self, LockBench.self]
     )
 }
 
@@ -37,6 +37,21 @@ struct ClusterBenchOptions: ParsableArguments {
     @Option(help: "Run each node with this executable, e.g. .build/deploy/release/ballotd, instead of `ballot serve`.")
     var nodeBinary: String?
 
+    @Option(help: "How peers authenticate, comma-separated to measure several side by side in one run: insecure, tls, secret, tls+secret (e.g. insecure,tls).")
+    var peerSecurity: String = "insecure"
+
+    /// The modes to measure, in the order given.
+    var securities: [PeerSecurity] {
+        get throws {
+            try peerSecurity.split(separator: ",").map { name in
+                guard let mode = PeerSecurity(rawValue: String(name)) else {
+                    throw ValidationError("--peer-security: unknown mode '\(name)'; use insecure, tls, secret or tls+secret")
+                }
+                return mode
+            }
+        }
+    }
+
     @Option(help: "Election algorithm of Ballot's own peers: raft, bully or ring (with --backend raft).")
     var algorithm: String = "raft"
 
@@ -50,11 +65,13 @@ struct ClusterBenchOptions: ParsableArguments {
     var nodeDescription: String { nodeBinary ?? "\(ballotExecutable()) serve" }
 
     func makeCluster(_ name: String, printEvents: Bool = true, backend: String = "raft", backendArguments: [String] = [],
+                     security: PeerSecurity = .insecure,
                      onLine: @escaping @Sendable (NodeID, String) -> Void = { _, _ in }) -> LocalCluster {
         var settings = LocalCluster.Settings()
         settings.backend = backend
         settings.backendArguments = backendArguments
         settings.algorithm = algorithm
+        settings.peerSecurity = backend == "raft" ? security : .insecure
         settings.printEvents = printEvents
         settings.nodeBinary = nodeBinary
         settings.nodes = nodes
@@ -136,28 +153,44 @@ struct FailoverBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if backend == "raft" {
-            try await measure(service: nil)
-        } else {
+        guard backend == "raft" else {
             let service = try await CoordinationService.start(backend, servers: servers)
             do {
-                try await measure(service: service)
+                _ = try await measure(service: service, security: .insecure)
             } catch {
                 await service.stop()
                 throw error
             }
             await service.stop()
+            return
+        }
+        var medians: [(PeerSecurity, Summary, Summary)] = []
+        for security in try cluster.securities {
+            let (first, all) = try await measure(service: nil, security: security)
+            medians.append((security, first, all))
+        }
+        if medians.count > 1 {
+            printLine("")
+            printLine("side by side (\(cluster.nodes) nodes, fault \(fault), \(trials) trials each):")
+            printLine("peers          survivor leads: median    p99   all know: median    p99   (ms)")
+            for (security, first, all) in medians {
+                printLine(security.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)
+                          + String(format: " %22.1f %6.1f %18.1f %6.1f", first.median, first.quantile(0.99), all.median, all.quantile(0.99)))
+            }
         }
     }
 
-    func measure(service: CoordinationService?) async throws {
+    /// One whole measurement, with Raft peers authenticating by `security` (a backend's nodes have
+    /// no peers); returns the failover summaries.
+    func measure(service: CoordinationService?, security: PeerSecurity) async throws -> (Summary, Summary) {
         let kind = FaultKind(named: fault)!
         var backendArguments: [String] = []
         if let service {
             backendArguments = service.nodeArguments + ["--election", "bench"]
                 + (backend == "etcd" ? ["--lease-ttl", leaseTtl] : ["--session-timeout", sessionTimeout])
         }
-        let local = cluster.makeCluster("failover", backend: backend, backendArguments: backendArguments)
+        let local = cluster.makeCluster("failover-\(security.rawValue)", backend: backend, backendArguments: backendArguments,
+                                        security: security)
         let timeout = self.timeout
         let (rtt, results, failures, transfers, sigterms) = try await local.whileRunning {
             let bench = FailoverBenchmark(cluster: local, fault: kind, heartbeat: cluster.heartbeat,
@@ -171,7 +204,7 @@ struct FailoverBench: AsyncParsableCommand {
             let setting = switch backend {
             case "etcd": "etcd (\(servers) member\(servers == 1 ? "" : "s")), lease TTL \(leaseTtl), keep-alive every TTL/3"
             case "zookeeper": "ZooKeeper (\(servers) server\(servers == 1 ? "" : "s"), tickTime 200 ms), session timeout \(sessionTimeout)"
-            default: "\(cluster.algorithm), heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout)"
+            default: "\(cluster.algorithm), heartbeat \(cluster.heartbeatInterval), election timeout \(cluster.electionTimeout), peers \(security)"
             }
             printLine("ballot failover: \(cluster.nodes) nodes, backend \(backend): \(setting), fault \(kind.rawValue), \(trials) trials; nodes: \(cluster.nodeDescription)")
             if idleSeconds > 0 {
@@ -203,7 +236,7 @@ struct FailoverBench: AsyncParsableCommand {
         }
         var coldStarts: [Double] = []
         for index in 0..<extras {
-            if let t = try? await measureColdStart(index, backendArguments: backendArguments) { coldStarts.append(t) }
+            if let t = try? await measureColdStart(index, backendArguments: backendArguments, security: security) { coldStarts.append(t) }
         }
 
         let first = Summary(results.map(\.firstLeaderMs))
@@ -249,9 +282,11 @@ struct FailoverBench: AsyncParsableCommand {
         if !coldStarts.isEmpty { printLine(row("cold start", Summary(coldStarts))) }
         if let json {
             let rows = results.map { ["old": Double($0.oldLeader), "new": Double($0.newLeader), "first_ms": $0.firstLeaderMs, "all_ms": $0.allKnowMs, "terms": Double($0.terms)] }
-            let data = try JSONSerialization.data(withJSONObject: ["fault": kind.rawValue, "nodes": cluster.nodes, "trials": rows, "transfer_ms": transfers, "sigterm_ms": sigterms, "cold_start_ms": coldStarts], options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json))
+            let data = try JSONSerialization.data(withJSONObject: ["fault": kind.rawValue, "nodes": cluster.nodes, "peers": security.rawValue, "trials": rows, "transfer_ms": transfers, "sigterm_ms": sigterms, "cold_start_ms": coldStarts], options: [.prettyPrinted, .sortedKeys])
+            let path = (try cluster.securities).count > 1 ? json.replacingOccurrences(of: ".json", with: "-\(security.rawValue).json") : json
+            try data.write(to: URL(fileURLWithPath: path))
         }
+        return (first, all)
     }
 
     func row(_ label: String, _ s: Summary) -> String {
@@ -321,9 +356,10 @@ struct FailoverBench: AsyncParsableCommand {
     }
 
     /// From spawning every process to the first leader announcement.
-    func measureColdStart(_ index: Int, backendArguments: [String]) async throws -> Double {
-        let local = cluster.makeCluster("cold\(index)", backend: backend,
-                                        backendArguments: backendArguments.map { $0 == "bench" ? "cold\(index)" : $0 })
+    func measureColdStart(_ index: Int, backendArguments: [String], security: PeerSecurity) async throws -> Double {
+        let local = cluster.makeCluster("cold\(index)-\(security.rawValue)", backend: backend,
+                                        backendArguments: backendArguments.map { $0 == "bench" ? "cold\(index)" : $0 },
+                                        security: security)
         let start = SystemMonotonicClock.now.nanoseconds
         return try await local.whileRunning { try await leaderAnnounced(local, node: nil, after: start) }
     }

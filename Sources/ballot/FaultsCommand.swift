@@ -13,10 +13,13 @@ struct FaultsCommand: AsyncParsableCommand {
         discussion: """
             Starts real clusters (each node in its own Linux network namespace when possible, else on
             127.0.0.1), injects one bounded fault at a time — SIGKILL and restart, SIGSTOP/SIGCONT longer
-            than the election timeout, symmetric, asymmetric and bridge partitions, packet loss, delay —
-            and checks every node's leadership and lease lines: one leader per term, no overlapping
-            leases, no stale leader after a pause, monotonic terms, durable term and vote, recovery after
-            each heal. Needs root for namespaces: without them the network faults are SKIPPED, which
+            than the election timeout, symmetric, asymmetric and bridge partitions, packet loss, delay,
+            and intruders at a member's peer port (no credentials, a certificate from another CA, a
+            certificate of another node, a replayed recorded connection) — and checks every node's
+            leadership and lease lines: one leader per term, no overlapping leases, no stale leader
+            after a pause, monotonic terms, durable term and vote, recovery after each heal, and that no
+            frame from an unauthenticated connection was delivered. Peers use mutual TLS and a cluster
+            secret unless --peer-security says otherwise. Needs root for namespaces: without them the network faults are SKIPPED, which
             fails the run unless --no-namespaces (or --kinds kill,pause) asked for it.
             Exits non-zero on any violation, on any heal without a stable leader within the bound, and
             on a run that proves nothing: no fault injected, no election after the faults began, a
@@ -31,7 +34,7 @@ struct FaultsCommand: AsyncParsableCommand {
     @Option(help: "Cluster sizes, comma-separated, e.g. 3,5.")
     var nodes: String = "3,5"
 
-    @Option(help: "Fault kinds, comma-separated (crash,pause,partition,asymmetric,bridge,loss,delay; server-kill with --backend etcd|zookeeper); default all that apply to the backend.")
+    @Option(help: "Fault kinds, comma-separated (crash,pause,partition,asymmetric,bridge,loss,delay; with --backend raft the intruders impostor,foreign-cert,wrong-identity,replay; server-kill with --backend etcd|zookeeper); default all that apply to the backend.")
     var kinds: String?
 
     @Option(help: "Seed of the fault schedule.")
@@ -48,6 +51,16 @@ struct FaultsCommand: AsyncParsableCommand {
 
     @Flag(help: "Run every node on 127.0.0.1 and skip the network faults.")
     var noNamespaces = false
+
+    @Option(help: "How Raft peers authenticate: tls+secret (default), tls, secret or insecure (intruders need authentication and are left out without it).")
+    var peerSecurity: String = "tls+secret"
+
+    @Flag(help: """
+        Sidecar mode: every node runs `ballot run -- <writer>`; faults hit the leading node, its sidecar or the \
+        writer (--kinds crash-node,pause-node,crash-sidecar,pause-sidecar,crash-child,pause-child,partition,transfer,\
+        resign); checks that no two writers ever run at once and each ran under a lease of its term.
+        """)
+    var sidecar = false
 
     @Option(help: "What elects the leader: raft (the nodes are peers), or etcd / zookeeper (a real service is started per cluster; partitions cut a node off from it, server-kill kills one of its servers).")
     var backend: String = "raft"
@@ -77,11 +90,19 @@ struct FaultsCommand: AsyncParsableCommand {
         options.nodeCounts = sizes
         options.seed = seed
         options.namespaces = !noNamespaces
+        guard let security = PeerSecurity(rawValue: peerSecurity) else {
+            throw ValidationError("--peer-security must be one of \(PeerSecurity.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        options.peerSecurity = security
         do {
             options.electionTimeout = try DurationParser.parse(electionTimeout)
             options.heartbeatInterval = try DurationParser.parse(heartbeatInterval)
         } catch {
             throw ValidationError("\(error)")
+        }
+        if sidecar {
+            guard backend == "raft" else { throw ValidationError("--sidecar runs Raft nodes; leave out --backend") }
+            return try await runSidecarSuite(options)
         }
         guard ["raft", "etcd", "zookeeper"].contains(backend) else { throw ValidationError("--backend must be raft, etcd or zookeeper") }
         guard (1...7).contains(servers) else { throw ValidationError("--servers must be between 1 and 7") }
@@ -107,7 +128,7 @@ struct FaultsCommand: AsyncParsableCommand {
         let timing = switch backend {
         case "etcd": "backend etcd (\(servers) members), lease TTL \(leaseTtl)"
         case "zookeeper": "backend zookeeper (\(servers) servers), session timeout \(sessionTimeout)"
-        default: "T=\(electionTimeout), heartbeat \(heartbeatInterval)"
+        default: "T=\(electionTimeout), heartbeat \(heartbeatInterval), peers \(peerSecurity)"
         }
         Self.say("ballot faults: seed \(seed), \(faults) faults on \(sizes.map(String.init).joined(separator: ",")) nodes, \(timing)")
         let report = try await FaultSuite.run(options) { Self.say($0) }

@@ -16,6 +16,9 @@ struct LocalCommand: AsyncParsableCommand {
             Node i listens for peers on 127.0.0.1:(7000+i) and serves HTTP on 127.0.0.1:(9100+i): try
             curl 127.0.0.1:9101/metrics or `ballot status --http 127.0.0.1:9101`. Each leadership change is
             printed as it happens. Ctrl-C stops every node (a leader hands over first).
+            Peers use mutual TLS by default: a CA and a certificate per node (URI SAN ballot://local/<id>) are \
+            made in <data-dir>/credentials. --peer-security secret or tls+secret adds or uses a cluster secret; \
+            --insecure runs without authentication, for comparison.
             """
     )
 
@@ -46,8 +49,17 @@ struct LocalCommand: AsyncParsableCommand {
     @Option(help: "Election algorithm: raft.")
     var algorithm: String = "raft"
 
+    @Option(help: "How peers authenticate: tls (default), secret, tls+secret or insecure.")
+    var peerSecurity: String = "tls"
+
+    @Flag(help: "Run without peer authentication (the same as --peer-security insecure).")
+    var insecure = false
+
     func validate() throws {
         guard (1...99).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 99") }
+        guard PeerSecurity(rawValue: peerSecurity) != nil else {
+            throw ValidationError("--peer-security must be one of \(PeerSecurity.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         for text in [killLeaderEvery, duration].compactMap({ $0 }) + [electionTimeout, heartbeatInterval] {
             do { _ = try DurationParser.parse(text) } catch { throw ValidationError("\(text): \(error)") }
         }
@@ -61,11 +73,14 @@ struct LocalCommand: AsyncParsableCommand {
         settings.electionTimeout = electionTimeout
         settings.heartbeatInterval = heartbeatInterval
         settings.algorithm = algorithm
+        settings.peerSecurity = insecure ? .insecure : PeerSecurity(rawValue: peerSecurity)!
         let directory = dataDir ?? NSTemporaryDirectory() + "ballot-local-\(getpid())"
         let cluster = LocalCluster(settings: settings, binary: ballotExecutable(), dataDirectory: directory) { event in
             printLine(Self.describe(event))
         }
         printLine("starting \(nodes) nodes (state in \(directory)); HTTP on 127.0.0.1:\(httpBasePort)…\(httpBasePort + nodes - 1)")
+        printLine("peers: \(settings.peerSecurity)"
+                  + (cluster.credentials.map { " (credentials in \($0.directory))" } ?? " (no authentication)"))
         printLine("Ctrl-C stops the cluster.")
         do {
             try cluster.startAll()

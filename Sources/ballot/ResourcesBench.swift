@@ -24,10 +24,13 @@ struct ResourcesBench: AsyncParsableCommand {
 
     func run() async throws {
         let span = try DurationParser.parse(duration)
-        // Nodes run as an operator runs them: without `--events`, whose lease line per acknowledgement
-        // is observation work, not election work.
-        let local = cluster.makeCluster("resources", printEvents: false)
-        try await local.whileRunning { try await measure(local, for: span) }
+        for security in try cluster.securities {
+            // Nodes run as an operator runs them: without `--events`, whose lease line per
+            // acknowledgement is observation work, not election work.
+            let local = cluster.makeCluster("resources-\(security.rawValue)", printEvents: false, security: security)
+            printLine("--- peers: \(security) ---")
+            try await local.whileRunning { try await measure(local, for: span) }
+        }
     }
 
     /// Everything measured while the idle cluster runs.

@@ -166,8 +166,15 @@ struct SimulateCommand: AsyncParsableCommand {
         default:
             var kinds = Set<FaultKind>()
             for name in faults.split(separator: ",") {
-                guard let kind = FaultKind(named: String(name)), kind.isSimulated else {
-                    throw ValidationError("unknown fault '\(name)'; use \(FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")), standard, all or none")
+                let simulated = FaultKind.allCases.filter(\.isSimulated).map(\.rawValue).joined(separator: ",")
+                guard let kind = FaultKind(named: String(name)) else {
+                    throw ValidationError("unknown fault '\(name)'; use \(simulated), standard, all or none")
+                }
+                guard !kind.isIntruder else {
+                    throw ValidationError("'\(name)' is an intruder at the peer port, which only `ballot faults` injects into real processes")
+                }
+                guard kind.isSimulated else {
+                    throw ValidationError("unknown fault '\(name)'; use \(simulated), standard, all or none")
                 }
                 kinds.insert(kind)
             }

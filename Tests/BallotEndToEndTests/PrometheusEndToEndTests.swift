@@ -14,7 +14,8 @@ import Testing
 
     @Test func realPrometheusSeesEveryDashboardQueryAndTheLeaderChangeAlert() async throws {
         let prometheusBinary = try Self.prometheusPath()
-        try await withCluster(cluster: "e2e") { cluster in
+        // Over mutual TLS, so that the peer TLS panels have data too.
+        try await withCluster(cluster: "e2e", security: .tls) { cluster in
             let first = try #require(await cluster.waitForLeader(timeout: .seconds(15)))
             let directory = temporaryDirectory("prometheus")
             let port = LoopbackPorts.consecutiveFree(1, from: Int.random(in: 40_000...50_000))

@@ -41,6 +41,7 @@ func temporaryDirectory(_ name: String) -> String {
 func withCluster<T>(
     nodes: Int = 3, electionTimeout: String = "300ms", heartbeat: String = "50ms", cluster: String = "e2e",
     algorithm: String = "raft", extra: [String] = [], nodeBinary: String? = nil, httpTLS: HTTPClientTLS? = nil,
+    security: PeerSecurity = .insecure, credentials: String? = nil, logLevel: String = "warning",
     _ body: (LocalCluster) async throws -> T
 ) async throws -> T {
     var settings = LocalCluster.Settings()
@@ -53,6 +54,9 @@ func withCluster<T>(
     settings.algorithm = algorithm
     settings.extraArguments = extra
     settings.nodeBinary = nodeBinary
+    settings.peerSecurity = security
+    settings.credentialsDirectory = credentials
+    settings.logLevel = logLevel
     settings.httpTLS = httpTLS
     let directory = temporaryDirectory("cluster")
     let local = LocalCluster(settings: settings, binary: try ballotBinary(), dataDirectory: directory)

@@ -51,6 +51,18 @@ import Testing
         #expect(report.faultsByKind[.crash, default: 0] > 0 && report.faultsByKind[.pause, default: 0] > 0)
     }
 
+    /// The intruders (no credentials, another CA, another node's certificate, a replay) between
+    /// SIGKILLs, against clusters that use mutual TLS and the cluster secret, on loopback: every
+    /// intruder connection must be refused by the node it dialled with nothing delivered
+    /// (`unauthenticated-delivery`), and every other property must hold as usual.
+    @Test func intrudersBetweenCrashesOverTLSAndTheSecret() async throws {
+        let kinds: [FaultKind] = [.crash, .crash, .impostor, .foreignCertificate, .wrongIdentity, .replay]
+        let report = try await run(faults: 16, kinds: kinds, namespaces: false, seed: 21)
+        expectClean(report, faults: 16, kinds: kinds)
+        let intruders = kinds.filter(\.isIntruder).reduce(0) { $0 + report.faultsByKind[$1, default: 0] }
+        #expect(intruders >= 4, "intruders were injected: \(report.faultsByKind)")
+    }
+
     /// Every kind, network faults included, with each node in its own network namespace.
     // Without namespaces this FAILS; only BALLOT_ALLOW_NO_NAMESPACES=1 turns that into a skip, which
     // Swift Testing reports as skipped (never passed) under a large banner.

@@ -3,8 +3,8 @@ import Foundation
 import Testing
 
 /// `scripts/build-image.sh` builds a FROM-scratch image offline, and three containers of it on a
-/// podman network — peers known only by DNS name, identity from the hostname — elect a leader and
-/// fail over when the leader's container is killed.
+/// podman network — peers known only by DNS name, identity from the hostname, authenticated by a
+/// mounted cluster secret — elect a leader and fail over when the leader's container is killed.
 @Suite(.serialized) struct ContainerImageTests {
     /// podman as this machine needs it: runc, and ulimits within the sandbox's.
     static let podmanFlags = ["--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"]
@@ -26,6 +26,17 @@ import Testing
 
         let prefix = "bt\(UInt16.random(in: 1000...9999))"
         let network = prefix + "-net"
+        // Off loopback the nodes insist on peer authentication: a cluster secret, mounted as
+        // docs/deployment.md shows (owned by the container's user, mode 0600).
+        let secretDirectory = NSTemporaryDirectory() + "\(prefix)-peer"
+        try FileManager.default.createDirectory(atPath: secretDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: secretDirectory) }
+        let secretPath = secretDirectory + "/cluster.secret"
+        var secret = [UInt8](repeating: 0, count: 32)
+        for index in secret.indices { secret[index] = UInt8.random(in: 0...255) }
+        try Data(secret).write(to: URL(fileURLWithPath: secretPath))
+        #expect(chown(secretPath, 65532, 65532) == 0 && chmod(secretPath, 0o600) == 0)
+        #expect(chmod(secretDirectory, 0o755) == 0)
         try await succeed("podman", ["network", "create", network])
         var containers: [String] = []
         do {
@@ -36,7 +47,9 @@ import Testing
                     "-e", "BALLOT_ID_FROM_HOSTNAME=true", "-e", "BALLOT_MEMBERS=3",
                     "-e", "BALLOT_PEER_ADDRESS_TEMPLATE=\(prefix)-{ordinal}:7001",
                     "-e", "BALLOT_ELECTION_TIMEOUT=500ms", "-e", "BALLOT_HEARTBEAT_INTERVAL=100ms",
-                    "-e", "BALLOT_LOG_FORMAT=json", tag,
+                    "-e", "BALLOT_LOG_FORMAT=json",
+                    "-v", "\(secretDirectory):/etc/ballot/peer:ro",
+                    "-e", "BALLOT_CLUSTER_SECRET_FILE=/etc/ballot/peer/cluster.secret", tag,
                 ])
                 containers.append(name)
             }

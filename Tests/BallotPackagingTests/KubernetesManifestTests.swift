@@ -48,7 +48,7 @@ import Testing
     }
 
     /// What docs/deployment.md promises about the pods: identity from the hostname, readiness on
-    /// /healthz, DNS names before readiness, a budget that keeps a quorum.
+    /// /healthz, DNS names before readiness, a budget that keeps a quorum, peers that authenticate.
     @Test func theManifestsKeepTheirPromises() throws {
         let statefulSet = try String(contentsOfFile: Self.directory + "/statefulset.yaml", encoding: .utf8)
         #expect(statefulSet.contains("name: BALLOT_ID_FROM_HOSTNAME"))
@@ -56,6 +56,10 @@ import Testing
         #expect(!statefulSet.contains("path: /readyz"), "readiness must use /healthz")
         #expect(statefulSet.contains("readinessProbe:\n            httpGet:\n              path: /healthz"))
         #expect(statefulSet.contains("podManagementPolicy: Parallel"))
+        // Peers authenticate (a node off loopback refuses to start otherwise), from a Secret the
+        // node's group may read and other users may not.
+        #expect(statefulSet.contains("name: BALLOT_CLUSTER_SECRET_FILE"))
+        #expect(statefulSet.contains("secretName: ballot-peer") && statefulSet.contains("defaultMode: 0440"))
         let service = try String(contentsOfFile: Self.directory + "/service.yaml", encoding: .utf8)
         #expect(service.contains("publishNotReadyAddresses: true") && service.contains("clusterIP: None"))
         let budget = try String(contentsOfFile: Self.directory + "/poddisruptionbudget.yaml", encoding: .utf8)

@@ -20,6 +20,7 @@ struct AlertRulesTests {
     static let expectedAlerts = [
         "BallotFrequentLeaderChanges", "BallotNoLeader", "BallotSplitBrain", "BallotInsufficientMembers",
         "BallotSlowElections", "BallotPeerUnreachable", "BallotFramesRejected", "BallotTargetsAbsent",
+        "BallotCertificateExpiresSoon",
     ]
 
     /// Where every runbook link points by default (`runbookBaseURL` of dashboards/mixin/config.libsonnet).
@@ -324,7 +325,7 @@ struct AlertRulesTests {
         let runbook = try Repo.text("docs/operations.md")
         let metricsDoc = try Repo.text("docs/metrics.md")
         // The series the exporter creates, and so every value its `reason` label can take.
-        #expect(MetricSeries.frameRejectionReasons.count == 9)
+        #expect(MetricSeries.frameRejectionReasons.count == 11)
         for reason in MetricSeries.frameRejectionReasons {
             #expect(description.contains(reason), "panel 22 does not explain reason \(reason)")
             #expect(runbook.contains("`\(reason)`"), "docs/operations.md does not explain reason \(reason)")
@@ -527,7 +528,7 @@ private enum Tool {
 
 /// The metric names of `../shared/design/METRICS.md`, plus the exporter's extras the dashboard
 /// shows (docs/metrics.md: `ballot_leader_id`, `ballot_leadership_transfers_total`,
-/// `ballot_peer_queue_dropped_total`) and Prometheus's own `up`.
+/// `ballot_peer_queue_dropped_total`, the peer-trust series of issue 13) and Prometheus's own `up`.
 private enum MetricCatalogue {
     static let plain: Set<String> = [
         "ballot_is_leader", "ballot_has_leader", "ballot_term", "ballot_role", "ballot_leader_changes_total",
@@ -539,6 +540,7 @@ private enum MetricCatalogue {
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds",
         "process_open_fds",
         "ballot_leader_id", "ballot_leadership_transfers_total", "ballot_peer_queue_dropped_total", "up",
+        "ballot_peer_auth_enabled", "ballot_peer_tls_certificate_expiry_timestamp_seconds",
     ]
     static let histograms: Set<String> = [
         "ballot_election_duration_seconds", "ballot_leaderless_duration_seconds",

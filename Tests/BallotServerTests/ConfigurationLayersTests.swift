@@ -219,6 +219,34 @@ private func flagSettings(_ pairs: [(ConfigurationKey, String)]) throws -> NodeS
         #expect(try NodeConfiguration(reread) == configuration)
     }
 
+    /// Peer trust settings from every layer: a repeated flag and a comma-separated variable for
+    /// the accepted secrets; the printout names every file, lists them as YAML, and reads back.
+    @Test func peerTrustSettingsComeFromEveryLayerAndPrintAsPaths() throws {
+        let layers = try layers(
+            flags: [(.peerTLSCertificate, "/etc/ballot/node.pem"), (.peerTLSKey, "/etc/ballot/node-key.pem"),
+                    (.clusterSecretAlsoAccept, "/etc/ballot/a.secret"), (.clusterSecretAlsoAccept, "/etc/ballot/b.secret")],
+            environment: ["BALLOT_PEER_TLS_CA": "/etc/ballot/ca.pem", "BALLOT_CLUSTER_SECRET_FILE": "/etc/ballot/c.secret",
+                          "BALLOT_PEER_HANDSHAKE_TIMEOUT": "2s", "BALLOT_INSECURE_PEERS": "false"])
+        let configuration = try layers.configuration()
+        #expect(configuration.peerTrust.tls == PeerTrustConfiguration.TLSFiles(
+            certificate: "/etc/ballot/node.pem", key: "/etc/ballot/node-key.pem", ca: "/etc/ballot/ca.pem"))
+        #expect(configuration.peerTrust.clusterSecretFile == "/etc/ballot/c.secret")
+        #expect(configuration.peerTrust.clusterSecretAlsoAccept == ["/etc/ballot/a.secret", "/etc/ballot/b.secret"])
+        #expect(configuration.peerTrust.handshakeTimeout == .seconds(2))
+        let (text, error) = layers.printout()
+        #expect(error == nil)
+        #expect(text.contains("peer_tls_ca: /etc/ballot/ca.pem") && text.contains("# BALLOT_PEER_TLS_CA"), "\(text)")
+        #expect(text.contains("cluster_secret_also_accept:") && text.contains("  - /etc/ballot/b.secret"), "\(text)")
+        #expect(try NodeConfiguration(NodeSettings(yaml: text)) == configuration)
+        // The environment's list, and a list in a file.
+        let fromEnvironment = try self.layers(environment: [
+            "BALLOT_CLUSTER_SECRET_FILE": "/c", "BALLOT_CLUSTER_SECRET_ALSO_ACCEPT": "/a,/b"]).configuration()
+        #expect(fromEnvironment.peerTrust.clusterSecretAlsoAccept == ["/a", "/b"])
+        #expect(throws: ConfigurationError.self) {
+            try self.layers(environment: ["BALLOT_CLUSTER_SECRET_FILE": "/c", "BALLOT_CLUSTER_SECRET_ALSO_ACCEPT": "/a,"])
+        }
+    }
+
     @Test func printoutStillShowsTheValuesWhenValidationFails() throws {
         let layers = try layers(flags: [(.heartbeatInterval, "1.1s")])
         let (text, error) = layers.printout()
@@ -227,8 +255,9 @@ private func flagSettings(_ pairs: [(ConfigurationKey, String)]) throws -> NodeS
     }
 
     @Test func secretsAreRedactedButPathsAreNot() throws {
-        // No shipped setting is secret yet (peer and HTTP credentials come with their issues); the
-        // printing rule is the descriptor's, so a secret-marked descriptor proves it.
+        // No shipped setting holds a secret itself: the peer TLS key, the cluster secret and the HTTP
+        // token are given as file paths, which are printed. The printing rule is the descriptor's, so
+        // a secret-marked descriptor proves it.
         let secret = SettingDescriptor(
             .cluster, \.cluster, .clusterName, "cluster name", help: "test", example: "x", secret: true)
         let path = ConfigurationKey.config.descriptor
@@ -288,6 +317,7 @@ private func flagSettings(_ pairs: [(ConfigurationKey, String)]) throws -> NodeS
 
     func settings(_ change: (inout NodeSettings) throws -> Void) rethrows -> NodeSettings {
         var settings = NodeSettings(listen: address("0.0.0.0:7001"), dataDirectory: "/var/lib/ballot")
+        settings.clusterSecretFile = "/etc/ballot/peer/cluster.secret"  // off loopback, peers authenticate
         try change(&settings)
         return settings
     }

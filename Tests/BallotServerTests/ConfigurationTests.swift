@@ -112,6 +112,7 @@ private func settings(_ change: (inout NodeSettings) -> Void = { _ in }) -> Node
             $0.listen = address("0.0.0.0:7000")
             $0.http = address("0.0.0.0:8000")
             $0.peers = [peer("2=10.0.0.2:7000"), peer("3=node-3.internal:7000")]
+            $0.insecurePeers = true  // Off loopback: unauthenticated peers must be asked for.
         })
         #expect(configuration.peers.count == 2)
     }

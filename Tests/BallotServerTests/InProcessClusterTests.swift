@@ -27,7 +27,7 @@ import Testing
             let configuration = try NodeConfiguration.load(configFile: nil, flags: settings)
             var logger = Logger(label: "node\(i)")
             logger.logLevel = .warning
-            servers.append(try NodeServer(configuration: configuration, logger: logger))
+            servers.append(try await NodeServer(configuration: configuration, logger: logger))
         }
         let group = ServiceGroup(configuration: .init(
             services: servers.map { .init(service: $0) }, logger: Logger(label: "test")))

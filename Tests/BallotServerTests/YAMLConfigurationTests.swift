@@ -184,3 +184,79 @@ private func peer(_ text: String) -> PeerAddress {
         }
     }
 }
+
+@Suite("Peer trust settings")
+struct PeerTrustSettingsTests {
+    static let base = """
+        id: 1
+        listen: 10.0.0.1:7001
+        data_dir: /var/lib/ballot/1
+        peers:
+          2: 10.0.0.2:7001
+
+        """
+
+    @Test("the YAML keys of mutual TLS, the cluster secret and the handshake limits")
+    func yamlKeys() throws {
+        let settings = try NodeSettings(yaml: Self.base + """
+            peer_tls_cert: /etc/ballot/node-1.pem
+            peer_tls_key: /etc/ballot/node-1-key.pem
+            peer_tls_ca: /etc/ballot/ca.pem
+            cluster_secret_file: /etc/ballot/current.secret
+            cluster_secret_also_accept: [/etc/ballot/next.secret]
+            peer_handshake_timeout: 2s
+            peer_max_pending_handshakes: 16
+            """)
+        let configuration = try NodeConfiguration(settings)
+        #expect(configuration.peerTrust.tls == .init(
+            certificate: "/etc/ballot/node-1.pem", key: "/etc/ballot/node-1-key.pem", ca: "/etc/ballot/ca.pem"))
+        #expect(configuration.peerTrust.clusterSecretFile == "/etc/ballot/current.secret")
+        #expect(configuration.peerTrust.clusterSecretAlsoAccept == ["/etc/ballot/next.secret"])
+        #expect(configuration.peerTrust.handshakeTimeout == .seconds(2))
+        #expect(configuration.peerTrust.maxPendingHandshakes == 16)
+        #expect(configuration.peerTrust.authenticatesPeers)
+    }
+
+    @Test("off loopback a node needs TLS, a secret or insecure_peers")
+    func secureByDefault() throws {
+        let bare = try NodeSettings(yaml: Self.base)
+        #expect(throws: ConfigurationError.unauthenticatedPeers(listen: try SocketAddressSpec(parsing: "10.0.0.1:7001"))) {
+            try NodeConfiguration(bare)
+        }
+        let insecure = try NodeSettings(yaml: Self.base + "insecure_peers: true\n")
+        #expect(try NodeConfiguration(insecure).peerTrust.insecurePeers)
+        let secret = try NodeSettings(yaml: Self.base + "cluster_secret_file: /etc/ballot/s\n")
+        #expect(try NodeConfiguration(secret).peerTrust.authenticatesPeers)
+        // On loopback nothing is required.
+        var loopback = bare
+        loopback.listen = try SocketAddressSpec(parsing: "127.0.0.1:7001")
+        loopback.peers = [try PeerAddress(parsing: "2=127.0.0.1:7002")]
+        #expect(try !NodeConfiguration(loopback).peerTrust.authenticatesPeers)
+    }
+
+    @Test("partial TLS, accepted secrets alone, limits out of range and wrong types are refused")
+    func refusals() throws {
+        #expect(throws: ConfigurationError.incompletePeerTLS(missing: [.peerTLSKey])) {
+            try NodeConfiguration(NodeSettings(yaml: Self.base + "peer_tls_cert: a\npeer_tls_ca: c\n"))
+        }
+        #expect(throws: ConfigurationError.acceptedSecretsWithoutSecret) {
+            try NodeConfiguration(NodeSettings(yaml: Self.base + "insecure_peers: true\ncluster_secret_also_accept: [x]\n"))
+        }
+        #expect(throws: ConfigurationError.peerHandshakeTimeoutOutOfRange(.milliseconds(10))) {
+            try NodeConfiguration(NodeSettings(yaml: Self.base + "insecure_peers: true\npeer_handshake_timeout: 10ms\n"))
+        }
+        #expect(throws: ConfigurationError.maxPendingHandshakesOutOfRange(0)) {
+            try NodeConfiguration(NodeSettings(yaml: Self.base + "insecure_peers: true\npeer_max_pending_handshakes: 0\n"))
+        }
+        #expect(throws: ConfigurationError.self) { try NodeSettings(yaml: Self.base + "insecure_peers: maybe\n") }
+        #expect(throws: ConfigurationError.self) { try NodeSettings(yaml: Self.base + "cluster_secret_also_accept: x\n") }
+        // Flags override the file, as for every other setting.
+        var flags = NodeSettings()
+        try flags.apply(flag: .insecurePeers, value: "true")
+        try flags.apply(flag: .clusterSecretAlsoAccept, value: "/a")
+        try flags.apply(flag: .clusterSecretAlsoAccept, value: "/b")
+        #expect(flags.clusterSecretAlsoAccept == ["/a", "/b"])
+        let merged = try NodeSettings(yaml: Self.base).overridden(by: flags)
+        #expect(merged.insecurePeers == true)
+    }
+}

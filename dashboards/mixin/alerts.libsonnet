@@ -150,5 +150,23 @@
         'Ballot node {{ $labels.instance }} in cluster {{ %s }} has been rejecting peer frames or handshakes with reason {{ $labels.reason }} for at least %s, currently {{ $value | humanize }} per second.' % [label, human(t.framesRejected['for'])],
         forDuration=t.framesRejected['for'],
       ),
+
+      // A node's peer TLS credentials end within 14 days: the earliest of its own certificate and
+      // the CAs it trusts (ballot_peer_tls_certificate_expiry_timestamp_seconds; 0 without TLS, so
+      // nodes without TLS never fire). After that its peers refuse it and it refuses them, so the
+      // cluster loses members one by one as their certificates lapse. Two weeks leave time to
+      // rotate without a restart (docs/security.md#rotation); the value is the time left.
+      alert(
+        'BallotCertificateExpiresSoon',
+        'warning',
+        '(%s - time() < %d) and (%s > 0)' % [
+          sel('ballot_peer_tls_certificate_expiry_timestamp_seconds'),
+          t.certificateExpiresSoon.days * 86400,
+          sel('ballot_peer_tls_certificate_expiry_timestamp_seconds'),
+        ],
+        'Ballot node {{ $labels.instance }}: its peer TLS certificate or CA expires within %d days' % t.certificateExpiresSoon.days,
+        'The peer TLS certificate of Ballot node {{ $labels.instance }} in cluster {{ %s }}, or a CA it trusts, expires in {{ $value | humanizeDuration }} (a negative time: it has expired). Once it has, the node and its peers refuse each other (reason auth). Issue a new certificate and send the node SIGHUP; no restart is needed.' % label,
+        forDuration=t.certificateExpiresSoon['for'],
+      ),
     ],
 }

@@ -81,5 +81,9 @@
     targetsAbsent: {
       'for': '5m',  // no scrape target of the job at all, for this long
     },
+    certificateExpiresSoon: {
+      days: 14,  // warn when a node's peer TLS certificate, or a CA it trusts, expires sooner than this
+      'for': '15m',
+    },
   },
 }

@@ -1,3 +1,4 @@
+import BallotCertificates
 import BallotRuntime
 import BallotCore
 import BallotClient
@@ -15,6 +16,13 @@ public final class FaultCluster: @unchecked Sendable {
         public var heartbeatInterval: Duration = .milliseconds(50)
         public var cluster = "faults"
         public var logLevel = "notice"
+        /// How the nodes authenticate each other; credentials are made in `<data-dir>/credentials`.
+        public var peerSecurity = PeerSecurity.insecure
+        /// Set when the nodes serve HTTPS (their TLS flags go in `extraArguments`): the harness's own
+        /// probes, and ``SidecarSet``'s `https://` addresses, trust this.
+        public var httpTLS: HTTPClientTLS?
+        /// More `ballot serve` flags for every node (TLS, `--http-token-file`…).
+        public var extraArguments: [String] = []
         /// `raft`, or `etcd`/`zookeeper` with `backendArguments` (the service's flags, the election,
         /// the TTL or session timeout) in place of the peer and Raft timing flags.
         public var backend = "raft"
@@ -42,6 +50,8 @@ public final class FaultCluster: @unchecked Sendable {
     public let timeline: ClusterTimeline
     public let dataDirectory: String
     public private(set) var nodes: [NodeProcess] = []
+    /// The cluster's CA, node certificates and secret, when its peers authenticate.
+    public let credentials: ClusterCredentials?
 
     public init(settings: Settings, placement: Placement, binary: String, dataDirectory: String,
                 timeline: ClusterTimeline = ClusterTimeline(), service: CoordinationService? = nil,
@@ -52,6 +62,8 @@ public final class FaultCluster: @unchecked Sendable {
         self.serviceNode = serviceNode
         self.timeline = timeline
         self.dataDirectory = dataDirectory
+        let credentials = settings.peerSecurity.credentials(in: "\(dataDirectory)/credentials", cluster: settings.cluster)
+        self.credentials = credentials
         let ids = (1...UInt64(settings.nodes)).map { NodeID($0)! }
         for id in ids {
             let index = Int(id.rawValue) - 1
@@ -81,10 +93,12 @@ public final class FaultCluster: @unchecked Sendable {
                 arguments += [
                     "--listen", listen, "--election-timeout", "\(Int(settings.electionTimeout.milliseconds))ms",
                     "--heartbeat-interval", "\(Int(settings.heartbeatInterval.milliseconds))ms",
-                ] + peers
+                ] + peers + (credentials?.nodeArguments(
+                    for: id, tls: settings.peerSecurity.usesTLS, secret: settings.peerSecurity.usesSecret) ?? [])
             } else {
                 arguments += ["--backend", settings.backend] + settings.backendArguments
             }
+            arguments += settings.extraArguments
             let httpPort = Int(http.split(separator: ":").last!)!
             let peerPort = Int(listen.split(separator: ":").last!)!
             let timeline = self.timeline
@@ -106,6 +120,7 @@ public final class FaultCluster: @unchecked Sendable {
 
     public func startAll() throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try PeerSecurity.prepare(credentials, nodes: nodes.map(\.id), security: settings.peerSecurity)
         for node in nodes { try start(node.id.rawValue) }
     }
 
@@ -145,8 +160,9 @@ public final class FaultCluster: @unchecked Sendable {
         guard node.isRunning else { return nil }
         switch placement {
         case .loopback:
-            guard let response = try? await HTTPClient.request(.GET, host: "127.0.0.1", port: node.httpPort, path: path,
-                                                               timeout: timeout)
+            guard let address = try? SocketAddressSpec(validatingHost: "127.0.0.1", port: node.httpPort),
+                  let response = try? await HTTPClient.request(.GET, HTTPTarget(address: address, tls: settings.httpTLS),
+                                                               path: path, timeout: timeout)
             else { return nil }
             return (response.status, response.text)
         case .namespaces(let lab):

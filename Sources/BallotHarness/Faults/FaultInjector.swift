@@ -102,6 +102,8 @@ struct FaultInjector {
             await hold(length)
             try await heal(number)
             return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: false)
+        case .impostor, .foreignCertificate, .wrongIdentity, .replay:
+            return try await intrude(kind, number: number, target: target, leader: leader, random: &random)
         case .serverKill:
             guard let service = cluster.service else { return nil }
             let count = service.serverCount
@@ -123,7 +125,7 @@ struct FaultInjector {
         return Outcome(recoveryMilliseconds: await recover(number, kind, detail), forcesElection: target == leader)
     }
 
-    private func begin(_ number: Int, _ kind: FaultKind, _ detail: String) {
+    func begin(_ number: Int, _ kind: FaultKind, _ detail: String) {
         cluster.timeline.append(.faultBegan(number: number, kind: kind, detail: detail, at: SystemMonotonicClock.now.nanoseconds))
     }
 
@@ -133,7 +135,7 @@ struct FaultInjector {
     }
 
     /// Waits for a stable leader after a heal and logs the fault's line.
-    private func recover(_ number: Int, _ kind: FaultKind, _ detail: String) async -> Double? {
+    func recover(_ number: Int, _ kind: FaultKind, _ detail: String) async -> Double? {
         let healed = ContinuousClock.now
         let leader = await cluster.waitForStableLeader(timeout: .nanoseconds(Int64(options.bounds.recovery)))
         let took = (ContinuousClock.now - healed).milliseconds
@@ -143,7 +145,7 @@ struct FaultInjector {
     }
 
     /// Probes every running node's `/leader` (but a stopped one) while the fault holds, for `milliseconds`.
-    private func hold(_ milliseconds: Double, skipping skipped: UInt64? = nil) async {
+    func hold(_ milliseconds: Double, skipping skipped: UInt64? = nil) async {
         let end = ContinuousClock.now + .milliseconds(Int64(milliseconds))
         for _ in 0..<1000 where ContinuousClock.now < end {
             for id in cluster.ids where id != skipped && cluster.node(id).isRunning && ContinuousClock.now < end {

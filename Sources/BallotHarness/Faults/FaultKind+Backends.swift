@@ -3,12 +3,12 @@ import BallotSimulation
 extension FaultKind {
     /// Whether the fault means something for nodes elected through `backend` (`raft`, `etcd`,
     /// `zookeeper`). With a coordination service, partitions cut a node off from the service (the
-    /// nodes never talk to each other), so a bridge has nothing to bridge; a server kill needs a
-    /// service.
+    /// nodes never talk to each other), so a bridge has nothing to bridge and intruders have no
+    /// peer port to dial; a server kill needs a service.
     public func applies(to backend: String) -> Bool {
         switch self {
         case .serverKill: backend != "raft"
-        case .bridge: backend == "raft"
+        case .bridge, .impostor, .foreignCertificate, .wrongIdentity, .replay: backend == "raft"
         default: true
         }
     }

@@ -25,6 +25,9 @@ public enum FaultSuite {
         /// Where node data and logs go (a fresh subdirectory per cluster).
         public var workDirectory: String
         public var bounds = HistoryChecker.Bounds()
+        /// How the nodes authenticate each other. The intruder kinds need authentication (TLS for
+        /// the certificate intruders) and are left out of runs without it.
+        public var peerSecurity = PeerSecurity.tlsAndSecret
         /// `raft`, or `etcd`/`zookeeper`: the nodes are then elected through a real service of
         /// `servers` members, with `validity` as lease TTL or session timeout (and as the "election
         /// timeout" that sizes the faults).
@@ -168,6 +171,12 @@ public enum FaultSuite {
                 kinds = kinds.filter { !$0.needsNetwork }
             }
         }
+        let applicable = kinds.filter { IntruderFaults.applies($0, to: options.peerSecurity) }
+        if applicable.count < kinds.count {
+            log("(intruders left out: \(kinds.filter { !applicable.contains($0) }.map(\.rawValue).joined(separator: ",")) "
+                + "need peer authentication that --peer-security \(options.peerSecurity) does not give)")
+            kinds = applicable
+        }
         guard !kinds.isEmpty else { return report }
         let useNamespaces = report.namespaceSkipReason == nil && kinds.contains(where: \.needsNetwork)
         if useNamespaces { await NetworkLab.removeStale() }
@@ -207,6 +216,8 @@ public enum FaultSuite {
         settings.nodes = size
         settings.electionTimeout = options.electionTimeout
         settings.heartbeatInterval = options.heartbeatInterval
+        // Backend nodes have no peer port: nothing for peer credentials to protect.
+        settings.peerSecurity = usesService ? .insecure : options.peerSecurity
         let placement: FaultCluster.Placement
         if let lab {
             try await lab.setUp()
@@ -239,7 +250,8 @@ public enum FaultSuite {
         let cluster = FaultCluster(settings: settings, placement: placement, binary: options.binary, dataDirectory: directory,
                                    service: service, serviceNode: serviceNode)
         log("==> \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback")"
-            + (service.map { ", \(options.backend) with \($0.serverCount) server\($0.serverCount == 1 ? "" : "s")" } ?? ""))
+            + (service.map { ", \(options.backend) with \($0.serverCount) server\($0.serverCount == 1 ? "" : "s")" }
+                ?? ", peers: \(options.peerSecurity)"))
         var forcingElection = Set<Int>()
         do {
             try cluster.startAll()

@@ -24,6 +24,14 @@ public enum TimelineEvent: Sendable, Equatable {
     /// `GET /leader` (`source` "leader") or `/metrics`' `ballot_is_leader` (`source` "metrics")
     /// answered `isLeader` (and, for `/leader`, `term`) between `sent` and `received`.
     case probe(node: UInt64, source: String, isLeader: Bool, term: UInt64?, sent: UInt64, received: UInt64)
+    /// A node's `event=peer_…` line about a connection dialled to it.
+    case peer(PeerEventLine)
+    /// An intruder of fault `number` dialled `node` from `remote` at `at`, sending (if it got so far)
+    /// election messages in `forgedTerm`: the node must refuse that connection and deliver nothing.
+    case intrusion(number: Int, node: UInt64, kind: FaultKind, remote: String, forgedTerm: UInt64, at: UInt64)
+    /// `ballot_peer_frames_rejected_total{reason="auth"}` of `node` as scraped at `at`, before
+    /// (`before` true) or after fault `number`'s intruders.
+    case authRefusals(number: Int, node: UInt64, before: Bool, count: Double, at: UInt64)
 
     /// The instant the event is ordered by.
     public var at: UInt64 {
@@ -33,6 +41,8 @@ public enum TimelineEvent: Sendable, Equatable {
         case .started(_, let at), .killed(_, let at), .paused(_, let at), .resumed(_, let at): at
         case .faultBegan(_, _, _, let at), .faultHealed(_, let at): at
         case .status(_, _, _, _, let received), .probe(_, _, _, _, _, let received): received
+        case .peer(let line): line.monotonicNanoseconds
+        case .intrusion(_, _, _, _, _, let at), .authRefusals(_, _, _, _, let at): at
         }
     }
 }
@@ -54,6 +64,8 @@ public final class ClusterTimeline: @unchecked Sendable {
             append(.lease(lease))
         } else if let leadership = LeadershipEventLine(parsing: line) {
             append(.leadership(leadership))
+        } else if let peer = PeerEventLine(parsing: line) {
+            append(.peer(peer))
         }
     }
 

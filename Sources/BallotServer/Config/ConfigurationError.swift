@@ -54,6 +54,13 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     case electionTimeoutTooShort(electionTimeout: Duration, tick: Duration)
     case electionTimeoutTooLong(Duration)
     case dataDirectoryUnusable(path: String, DataDirectoryProblem)
+    // Peer trust.
+    case incompletePeerTLS(missing: [ConfigurationKey])
+    case acceptedSecretsWithoutSecret
+    case peerHandshakeTimeoutOutOfRange(Duration)
+    case maxPendingHandshakesOutOfRange(Int)
+    /// A peer listener off loopback with neither TLS nor a secret, and no `--insecure-peers`.
+    case unauthenticatedPeers(listen: SocketAddressSpec)
     /// An HTTP limit outside what the endpoint can honour; `allowed` says what is.
     case httpLimitOutOfRange(ConfigurationKey, value: String, allowed: String)
     /// One of the TLS certificate and key without the other.
@@ -173,6 +180,26 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
                 + "unnoticed for that long; use a shorter timeout"
         case .dataDirectoryUnusable(let path, let problem):
             "data directory \"\(path)\": \(problem); choose another with \(ConfigurationKey.dataDirectory.flag)"
+        case .incompletePeerTLS(let missing):
+            "mutual TLS needs a certificate, its key and the CA; also give "
+                + missing.map { "\($0.flag) (\($0.yamlKey))" }.joined(separator: " and ")
+        case .acceptedSecretsWithoutSecret:
+            "\(ConfigurationKey.clusterSecretAlsoAccept.flag) only adds secrets to accept beside the one this node "
+                + "proves with; give \(ConfigurationKey.clusterSecretFile.flag) too"
+        case .peerHandshakeTimeoutOutOfRange(let timeout):
+            "peer handshake deadline \(DurationParser.format(timeout)) is out of range; use "
+                + "\(DurationParser.format(PeerTrustConfiguration.handshakeTimeoutRange.lowerBound))…"
+                + "\(DurationParser.format(PeerTrustConfiguration.handshakeTimeoutRange.upperBound))"
+        case .maxPendingHandshakesOutOfRange(let count):
+            "\(count) connections still handshaking is out of range; use "
+                + "\(PeerTrustConfiguration.maxPendingHandshakesRange.lowerBound)…"
+                + "\(PeerTrustConfiguration.maxPendingHandshakesRange.upperBound)"
+        case .unauthenticatedPeers(let listen):
+            "the peer listener \(listen) is not a loopback address, and peers would not have to prove who they "
+                + "are: anyone who can reach it could depose the leader. Give mutual TLS (\(ConfigurationKey.peerTLSCertificate.flag), "
+                + "\(ConfigurationKey.peerTLSKey.flag), \(ConfigurationKey.peerTLSCA.flag); `ballot certs` makes them) "
+                + "and/or a cluster secret (\(ConfigurationKey.clusterSecretFile.flag)), or pass "
+                + "\(ConfigurationKey.insecurePeers.flag) to run without on a network you trust (docs/security.md)"
         case .httpLimitOutOfRange(let key, let value, let allowed):
             "\(key.displayName) \(value) is out of range; use \(allowed) (\(key.flag), \(key.yamlKey):)"
         case .incompleteHTTPTLS(let given, let missing):

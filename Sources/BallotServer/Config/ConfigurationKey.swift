@@ -17,6 +17,14 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case maxFrameSize = "max_frame_size"
     case algorithm
     case peers
+    case peerTLSCertificate = "peer_tls_cert"
+    case peerTLSKey = "peer_tls_key"
+    case peerTLSCA = "peer_tls_ca"
+    case clusterSecretFile = "cluster_secret_file"
+    case clusterSecretAlsoAccept = "cluster_secret_also_accept"
+    case insecurePeers = "insecure_peers"
+    case peerHandshakeTimeout = "peer_handshake_timeout"
+    case peerMaxPendingHandshakes = "peer_max_pending_handshakes"
     /// Issue 15: preferred leaders, the leader's advertised HTTP URL, resignation.
     case priority
     case preemptAfter = "preempt_after"

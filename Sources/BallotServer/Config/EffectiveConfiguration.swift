@@ -55,6 +55,10 @@ extension ConfigurationLayers {
                 rows.append(("\(key.yamlKey): {}", comment, []))
             case .mapping(let entries):
                 rows.append(("\(key.yamlKey):", comment, entries.map { "  \($0.key): \(Self.yamlScalar($0.value))" }))
+            case .list(let items) where items.isEmpty:
+                rows.append(("\(key.yamlKey): []", comment, []))
+            case .list(let items):
+                rows.append(("\(key.yamlKey):", comment, items.map { "  - \(Self.yamlScalar($0))" }))
             }
         }
         let width = min(rows.filter { !$0.comment.isEmpty }.map(\.text.count).max() ?? 0, 48)
@@ -126,8 +130,9 @@ extension ConfigurationLayers {
 extension SettingDescriptor {
     /// The default as a value, when the default text is one (`false`, `1s`; not `off` or `none`).
     var printedDefault: PrintedValue? {
-        // "off" documents a setting that is unset by default (its feature is off), not a value.
-        guard let defaultText, defaultText != "off" else { return nil }
+        // "off" and "none" document a setting that is unset by default (its feature is off, its
+        // list empty), not a value.
+        guard let defaultText, defaultText != "off", defaultText != "none" else { return nil }
         var settings = NodeSettings()
         guard (try? parse(defaultText, into: &settings)) != nil else { return nil }
         return printed(in: settings)
@@ -149,7 +154,14 @@ extension NodeConfiguration {
         settings.backend = backend.kind
         switch backend {
         case .raft:
-            break
+            settings.peerTLSCertificate = peerTrust.tls?.certificate
+            settings.peerTLSKey = peerTrust.tls?.key
+            settings.peerTLSCA = peerTrust.tls?.ca
+            settings.clusterSecretFile = peerTrust.clusterSecretFile
+            settings.clusterSecretAlsoAccept = peerTrust.clusterSecretAlsoAccept
+            settings.insecurePeers = peerTrust.insecurePeers
+            settings.peerHandshakeTimeout = peerTrust.handshakeTimeout
+            settings.peerMaxPendingHandshakes = peerTrust.maxPendingHandshakes
         case .etcd(let etcd):
             settings.election = etcd.election
             settings.etcdEndpoints = etcd.endpoints

@@ -30,6 +30,9 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// The largest peer-protocol frame this node sends or accepts, in bytes.
     public let maxFrameSize: Int
     public let algorithm: ElectionAlgorithmKind
+    /// How peers prove who they are (mutual TLS, the cluster secret) and the limits on connections
+    /// that have not yet.
+    public let peerTrust: PeerTrustConfiguration
     /// Issue 15: this node's leadership priority; higher is preferred, 0 is the default and lowest.
     public let priority: UInt16
     /// Issue 15: how long a member of higher priority must be eligible, caught up and answering
@@ -82,6 +85,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         heartbeatInterval: Duration = Self.defaultHeartbeatInterval,
         maxFrameSize: Int = Self.defaultMaxFrameSize,
         algorithm: ElectionAlgorithmKind = Self.defaultAlgorithm,
+        peerTrust: PeerTrustConfiguration = PeerTrustConfiguration(),
         priority: UInt16 = Self.defaultPriority,
         preemptAfter: Duration? = nil,
         advertisedHTTP: String? = nil,
@@ -104,6 +108,10 @@ public struct NodeConfiguration: Hashable, Sendable {
                                  peers: sortedPeers)
         guard Self.maxFrameSizeRange.contains(maxFrameSize) else { throw .maxFrameSizeOutOfRange(maxFrameSize) }
         try Self.validateTiming(electionTimeout: electionTimeout, heartbeatInterval: heartbeatInterval)
+        // Secure by default: off loopback, whoever can reach the port could otherwise depose the leader.
+        if let listenAddress, !listenAddress.isLoopback && !peerTrust.authenticatesPeers && !peerTrust.insecurePeers {
+            throw .unauthenticatedPeers(listen: listenAddress)
+        }
         // The default window is 30 s, or the election timeout when that is longer.
         let preemptAfter = preemptAfter ?? max(Self.defaultPreemptAfter, electionTimeout)
         guard preemptAfter >= electionTimeout else {
@@ -125,6 +133,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.maxFrameSize = maxFrameSize
         self.algorithm = algorithm
+        self.peerTrust = peerTrust
         self.priority = priority
         self.preemptAfter = preemptAfter
         self.advertisedHTTP = advertisedHTTP
@@ -159,6 +168,7 @@ public struct NodeConfiguration: Hashable, Sendable {
             heartbeatInterval: settings.heartbeatInterval ?? Self.defaultHeartbeatInterval,
             maxFrameSize: settings.maxFrameSize ?? Self.defaultMaxFrameSize,
             algorithm: settings.algorithm ?? Self.defaultAlgorithm,
+            peerTrust: try PeerTrustConfiguration(settings),
             priority: settings.priority ?? Self.defaultPriority,
             preemptAfter: settings.preemptAfter,
             advertisedHTTP: settings.advertiseHTTP,

@@ -25,6 +25,15 @@ public struct NodeSettings: Hashable, Sendable {
     public var algorithm: ElectionAlgorithmKind?
     /// In the order given; duplicates are kept so that validation can report them.
     public var peers: [PeerAddress]?
+    public var peerTLSCertificate: String?
+    public var peerTLSKey: String?
+    public var peerTLSCA: String?
+    public var clusterSecretFile: String?
+    /// In the order given; repeatable on the command line, a list in the file.
+    public var clusterSecretAlsoAccept: [String]?
+    public var insecurePeers: Bool?
+    public var peerHandshakeTimeout: Duration?
+    public var peerMaxPendingHandshakes: Int?
     public var priority: UInt16?
     public var preemptAfter: Duration?
     public var advertiseHTTP: String?

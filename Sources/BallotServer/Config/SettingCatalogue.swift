@@ -66,6 +66,47 @@ extension ConfigurationKey {
                 self, \.peers, .peers, "peers",
                 help: "The other members, ID=HOST:PORT. Repeat the flag for each peer; the environment variable takes a comma-separated list.",
                 default: "none", example: "2=127.0.0.1:7002", backends: [.raft])
+        case .peerTLSCertificate:
+            SettingDescriptor(
+                self, \.peerTLSCertificate, .filePath, "peer TLS certificate",
+                help: "This node's peer TLS certificate (PEM) with the URI SAN ballot://<cluster>/<id>; with peer_tls_key and peer_tls_ca, peers speak mutual TLS 1.3 (`ballot certs` makes them).",
+                default: "off", example: "/etc/ballot/node-1.pem", backends: [.raft])
+        case .peerTLSKey:
+            SettingDescriptor(
+                self, \.peerTLSKey, .filePath, "peer TLS private key",
+                help: "The private key (PEM) of peer_tls_cert; not readable by every user.",
+                default: "off", example: "/etc/ballot/node-1-key.pem", backends: [.raft])
+        case .peerTLSCA:
+            SettingDescriptor(
+                self, \.peerTLSCA, .filePath, "peer TLS CA certificate",
+                help: "The CA certificate(s) (PEM) every peer's certificate must chain to; during a CA rotation, both CAs.",
+                default: "off", example: "/etc/ballot/ca.pem", backends: [.raft])
+        case .clusterSecretFile:
+            SettingDescriptor(
+                self, \.clusterSecretFile, .filePath, "cluster secret file",
+                help: "A file of 32–1024 secret bytes shared by every member (mode 0600, e.g. `openssl rand -out cluster.secret 32`): peers must prove they know it.",
+                default: "off", example: "/etc/ballot/cluster.secret", backends: [.raft])
+        case .clusterSecretAlsoAccept:
+            SettingDescriptor(
+                self, \.clusterSecretAlsoAccept, .filePaths, "further accepted cluster secret files",
+                help: "Another secret file whose proofs are accepted too, while rotating the secret. Repeat the flag for each; the environment variable takes a comma-separated list, the file a list.",
+                default: "none", example: "/etc/ballot/cluster-next.secret", backends: [.raft])
+        case .insecurePeers:
+            SettingDescriptor(
+                self, \.insecurePeers, .boolean, "unauthenticated peers off loopback",
+                help: "Allow a listen address off loopback without TLS or a cluster secret (anyone who reaches the port can take part in elections).",
+                default: "false", example: "true", backends: [.raft])
+        case .peerHandshakeTimeout:
+            SettingDescriptor(
+                self, \.peerHandshakeTimeout, .duration, "peer handshake deadline",
+                help: "Close a peer connection that has not completed TLS, the handshake and the proof after this long (100ms–60s).",
+                default: DurationParser.format(PeerTrustConfiguration.defaultHandshakeTimeout), example: "5s", backends: [.raft])
+        case .peerMaxPendingHandshakes:
+            SettingDescriptor(
+                self, \.peerMaxPendingHandshakes, .integer(valueName: "N", expected: "a whole number of connections"),
+                "cap on peer connections still handshaking",
+                help: "At most this many accepted peer connections may be handshaking at once; more are closed at once (1–10000).",
+                default: "\(PeerTrustConfiguration.defaultMaxPendingHandshakes)", example: "64", backends: [.raft])
         case .priority:
             SettingDescriptor(
                 self, \.priority, .priority, "leadership priority",

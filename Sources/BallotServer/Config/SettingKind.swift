@@ -49,6 +49,8 @@ public enum PrintedValue: Hashable, Sendable {
     case literal(String)
     /// A mapping, e.g. the peers `{2: "h:7002"}`, in the given order.
     case mapping([Entry])
+    /// A list, e.g. accepted secret files, in the given order.
+    case list([String])
 
     public struct Entry: Hashable, Sendable {
         public let key: String
@@ -61,6 +63,7 @@ public enum PrintedValue: Hashable, Sendable {
         switch self {
         case .text(let text), .literal(let text): text
         case .mapping(let entries): entries.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        case .list(let items): items.joined(separator: ",")
         }
     }
 }
@@ -138,6 +141,35 @@ extension SettingKind where Value == String {
         .text(valueName: "FILE", expected: "a file path") { text throws(ConfigurationError) in
             guard !text.isEmpty else { throw .emptyPath }
         }
+    }
+}
+
+extension SettingKind where Value == [String] {
+    /// File paths given one per flag (`--cluster-secret-also-accept A --cluster-secret-also-accept B`),
+    /// as a comma-separated list in the environment, and as a YAML list in a file.
+    static var filePaths: SettingKind {
+        let expected = "a list of file paths"
+        let path: (String) throws(ConfigurationError) -> String = { text throws(ConfigurationError) in
+            guard !text.isEmpty else { throw .emptyPath }
+            return text
+        }
+        return SettingKind(
+            valueName: "FILE", expected: expected,
+            parse: { text throws(ConfigurationError) in
+                var list: [String] = []
+                for item in text.split(separator: ",", omittingEmptySubsequences: false) { list.append(try path(String(item))) }
+                return list
+            },
+            readYAML: { node throws(ConfigurationError) in
+                guard case .sequence(let sequence) = node else {
+                    throw .wrongType(expected: expected, found: YAMLValue.describe(node))
+                }
+                var list: [String] = []
+                for item in sequence { list.append(try path(YAMLValue.plainText(item, expected: "a file path"))) }
+                return list
+            },
+            print: { .list($0) },
+            appendItem: { earlier, text throws(ConfigurationError) in (earlier ?? []) + [try path(text)] })
     }
 }
 

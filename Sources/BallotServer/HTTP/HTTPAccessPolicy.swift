@@ -25,22 +25,17 @@ public struct BearerToken: Sendable, CustomStringConvertible, CustomDebugStringC
     /// Reads the token from `path`: one line (a trailing newline is dropped). Refuses a file that
     /// every user may read or write, as `ssh` refuses such a key.
     public static func load(path: String) throws(HTTPSetupError) -> BearerToken {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw .tokenFile(path: path, .unreadable(SystemCallError(operation: "stat", path: path, code: errno).reason))
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw .tokenFile(path: path, .notARegularFile) }
-        guard info.st_mode & (S_IROTH | S_IWOTH) == 0 else {
-            throw .tokenFile(path: path, .worldAccessible(mode: info.st_mode & 0o777))
-        }
-        let contents: [UInt8]?
-        do throws(SystemCallError) {
-            contents = try FileSystem.readFileIfPresent(path, limit: maximumFileSize)
+        var bytes: [UInt8]
+        do throws(PrivateFile.Problem) {
+            bytes = try PrivateFile.read(path, limit: maximumFileSize)
         } catch {
-            throw .tokenFile(path: path, .unreadable(error.reason))
+            switch error {
+            case .unreadable(let reason): throw .tokenFile(path: path, .unreadable(reason))
+            case .notARegularFile: throw .tokenFile(path: path, .notARegularFile)
+            case .worldAccessible(let mode): throw .tokenFile(path: path, .worldAccessible(mode: mode))
+            case .tooLarge: throw .tokenFile(path: path, .tooLarge)
+            }
         }
-        guard var bytes = contents else { throw .tokenFile(path: path, .unreadable("no such file")) }
-        guard bytes.count <= maximumFileSize else { throw .tokenFile(path: path, .tooLarge) }
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .tokenFile(path: path, .notToken68) }
         do throws(HTTPSetupError.TokenProblem) {

@@ -34,27 +34,21 @@ struct HTTPTLSContexts: Sendable {
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
         var roots: [NIOSSLCertificate]?
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(files.certificate)
+        do throws(PEMFile.Problem) {
+            chain = try PEMFile.certificates(files.certificate)
         } catch {
-            throw .tlsFile(path: files.certificate, flag: "--http-tls-cert", detail: "not a readable PEM certificate (\(error))")
+            throw .tlsFile(path: files.certificate, flag: "--http-tls-cert", detail: "\(error)")
         }
-        guard !chain.isEmpty else {
-            throw .tlsFile(path: files.certificate, flag: "--http-tls-cert", detail: "holds no certificate")
-        }
-        do {
-            key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+        do throws(PEMFile.Problem) {
+            key = try PEMFile.privateKey(files.key)
         } catch {
-            throw .tlsFile(path: files.key, flag: "--http-tls-key", detail: "not a readable PEM private key (\(error))")
+            throw .tlsFile(path: files.key, flag: "--http-tls-key", detail: "\(error)")
         }
         if let ca = files.clientCA {
-            do {
-                roots = try NIOSSLCertificate.fromPEMFile(ca)
+            do throws(PEMFile.Problem) {
+                roots = try PEMFile.certificates(ca)
             } catch {
-                throw .tlsFile(path: ca, flag: "--http-tls-client-ca", detail: "not a readable PEM certificate (\(error))")
-            }
-            if roots?.isEmpty == true {
-                throw .tlsFile(path: ca, flag: "--http-tls-client-ca", detail: "holds no certificate")
+                throw .tlsFile(path: ca, flag: "--http-tls-client-ca", detail: "\(error)")
             }
         }
         func context(protocols: [String]) throws(HTTPSetupError) -> NIOSSLContext {

@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 
 /// A complete Ballot node built from its configuration: durable store, a producer of leadership —
 /// the Raft node with its peer transport, or an election backend on etcd or ZooKeeper — and the
@@ -34,16 +35,18 @@ public final class NodeServer: Service, Sendable {
     let logger: Logger
     let printEvents: Bool
 
-    /// What keeps the node's leadership view.
+    /// What keeps the node's leadership view. A Raft node also has its peer credentials, re-read
+    /// on SIGHUP.
     enum Producer: Sendable {
-        case raft(BallotNode, PeerTransport, listen: SocketAddressSpec)
+        case raft(BallotNode, PeerTransport, PeerTrustStore, listen: SocketAddressSpec)
         case backend(any ElectionBackend)
     }
 
-    /// Opens the data directory and builds every part; nothing is bound or sent yet.
-    /// `version` and `revision` label `ballot_build_info` (this build's ``BuildInfo`` by default).
+    /// Opens the data directory, reads the peer credentials (Raft) and builds every part; nothing
+    /// is bound or sent yet. `version` and `revision` label `ballot_build_info` (this build's
+    /// ``BuildInfo`` by default).
     public init(configuration: NodeConfiguration, logger: Logger, version: String = BuildInfo.version,
-                revision: String = BuildInfo.revision) throws {
+                revision: String = BuildInfo.revision) async throws {
         self.configuration = configuration
         self.logger = logger
         let id = configuration.id
@@ -77,10 +80,15 @@ public final class NodeServer: Service, Sendable {
                                   eventLoop: loop.next())
             let policy = HandshakePolicy(localNode: id, clusterName: configuration.cluster,
                                          membership: configuration.membership, algorithm: configuration.algorithm)
+            let trust = try await PeerTrustStore(
+                configuration: configuration.peerTrust,
+                identity: PeerIdentity(clusterName: configuration.cluster, node: id),
+                recorder: recorder, logger: logger)
             let transport = PeerTransport(node: node, peers: configuration.peers, policy: policy,
-                                          limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), logger: logger)
+                                          limits: try WireLimits(maxFrameLength: configuration.maxFrameSize), trust: trust,
+                                          printEvents: configuration.printEvents, logger: logger)
             self.node = node
-            producer = .raft(node, transport, listen: listen)
+            producer = .raft(node, transport, trust, listen: listen)
             readiness = configuration.electionTimeout
             logger.info("recovered hard state", metadata: [
                 "event": "state_recovered", "term": "\(store.recoveredState.term)",
@@ -147,7 +155,7 @@ public final class NodeServer: Service, Sendable {
 
     private func serve() async throws {
         let peerListener: (any Channel)?
-        if case .raft(_, let transport, let listen) = producer {
+        if case .raft(_, let transport, _, let listen) = producer {
             peerListener = try await transport.bind(host: listen.hostString, port: listen.port)
         } else {
             peerListener = nil
@@ -168,7 +176,7 @@ public final class NodeServer: Service, Sendable {
         let producer = self.producer
         try await withThrowingTaskGroup(of: Void.self) { group in
             switch producer {
-            case .raft(let node, let transport, _):
+            case .raft(let node, let transport, _, _):
                 if let peerListener { group.addTask { await transport.run(listener: peerListener) } }
                 group.addTask { try await node.runClock() }
             case .backend(let backend):
@@ -177,6 +185,7 @@ public final class NodeServer: Service, Sendable {
             if let http {
                 for listener in httpListeners { group.addTask { try await http.run(listener) } }
             }
+            group.addTask { await self.reloadOnHangUp() }
             // Runs until SIGTERM/SIGINT (or a failure above), then hands leadership over.
             do {
                 try await gracefulShutdown()
@@ -186,7 +195,7 @@ public final class NodeServer: Service, Sendable {
             }
             logger.notice("shutting down", metadata: ["event": "shutting_down"])
             switch producer {
-            case .raft(let node, _, _): await node.shutDown()
+            case .raft(let node, _, _, _): await node.shutDown()
             case .backend(let backend): await backend.shutDown()
             }
             events.close()
@@ -211,6 +220,7 @@ public final class NodeServer: Service, Sendable {
             started["listen"] = "\(configuration.listenAddress.map { "\($0)" } ?? "-")"
             started["election_timeout"] = "\(DurationParser.format(configuration.electionTimeout))"
             started["heartbeat_interval"] = "\(DurationParser.format(configuration.heartbeatInterval))"
+            started["peer_auth"] = "\(peerAuthDescription)"
         case .etcd(let etcd):
             started["election"] = "\(etcd.election)"
             started["endpoints"] = "\(etcd.endpoints.map(\.description).joined(separator: ","))"
@@ -227,6 +237,34 @@ public final class NodeServer: Service, Sendable {
 }
 
 extension NodeServer {
+    /// The peer credentials of a Raft node; nil for a node elected through a backend.
+    public var trust: PeerTrustStore? {
+        if case .raft(_, _, let trust, _) = producer { return trust }
+        return nil
+    }
+
+    /// Re-reads the peer credentials on every SIGHUP, until the task is cancelled. A backend node
+    /// has none, and says so rather than letting SIGHUP's default action end it.
+    func reloadOnHangUp() async {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals {
+            guard let trust else {
+                logger.notice("SIGHUP: nothing to re-read (no peers with the \(configuration.backend.kind) backend)",
+                              metadata: ["event": "reload_requested"])
+                continue
+            }
+            logger.notice("SIGHUP: re-reading peer credentials", metadata: ["event": "reload_requested"])
+            await trust.reload()
+        }
+    }
+
+    /// `tls`, `cluster-secret`, `tls+cluster-secret` or `none (insecure)`, for the start-up line.
+    var peerAuthDescription: String {
+        guard let material = trust?.current else { return "none (no peers)" }
+        let methods = [material.tls != nil ? "tls" : nil, material.secrets != nil ? "cluster-secret" : nil].compactMap { $0 }
+        return methods.isEmpty ? "none (insecure)" : methods.joined(separator: "+")
+    }
+
     /// Logs each leader found or lost, with how long the node was without one.
     func logLeadershipChanges() {
         let logger = self.logger

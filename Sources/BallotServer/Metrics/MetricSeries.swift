@@ -39,6 +39,8 @@ struct MetricSeries: Sendable {
     let bytesSent: Counter
     let bytesReceived: Counter
     let framesRejected: LabeledSeries<String, Counter>
+    let peerAuthEnabled: Gauge
+    let certificateExpiry: Gauge
 
     // Durable state.
     let halted: LabeledSeries<Halt.Reason, Gauge>
@@ -167,6 +169,12 @@ struct MetricSeries: Sendable {
                 [("reason", reason)])
         }
 
+        peerAuthEnabled = gauge(
+            "ballot_peer_auth_enabled",
+            "1 while peers must authenticate (mutual TLS, the cluster secret, or both); 0 when anyone who reaches the peer port is accepted.")
+        certificateExpiry = gauge(
+            "ballot_peer_tls_certificate_expiry_timestamp_seconds",
+            "Unix time at which the earliest of this node's peer TLS certificate and its CA certificates expires; 0 without TLS.")
         halted = LabeledSeries(Halt.Reason.allCases) { reason in
             gauge(
                 "ballot_halted",
@@ -237,15 +245,17 @@ struct MetricSeries: Sendable {
     ]
 
     /// The `reason` values of `ballot_peer_frames_rejected_total`: the wire protocol's rejection
-    /// reasons (docs/protocol.md §5), the runtime's `queue_full`, and `other` for anything else so
-    /// that a typo can never create an unbounded label.
-    /// The `reason` values of `ballot_coordination_failures_total` (``CoordinationFailure``).
-    static let coordinationFailureReasons = CoordinationFailure.allCases.map(\.rawValue)
-
+    /// reasons (docs/protocol.md §5; `auth` also counts refused TLS handshakes), the connections
+    /// closed for not completing their handshake in time or for exceeding the cap on handshaking
+    /// connections, the runtime's `queue_full`, and `other` for anything else so that a typo can
+    /// never create an unbounded label.
     static let frameRejectionReasons = [
         "malformed", "oversized", "wrong_cluster", "unknown_node", "bad_version", "auth", "unknown_type",
-        "queue_full", "other",
+        "handshake_timeout", "too_many_handshakes", "queue_full", "other",
     ]
+
+    /// The `reason` values of `ballot_coordination_failures_total` (``CoordinationFailure``).
+    static let coordinationFailureReasons = CoordinationFailure.allCases.map(\.rawValue)
 }
 
 /// One series per label value, created together; every value it was built with has a series.

@@ -175,6 +175,16 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStore
         (known ?? series.framesRejected["other"]).increment()
     }
 
+    /// Whether peers must authenticate now (`ballot_peer_auth_enabled`).
+    public func peerAuthEnabled(_ enabled: Bool) {
+        series.peerAuthEnabled.set(to: enabled ? 1 : 0)
+    }
+
+    /// When the node's peer TLS credentials stop being valid, as Unix seconds; `nil` without TLS.
+    public func peerCertificateExpiry(_ unixSeconds: Double?) {
+        series.certificateExpiry.set(to: unixSeconds ?? 0)
+    }
+
     // MARK: Reading
 
     /// The exposition text (format 0.0.4) for `GET /metrics`.

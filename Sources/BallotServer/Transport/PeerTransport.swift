@@ -1,8 +1,10 @@
 import BallotCore
+import BallotRuntime
 import BallotWire
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The TCP side of a node: a listener that admits peers only after a valid handshake, and one
 /// outbound connection per peer, kept up with jittered exponential backoff.
@@ -11,22 +13,39 @@ import NIOPosix
 /// on the ones it accepted, so neither side's writes ever wait for the other's reads. Every
 /// connection lives on the node's event loop (``BallotNode/eventLoop``), where
 /// ``PeerSessionHandler`` runs it without leaving the loop.
+///
+/// Each connection takes the node's peer credentials current when it starts (``PeerTrustStore``):
+/// under mutual TLS a TLS handler (TLS 1.3, the peer's certificate verified against the CA) comes
+/// first in its pipeline, and the handshake policy carries the cluster secrets. Accepted
+/// connections that are still handshaking are capped; more are closed at once, and every
+/// connection must complete its handshake within the deadline.
 public final class PeerTransport: Sendable {
     let node: BallotNode
     let peers: [PeerAddress]
+    /// The checks without credentials; each connection adds the current ones.
     let policy: HandshakePolicy
     let limits: WireLimits
     let logger: Logger
+    let trust: PeerTrustStore
+    let printEvents: Bool
+    let refusals: RefusalLog
     /// Accepted connections, closed when the transport stops (outbound ones close with their task).
     let accepted: NIOLoopBoundBox<[ObjectIdentifier: any Channel]>
+    /// Accepted connections that have not finished their handshake yet.
+    let handshaking: NIOLoopBoundBox<Int>
 
-    public init(node: BallotNode, peers: [PeerAddress], policy: HandshakePolicy, limits: WireLimits, logger: Logger) {
+    public init(node: BallotNode, peers: [PeerAddress], policy: HandshakePolicy, limits: WireLimits,
+                trust: PeerTrustStore, printEvents: Bool = false, logger: Logger) {
         self.node = node
         self.peers = peers
         self.policy = policy
         self.limits = limits
         self.logger = logger
+        self.trust = trust
+        self.printEvents = printEvents
+        refusals = RefusalLog(logger: logger)
         accepted = NIOLoopBoundBox.makeBoxSendingValue([:], eventLoop: node.eventLoop)
+        handshaking = NIOLoopBoundBox.makeBoxSendingValue(0, eventLoop: node.eventLoop)
     }
 
     var loop: any EventLoop { node.eventLoop }
@@ -40,6 +59,7 @@ public final class PeerTransport: Sendable {
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        guard self.admit(channel) else { return }
                         try self.addHandlers(to: channel, direction: .inbound, ended: nil)
                         self.track(channel)
                     }
@@ -66,13 +86,55 @@ public final class PeerTransport: Sendable {
         }
     }
 
+    /// Whether an accepted connection may start its handshake: beyond the cap on connections still
+    /// handshaking it is closed at once and counted (`too_many_handshakes`), so a flood of silent
+    /// or slow connections holds at most the cap's worth of sockets, each for at most the deadline.
+    func admit(_ channel: any Channel) -> Bool {
+        let cap = trust.configuration.maxPendingHandshakes
+        guard handshaking.value < cap else {
+            node.recorder.frameRejected(reason: "too_many_handshakes")
+            let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+            refusals.refused(remote: remote, peer: "unauthenticated", reason: "too_many_handshakes",
+                             detail: "\(cap) accepted connections are still handshaking; closing this one at once")
+            if printEvents {
+                EventLine.write("event=peer_refused node=\(node.id) remote=\(remote) reason=too_many_handshakes "
+                                + "established=false delivered=0 mono_ns=\(SystemMonotonicClock.now.nanoseconds)")
+            }
+            channel.close(promise: nil)
+            return false
+        }
+        handshaking.value += 1
+        return true
+    }
+
     func addHandlers(to channel: any Channel, direction: PeerSessionHandler.Direction,
                      ended: EventLoopPromise<Bool>?) throws {
+        let material = trust.current
         let handlers = channel.pipeline.syncOperations
+        var verification: PeerCertificateVerifier.Result?
+        if let tls = material.tls {
+            let result = PeerCertificateVerifier.Result()
+            verification = result
+            let verify = PeerCertificateVerifier.callback(trustRoots: tls.trustRoots, result: result)
+            switch direction {
+            case .inbound:
+                try handlers.addHandler(NIOSSLServerHandler(context: tls.serverContext, customVerificationCallback: verify))
+            case .outbound:
+                try handlers.addHandler(
+                    NIOSSLClientHandler(context: tls.clientContext, serverHostname: nil, customVerificationCallback: verify))
+            }
+        }
         try handlers.addHandler(ByteToMessageHandler(PeerFrameDecoder(limits: limits)))
         try handlers.addHandler(MessageToByteHandler(PeerFrameEncoder()))
-        try handlers.addHandler(PeerSessionHandler(node: node, policy: policy, direction: direction,
-                                                   logger: logger, ended: ended))
+        let inbound: Bool
+        if case .inbound = direction { inbound = true } else { inbound = false }
+        let handshaking = self.handshaking
+        let context = PeerSessionHandler.Context(
+            node: node, policy: material.policy(policy), logger: logger, refusals: refusals,
+            handshakeTimeout: trust.configuration.handshakeTimeout, verification: verification,
+            printEvents: printEvents,
+            handshakeEnded: { if inbound { handshaking.value -= 1 } })
+        try handlers.addHandler(PeerSessionHandler(context, direction: direction, ended: ended))
     }
 
     private func track(_ channel: any Channel) {

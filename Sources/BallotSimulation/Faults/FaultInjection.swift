@@ -67,8 +67,8 @@ extension ClusterSimulator {
             network.cuts[number] = links(between: [pair.first!], and: [pair.last!], bothWays: true)
             trace("connection \(pair.first!)<->\(pair.last!) flaps")
             queue.schedule(.undo(.network(number)), at: now + UInt64.random(in: 1_000...30_000, using: &random))
-        case .serverKill:
-            return  // Never picked: `fits` refuses it (there is no coordination service here).
+        case .serverKill, .impostor, .foreignCertificate, .wrongIdentity, .replay:
+            return  // Never picked: `fits` refuses them (FaultKind.isSimulated).
         }
         result.faultsInjected[kind, default: 0] += 1
         if let undo { queue.schedule(.undo(undo), at: now + duration) }
@@ -78,7 +78,7 @@ extension ClusterSimulator {
         switch kind {
         case .partition, .asymmetric, .flap: nodes.count >= 2
         case .bridge: nodes.count >= 3
-        case .serverKill: false
+        case .serverKill, .impostor, .foreignCertificate, .wrongIdentity, .replay: false
         default: true
         }
     }

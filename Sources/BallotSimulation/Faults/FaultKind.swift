@@ -29,6 +29,18 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     /// persist, exactly as the server does, and is restarted when the fault heals (as a supervisor
     /// restarts a process whose health check fails).
     case disk
+    /// An intruder with no credentials dials a member's peer port claiming to be another member and
+    /// sends forged election messages (a higher term, vote requests). Real processes only.
+    case impostor
+    /// An intruder with a certificate from another CA that names a member (`ballot://<cluster>/<id>`).
+    /// Real processes only.
+    case foreignCertificate = "foreign-cert"
+    /// An intruder with a valid certificate from the cluster's CA, but for another node than the
+    /// one its handshake claims: a member speaking for another. Real processes only.
+    case wrongIdentity = "wrong-identity"
+    /// An eavesdropper replays, byte for byte, a recorded connection of a real member. Real
+    /// processes only.
+    case replay
     /// SIGKILL of one server of the coordination service's ensemble (etcd, ZooKeeper), restarted
     /// after a while: only for real processes run with `--backend etcd|zookeeper` (the simulator has
     /// no coordination service, and never picks it).
@@ -48,18 +60,33 @@ public enum FaultKind: String, Hashable, Sendable, CaseIterable, Codable, Compar
     /// The kinds the real-process fault suite injects (the others are simulator-only: their real
     /// counterparts are covered elsewhere — transfers and flapping links by the end-to-end tests,
     /// disk failures by the storage tests).
-    public static let onRealProcesses: [FaultKind] = [.crash, .pause, .partition, .asymmetric, .bridge, .loss, .delay]
+    public static let onRealProcesses: [FaultKind] = [
+        .crash, .pause, .partition, .asymmetric, .bridge, .loss, .delay,
+        .impostor, .foreignCertificate, .wrongIdentity, .replay,
+    ]
+
+    /// An intruder at the peer port: refused only where peers authenticate (mutual TLS and/or the
+    /// cluster secret), so the fault suite injects these only into clusters that do.
+    public var isIntruder: Bool {
+        switch self {
+        case .impostor, .foreignCertificate, .wrongIdentity, .replay: true
+        default: false
+        }
+    }
 
     /// Whether injecting it into real processes needs network namespaces.
     public var needsNetwork: Bool {
         switch self {
         case .partition, .asymmetric, .bridge, .loss, .delay, .duplicate, .flap: true
-        case .crash, .pause, .transfer, .disk, .resign, .candidacy, .serverKill: false
+        case .crash, .pause, .transfer, .disk, .resign, .candidacy, .serverKill, .impostor, .foreignCertificate, .wrongIdentity,
+             .replay: false
         }
     }
 
-    /// Whether the simulator injects it (it has no coordination service to kill a server of).
-    public var isSimulated: Bool { self != .serverKill }
+    /// Whether the simulator injects it: it has no coordination service to kill a server of, and
+    /// the intruders act on the transport's authentication, which it does not model (its network
+    /// carries election messages, not connections).
+    public var isSimulated: Bool { self != .serverKill && !isIntruder }
 
     /// Parses a kind as flags spell it, accepting the older `kill` for ``crash``.
     public init?(named name: String) {

@@ -45,6 +45,9 @@ extension MetricsRecorderTests {
         ("process_resident_memory_bytes", "gauge"),
         ("process_start_time_seconds", "gauge"),
         ("process_open_fds", "gauge"),
+        // Added by the peer-trust round (METRICS.md, "Series this round adds").
+        ("ballot_peer_auth_enabled", "gauge"),
+        ("ballot_peer_tls_certificate_expiry_timestamp_seconds", "gauge"),
     ]
 
     /// Series beyond the catalogue, documented in docs/metrics.md.
@@ -96,8 +99,12 @@ extension MetricsRecorderTests {
             "ballot_peer_frames_rejected_total", label: "reason",
             values: [
                 "malformed", "oversized", "wrong_cluster", "unknown_node", "bad_version", "auth", "unknown_type",
-                "queue_full", "other",
+                "handshake_timeout", "too_many_handshakes", "queue_full", "other",
             ], each: 0)
+        // A recorder starts at 0 for both; the node's PeerTrustStore sets them as it loads its credentials.
+        for name in ["ballot_peer_auth_enabled", "ballot_peer_tls_certificate_expiry_timestamp_seconds"] {
+            #expect(metrics.samples(named: name).map(\.value) == [0], "\(name) present at 0")
+        }
         expectFamily(
             "ballot_leadership_transfers_total", label: "outcome", values: ["completed", "timed_out", "abandoned"],
             each: 0)

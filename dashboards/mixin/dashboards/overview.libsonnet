@@ -232,7 +232,7 @@
 
       g.timeseries(22,
                    'Rejected frames by reason',
-                   'Per node: peer frames and handshakes refused, by reason (ballot_peer_frames_rejected_total). One bar = the frames that node refused during that step. wrong_cluster, unknown_node, bad_version and auth point at a misconfigured or foreign node; malformed, oversized and unknown_type at junk on the peer port (not a Ballot peer, a different max frame size, or a bug); queue_full is reserved and stays 0 (no inbound queue can overflow); other counts any reason outside this list. BallotFramesRejected fires when a node keeps refusing frames in every %s window for %s. ' % [thresholds.framesRejected.window, thresholds.framesRejected['for']] + oneBar,
+                   'Per node: peer frames and handshakes refused, by reason (ballot_peer_frames_rejected_total). One bar = the frames that node refused during that step. wrong_cluster, unknown_node, bad_version and auth point at a misconfigured or foreign node (auth: wrong, missing, expired or foreign credentials, a replay, plaintext to a TLS port); malformed, oversized and unknown_type at junk on the peer port (not a Ballot peer, a different max frame size, or a bug); handshake_timeout and too_many_handshakes at connections that never complete their handshake, or a flood of them; queue_full is reserved and stays 0 (no inbound queue can overflow); other counts any reason outside this list. BallotFramesRejected fires when a node keeps refusing frames in every %s window for %s. ' % [thresholds.framesRejected.window, thresholds.framesRejected['for']] + oneBar,
                    [g.target(perStepSum([cl, 'instance', 'reason'], node('ballot_peer_frames_rejected_total')), '%s {{reason}}' % nodeLegend)])
       + g.bars(stacked=true),
 
@@ -266,6 +266,35 @@
                    [g.target(perStepSum([cl, 'instance', 'peer'], node('ballot_peer_queue_dropped_total')), '%s → peer {{peer}}' % nodeLegend)],
                    w=12)
       + g.bars(stacked=true),
+
+      g.stat(39,
+             'Peer authentication',
+             'Per node: whether peers must prove who they are (ballot_peer_auth_enabled): on with mutual TLS, the cluster secret or both; OFF when anyone who reaches the peer port can take part in elections (--insecure-peers, or a loopback listener without credentials). Nodes log a warning at start-up when it is off (docs/security.md).',
+             [g.target(node('ballot_peer_auth_enabled'), nodeLegend)],
+             w=8)
+      + {
+        fieldConfig+: { defaults+: {
+          mappings: [{ type: 'value', options: {
+            '0': { text: 'OFF', color: 'red', index: 0 },
+            '1': { text: 'on', color: 'green', index: 1 },
+          } }],
+          thresholds: g.thresholdSteps([['red', null], ['green', 1]]),
+        } },
+        options+: { textMode: 'value_and_name' },
+      },
+
+      g.timeseries(40,
+                   'Peer TLS credentials expire in',
+                   'Per node, nodes with peer TLS only: time until the earliest of the node\'s own certificate and the CAs it trusts stops being valid (ballot_peer_tls_certificate_expiry_timestamp_seconds - time()). The line is at %d days, where BallotCertificateExpiresSoon fires; renew and send the node SIGHUP, no restart needed (docs/security.md, "Rotation"). It jumps up at each successful reload.' % thresholds.certificateExpiresSoon.days,
+                   [g.target('(%s - time())\n  and %s > 0' % [node('ballot_peer_tls_certificate_expiry_timestamp_seconds'), node('ballot_peer_tls_certificate_expiry_timestamp_seconds')], nodeLegend)],
+                   w=16)
+      + g.unit('s')
+      + {
+        fieldConfig+: { defaults+: {
+          custom+: { thresholdsStyle: { mode: 'line' } },
+          thresholds: g.thresholdSteps([['red', null], ['green', thresholds.certificateExpiresSoon.days * 86400]]),
+        } },
+      },
 
       g.row(24, 'Process'),
 

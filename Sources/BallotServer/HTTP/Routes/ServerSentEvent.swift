@@ -1,10 +1,13 @@
+import BallotClient
 import BallotCore
 import BallotRuntime
 import NIOCore
 
 /// The `GET /events` wire format (/work/SSE-CONTRACT.md): one Server-Sent Event per leadership
 /// change, `id` the view's change index after it, `data` one JSON object on one line with
-/// snake_case keys and every absent value written as `null`.
+/// snake_case keys and every absent value written as `null`. Event types and keys are the
+/// contract's names in BallotClient (``LeadershipStreamEvent/Kind``, ``LeadershipStreamEvent/Key``),
+/// the ones the client decodes with: one definition for both sides.
 ///
 /// `is_leader` must be judged at the instant the event is written, so an event is encoded once
 /// with each value, into buffers every subscriber shares; ``bytes(isLeader:)`` picks one.
@@ -30,16 +33,16 @@ struct ServerSentEvent: Sendable {
         fields.common(node: node, term: state.term, index: state.index, leader: state.leader?.id, monoNs: now)
         switch state.isLeader(at: now) ? state.lease : .none {
         case .unbounded:
-            fields.add("lease_until_mono_ns", nil as UInt64?)
-            fields.add("lease_unbounded", true)
+            fields.add(.leaseUntilMonoNs, nil as UInt64?)
+            fields.add(.leaseUnbounded, true)
         case .until(let deadline):
-            fields.add("lease_until_mono_ns", deadline.nanoseconds)
-            fields.add("lease_unbounded", false)
+            fields.add(.leaseUntilMonoNs, deadline.nanoseconds)
+            fields.add(.leaseUnbounded, false)
         case .none:
-            fields.add("lease_until_mono_ns", nil as UInt64?)
-            fields.add("lease_unbounded", false)
+            fields.add(.leaseUntilMonoNs, nil as UInt64?)
+            fields.add(.leaseUnbounded, false)
         }
-        self.init(name: "state", index: state.index, changesIndex: true, term: state.term, fields: fields)
+        self.init(kind: .state, index: state.index, changesIndex: true, term: state.term, fields: fields)
     }
 
     /// One change of the view. `changesIndex`: whether the index moved with it (lease extensions
@@ -49,30 +52,30 @@ struct ServerSentEvent: Sendable {
         switch event {
         case .elected(let leader, let term, let isSelf, let leaderless, _, let index, let at):
             fields.common(node: node, term: term, index: index, leader: leader, monoNs: at)
-            fields.add("is_self", isSelf)
-            fields.add("leaderless_ms", leaderless?.milliseconds)
-            self.init(name: "elected", index: index, changesIndex: true, term: term, fields: fields)
+            fields.add(.isSelf, isSelf)
+            fields.add(.leaderlessMs, leaderless?.milliseconds)
+            self.init(kind: .elected, index: index, changesIndex: true, term: term, fields: fields)
         case .lost(let previous, let term, let index, let at):
             fields.common(node: node, term: term, index: index, leader: nil, monoNs: at)
-            fields.add("previous", previous.rawValue)
-            self.init(name: "lost", index: index, changesIndex: true, term: term, fields: fields)
+            fields.add(.previous, previous.rawValue)
+            self.init(kind: .lost, index: index, changesIndex: true, term: term, fields: fields)
         case .lease(let change, let index):
             fields.common(node: node, term: change.term, index: index, leader: viewLeader, monoNs: change.at)
-            fields.add("from_mono_ns", change.at.nanoseconds)
+            fields.add(.fromMonoNs, change.at.nanoseconds)
             // An unbounded lease (a one-node cluster) has no deadline: null. An ended one ends now.
-            fields.add("until_mono_ns", change.until?.nanoseconds)
-            fields.add("ends", change.ends)
-            self.init(name: "lease", index: index, changesIndex: changesIndex, term: change.term, fields: fields,
+            fields.add(.untilMonoNs, change.until?.nanoseconds)
+            fields.add(.ends, change.ends)
+            self.init(kind: .lease, index: index, changesIndex: changesIndex, term: change.term, fields: fields,
                       isExtension: !changesIndex && !change.ends)
         }
     }
 
-    private init(name: String, index: UInt64, changesIndex: Bool, term: Term, fields: JSONFields, isExtension: Bool = false) {
+    private init(kind: LeadershipStreamEvent.Kind, index: UInt64, changesIndex: Bool, term: Term, fields: JSONFields, isExtension: Bool = false) {
         self.index = index
         self.changesIndex = changesIndex
         self.isExtension = isExtension
         self.term = term
-        let head = "id: \(index)\nevent: \(name)\ndata: {\(fields.text),\"is_leader\":"
+        let head = "id: \(index)\nevent: \(kind.rawValue)\ndata: {\(fields.text),\"\(LeadershipStreamEvent.Key.isLeader.rawValue)\":"
         leading = ByteBuffer(string: head + "true}\n\n")
         following = ByteBuffer(string: head + "false}\n\n")
     }
@@ -83,28 +86,28 @@ struct ServerSentEvent: Sendable {
 struct JSONFields {
     private(set) var text = ""
 
-    mutating func add(_ key: String, _ value: UInt64?) {
+    mutating func add(_ key: LeadershipStreamEvent.Key, _ value: UInt64?) {
         append(key, value.map(String.init) ?? "null")
     }
 
-    mutating func add(_ key: String, _ value: Double?) {
+    mutating func add(_ key: LeadershipStreamEvent.Key, _ value: Double?) {
         append(key, value.map { String(format3($0)) } ?? "null")
     }
 
-    mutating func add(_ key: String, _ value: Bool) { append(key, value ? "true" : "false") }
+    mutating func add(_ key: LeadershipStreamEvent.Key, _ value: Bool) { append(key, value ? "true" : "false") }
 
     /// The members every event has, but `is_leader` (judged when written, see ``ServerSentEvent``).
     mutating func common(node: NodeID, term: Term, index: UInt64, leader: NodeID?, monoNs: MonotonicInstant) {
-        add("node", node.rawValue)
-        add("term", term.rawValue)
-        add("index", index)
-        add("leader", leader?.rawValue)
-        add("mono_ns", monoNs.nanoseconds)
+        add(.node, node.rawValue)
+        add(.term, term.rawValue)
+        add(.index, index)
+        add(.leader, leader?.rawValue)
+        add(.monoNs, monoNs.nanoseconds)
     }
 
-    private mutating func append(_ key: String, _ value: String) {
+    private mutating func append(_ key: LeadershipStreamEvent.Key, _ value: String) {
         if !text.isEmpty { text += "," }
-        text += "\"\(key)\":\(value)"
+        text += "\"\(key.rawValue)\":\(value)"
     }
 }
 
