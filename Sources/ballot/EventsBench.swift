@@ -48,7 +48,11 @@ struct EventsBench: AsyncParsableCommand {
     func run() async throws {
         raiseOpenFileLimit()
         let lines = EventLineLog()
-        let local = cluster.makeCluster("events", onLine: { node, line in lines.record(node, line) })
+        // Every subscriber is a connection the node keeps busy: lift the HTTP connection cap
+        // (default 1024, above which new connections get 503) above the subscribers.
+        var options = cluster
+        options.nodeArguments += ["--http-max-connections", "\(subscribers + 100)"]
+        let local = options.makeCluster("events", onLine: { node, line in lines.record(node, line) })
         try await local.whileRunning {
             let bench = FailoverBenchmark(cluster: local, fault: .crash, heartbeat: cluster.heartbeat,
                                           electionTimeout: cluster.timeout, seed: cluster.seed)
