@@ -38,11 +38,13 @@ struct CandidacyTests {
     @Test("an ineligible follower declines TimeoutNow, and reports itself ineligible to its leader")
     func ineligibleDeclinesTransfer() throws {
         var follower = awakeFollower(2, of: 3)
-        _ = follower.receive(.heartbeat(Heartbeat(term: 1, sequence: 1, leaderLog: LogPosition(index: 1, term: 1))), from: 1)
+        _ = follower.receive(.heartbeat(Heartbeat(
+            term: 1, sequence: 1, leaderLog: LogPosition(index: 1, term: 1), transferTarget: 2)), from: 1)
         _ = try follower.setEligible(false)
         #expect(follower.receive(.timeoutNow(TimeoutNow(term: 1)), from: 1).isEmpty)
         #expect(follower.status.role == .follower)
-        let ack = follower.receive(.heartbeat(Heartbeat(term: 1, sequence: 2, leaderLog: LogPosition(index: 1, term: 1))), from: 1)
+        let ack = follower.receive(.heartbeat(Heartbeat(
+            term: 1, sequence: 2, leaderLog: LogPosition(index: 1, term: 1), transferTarget: 2)), from: 1)
         guard case .heartbeatResponse(let response)? = ack.sends.first?.message else {
             Issue.record("no acknowledgement: \(ack)")
             return

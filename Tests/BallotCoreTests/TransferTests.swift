@@ -63,7 +63,8 @@ struct TransferTests {
     @Test("Thesis §3.10: TimeoutNow is obeyed only by a follower, and only from its leader")
     func timeoutNowOnlyFromLeader() {
         var follower = awakeFollower(2, of: 3)
-        _ = follower.receive(.heartbeat(Heartbeat(term: 1, sequence: 1, leaderLog: LogPosition(index: 1, term: 1))), from: 1)
+        _ = follower.receive(.heartbeat(Heartbeat(
+            term: 1, sequence: 1, leaderLog: LogPosition(index: 1, term: 1), transferTarget: 2)), from: 1)
         #expect(follower.receive(.timeoutNow(TimeoutNow(term: 1)), from: 3).isEmpty)
         #expect(follower.status.role == .follower)
         let actions = follower.receive(.timeoutNow(TimeoutNow(term: 1)), from: 1)
@@ -210,6 +211,38 @@ struct TransferTests {
         // The heartbeat sent when the transfer was given up (sequence T + 3) counts again.
         _ = leader.receive(.heartbeatResponse(HeartbeatResponse(term: 1, sequence: T + 3, lastLog: log)), from: 3)
         #expect(leader.status.holdsLease)
+    }
+
+    @Test("A TimeoutNow that arrives after the heartbeat withdrawing its transfer starts no campaign (seed 2011711)")
+    func staleTimeoutNowIsIgnored() throws {
+        let log = LogPosition(index: 1, term: 1)
+        var target = awakeFollower(3, of: 3)
+        _ = target.receive(.heartbeat(Heartbeat(term: 1, sequence: 1, leaderLog: log, transferTarget: 3)), from: 1)
+        // The transfer timed out; the withdrawing heartbeat overtook the delayed TimeoutNow.
+        _ = target.receive(.heartbeat(Heartbeat(term: 1, sequence: 2, leaderLog: log)), from: 1)
+        let actions = target.receive(.timeoutNow(TimeoutNow(term: 1)), from: 1)
+        #expect(actions.filter { if case .send = $0 { true } else { false } }.isEmpty, "\(actions)")
+        #expect(target.status.role == .follower)
+        #expect(target.status.term == 1)
+        // A reordered, older announcement does not revive it either.
+        _ = target.receive(.heartbeat(Heartbeat(term: 1, sequence: 1, leaderLog: log, transferTarget: 3)), from: 1)
+        #expect(target.status.role == .follower)
+        // A new transfer's announcement lets it campaign.
+        _ = target.receive(.heartbeat(Heartbeat(term: 1, sequence: 3, leaderLog: log, transferTarget: 3)), from: 1)
+        #expect(target.status.role == .candidate)
+        #expect(target.status.term == 2)
+    }
+
+    @Test("A TimeoutNow that overtook its announcing heartbeat is obeyed once the announcement arrives")
+    func timeoutNowBeforeItsAnnouncement() throws {
+        let log = LogPosition(index: 1, term: 1)
+        var target = awakeFollower(3, of: 3)
+        _ = target.receive(.heartbeat(Heartbeat(term: 1, sequence: 1, leaderLog: log)), from: 1)
+        #expect(target.receive(.timeoutNow(TimeoutNow(term: 1)), from: 1).isEmpty)
+        #expect(target.status.role == .follower)
+        let announced = target.receive(.heartbeat(Heartbeat(term: 1, sequence: 2, leaderLog: log, transferTarget: 3)), from: 1)
+        #expect(target.status.role == .candidate)
+        #expect(announced.messages(of: .voteRequest).count == 2)
     }
 
     @Test("Thesis §3.10: a transfer is abandoned when the leader loses leadership for another reason", arguments: [

@@ -81,8 +81,19 @@ extension RaftNode {
 
     /// The leader asked us to campaign now (thesis §3.10); an ineligible or holding-off node
     /// declines (issue 15), and the leader's transfer times out.
+    ///
+    /// Obeyed only while the leader's newest heartbeat names this node as the transfer target. A
+    /// TimeoutNow delayed past the transfer's timeout would otherwise start a campaign after this
+    /// node had acknowledged the heartbeat withdrawing the transfer — an acknowledgement that counts
+    /// toward the leader's resumed lease — and voters that missed the withdrawal would waive
+    /// stickiness for it, electing a second lease holder (simulator seed 2011711). One that
+    /// overtook its announcement is kept until a heartbeat naming this node arrives.
     mutating func handleTimeoutNow(from peer: NodeID) {
         guard role == .follower, leader == peer, mayLead else { return }
+        guard followerView.announcedTransferTarget == id else {
+            followerView.timeoutNowAwaitsAnnouncement = true
+            return
+        }
         startCampaign(transfer: true)
     }
 }

@@ -80,8 +80,8 @@ extension RaftNode {
             stickyUntil = max(stickyUntil, now + configuration.electionTimeoutTicks)
         }
         if heartbeat.sequence > followerView.newestSequence {
-            followerView = FollowerView(
-                newestSequence: heartbeat.sequence, announcedTransferTarget: heartbeat.transferTarget)
+            followerView.newestSequence = heartbeat.sequence
+            followerView.announcedTransferTarget = heartbeat.transferTarget
         }
         if heartbeat.leaderLog != hardState.lastLog {
             hardState.lastLog = heartbeat.leaderLog
@@ -90,6 +90,10 @@ extension RaftNode {
         send(.heartbeatResponse(HeartbeatResponse(
             term: hardState.term, sequence: heartbeat.sequence, lastLog: hardState.lastLog,
             candidacy: reportedCandidacy)), to: peer)
+        if followerView.timeoutNowAwaitsAnnouncement, followerView.announcedTransferTarget == id, mayLead {
+            followerView.timeoutNowAwaitsAnnouncement = false
+            startCampaign(transfer: true)
+        }
     }
 
     mutating func handleHeartbeatResponse(_ response: HeartbeatResponse, from peer: NodeID) {

@@ -301,7 +301,10 @@ struct SentHeartbeat: Equatable, Sendable {
 /// A follower's memory of its current leader's heartbeats.
 struct FollowerView: Equatable, Sendable {
     var newestSequence: UInt64 = 0
+    /// The transfer target the newest heartbeat announced, if any.
     var announcedTransferTarget: NodeID?
+    /// A TimeoutNow arrived before the heartbeat announcing this node as the target.
+    var timeoutNowAwaitsAnnouncement = false
 }
 
 /// A leadership transfer this node started (thesis §3.10).
