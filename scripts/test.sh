@@ -18,6 +18,8 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The HTTP surface's tests use real clients: nghttp (libnghttp2) and openssl for throwaway certificates.
 command -v nghttp >/dev/null 2>&1 || missing+=(nghttp2-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The status page's tests (StatusPageTests) load GET / in headless Chromium over the DevTools protocol.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # The fault suite (BallotFaultTests, `ballot faults`) needs nftables and tc for network faults.
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
 # BallotZooKeeperTests and BallotBackendsTests start real ZooKeeper servers (the package pulls in a

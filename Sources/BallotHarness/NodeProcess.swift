@@ -16,7 +16,8 @@ public final class NodeProcess: @unchecked Sendable {
     /// Called with every `event=…` line the node prints, from a background thread.
     let onLine: @Sendable (NodeID, String) -> Void
 
-    init(id: NodeID, binary: String, arguments: [String], peerPort: Int, httpPort: Int, dataDirectory: String,
+    /// A node process to start later; `onLine` gets every line it prints on standard output.
+    public init(id: NodeID, binary: String, arguments: [String], peerPort: Int, httpPort: Int, dataDirectory: String,
          onLine: @escaping @Sendable (NodeID, String) -> Void) {
         self.id = id
         self.binary = binary

@@ -13,7 +13,7 @@ struct Ballot: AsyncParsableCommand {
         subcommands: [
             LocalCommand.self, ServeCommand.self, StatusCommand.self, TransferCommand.self, SimulateCommand.self,
             BenchCommand.self, FaultsCommand.self, RunCommand.self, WatchCommand.self, SidecarKeeperCommand.self, SidecarWriterCommand.self,
-            CertsCommand.self,
+            CertsCommand.self, RecoverStateCommand.self,
         ]
     )
 }

@@ -121,6 +121,9 @@ import Testing
         #expect(node.observer.roundTrips.map(\.roundTrip) == [.microseconds(1_500)])
         #expect(node.driver.lastRoundTrip(to: 2) == .microseconds(1_500))
         #expect(node.driver.view.current.isLeader(at: node.clock.now), "the acknowledgement granted the lease")
+        // The status page's last contact per peer: when its latest message arrived.
+        #expect(node.driver.lastHeard(from: 2) == node.clock.now)
+        #expect(node.driver.lastHeard(from: 3) == nil, "never heard from: no instant")
     }
 
     @Test func aFollowerIsWokenForItsElectionTimerAndNotBefore() throws {

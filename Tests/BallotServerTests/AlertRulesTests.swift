@@ -20,6 +20,8 @@ struct AlertRulesTests {
     static let expectedAlerts = [
         "BallotFrequentLeaderChanges", "BallotNoLeader", "BallotSplitBrain", "BallotInsufficientMembers",
         "BallotSlowElections", "BallotPeerUnreachable", "BallotFramesRejected", "BallotTargetsAbsent",
+        // Issue 16: the durable-state series.
+        "BallotHalted", "BallotSlowFsync",
         "BallotCertificateExpiresSoon",
     ]
 
@@ -287,6 +289,8 @@ struct AlertRulesTests {
             "ballot_has_leader", "ballot_peer_bytes_sent_total", "ballot_peer_bytes_received_total",
             "ballot_elections_started_total", "ballot_step_downs_total", "ballot_leadership_transfers_total",
             "ballot_peer_queue_dropped_total", "process_open_fds", "process_start_time_seconds", "ballot_build_info",
+            // Issue 16: the disk under the term and vote, and nodes that gave up on it.
+            "ballot_state_fsync_duration_seconds_bucket", "ballot_halted",
         ] {
             #expect(metrics.contains(required), "no panel shows \(required)")
         }
@@ -311,6 +315,7 @@ struct AlertRulesTests {
             (15, 5.0, "ballot_leaderless_duration_seconds_bucket{job=\"ballot\"}[15m]))\n          ) > 5\n"),
             (19, 15.0, "ballot_leader_last_contact_seconds{job=\"ballot\"} > 15"),
             (21, 0.8, "[5m]) < 0.8"),
+            (41, 0.128, "ballot_state_fsync_duration_seconds_bucket{job=\"ballot\"}[15m]))\n          ) > 0.128\n"),
         ] {
             #expect(lines(id) == [value], "panel \(id): threshold line \(lines(id)), alert at \(value)")
             #expect(alerts.contains(expression), "alerts.yml no longer has \(expression)")
@@ -540,11 +545,13 @@ private enum MetricCatalogue {
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds",
         "process_open_fds",
         "ballot_leader_id", "ballot_leadership_transfers_total", "ballot_peer_queue_dropped_total", "up",
+        // docs/metrics.md, "Durable state" (issue 16).
+        "ballot_halted", "ballot_state_write_failures_total",
         "ballot_peer_auth_enabled", "ballot_peer_tls_certificate_expiry_timestamp_seconds",
     ]
     static let histograms: Set<String> = [
         "ballot_election_duration_seconds", "ballot_leaderless_duration_seconds",
-        "ballot_peer_round_trip_time_seconds",
+        "ballot_peer_round_trip_time_seconds", "ballot_state_fsync_duration_seconds",
     ]
 
     static func allows(_ metric: String) -> Bool {

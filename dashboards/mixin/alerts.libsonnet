@@ -139,6 +139,34 @@
         forDuration=t.peerUnreachable['for'],
       ),
 
+      // A node that could not save its term and vote stopped taking part in elections
+      // (Halt.Reason; the node sends nothing more and /healthz answers 503). It never recovers by
+      // itself, so there is nothing to wait for: no `for`, and critical, because the cluster has
+      // lost a voter to a disk that needs a human.
+      alert(
+        'BallotHalted',
+        'critical',
+        '%s == 1' % sel('ballot_halted'),
+        'Ballot node {{ $labels.instance }} has halted ({{ $labels.reason }})',
+        'Ballot node {{ $labels.instance }} in cluster {{ %s }} halted with reason {{ $labels.reason }}: it could not make its term and vote durable, so it no longer votes, campaigns or leads, and it will not recover by itself. Fix the disk, then restart the node; the node\'s log names the failed call.' % label,
+      ),
+
+      // Each save of the term and vote runs two fsyncs (the file, then its directory) on the node's
+      // event loop, before the node answers a vote or leads: a slow fsync holds up heartbeats and
+      // votes alike. No `for`: saves come only with elections, so the window already holds the
+      // evidence for its whole length; one slow election's worth is reason enough for a ticket.
+      alert(
+        'BallotSlowFsync',
+        'warning',
+        |||
+          histogram_quantile(0.99,
+            sum by (%s, instance, le) (rate(%s[%s]))
+          ) > %s
+        ||| % [cl, sel('ballot_state_fsync_duration_seconds_bucket'), t.slowFsync.window, t.slowFsync.fsyncSeconds],
+        'Ballot node {{ $labels.instance }}: p99 fsync of its hard state {{ $value | humanizeDuration }}',
+        'The 99th percentile of the fsyncs Ballot node {{ $labels.instance }} in cluster {{ %s }} ran to save its term and vote, over the last %s, is {{ $value | humanizeDuration }} (threshold %ss). Every save stalls the node (heartbeats, votes) for two fsyncs; slow enough, and it costs the cluster its leader. The disk is slow or about to fail.' % [label, human(t.slowFsync.window), t.slowFsync.fsyncSeconds],
+      ),
+
       // Frames or handshakes refused, in every 5-minute window for 10 minutes: something keeps
       // connecting with the wrong cluster name, version or credentials, or keeps sending junk.
       // A single stray connection shows on the dashboard but does not alert.

@@ -81,6 +81,17 @@
     targetsAbsent: {
       'for': '5m',  // no scrape target of the job at all, for this long
     },
+    // BallotHalted has no threshold and no `for`: a halt is immediate, proven (a save failed) and
+    // permanent until a restart, and a supervisor that restarts the node on /healthz may clear it
+    // within a minute only for it to halt again at the next save.
+    slowFsync: {
+      window: '15m',  // saves happen only at elections, so the window must span a few of them
+      // p99 of ballot_state_fsync_duration_seconds, per node. Keep it a bucket bound of the
+      // histogram (… 0.064, 0.128, 0.256 …): histogram_quantile interpolates inside a bucket, so
+      // between bounds the alert would fire on fsyncs faster than the threshold. At a bound it
+      // means exactly "more than 1% of fsyncs took longer than this".
+      fsyncSeconds: 0.128,
+    },
     certificateExpiresSoon: {
       days: 14,  // warn when a node's peer TLS certificate, or a CA it trusts, expires sooner than this
       'for': '15m',

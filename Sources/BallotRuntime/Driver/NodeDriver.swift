@@ -37,6 +37,9 @@ public final class NodeDriver {
     private let outbox: any MessageOutbox
     private let time: any MonotonicClock
     private var roundTrips = RoundTripTracker()
+    /// When each peer's latest message arrived: the "last contact" the status page and
+    /// `GET /status` show per peer (on a leader, every follower's heartbeat acknowledgements).
+    private var lastHeard: [NodeID: MonotonicInstant] = [:]
 
     /// Whether inputs first deliver the ticks due by now. Always true in a real node; the simulator
     /// turns it off only to show that the lease check catches the order this rule prevents.
@@ -88,6 +91,7 @@ public final class NodeDriver {
         copy.clock = self.clock
         copy.halt = halt
         copy.roundTrips = roundTrips
+        copy.lastHeard = lastHeard
         copy.deliversDueTicksBeforeInputs = deliversDueTicksBeforeInputs
         return copy
     }
@@ -148,6 +152,7 @@ public final class NodeDriver {
     public func receive(_ message: Message, from peer: NodeID) {
         if deliversDueTicksBeforeInputs { deliverDueTicks() }
         let now = time.now
+        lastHeard[peer] = now
         if case .heartbeatResponse(let response) = message,
            let roundTrip = roundTrips.acknowledged(response, from: peer, at: now)
         {
@@ -209,6 +214,9 @@ public final class NodeDriver {
 
     /// The most recent heartbeat round trip to `peer`.
     public func lastRoundTrip(to peer: NodeID) -> Duration? { roundTrips.last[peer] }
+
+    /// When the latest message from `peer` arrived (nil if none has since start-up).
+    public func lastHeard(from peer: NodeID) -> MonotonicInstant? { lastHeard[peer] }
 
     /// The instant the clock reads now, as the driver sees it.
     public var now: MonotonicInstant { time.now }

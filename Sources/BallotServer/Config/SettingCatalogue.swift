@@ -23,7 +23,7 @@ extension ConfigurationKey {
         case .http:
             SettingDescriptor(
                 self, \.http, .address, "HTTP address",
-                help: "Address of the HTTP endpoint (/metrics, /healthz, /readyz, /leader, /events, /primary, /status, /transfer, /resign, /candidacy), HOST:PORT.",
+                help: "Address of the HTTP endpoint (/ status page, /metrics, /healthz, /readyz, /leader, /events, /primary, /status, /transfer, /resign, /candidacy), HOST:PORT.",
                 default: "off", example: "127.0.0.1:9101")
         case .dataDirectory:
             SettingDescriptor(

@@ -316,6 +316,20 @@
                    [g.target(node('process_open_fds'), nodeLegend)])
       + g.decimals(0),
 
+      g.timeseries(41,
+                   'Hard-state fsync p99',
+                   'Per node: 99th percentile duration of the fsyncs that save the term and vote (ballot_state_fsync_duration_seconds; two per save: the file, then its directory). Saves happen only around elections, so lines appear only then (a quiet cluster draws nothing). Each fsync runs on the node\'s event loop and holds up its heartbeats and votes. BallotSlowFsync fires when the p99 over %s exceeds %ss (the red line).' % [thresholds.slowFsync.window, thresholds.slowFsync.fsyncSeconds],
+                   [g.target('histogram_quantile(0.99, sum by (%s, instance, le) (rate(%s[$__rate_interval])))' % [cl, node('ballot_state_fsync_duration_seconds_bucket')], nodeLegend)])
+      + g.unit('s') + g.thresholdLine(thresholds.slowFsync.fsyncSeconds),
+
+      g.stateTimeline(42,
+                      'Halted nodes',
+                      'Per node and reason: 1 while the node is halted (ballot_halted): it could not save its term and vote (state_write_failed, counted by ballot_state_write_failures_total), sends nothing more and answers 503 on /healthz. A halted node never recovers by itself; BallotHalted fires at once.',
+                      [g.target('max by (%s, instance, reason) (%s)' % [cl, node('ballot_halted')], '%s {{reason}}' % nodeLegend)],
+                      g.valueMapping({ '0': ['running', 'green'], '1': ['halted', 'red'] }),
+                      w=16,
+                      h=8),
+
       g.row(34, 'Versions and restarts'),
 
       g.timeseries(35,
