@@ -6,10 +6,11 @@ import Foundation
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each known node: ID, role, term, leader, last contact.",
+        abstract: "Show every node: ID, role, term, leader, lease, last contact, version.",
         discussion: """
-            Asks the node(s) at --http for GET /status. With one address, its peers are listed as that node \
-            sees them (role known only for the leader); give --http once per node for every node's own view.
+            Asks the node at --http for GET /status, then every other member at its advertised HTTP URL \
+            (--advertise-http), in one call. A member that advertises no URL is listed as the asked node sees it. \
+            With several --http addresses, each node's own view only.
             """
     )
 
@@ -19,30 +20,63 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var client: HTTPClientOptions
 
     func run() async throws {
-        print(Self.row("NODE", "ROLE", "TERM", "LEADER", "LAST CONTACT", "NOTE"))
+        print(Self.row("NODE", "ROLE", "TERM", "LEADER", "LEASE", "LAST CONTACT", "VERSION", "NOTE"))
         var failures = 0
         for address in addresses {
             do {
                 let report = try await Self.fetch(try client.target(address))
-                print(Self.row("\(report.id)", report.role + (report.isLeader ? "*" : ""), "\(report.term)",
-                               report.leader.map(String.init) ?? "-", Self.milliseconds(report.lastContactMs),
-                               report.halted.map { "HALTED: \($0)" } ?? "self, via \(address)"))
-                if addresses.count == 1 {
-                    for peer in report.peers {
-                        let role = peer.id == report.leader ? "leader" : "follower?"
-                        let note = (peer.connected ? "connected" : "disconnected")
-                            + (peer.lastRoundTripMs.map { ", rtt \(Self.milliseconds($0))" } ?? "")
-                        print(Self.row("\(peer.id)", role, "-", report.leader.map(String.init) ?? "-", "-",
-                                       "seen by node \(report.id): \(note)"))
-                    }
-                }
+                print(Self.row(report, note: "via \(address)"))
+                if addresses.count == 1 { await printMembers(seenBy: report) }
             } catch {
                 failures += 1
-                print(Self.row("?", "unreachable", "-", "-", "-", "\(address): \(error)"))
+                print(Self.row("?", "unreachable", "-", "-", "-", "-", "-", "\(address): \(error)"))
             }
         }
         print("(* = leads and holds a quorum lease)")
         if failures == addresses.count { throw ExitCode(1) }
+    }
+
+    /// With one address: every other member's own report, from its advertised HTTP URL (issue 16,
+    /// `etcdctl endpoint status --cluster` style), asked at once; a member that advertises no URL
+    /// is shown as the asked node sees it, one that does not answer as unreachable.
+    func printMembers(seenBy report: NodeStatusReport) async {
+        let reports = await withTaskGroup(of: (UInt64, Result<NodeStatusReport, any Error>?).self) { group in
+            for peer in report.peers {
+                group.addTask {
+                    guard let url = peer.http else { return (peer.id, nil) }
+                    do {
+                        return (peer.id, .success(try await Self.fetch(try client.target(url))))
+                    } catch {
+                        return (peer.id, .failure(error))
+                    }
+                }
+            }
+            var collected: [UInt64: Result<NodeStatusReport, any Error>?] = [:]
+            for await (id, result) in group { collected[id] = result }
+            return collected
+        }
+        for peer in report.peers {
+            switch reports[peer.id] ?? nil {
+            case .success(let own):
+                print(Self.row(own, note: "via \(peer.http ?? "?")"))
+            case .failure(let error):
+                print(Self.row("\(peer.id)", "unreachable", "-", "-", "-", "-", "-", "\(peer.http ?? "?"): \(error)"))
+            case nil:
+                let role = peer.id == report.leader ? "leader" : "follower?"
+                let note = (peer.connected ? "connected" : "disconnected")
+                    + (peer.lastRoundTripMs.map { ", rtt \(Self.milliseconds($0))" } ?? "")
+                print(Self.row("\(peer.id)", role, "-", report.leader.map(String.init) ?? "-", "-",
+                               Self.milliseconds(peer.lastHeardMs), "-",
+                               "seen by node \(report.id) (no --advertise-http): \(note)"))
+            }
+        }
+    }
+
+    static func row(_ report: NodeStatusReport, note: String) -> String {
+        row("\(report.id)", report.role + (report.isLeader ? "*" : ""), "\(report.term)",
+            report.leader.map(String.init) ?? "-", report.leaseRemainingMs.map { String(format: "%.0f ms", $0) } ?? "-",
+            milliseconds(report.lastContactMs), report.version ?? "-",
+            report.halted.map { "HALTED: \($0)" } ?? note)
     }
 
     static func fetch(_ target: HTTPTarget) async throws -> NodeStatusReport {
@@ -59,7 +93,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     static func row(_ columns: String...) -> String {
-        let widths = [6, 13, 6, 8, 14]
+        let widths = [6, 13, 6, 8, 10, 14, 16]
         return columns.enumerated().map { index, text in
             index < widths.count ? text.padding(toLength: max(widths[index], text.count), withPad: " ", startingAt: 0) : text
         }.joined(separator: " ")
@@ -71,7 +105,7 @@ struct TransferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transfer",
         abstract: "Ask the leader to hand leadership to another node, and report the outcome.",
-        discussion: "The node at --http must be the current leader; otherwise it says which node is."
+        discussion: "Ask any node: a follower carries the transfer out through the leader (at its advertised HTTP URL, with your token); without an advertised URL, ask the leader."
     )
 
     @Option(help: "HTTP address of the current leader (its admin listener if it has one): HOST:PORT, http://… or https://….")

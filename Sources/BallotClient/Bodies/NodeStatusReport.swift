@@ -9,12 +9,15 @@ public struct NodeStatusReport: Codable, Sendable {
         /// it started). On the leader every follower acknowledges each heartbeat, so this is each
         /// member's last contact; a follower hears from other followers only during elections.
         public var lastHeardMs: Double?
+        /// The peer's advertised HTTP URL (its `--advertise-http`, from its `member_info`), if known.
+        public var http: String?
 
-        public init(id: UInt64, connected: Bool, lastRoundTripMs: Double?, lastHeardMs: Double? = nil) {
+        public init(id: UInt64, connected: Bool, lastRoundTripMs: Double?, lastHeardMs: Double? = nil, http: String? = nil) {
             self.id = id
             self.connected = connected
             self.lastRoundTripMs = lastRoundTripMs
             self.lastHeardMs = lastHeardMs
+            self.http = http
         }
     }
 
@@ -51,6 +54,11 @@ public struct NodeStatusReport: Codable, Sendable {
     public var priority: UInt16?
     /// The election backend's side (etcd, ZooKeeper); absent on a Raft node.
     public var backend: BackendStatus?
+    /// Issue 16: this node's advertised HTTP URL, the version it runs, and while it leads the
+    /// lease it holds (milliseconds left): what `ballot status` shows for every member at once.
+    public var http: String?
+    public var version: String?
+    public var leaseRemainingMs: Double?
 
     public init(
         id: UInt64, role: String, term: UInt64, leader: UInt64?, isLeader: Bool, votedFor: UInt64?, lastLog: String,

@@ -72,6 +72,7 @@ public struct HTTPRoutes: Sendable {
             return .json(TransferBody(ok: false, outcome: nil, error: "give the target as ?to=ID, a positive node ID"),
                          status: .badRequest)
         }
+        if let forwarded = await forwardTransferToTheLeader(request, target: target) { return forwarded }
         do {
             let outcome = try await node.transferLeadership(to: target)
             let leadership = await node.leadership
@@ -80,6 +81,41 @@ public struct HTTPRoutes: Sendable {
                          status: outcome == .completed ? .ok : .conflict)
         } catch {
             return .json(TransferBody(ok: false, outcome: nil, error: error.description), status: .conflict)
+        }
+    }
+}
+
+extension HTTPRoutes {
+    /// The header a forwarded transfer carries (the forwarding node's ID), so it is forwarded once.
+    static let forwardedByHeader = "Ballot-Forwarded-By"
+
+    /// `POST /transfer` on a Raft follower: carried out through the leader (issue 16). The request
+    /// has already passed this node's authorization; it goes to the leader's advertised HTTP URL
+    /// with the caller's own `Authorization` header, so the leader decides on the caller's
+    /// credentials and a follower never lends its own (nor logs the token: it is copied, never
+    /// printed). A caller known only by a client certificate, a leader that advertises no URL, or
+    /// a request already forwarded once, is answered by this node as before.
+    func forwardTransferToTheLeader(_ request: HTTPRequest, target: NodeID) async -> HTTPResponse? {
+        guard let raft = node as? BallotNode, request.headers[Self.forwardedByHeader].isEmpty else { return nil }
+        let leadership = await raft.leadership
+        guard !leadership.isSelf, let leader = leadership.leader, leader != raft.id,
+              let url = raft.members.advertisedHTTP(of: leader)
+        else { return nil }
+        var headers = [(Self.forwardedByHeader, "\(raft.id)")]
+        if let authorization = request.headers["Authorization"].first { headers.append(("Authorization", authorization)) }
+        do {
+            let tls = url.lowercased().hasPrefix("https://") ? try HTTPClientTLS() : nil
+            let response = try await HTTPClient.request(
+                .POST, try HTTPTarget(url: url, tls: tls), path: "/transfer?to=\(target)", headers: headers,
+                timeout: electionTimeout * 3 + .seconds(5))
+            var answer = HTTPResponse(status: HTTPResponseStatus(statusCode: response.status),
+                                      contentType: "application/json", body: response.body)
+            answer.headers.add(name: "Ballot-Forwarded-To", value: "\(leader)")
+            return answer
+        } catch {
+            return .json(TransferBody(ok: false, outcome: nil,
+                                      error: "node \(raft.id) could not reach the leader, node \(leader) at \(url): \(error); ask it directly"),
+                         status: .badGateway)
         }
     }
 }

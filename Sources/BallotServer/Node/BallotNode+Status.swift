@@ -1,3 +1,4 @@
+import BallotBuildInfo
 import BallotClient
 import BallotCore
 import BallotRuntime
@@ -14,17 +15,22 @@ extension BallotNode {
         let peers = membership.peers(of: id).map { peer in
             NodeStatusReport.Peer(id: peer.rawValue, connected: outbox.isConnected(peer),
                                   lastRoundTripMs: driver.lastRoundTrip(to: peer)?.milliseconds,
-                                  lastHeardMs: driver.lastHeard(from: peer).map { max(now - $0, .zero).milliseconds })
+                                  lastHeardMs: driver.lastHeard(from: peer).map { max(now - $0, .zero).milliseconds },
+                                  http: members.advertisedHTTP(of: peer))
         }
         let changes = state.history.map { NodeStatusReport.Change($0, now: now, wallClockNow: wallClockNow) }
         let lastContact: Duration? = state.role == .leader ? .zero : state.lastLeaderContact.map { max(now - $0, .zero) }
-        return NodeStatusReport(
+        var report = NodeStatusReport(
             id: id.rawValue, role: state.role.rawValue, term: state.term.rawValue,
             leader: state.leader?.id.rawValue, isLeader: state.isLeader(at: now), votedFor: status.votedFor?.rawValue,
             lastLog: status.lastLog.description, lastContactMs: lastContact?.milliseconds, peers: peers,
             recentLeadershipChanges: changes, halted: state.halt.map(\.description),
             eligible: candidacyStore == nil ? nil : status.candidacy.eligible,
             priority: candidacyStore == nil ? nil : status.candidacy.priority)
+        report.http = members.advertisedHTTP(of: id)
+        report.version = BuildInfo.version
+        report.leaseRemainingMs = state.lease == .unbounded ? nil : state.leaseRemaining(at: now)?.milliseconds
+        return report
     }
 }
 
