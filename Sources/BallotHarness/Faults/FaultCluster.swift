@@ -95,6 +95,11 @@ public final class FaultCluster: @unchecked Sendable {
                     "--heartbeat-interval", "\(Int(settings.heartbeatInterval.milliseconds))ms",
                 ] + peers + (credentials?.nodeArguments(
                     for: id, tls: settings.peerSecurity.usesTLS, secret: settings.peerSecurity.usesSecret) ?? [])
+                // Off loopback a node refuses to start unauthenticated unless told the network is
+                // trusted — here it is: namespaces this process created.
+                if settings.peerSecurity == .insecure, case .namespaces = placement {
+                    arguments.append("--insecure-peers")
+                }
             } else {
                 arguments += ["--backend", settings.backend] + settings.backendArguments
             }
