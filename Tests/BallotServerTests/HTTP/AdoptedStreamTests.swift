@@ -143,7 +143,7 @@ import Testing
                 for _ in 0..<2_000 where !Task.isCancelled {
                     offset += 300
                     extend(view, term: 1, at: offset)
-                    try? await Task.sleep(for: .milliseconds(10))
+                    try? await Task.sleep(for: .milliseconds(50))
                 }
             }
             var answered = 0
