@@ -114,6 +114,10 @@ struct EventsBench: AsyncParsableCommand {
         let stable = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
         let host = local.nodes.first { $0.id.rawValue != stable.self_ }!
         let pid = try requireValue(host.pid, "node \(host.id) is not running")
+        printLine("")
+        printLine("node \(host.id) leading, no subscribers:")
+        try await measureLeading(local, host: host, bench: bench)
+        _ = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
         let before = memory(pid)
         let counts = SubscriberCounts()
         var channels: [any Channel] = []
@@ -167,6 +171,10 @@ struct EventsBench: AsyncParsableCommand {
         printLine(row("last subscriber", Summary(last)))
 
         printLine("")
+        printLine("node \(host.id) leading, with the \(subscribers) subscribers:")
+        try await measureLeading(local, host: host, bench: bench)
+
+        printLine("")
         printLine("crash failovers with \(subscribers) subscribers on node \(host.id) (never the node killed):")
         let loaded = try await failovers(local, bench: bench, avoiding: host.id)
         printLine(String(format: "survivor leads, median: %.1f ms without subscribers, %.1f ms with them (%.2f×); p90 %.1f vs %.1f ms",
@@ -175,6 +183,44 @@ struct EventsBench: AsyncParsableCommand {
         let stillOpen = channels.filter(\.isActive).count
         printLine("subscribers still connected at the end: \(stillOpen) of \(subscribers)")
         for channel in channels { channel.close(promise: nil) }
+    }
+
+    /// Moves leadership to `host`, then for 10 s reads its CPU time and times `GET /leader` on it
+    /// every 250 ms: what a leader's lease events cost with the subscribers it has, and whether its
+    /// HTTP loops still answer.
+    func measureLeading(_ local: LocalCluster, host: NodeProcess, bench: FailoverBenchmark) async throws {
+        for _ in 0..<5 {
+            let current = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+            if current.self_ == host.id.rawValue { break }
+            _ = try? await HTTPClient.request(.POST, host: "127.0.0.1", port: local.node(NodeID(current.self_)!).httpPort,
+                                              path: "/transfer?to=\(host.id)", timeout: .seconds(10))
+            try await Task.sleep(for: cluster.timeout)
+        }
+        let leader = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+        guard leader.self_ == host.id.rawValue, let pid = host.pid else {
+            printLine("  (node \(host.id) could not be made leader: skipped)")
+            return
+        }
+        let ticksBefore = ProcSample.cpuTicks(pid)
+        let started = ContinuousClock.now
+        var answers: [Double] = []
+        var failures = 0
+        for _ in 0..<40 {
+            let asked = ContinuousClock.now
+            do {
+                _ = try await HTTPClient.request(.GET, host: "127.0.0.1", port: host.httpPort, path: "/leader", timeout: .seconds(5))
+                answers.append((ContinuousClock.now - asked).milliseconds)
+            } catch {
+                failures += 1
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let seconds = (ContinuousClock.now - started).milliseconds / 1000
+        let cores = (ProcSample.cpuTicks(pid) - ticksBefore) / Double(sysconf(Int32(_SC_CLK_TCK))) / seconds
+        let stillLeads = await local.leaderView(of: host.id)?.isLeader ?? false
+        printLine(String(format: "  CPU %.3f cores over %.1f s", cores, seconds)
+            + " (\(stillLeads ? "still leading" : "no longer leading")); GET /leader: \(answers.count) answered, \(failures) failed (5 s timeout)")
+        printLine(row("  /leader (ms)", Summary(answers)))
     }
 
     /// `trials` crash failovers; before each, leadership is moved off `avoiding` so it is never killed.

@@ -29,16 +29,17 @@ import Testing
         view.absorb([], role: .leader, term: term, lease: .until(at + .milliseconds(900)), lastContact: at, at: at)
     }
 
-    /// A subscriber on an embedded channel, streaming from `hub` in a task of its own.
+    /// A subscriber on an embedded channel, adopted by `hub` as an HTTP/2 stream would be (the
+    /// channel speaks in response parts); its `state` event is read off at once.
     final class Subscriber: Sendable {
         let channel = NIOAsyncTestingChannel()
-        let task: Task<Void, Never>
 
         init(_ hub: LeadershipEventHub) async throws {
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).get()
-            let (_, cursor) = hub.subscribe()
-            let sink = HTTPStreamSink(channel: channel)
-            task = Task { await hub.stream(to: sink, from: cursor) }
+            let sink = HTTPStreamSink(channel: channel, framing: .parts)
+            try await channel.testingEventLoop.executeInContext { hub.adopt(sink) }
+            let state = await received(waitingFor: 1)
+            try #require(state.count == 1 && state[0].contains("event: state\n"), "a stream begins with its state: \(state)")
         }
 
         /// The events written so far (runs the channel's loop first), by their `event:` line.
@@ -54,6 +55,15 @@ import Testing
             }
             return texts
         }
+    }
+
+    /// Waits (bounded) until `hub` has `count` streams.
+    func streams(of hub: LeadershipEventHub, reach count: Int, running subscribers: [Subscriber] = []) async -> Int {
+        for _ in 0..<500 where hub.subscriberCount != count {
+            for subscriber in subscribers { await subscriber.channel.testingEventLoop.run() }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return hub.subscriberCount
     }
 
     func name(_ text: String) -> String { String(text.split(separator: "\n")[1].dropFirst(7)) }
@@ -89,8 +99,50 @@ import Testing
             try await Task.sleep(for: .milliseconds(2))
         }
         #expect(!subscriber.channel.isActive, "a subscriber that cannot keep up is disconnected")
-        await subscriber.task.value
-        #expect(hub.subscriberCount == 0)
+        #expect(await streams(of: hub, reach: 0, running: [subscriber]) == 0)
+    }
+
+    /// Lease events by when they began (ms after `start`), the rest by name: `lease@300`, `lost`, `lease-end`.
+    func label(_ text: String) -> String {
+        let kind = name(text)
+        guard kind == "lease" else { return kind }
+        if text.contains("\"ends\":true") { return "lease-end" }
+        guard let range = text.range(of: "\"from_mono_ns\":"),
+              let from = UInt64(text[range.upperBound...].prefix { $0.isNumber })
+        else { return "lease?" }
+        return "lease@\((from - start.nanoseconds) / 1_000_000)"
+    }
+
+    /// One delivery round at a time: while a round is in flight (here: one subscriber's loop does
+    /// not run), later events wait; the next round then skips the lease extensions that a newer
+    /// one of the same term supersedes, and nothing else. While rounds keep up, every published
+    /// extension is sent.
+    @Test func onlyASubscriberThatIsBehindHasSupersededExtensionsSkippedAndNeverALoss() async throws {
+        let view = view()
+        let hub = LeadershipEventHub(view: view)
+        defer { hub.close() }
+        elect(view, term: 1, at: 10)
+        let watching = try await Subscriber(hub)
+        let stalled = try await Subscriber(hub)
+        // Keeping up: each extension is a round of its own, and each is sent.
+        extend(view, term: 1, at: 300)
+        #expect(await watching.received(waitingFor: 1).map(label) == ["lease@300"])
+        #expect(await stalled.received(waitingFor: 1).map(label) == ["lease@300"])
+        extend(view, term: 1, at: 600)
+        #expect(await watching.received(waitingFor: 1).map(label) == ["lease@600"])
+        #expect(await stalled.received(waitingFor: 1).map(label) == ["lease@600"])
+        // A round in flight: `watching` got it, `stalled`'s loop has not run, so it is not done.
+        extend(view, term: 1, at: 900)
+        #expect(await watching.received(waitingFor: 1).map(label) == ["lease@900"])
+        extend(view, term: 1, at: 1_200)  // Followed by the loss: kept.
+        view.absorb([.steppedDown(.lostQuorum), .roleChanged(.follower, term: 1), .leaderChanged(nil)], role: .follower,
+                    term: 1, lease: .none, lastContact: nil, at: start + .milliseconds(1_300))
+        elect(view, term: 2, at: 1_400)
+        extend(view, term: 2, at: 1_700)  // Superseded by the next: skipped.
+        extend(view, term: 2, at: 2_000)
+        let after = ["lease@1200", "lost", "lease-end", "elected", "lease@1400", "lease@2000"]
+        #expect(await stalled.received(waitingFor: 7).map(label) == ["lease@900"] + after)
+        #expect(await watching.received(waitingFor: 6).map(label) == after)
     }
 
     @Test func anIdleStreamGetsAKeepAliveCommentEachInterval() async throws {
@@ -108,14 +160,16 @@ import Testing
         let hub = LeadershipEventHub(view: view)
         var subscribers: [Subscriber] = []
         for _ in 0..<3 { subscribers.append(try await Subscriber(hub)) }
-        for _ in 0..<100 where hub.subscriberCount < 3 { try? await Task.sleep(for: .milliseconds(2)) }
         #expect(hub.subscriberCount == 3)
         hub.close()
-        for subscriber in subscribers {
-            await subscriber.channel.testingEventLoop.run()
-            await subscriber.task.value
-        }
         #expect(hub.subscriberCount == 0)
+        for subscriber in subscribers {
+            for _ in 0..<500 where subscriber.channel.isActive {
+                await subscriber.channel.testingEventLoop.run()
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            #expect(!subscriber.channel.isActive, "the pump closes every stream")
+        }
     }
 
     @Test func leaseExtensionsAreSentOnceTheDeadlineMovedAQuarterOfTheLease() {

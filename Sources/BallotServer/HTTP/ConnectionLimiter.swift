@@ -18,8 +18,9 @@ final class ConnectionLimiter: Sendable {
 
     private struct State {
         var nextID: ID = 0
-        /// Every admitted connection that has not been released or evicted.
-        var members: Set<ID> = []
+        /// Every admitted connection that has not been released or evicted, for closing them all
+        /// when the listener stops (an HTTP/1.1 connection has no task that would).
+        var members: [ID: any Channel] = [:]
         /// Admitted connections that are idle now, with when they became idle and how to close them.
         var idle: [ID: (since: NIODeadline, channel: any Channel)] = [:]
     }
@@ -32,17 +33,17 @@ final class ConnectionLimiter: Sendable {
 
     /// Admits a new connection, closing the longest-idle one if the cap is reached; nil when the
     /// cap is reached and nothing is idle.
-    func admit() -> ID? {
+    func admit(_ channel: any Channel) -> ID? {
         let (id, evicted) = state.withLock { state -> (ID?, (any Channel)?) in
             var evicted: (any Channel)?
             if state.members.count >= capacity {
                 guard let oldest = state.idle.min(by: { $0.value.since < $1.value.since }) else { return (nil, nil) }
                 state.idle[oldest.key] = nil
-                state.members.remove(oldest.key)
+                state.members[oldest.key] = nil
                 evicted = oldest.value.channel
             }
             state.nextID += 1
-            state.members.insert(state.nextID)
+            state.members[state.nextID] = channel
             return (state.nextID, evicted)
         }
         if let evicted {
@@ -57,7 +58,7 @@ final class ConnectionLimiter: Sendable {
     /// The connection waits for a request from now on, and may be evicted.
     func becameIdle(_ id: ID, at instant: NIODeadline, channel: any Channel) {
         state.withLock { state in
-            if state.members.contains(id) { state.idle[id] = (instant, channel) }
+            if state.members[id] != nil { state.idle[id] = (instant, channel) }
         }
     }
 
@@ -70,9 +71,14 @@ final class ConnectionLimiter: Sendable {
     func release(_ id: ID) {
         let wasMember = state.withLock { state in
             state.idle[id] = nil
-            return state.members.remove(id) != nil
+            return state.members.removeValue(forKey: id) != nil
         }
         if wasMember { metrics.connections.decrement() }
+    }
+
+    /// Closes every connection still open (the listener stopped); each releases itself as it closes.
+    func closeAll() {
+        for channel in state.withLock({ Array($0.members.values) }) { channel.close(promise: nil) }
     }
 
     var openConnections: Int { state.withLock { $0.members.count } }

@@ -10,9 +10,12 @@ import Prometheus
 /// change the node), each plaintext or TLS, each speaking HTTP/1.1 and HTTP/2 (by ALPN over TLS,
 /// by prior knowledge in plaintext), each under the same ``HTTPLimits``.
 ///
-/// Every connection is its own task and every HTTP/2 stream a child task of it, so a route that
-/// waits never holds an event loop. Nothing here touches the election loop except through the
-/// routes' short actor calls; `/metrics` never does.
+/// Every request is answered in a task of its own (an HTTP/2 connection is a task, each of its
+/// streams a child task; an HTTP/1.1 request gets a task when it has arrived whole, see
+/// ``HTTP1RequestReader``), so a route that waits never holds an event loop, and an HTTP/1.1
+/// connection waiting for its next request — or carrying an adopted stream such as `/events` —
+/// costs no task at all. Nothing here touches the election loop except through the routes' short
+/// actor calls; `/metrics` never does.
 public final class HTTPEndpoint: Sendable {
     /// A bound listener, ready for ``run(_:)``.
     public struct Listener: Sendable {
@@ -66,6 +69,10 @@ public final class HTTPEndpoint: Sendable {
             let channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                // Requests here are small; NIO keeps a connection's last receive buffer for its next
+                // read, so a smaller first buffer (2 KiB by default; it grows for larger reads) is
+                // memory saved on every open connection, idle and `/events` ones included.
+                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try self.initialize(channel, role: role, limiter: limiter)
@@ -80,6 +87,8 @@ public final class HTTPEndpoint: Sendable {
 
     /// Accepts and serves connections until the task is cancelled.
     public func run(_ listener: Listener) async throws {
+        // HTTP/1.1 connections have no task that cancellation would reach: close them here.
+        defer { listener.limiter.closeAll() }
         try await withThrowingDiscardingTaskGroup { group in
             try await listener.channel.executeThenClose { connections in
                 for try await accepted in connections {
@@ -96,7 +105,7 @@ public final class HTTPEndpoint: Sendable {
     private func initialize(_ channel: any Channel, role: HTTPConnectionInfo.Listener,
                             limiter: ConnectionLimiter) throws -> AcceptedConnection {
         let pipeline = channel.pipeline.syncOperations
-        guard let id = limiter.admit() else {
+        guard let id = limiter.admit(channel) else {
             if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.refusing)) }
             try pipeline.addHandler(OverCapacityAnswer(tls: tls != nil, timeout: limits.requestTimeout))
             return AcceptedConnection(channel: channel, connection: channel.eventLoop.makeFailedFuture(ConnectionEndedEarly()))
@@ -129,7 +138,8 @@ public final class HTTPEndpoint: Sendable {
         try pipeline.configureHTTPServerPipeline(
             withErrorHandling: false, withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
         try pipeline.addHandler(HTTP1ExchangeTracker(connectionGuard: connectionGuard, metrics: metrics))
-        return .http1(try HTTPExchangeChannel(wrappingChannelSynchronously: channel), info)
+        try pipeline.addHandler(HTTP1RequestReader(endpoint: self, info: info))
+        return .http1(info)
     }
 
     private func configureHTTP2(_ channel: any Channel, info: HTTPConnectionInfo,
@@ -155,14 +165,14 @@ public final class HTTPEndpoint: Sendable {
         return .http2(channel, multiplexer, info)
     }
 
-    /// Serves one connection until it closes: its requests in turn (HTTP/1.1), or each of its
-    /// streams in a child task (HTTP/2).
+    /// Serves one connection until it closes: each of its streams in a child task (HTTP/2). An
+    /// HTTP/1.1 connection needs no task once its protocol is chosen (``HTTP1RequestReader``).
     private func serve(_ accepted: AcceptedConnection) async {
         await withTaskCancellationHandler {
             guard let connection = try? await accepted.connection.get() else { return }
             switch connection {
-            case .http1(let channel, let info):
-                await serveExchanges(on: channel, info)
+            case .http1:
+                return
             case .http2(_, let multiplexer, let info):
                 do {
                     try await withThrowingDiscardingTaskGroup { streams in
@@ -181,13 +191,13 @@ public final class HTTPEndpoint: Sendable {
     }
 
     /// A request being received.
-    private struct PendingRequest {
+    struct PendingRequest {
         var head: HTTPRequestHead
         var body: [UInt8] = []
         let started = ContinuousClock.now
     }
 
-    /// Answers the requests of one HTTP/1.1 connection, or the one request of an HTTP/2 stream.
+    /// Answers the one request of an HTTP/2 stream.
     private func serveExchanges(on channel: HTTPExchangeChannel, _ info: HTTPConnectionInfo) async {
         do {
             try await channel.executeThenClose { inbound, outbound in
@@ -202,8 +212,7 @@ public final class HTTPEndpoint: Sendable {
                         guard request.body.count + buffer.readableBytes <= limits.maxBodySize else {
                             let answer = HTTPResponse.error(
                                 .payloadTooLarge, "the request body is larger than \(limits.maxBodySize) bytes")
-                            try await write(answer, headOnly: false, keepAlive: false, info: info, outbound: outbound,
-                                            channel: channel.channel)
+                            try await write(answer, headOnly: false, outbound: outbound, channel: channel.channel)
                             metrics.answered(route: route(named: request.head), code: answer.status.code,
                                              after: ContinuousClock.now - request.started)
                             return
@@ -213,9 +222,8 @@ public final class HTTPEndpoint: Sendable {
                     case .end:
                         guard let request = pending else { continue }
                         pending = nil
-                        let keepAlive = info.version == .http2 || request.head.isKeepAlive
-                        try await exchange(request, info: info, keepAlive: keepAlive, outbound: outbound, channel: channel.channel)
-                        if !keepAlive { return }
+                        try await exchange(request, info: info, outbound: outbound, channel: channel.channel)
+                        return
                     }
                 }
             }
@@ -224,14 +232,12 @@ public final class HTTPEndpoint: Sendable {
         }
     }
 
-    /// Routes one whole request, checks its access, runs its handler and writes the answer.
-    private func exchange(_ request: PendingRequest, info: HTTPConnectionInfo, keepAlive: Bool,
+    /// Routes one whole request of an HTTP/2 stream, checks its access, runs its handler and writes
+    /// the answer.
+    private func exchange(_ request: PendingRequest, info: HTTPConnectionInfo,
                           outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, channel: any Channel) async throws {
-        let message = HTTPRequest(method: request.head.method, uri: request.head.uri, headers: request.head.headers,
-                                  body: request.body, connection: info)
-        let (name, response, headOnly) = await answer(message)
-        let finished = try await write(response, headOnly: headOnly, keepAlive: keepAlive, info: info, outbound: outbound,
-                                       channel: channel) {
+        let (name, response, headOnly) = await answer(request.message(info))
+        let finished = try await write(response, headOnly: headOnly, outbound: outbound, channel: channel) {
             // Streams are timed to their head: how long one stays open is the client's choice.
             self.metrics.answered(route: name, code: response.status.code, after: ContinuousClock.now - request.started)
         }
@@ -273,41 +279,61 @@ public final class HTTPEndpoint: Sendable {
     }
 
     /// The route a request names, for the metrics of a request refused before routing.
-    private func route(named head: HTTPRequestHead) -> String {
+    func route(named head: HTTPRequestHead) -> String {
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         if case .route(let route, _) = router.match(method: .GET, path: path) { return route.name }
         if case .methodNotAllowed(let route) = router.match(method: .GET, path: path) { return route.name }
         return HTTPRouter.unmatchedRouteName
     }
 
-    /// Writes an answer: a whole body with `Content-Length`, or a stream (chunked over HTTP/1.1,
-    /// DATA frames over HTTP/2) as its producer writes it. Returns false for a stream, after
-    /// calling `streamStarted` once its head is written.
+    /// Writes an answer on an HTTP/2 stream: a whole body with `Content-Length`, or a stream (DATA
+    /// frames) as its producer writes it. Returns false for a stream, after calling
+    /// `streamStarted` once its head is written.
     @discardableResult
     private func write(
-        _ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, info: HTTPConnectionInfo,
-        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, channel: any Channel,
-        streamStarted: () -> Void = {}
+        _ response: HTTPResponse, headOnly: Bool, outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+        channel: any Channel, streamStarted: () -> Void = {}
     ) async throws -> Bool {
         var headers = response.headers
-        if info.version == .http1 { headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close") }
+        let body: [UInt8]
         switch response.body {
-        case .bytes(let body):
-            headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
-            let head = HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))
-            if headOnly || body.isEmpty {
-                try await outbound.write(contentsOf: [head, .end(nil)])
-            } else {
-                try await outbound.write(contentsOf: [head, .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
-            }
-            return true
+        case .bytes(let bytes):
+            body = bytes
         case .stream(let produce):
             headers.remove(name: "Content-Length")
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
             streamStarted()
-            if !headOnly { try await produce(HTTPBodyWriter(outbound: outbound, channel: channel)) }
+            if !headOnly { try await produce(HTTPBodyWriter { parts in try await outbound.write(contentsOf: parts) }) }
             try await outbound.write(.end(nil))
             return false
+        case .adopted(let adopt):
+            headers.remove(name: "Content-Length")
+            try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
+            streamStarted()
+            if headOnly {
+                try await outbound.write(.end(nil))
+            } else {
+                // The head is queued on the loop before the sink is handed over, so it goes first.
+                let sink = HTTPStreamSink(channel: channel, framing: .parts)
+                channel.eventLoop.execute { adopt(sink) }
+                try? await channel.closeFuture.get()
+            }
+            return false
         }
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        let head = HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))
+        if headOnly || body.isEmpty {
+            try await outbound.write(contentsOf: [head, .end(nil)])
+        } else {
+            try await outbound.write(contentsOf: [head, .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
+        }
+        return true
+    }
+}
+
+extension HTTPEndpoint.PendingRequest {
+    /// The request as routes see it.
+    func message(_ info: HTTPConnectionInfo) -> HTTPRequest {
+        HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body, connection: info)
     }
 }

@@ -70,8 +70,16 @@ public struct HTTPResponse: Sendable {
         case bytes([UInt8])
         /// Written part by part as `produce` calls the writer, until it returns; over HTTP/1.1 with
         /// chunked transfer encoding, over HTTP/2 as DATA frames. For Server-Sent Events and other
-        /// answers that stay open. Not run for `HEAD`.
+        /// answers that stay open, each with a task of its own. Not run for `HEAD`.
         case stream(@Sendable (HTTPBodyWriter) async throws -> Void)
+        /// A stream with no task of its own (issue 15: thousands of `/events` streams fed by one
+        /// producer). Once the head is written, `adopt` is called on the connection's event loop
+        /// with a sink, writes the body into it from then on, and closes it when done; the stream
+        /// ends when either side closes. Over HTTP/1.1 the connection stops being an HTTP exchange:
+        /// its codec is removed (chunks are written pre-framed), no further request is read on it,
+        /// and its limits (connection cap, stalled client) still apply. Over HTTP/2 the stream's
+        /// task waits until the stream closes. Not called for `HEAD`.
+        case adopted(@Sendable (HTTPStreamSink) -> Void)
     }
 
     public var status: HTTPResponseStatus
@@ -120,36 +128,66 @@ public struct HTTPErrorBody: Codable, Sendable, Equatable {
 /// Writes the parts of a streamed response body. Each write is flushed; a write waits while the
 /// client is not reading (and the connection is closed if it stays that way for the idle timeout).
 public struct HTTPBodyWriter: Sendable {
-    let outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
-    /// The connection itself, for a stream fed from outside any task (``directSink``).
-    let channel: any Channel
+    /// Writes response parts on the connection (HTTP/1.1) or stream (HTTP/2), flushed, and returns
+    /// once they are written.
+    let send: @Sendable ([HTTPServerResponsePart]) async throws -> Void
 
     public func write(_ bytes: [UInt8]) async throws {
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+        try await send([.body(.byteBuffer(ByteBuffer(bytes: bytes)))])
     }
 
     public func write(_ text: String) async throws {
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
+        try await send([.body(.byteBuffer(ByteBuffer(string: text)))])
     }
 
-    /// Writes buffers as they are, in one flush: a buffer shared by many streams is not copied
-    /// (issue 15's `/events` encodes each event once for every subscriber).
+    /// Writes buffers as they are, in one flush (a buffer shared by many streams is not copied).
     public func write(_ buffers: [ByteBuffer]) async throws {
-        try await outbound.write(contentsOf: buffers.map { .body(.byteBuffer($0)) })
+        try await send(buffers.map { .body(.byteBuffer($0)) })
     }
-
-    /// The connection, for writing the rest of the body directly on its event loop, with no task
-    /// per write (issue 15: thousands of `/events` streams fed by one producer). Everything written
-    /// through this writer before is written first. The producer must keep running until the
-    /// stream is over (``HTTPStreamSink/closed``), and write nothing through this writer meanwhile.
-    public var directSink: HTTPStreamSink { HTTPStreamSink(channel: channel) }
 }
 
-/// A response body written part by part straight into its connection, on its event loop (see
-/// ``HTTPBodyWriter/directSink``). Writes are never awaited; a connection whose client does not
-/// read fills NIO's write buffer, and ``isWritable`` turns false.
+/// One part of a streamed body, encoded once for every stream it goes to: its bytes, and the same
+/// bytes framed as one HTTP/1.1 chunk, for connections that no longer have an HTTP codec
+/// (``HTTPResponse/Body/adopted(_:)``). Writing it costs no copy and no encoding per stream.
+public struct StreamChunk: Sendable {
+    public let payload: ByteBuffer
+    /// `<size in hex>\r\n<payload>\r\n`.
+    let framed: ByteBuffer
+
+    public init(_ payload: ByteBuffer) {
+        self.payload = payload
+        var framed = ByteBuffer()
+        framed.reserveCapacity(payload.readableBytes + 12)
+        framed.writeString(String(payload.readableBytes, radix: 16))
+        framed.writeStaticString("\r\n")
+        framed.writeImmutableBuffer(payload)
+        framed.writeStaticString("\r\n")
+        self.framed = framed
+    }
+
+    public init(_ text: String) { self.init(ByteBuffer(string: text)) }
+}
+
+/// A response body written straight into its connection, on its event loop, by whoever adopted it
+/// (``HTTPResponse/Body/adopted(_:)``): no task and no async writer per stream. Writes are never
+/// awaited; a connection whose client does not read fills NIO's write buffer, and ``isWritable``
+/// turns false.
 public struct HTTPStreamSink: Sendable {
+    /// How a chunk goes on the wire.
+    enum Framing: Sendable {
+        /// An HTTP/1.1 connection whose codec was removed: the chunk's pre-framed bytes.
+        case chunked
+        /// A channel that still speaks in response parts (an HTTP/2 stream, a test's channel).
+        case parts
+    }
+
     let channel: any Channel
+    let framing: Framing
+
+    init(channel: any Channel, framing: Framing) {
+        self.channel = channel
+        self.framing = framing
+    }
 
     public var eventLoop: any EventLoop { channel.eventLoop }
 
@@ -159,9 +197,14 @@ public struct HTTPStreamSink: Sendable {
     /// False once more than NIO's write-buffer high-water mark waits unsent.
     public var isWritable: Bool { channel.isWritable }
 
-    /// Writes and flushes `buffers`; call on ``eventLoop``.
-    public func writeOnLoop(_ buffers: [ByteBuffer]) {
-        for buffer in buffers { channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil) }
+    /// Writes and flushes `chunks`; call on ``eventLoop``.
+    public func writeOnLoop(_ chunks: [StreamChunk]) {
+        switch framing {
+        case .chunked:
+            for chunk in chunks { channel.write(chunk.framed, promise: nil) }
+        case .parts:
+            for chunk in chunks { channel.write(HTTPServerResponsePart.body(.byteBuffer(chunk.payload)), promise: nil) }
+        }
         channel.flush()
     }
 

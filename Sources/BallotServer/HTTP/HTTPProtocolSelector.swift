@@ -4,13 +4,14 @@ import NIOHTTP2
 import NIOSSL
 import NIOTLS
 
-/// One request/answer channel: an HTTP/1.1 connection, or one HTTP/2 stream seen through the
-/// HTTP/2-to-HTTP/1 codec, so that the same code serves both.
+/// One request/answer channel: an HTTP/2 stream seen through the HTTP/2-to-HTTP/1 codec, so that
+/// routes see the same request parts over both versions.
 typealias HTTPExchangeChannel = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-/// An accepted connection once its protocol is known.
+/// An accepted connection once its protocol is known. An HTTP/1.1 connection is served by its
+/// pipeline (``HTTP1RequestReader``); an HTTP/2 one by a task over its stream multiplexer.
 enum HTTPConnection: Sendable {
-    case http1(HTTPExchangeChannel, HTTPConnectionInfo)
+    case http1(HTTPConnectionInfo)
     case http2(any Channel, NIOHTTP2Handler.AsyncStreamMultiplexer<HTTPExchangeChannel>, HTTPConnectionInfo)
 }
 

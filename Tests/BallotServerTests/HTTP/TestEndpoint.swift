@@ -46,12 +46,13 @@ struct TestEndpoint {
     /// Starts an endpoint, runs `body` against it, and stops it whatever happens.
     static func with<T>(
         limits: HTTPLimits = HTTPLimits(), tls: HTTPTLSFiles? = nil, access: HTTPAccessPolicy = .open,
-        admin: Bool = false, _ body: (TestEndpoint) async throws -> T
+        admin: Bool = false, routes: (inout HTTPRouter) -> Void = { _ in }, _ body: (TestEndpoint) async throws -> T
     ) async throws -> T {
         let registry = PrometheusCollectorRegistry()
         var logger = Logger(label: "http-test")
         logger.logLevel = .warning
         var router = Self.router
+        routes(&router)
         router.add("metrics", .GET, path: "/metrics") { _ in
             HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: Array(registry.emitToString().utf8))
         }

@@ -81,21 +81,15 @@ public struct ApplicationRoutes: Sendable {
     /// `GET /events`: Server-Sent Events per /work/SSE-CONTRACT.md — the state first, then every
     /// `elected`, `lost` and `lease` change, a `: keep-alive` comment every 15 s. `Last-Event-ID` is
     /// accepted; the stream always begins with the state, whose index tells the client whether it
-    /// missed changes.
+    /// missed changes. The stream is adopted by the hub: no task per subscriber, and over HTTP/1.1
+    /// no HTTP codec either once the head is written.
     public func events(_ request: HTTPRequest) -> HTTPResponse {
         let hub = self.hub
-        let view = node.view
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/event-stream")
         headers.add(name: "Cache-Control", value: "no-cache")
         headers.add(name: "X-Accel-Buffering", value: "no")
-        return HTTPResponse(status: .ok, headers: headers, body: .stream { writer in
-            let (state, cursor) = hub.subscribe()
-            let now = SystemMonotonicClock.now
-            try await writer.write([ServerSentEvent(state: state, node: view.node, at: now).bytes(isLeader: state.isLeader(at: now))])
-            // From here on the hub writes into the connection, batched per event loop, until it closes.
-            await hub.stream(to: writer.directSink, from: cursor)
-        })
+        return HTTPResponse(status: .ok, headers: headers, body: .adopted { sink in hub.adopt(sink) })
     }
 
     // MARK: GET, HEAD /primary

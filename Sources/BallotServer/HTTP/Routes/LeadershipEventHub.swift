@@ -8,20 +8,28 @@ import Synchronization
 ///
 /// The view's listener (on the node's own event loop) only encodes the event and appends it to a
 /// bounded shared log — constant work however many clients watch — and wakes one pump task. The
-/// pump, off the node's loop, hands each HTTP event loop one batch: the events each of its
-/// subscribers has not been sent, written straight into their connections with no task per
-/// subscriber. Every 15 s the pump also writes a keep-alive comment.
+/// pump, off the node's loop, owns the streams and delivers in rounds, **one round at a time**: it
+/// hands each HTTP event loop the events each of its subscribers has not been sent, in slices of
+/// ``sliceSize`` streams, each slice submitted once the loop has written the previous one — so a
+/// loop returns to its sockets (accepts, `/leader`, `/primary`) between slices — and computes the
+/// next round only when every loop has written this one. Events that arrive meanwhile wait in the
+/// log; a subscriber then gets them all, but of several lease extensions of the same term only the
+/// newest (it supersedes the others). So the work is bounded by what the loops can write, not by
+/// how often the lease moves. Every 15 s the pump also writes a keep-alive comment.
 ///
-/// **Never merging a loss away**: a subscriber is sent every event after the state it began with
-/// (lease extensions thinned, see ``publishes(_:changesIndex:after:)``). Its buffer is its
-/// connection's: a client that stops reading fills NIO's write buffer (its high-water mark) and is
-/// disconnected, as is one that falls more than ``capacity`` events behind; it reconnects and
-/// starts from the state. Nothing is ever skipped silently.
+/// **Never merging a loss away**: a subscriber is sent every `elected`, `lost` and lease begin or
+/// end after the state it began with (extensions thinned, see ``publishes(_:changesIndex:after:)``,
+/// and superseded ones skipped). Its buffer is its connection's: a client that stops reading fills
+/// NIO's write buffer (its high-water mark) and is disconnected at the next event, as is one that
+/// falls more than ``capacity`` events behind; it reconnects and starts from the state. Nothing is
+/// ever skipped silently.
 public final class LeadershipEventHub: Sendable {
     /// Events kept for subscribers that lag.
     public static let capacity = 4096
     /// How often an idle stream gets a comment line (/work/SSE-CONTRACT.md: every 15 s).
     public static let keepAliveInterval = Duration.seconds(15)
+    /// Streams one event loop writes before it gets back to its other connections.
+    static let sliceSize = 256
 
     /// Where a stream is in the log: the next event to send, and the index of the state it began
     /// with (events that moved the index up to it are already in that state).
@@ -30,7 +38,8 @@ public final class LeadershipEventHub: Sendable {
         var stateIndex: UInt64
     }
 
-    private struct Subscriber {
+    /// A stream as the pump keeps it.
+    private struct Stream {
         let sink: HTTPStreamSink
         var cursor: Cursor
     }
@@ -42,7 +51,11 @@ public final class LeadershipEventHub: Sendable {
         var next: UInt64 = 0
         /// The view's index as of the newest event (or the hub's start).
         var index: UInt64 = 0
-        var subscribers: [Int: Subscriber] = [:]
+        /// Streams that began since the pump last looked, and keys of streams that closed.
+        var joined: [(key: Int, stream: Stream)] = []
+        var left: [Int] = []
+        /// Open streams (the pump's, and those waiting in `joined`).
+        var live = 0
         var nextKey = 0
         /// Blocking queries waiting for the index to move.
         var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
@@ -84,27 +97,28 @@ public final class LeadershipEventHub: Sendable {
         tasks.withLock { $0 = [pump, ticker] }
     }
 
-    /// Stops the pump and the keep-alive timer, closes every stream and answers every waiting query.
+    /// Stops the keep-alive timer, answers every waiting query and has the pump close every
+    /// stream and stop.
     public func close() {
-        let (subscribers, waiters, pump, token) = state.withLock { state in
+        let (waiters, pump, token) = state.withLock { state in
             state.closed = true
+            state.pumpWakeups += 1
+            state.live = 0
             defer {
-                state.subscribers.removeAll()
                 state.waiters.removeAll()
                 state.pump = nil
                 state.token = nil
             }
-            return (Array(state.subscribers.values), Array(state.waiters.values), state.pump, state.token)
+            return (Array(state.waiters.values), state.pump, state.token)
         }
         if let token { view.removeListener(token) }
-        for subscriber in subscribers { subscriber.sink.close() }
         for waiter in waiters { waiter.resume(returning: false) }
         pump?.resume()
-        for task in tasks.withLock({ $0 }) { task.cancel() }
+        for task in tasks.withLock({ $0 }).dropFirst() { task.cancel() }
     }
 
-    /// Streams and blocking queries now (for tests and the benchmark).
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    /// Open streams and blocking queries now (for tests and the benchmark).
+    public var subscriberCount: Int { state.withLock { $0.live } }
     public var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Whether this node holds a valid lease at `now`, by the view's lease events (the same answer
@@ -173,6 +187,8 @@ public final class LeadershipEventHub: Sendable {
     // MARK: The pump (its own task)
 
     private func runPump() async {
+        var streams: [Int: Stream] = [:]
+        var delivered: UInt64 = 0
         while true {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let ready = state.withLock { state -> Bool in
@@ -182,54 +198,92 @@ public final class LeadershipEventHub: Sendable {
                 }
                 if ready { continuation.resume() }
             }
-            if deliver() { return }
+            guard let batches = nextRound(&streams, delivered: &delivered) else { return }
+            // One round in flight: every loop writes its share, slice by slice, before the next.
+            await withTaskGroup(of: Void.self) { group in
+                for batch in batches { group.addTask { await batch.write(hub: self) } }
+            }
         }
     }
 
-    /// One round: each subscriber's unsent events (or a keep-alive), grouped by event loop, written
-    /// by one task on each loop; the blocking queries are woken. Returns true once the hub closed.
-    private func deliver() -> Bool {
-        let (batches, waiters, closed) = state.withLock { state -> ([ObjectIdentifier: LoopBatch], [CheckedContinuation<Bool, Never>], Bool) in
+    /// Takes in what happened since the last round (events, streams that began or closed, a
+    /// keep-alive due), wakes the blocking queries, and returns what each event loop must write —
+    /// or nil once the hub closed (then every stream has been closed).
+    private func nextRound(_ streams: inout [Int: Stream], delivered: inout UInt64) -> [LoopBatch]? {
+        // The log from the oldest cursor on, copied out so that the loop below runs unlocked.
+        let (round, waiters) = state.withLock { state -> (Round, [CheckedContinuation<Bool, Never>]) in
             state.pumpWakeups = 0
-            let keepAlive = state.keepAliveDue
-            state.keepAliveDue = false
-            var batches: [ObjectIdentifier: LoopBatch] = [:]
-            // Most subscribers are at the same place in the log: their events are computed once.
-            var shared: [Cursor: [ServerSentEvent]] = [:]
-            for (key, subscriber) in state.subscribers {
-                var delivery: LoopBatch.Delivery
-                if subscriber.cursor.next < state.first {
-                    delivery = .overflowed
-                } else {
-                    let events = shared[subscriber.cursor] ?? Self.unsent(after: subscriber.cursor, in: state)
-                    shared[subscriber.cursor] = events
-                    state.subscribers[key]?.cursor.next = state.next
-                    if !events.isEmpty {
-                        delivery = .events(events)
-                    } else if keepAlive {
-                        delivery = .keepAlive
-                    } else {
-                        continue
-                    }
-                }
-                let loop = ObjectIdentifier(subscriber.sink.eventLoop)
-                batches[loop, default: LoopBatch(loop: subscriber.sink.eventLoop)].items.append((subscriber.sink, delivery))
+            defer {
+                state.keepAliveDue = false
+                state.joined.removeAll()
+                state.left.removeAll()
+                state.waiters.removeAll(keepingCapacity: true)
             }
-            defer { state.waiters.removeAll(keepingCapacity: true) }
-            return (batches, Array(state.waiters.values), state.closed)
-        }
-        for batch in batches.values {
-            batch.loop.execute { batch.write(isLeader: self.isLeader(at: SystemMonotonicClock.now)) }
+            let oldest = state.joined.reduce(min(delivered, state.next)) { min($0, $1.stream.cursor.next) }
+            let from = max(oldest, state.first)
+            return (Round(log: Array(state.log[Int(from - state.first)...]), first: from, next: state.next,
+                          index: state.index, keepAlive: state.keepAliveDue, joined: state.joined, left: state.left,
+                          closed: state.closed),
+                    Array(state.waiters.values))
         }
         for waiter in waiters { waiter.resume(returning: true) }
-        return closed
+        for key in round.left { streams[key] = nil }
+        for (key, stream) in round.joined { streams[key] = stream }
+        if round.closed {
+            for stream in streams.values { stream.sink.close() }
+            streams.removeAll()
+            return nil
+        }
+        let news = round.next > delivered || !round.joined.isEmpty
+        delivered = round.next
+        guard news || round.keepAlive else { return [] }
+        var batches: [ObjectIdentifier: LoopBatch] = [:]
+        // Most subscribers are at the same place in the log: their events are computed once.
+        var shared: [Cursor: [ServerSentEvent]] = [:]
+        for (key, stream) in streams {
+            let delivery: LoopBatch.Delivery
+            if stream.cursor.next < round.first {
+                delivery = .overflowed
+            } else {
+                let events = shared[stream.cursor] ?? Self.unsent(after: stream.cursor, in: round)
+                shared[stream.cursor] = events
+                // Once the log holds every event up to the stream's state, that state filters nothing more.
+                let stateIndex = round.index >= stream.cursor.stateIndex ? 0 : stream.cursor.stateIndex
+                let cursor = Cursor(next: round.next, stateIndex: stateIndex)
+                if cursor != stream.cursor { streams[key]?.cursor = cursor }
+                if !events.isEmpty {
+                    delivery = .events(events)
+                } else if round.keepAlive {
+                    delivery = .keepAlive
+                } else {
+                    continue
+                }
+            }
+            let loop = ObjectIdentifier(stream.sink.eventLoop)
+            batches[loop, default: LoopBatch(loop: stream.sink.eventLoop)].items.append((stream.sink, delivery))
+        }
+        return Array(batches.values)
+    }
+
+    /// What a round works from: the log's tail from the oldest cursor, and what came in.
+    private struct Round {
+        var log: [ServerSentEvent]
+        /// The sequence number of `log[0]`; `next` is one past the newest event.
+        var first: UInt64
+        var next: UInt64
+        var index: UInt64
+        var keepAlive: Bool
+        var joined: [(key: Int, stream: Stream)]
+        var left: [Int]
+        var closed: Bool
     }
 
     /// The events after `cursor` a stream has not been sent: none that its state already showed,
-    /// and no lease extension that a later one of the same term supersedes.
-    private static func unsent(after cursor: Cursor, in state: State) -> [ServerSentEvent] {
-        guard cursor.next < state.next else { return [] }
-        let pending = state.log[Int(cursor.next - state.first)...]
+    /// and no lease extension that a later one of the same term supersedes (there is such a later
+    /// one only for a stream that is behind: an up-to-date one gets each extension as it comes).
+    private static func unsent(after cursor: Cursor, in round: Round) -> [ServerSentEvent] {
+        guard cursor.next < round.next else { return [] }
+        let pending = round.log[Int(cursor.next - round.first)...]
         var events: [ServerSentEvent] = []
         events.reserveCapacity(pending.count)
         for (offset, event) in zip(pending.indices, pending) {
@@ -245,8 +299,8 @@ public final class LeadershipEventHub: Sendable {
     }
 
     /// What one event loop writes in one round.
-    private struct LoopBatch {
-        enum Delivery {
+    private struct LoopBatch: Sendable {
+        enum Delivery: Sendable {
             case events([ServerSentEvent])
             case keepAlive
             case overflowed
@@ -255,8 +309,22 @@ public final class LeadershipEventHub: Sendable {
         let loop: any EventLoop
         var items: [(sink: HTTPStreamSink, delivery: Delivery)] = []
 
-        /// On `loop`: each item written and flushed; a connection that cannot keep up is closed.
-        func write(isLeader: Bool) {
+        /// Slice by slice, each submitted once the loop has written the previous one: between
+        /// them the loop polls its sockets. A chain of tasks queued at once would not let it, since
+        /// an event loop runs every queued task before it polls again.
+        func write(hub: LeadershipEventHub) async {
+            var start = items.startIndex
+            while start < items.endIndex {
+                let slice = items[start..<min(start + LeadershipEventHub.sliceSize, items.endIndex)]
+                start = slice.endIndex
+                try? await loop.submit {
+                    Self.write(slice, isLeader: hub.isLeader(at: SystemMonotonicClock.now))
+                }.get()
+            }
+        }
+
+        /// On the loop: each item written and flushed; a connection that cannot keep up is closed.
+        private static func write(_ items: ArraySlice<(sink: HTTPStreamSink, delivery: Delivery)>, isLeader: Bool) {
             for (sink, delivery) in items where sink.isActive {
                 switch delivery {
                 case .events(let events):
@@ -265,7 +333,7 @@ public final class LeadershipEventHub: Sendable {
                         sink.close()
                         continue
                     }
-                    sink.writeOnLoop(events.map { $0.bytes(isLeader: isLeader) })
+                    sink.writeOnLoop(events.map { $0.chunk(isLeader: isLeader) })
                 case .keepAlive:
                     if sink.isWritable { sink.writeOnLoop([ServerSentEvent.keepAlive]) }
                 case .overflowed:
@@ -277,6 +345,39 @@ public final class LeadershipEventHub: Sendable {
 
     // MARK: Streams and queries
 
+    /// Starts a stream on `sink`, on its event loop (``HTTPResponse/Body/adopted(_:)``): writes the
+    /// current state, then leaves the sink to the pump, which feeds it every event after that state
+    /// until the connection closes or the hub does. No task per stream: the hub forgets the sink
+    /// when its connection closes.
+    func adopt(_ sink: HTTPStreamSink) {
+        let (current, cursor) = subscribe()
+        let now = SystemMonotonicClock.now
+        sink.writeOnLoop([ServerSentEvent(state: current, node: view.node, at: now).chunk(isLeader: current.isLeader(at: now))])
+        let key = state.withLock { state -> Int? in
+            guard !state.closed else { return nil }
+            defer { state.nextKey += 1 }
+            state.joined.append((state.nextKey, Stream(sink: sink, cursor: cursor)))
+            state.live += 1
+            return state.nextKey
+        }
+        guard let key else {
+            sink.close()
+            return
+        }
+        sink.closed.whenComplete { [weak self] _ in self?.leave(key) }
+        wake(keepAlive: false)  // Events since the state was read go out now.
+    }
+
+    private func leave(_ key: Int) {
+        let wasOpen = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.left.append(key)
+            state.live -= 1
+            return true
+        }
+        if wasOpen { wake(keepAlive: false) }  // The pump lets go of the sink.
+    }
+
     /// The current state and the cursor just after it: a stream begins with this state, and the
     /// events the state already shows are skipped, whichever order the view and the hub saw them in.
     func subscribe() -> (state: LeadershipState, cursor: Cursor) {
@@ -284,24 +385,6 @@ public final class LeadershipEventHub: Sendable {
         let current = view.current
         return (current, Cursor(next: next, stateIndex: current.index))
     }
-
-    /// Feeds `sink` every event after `cursor` until its connection closes or the hub does.
-    func stream(to sink: HTTPStreamSink, from cursor: Cursor) async {
-        let key = state.withLock { state -> Int? in
-            guard !state.closed else { return nil }
-            defer { state.nextKey += 1 }
-            state.subscribers[state.nextKey] = Subscriber(sink: sink, cursor: cursor)
-            return state.nextKey
-        }
-        guard let key else {
-            sink.close()
-            return
-        }
-        wake(keepAlive: false)  // Events since the state was read go out now.
-        try? await sink.closed.get()
-        _ = state.withLock { $0.subscribers.removeValue(forKey: key) }
-    }
-
     /// Waits until the view's index exceeds `index`, or `timeout` passes; returns whether it did.
     func waitForIndex(above index: UInt64, timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout

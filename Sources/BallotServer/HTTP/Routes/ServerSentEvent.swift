@@ -10,10 +10,11 @@ import NIOCore
 /// the ones the client decodes with: one definition for both sides.
 ///
 /// `is_leader` must be judged at the instant the event is written, so an event is encoded once
-/// with each value, into buffers every subscriber shares; ``bytes(isLeader:)`` picks one.
+/// with each value, into chunks every subscriber shares (framed for HTTP/1.1 too);
+/// ``chunk(isLeader:)`` picks one.
 struct ServerSentEvent: Sendable {
-    private let leading: ByteBuffer
-    private let following: ByteBuffer
+    private let leading: StreamChunk
+    private let following: StreamChunk
     /// The view's index after the event, and whether the event changed it (lease extensions do not).
     let index: UInt64
     let changesIndex: Bool
@@ -22,10 +23,12 @@ struct ServerSentEvent: Sendable {
     let isExtension: Bool
     let term: Term
 
-    func bytes(isLeader: Bool) -> ByteBuffer { isLeader ? leading : following }
+    func chunk(isLeader: Bool) -> StreamChunk { isLeader ? leading : following }
+
+    func bytes(isLeader: Bool) -> ByteBuffer { chunk(isLeader: isLeader).payload }
 
     /// A comment line that keeps idle connections (and proxies) from timing out.
-    static let keepAlive = ByteBuffer(string: ": keep-alive\n\n")
+    static let keepAlive = StreamChunk(": keep-alive\n\n")
 
     /// The first event of every stream: the state when the subscription began.
     init(state: LeadershipState, node: NodeID, at now: MonotonicInstant) {
@@ -76,8 +79,8 @@ struct ServerSentEvent: Sendable {
         self.isExtension = isExtension
         self.term = term
         let head = "id: \(index)\nevent: \(kind.rawValue)\ndata: {\(fields.text),\"\(LeadershipStreamEvent.Key.isLeader.rawValue)\":"
-        leading = ByteBuffer(string: head + "true}\n\n")
-        following = ByteBuffer(string: head + "false}\n\n")
+        leading = StreamChunk(head + "true}\n\n")
+        following = StreamChunk(head + "false}\n\n")
     }
 }
 
