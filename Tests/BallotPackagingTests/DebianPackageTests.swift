@@ -14,6 +14,7 @@ import Testing
         let name = URL(fileURLWithPath: package).lastPathComponent
         #expect(name.hasPrefix("ballot_") && name.hasSuffix("_amd64.deb"), "\(name)")
         print("package: \(line.dropFirst("built ".count))")
+        try await checkCodeLayout(of: repositoryRoot + "/.build/deploy/release/ballotd")
 
         // Contents.
         let contents = try await succeed("dpkg-deb", ["--contents", package])
