@@ -117,7 +117,7 @@ struct EventsBench: AsyncParsableCommand {
         printLine("")
         printLine("node \(host.id) leading, no subscribers:")
         try await measureLeading(local, host: host, bench: bench)
-        _ = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+        try await moveLeadership(off: host.id, in: local, bench: bench)
         let before = memory(pid)
         let counts = SubscriberCounts()
         var channels: [any Channel] = []
@@ -135,8 +135,9 @@ struct EventsBench: AsyncParsableCommand {
             while counts.states < connected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         }
         printLine("")
-        printLine(String(format: "%d subscribers on node %d (a follower): connected in %.1f s, %d got their first (state) event",
-                         subscribers, Int(host.id.rawValue), (ContinuousClock.now - connectStart).milliseconds / 1000, counts.states))
+        let role = await local.leaderView(of: host.id)?.isLeader == true ? "leading" : "a follower"
+        printLine("\(subscribers) subscribers on node \(host.id) (\(role) now): connected in "
+            + String(format: "%.1f s, %d got their first (state) event", (ContinuousClock.now - connectStart).milliseconds / 1000, counts.states))
         try await Task.sleep(for: .seconds(3))
         let after = memory(pid)
         printLine(String(format: "node %d memory: RSS %.1f → %.1f MiB (+%.1f), PSS %.1f → %.1f MiB (+%.1f), anonymous %.1f → %.1f MiB (+%.1f); %.2f KiB per subscriber (anonymous)",
@@ -223,19 +224,21 @@ struct EventsBench: AsyncParsableCommand {
         printLine(row("  /leader (ms)", Summary(answers)))
     }
 
+    /// Transfers leadership away from `node` if it leads, and waits an election timeout.
+    func moveLeadership(off node: NodeID, in local: LocalCluster, bench: FailoverBenchmark) async throws {
+        let stable = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
+        guard stable.self_ == node.rawValue else { return }
+        let target = local.nodes.first { $0.id != node }!.id
+        _ = try? await HTTPClient.request(.POST, host: "127.0.0.1", port: local.node(node).httpPort,
+                                          path: "/transfer?to=\(target)", timeout: .seconds(10))
+        try await Task.sleep(for: cluster.timeout)
+    }
+
     /// `trials` crash failovers; before each, leadership is moved off `avoiding` so it is never killed.
     func failovers(_ local: LocalCluster, bench: FailoverBenchmark, avoiding: NodeID?) async throws -> Summary {
         var results: [Double] = []
         for index in 1...trials {
-            if let avoiding {
-                let stable = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
-                if stable.self_ == avoiding.rawValue {
-                    let target = local.nodes.first { $0.id != avoiding }!.id
-                    _ = try? await HTTPClient.request(.POST, host: "127.0.0.1", port: local.node(avoiding).httpPort,
-                                                      path: "/transfer?to=\(target)", timeout: .seconds(10))
-                    try await Task.sleep(for: cluster.timeout)
-                }
-            }
+            if let avoiding { try await moveLeadership(off: avoiding, in: local, bench: bench) }
             do {
                 let trial = try await bench.runTrial()
                 results.append(trial.firstLeaderMs)
