@@ -227,26 +227,36 @@ public final class LeadershipEventHub: Sendable {
                     Array(state.waiters.values))
         }
         for waiter in waiters { waiter.resume(returning: true) }
-        for key in round.left { streams[key] = nil }
+        // In this order: a stream may have begun and closed since the last round.
         for (key, stream) in round.joined { streams[key] = stream }
+        for key in round.left { streams[key] = nil }
         if round.closed {
             for stream in streams.values { stream.sink.close() }
             streams.removeAll()
             return nil
         }
-        let news = round.next > delivered || !round.joined.isEmpty
+        // Every stream but those that just began has been sent everything up to `delivered`: with
+        // no new event and no keep-alive due, only the new ones can have anything to send (so a
+        // thousand subscribers joining cost a thousand small rounds, not a thousand full ones).
+        let everyone = round.next > delivered || round.keepAlive
         delivered = round.next
-        guard news || round.keepAlive else { return [] }
+        let keys = everyone ? Array(streams.keys) : round.joined.map(\.key).filter { streams[$0] != nil }
         var batches: [ObjectIdentifier: LoopBatch] = [:]
         // Most subscribers are at the same place in the log: their events are computed once.
         var shared: [Cursor: [ServerSentEvent]] = [:]
-        for (key, stream) in streams {
+        for key in keys {
+            guard let stream = streams[key] else { continue }
             let delivery: LoopBatch.Delivery
             if stream.cursor.next < round.first {
                 delivery = .overflowed
             } else {
-                let events = shared[stream.cursor] ?? Self.unsent(after: stream.cursor, in: round)
-                shared[stream.cursor] = events
+                let events: [ServerSentEvent]
+                if let known = shared[stream.cursor] {
+                    events = known
+                } else {
+                    events = Self.unsent(after: stream.cursor, in: round)
+                    shared[stream.cursor] = events
+                }
                 // Once the log holds every event up to the stream's state, that state filters nothing more.
                 let stateIndex = round.index >= stream.cursor.stateIndex ? 0 : stream.cursor.stateIndex
                 let cursor = Cursor(next: round.next, stateIndex: stateIndex)
