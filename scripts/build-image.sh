@@ -11,7 +11,11 @@ out=${1:-.build/packages}
 mkdir -p "$out"
 
 echo "==> building a fully static ballotd"
+# Laid out like the deployable build (scripts/build-release.sh): per-function sections, linked by lld
+# in the order of deploy/ballotd.order, so an idle node's resident code stays a few dense MiB.
 swift build -c release --scratch-path .build/static --static-swift-stdlib -Xswiftc -static-executable \
+  -Xswiftc -use-ld=lld -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
+  -Xlinker "--symbol-ordering-file=$PWD/deploy/ballotd.order" -Xlinker --no-warn-symbol-ordering \
   -Xlinker --no-export-dynamic --product ballotd 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\] ' || true; }
 binary=.build/static/release/ballotd
 if file "$binary" | grep -q "dynamically linked"; then

@@ -11,6 +11,10 @@ extension HistoryChecker {
     /// connections of that fault; and no node may ever report a term as high as the one the
     /// intruders forged. Each of these fails the run if the node let an intruder in, delivered its
     /// messages, or left no trace of refusing it.
+    ///
+    /// A remote address names the intruder's connection only during its fault: the intruder dials
+    /// from a member's namespace, so minutes later that member's own connection may get the same
+    /// ephemeral port. Lines count from the fault's start until ``lateLineAllowance`` after its heal.
     func unauthenticatedDelivery(_ events: [TimelineEvent]) -> [Violation] {
         var violations: [Violation] = []
         var peerLines: [String: [PeerEventLine]] = [:]
@@ -18,8 +22,12 @@ extension HistoryChecker {
         var refusalsAfter: [Int: [UInt64: Double]] = [:]
         var intrusionsPerFault: [Int: [UInt64: Int]] = [:]
         var lowestForgedTerm: (term: UInt64, at: UInt64)?
+        var faultBegan: [Int: UInt64] = [:]
+        var faultHealed: [Int: UInt64] = [:]
         for event in events {
             switch event {
+            case .faultBegan(let number, _, _, let at): faultBegan[number] = at
+            case .faultHealed(let number, let at): faultHealed[number] = at
             case .peer(let line): peerLines["\(line.node)/\(line.remote)", default: []].append(line)
             case .authRefusals(let number, let node, true, let count, _): refusalsBefore[number, default: [:]][node] = count
             case .authRefusals(let number, let node, false, let count, _): refusalsAfter[number, default: [:]][node] = count
@@ -30,7 +38,11 @@ extension HistoryChecker {
             }
         }
         for case .intrusion(let number, let node, let kind, let remote, _, let at) in events {
-            let lines = peerLines["\(node)/\(remote)"] ?? []
+            let from = faultBegan[number] ?? 0
+            let until = (faultHealed[number] ?? .max).addingReportingOverflow(Self.lateLineAllowance)
+            let lines = (peerLines["\(node)/\(remote)"] ?? []).filter {
+                $0.monotonicNanoseconds >= from && (until.overflow || $0.monotonicNanoseconds <= until.partialValue)
+            }
             if let accepted = lines.first(where: { $0.kind == .accepted }) {
                 violations.append(Violation(property: .unauthenticatedDelivery, at: accepted.monotonicNanoseconds, detail:
                     "fault #\(number) (\(kind.rawValue)): node \(node) authenticated the intruder's connection from "
@@ -80,4 +92,8 @@ extension HistoryChecker {
         }
         return violations
     }
+
+    /// How long after an intruder fault's heal a node's line about the intruder's connection still
+    /// counts: longer than the handshake deadline (5 s), after which the node has closed it.
+    static let lateLineAllowance: UInt64 = 10_000_000_000
 }

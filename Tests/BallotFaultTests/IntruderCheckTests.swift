@@ -31,8 +31,8 @@ import Testing
         ]
     }
 
-    func violations(_ events: [TimelineEvent]) -> [HistoryChecker.Violation] {
-        HistoryChecker().check(events, endedAt: ms(3_000)).filter { $0.property == .unauthenticatedDelivery }
+    func violations(_ events: [TimelineEvent], endedAt: Double = 3_000) -> [HistoryChecker.Violation] {
+        HistoryChecker().check(events, endedAt: ms(endedAt)).filter { $0.property == .unauthenticatedDelivery }
     }
 
     let refused = "event=peer_refused node=2 remote=10.213.0.11:40000 reason=auth established=false delivered=0"
@@ -65,6 +65,25 @@ import Testing
         // A refusal of another connection is no evidence for this one.
         let other = "event=peer_refused node=2 remote=10.213.0.11:40001 reason=auth established=false delivered=0"
         #expect(!violations(history([peer(other, at: 111)])).isEmpty)
+    }
+
+    /// The intruder dialled from node 1's namespace; minutes later node 1's own connection got the
+    /// same ephemeral port (seen in a 500-fault run). That connection is node 1's, not the intruder's.
+    @Test func aMemberReusingTheIntrudersPortLaterPasses() {
+        let later = [
+            peer("event=peer_accepted node=2 peer=1 remote=10.213.0.11:40000 auth=tls", at: 190_000),
+            peer("event=peer_closed node=2 peer=1 remote=10.213.0.11:40000 delivered=17", at: 191_000),
+        ]
+        #expect(violations(history([peer(refused, at: 111)]) + later, endedAt: 200_000).isEmpty)
+    }
+
+    /// A line about the intruder's connection written a little after the fault healed still counts
+    /// (the node may close a silent connection only at its handshake deadline).
+    @Test func aLateLineOfTheIntrudersConnectionStillCounts() {
+        let found = violations(history([peer(refused, at: 111)]) + [
+            peer("event=peer_accepted node=2 peer=1 remote=10.213.0.11:40000 auth=tls", at: 5_300),
+        ], endedAt: 20_000)
+        #expect(found.contains { $0.detail.contains("authenticated the intruder's connection") })
     }
 
     @Test func aForgedTermReachingAnyNodeFails() {

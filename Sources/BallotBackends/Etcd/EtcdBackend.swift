@@ -48,7 +48,7 @@ public actor EtcdBackend: ElectionBackend {
     /// Every candidacy under the prefix, by key, as last seen.
     private var candidates: [[UInt8]: EtcdKeyValue] = [:]
     private var refusedValues: Set<[UInt8]> = []
-    private var claimTimer: Scheduled<Void>?
+    private let claimTimer: ClaimTimer
     private var connected = false
     private var stopping = false
 
@@ -75,6 +75,7 @@ public actor EtcdBackend: ElectionBackend {
                                   logger: logger)
         publisher = LeadershipPublisher(view: view, observer: observer, tokens: tokens, recoveredToken: recoveredToken,
                                         at: SystemMonotonicClock.now)
+        claimTimer = ClaimTimer(eventLoop: eventLoop, publisher: publisher, logger: logger)
         prefix = Array(configuration.election.etcdPrefix.utf8)
         value = Array("\(node)".utf8)
         grantedTTL = configuration.leaseTTL
@@ -124,8 +125,7 @@ public actor EtcdBackend: ElectionBackend {
     public func shutDown() async {
         guard !stopping else { return }
         stopping = true
-        claimTimer?.cancel()
-        claimTimer = nil
+        claimTimer.cancel()
         publisher.shutDown(at: now)
         let timeout = Duration.seconds(1)
         if let key = ownKey {
@@ -345,7 +345,7 @@ public actor EtcdBackend: ElectionBackend {
             }
         }
         try publisher.publish(observation, at: now)
-        armClaimTimer()
+        claimTimer.rearm()
     }
 
     /// The node a candidacy names, or nil (counted and logged once) if its value is no node ID.
@@ -362,24 +362,6 @@ public actor EtcdBackend: ElectionBackend {
             ])
         }
         return nil
-    }
-
-    private func armClaimTimer() {
-        claimTimer?.cancel()
-        claimTimer = nil
-        guard let deadline = publisher.claimDeadline else { return }
-        let delay = max(deadline - now, .zero)
-        claimTimer = eventLoop.scheduleTask(in: .nanoseconds(delay.nanosecondsForNIO)) {
-            self.assumeIsolated { backend in
-                backend.claimTimer = nil
-                do {
-                    try backend.publisher.republish(at: backend.now)
-                    backend.armClaimTimer()
-                } catch {
-                    backend.logger.critical("cannot persist the fencing token", metadata: ["error": "\(error)"])
-                }
-            }
-        }
     }
 }
 

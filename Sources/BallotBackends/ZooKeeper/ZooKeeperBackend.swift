@@ -52,7 +52,7 @@ public actor ZooKeeperBackend: ElectionBackend {
     private var leaderName: String?
     private var leader: LeaderInfo?
     private var predecessorName: String?
-    private var claimTimer: Scheduled<Void>?
+    private let claimTimer: ClaimTimer
     private var connected = false
     private var stopping = false
 
@@ -67,6 +67,7 @@ public actor ZooKeeperBackend: ElectionBackend {
         self.observer = observer
         publisher = LeadershipPublisher(view: view, observer: observer, tokens: tokens, recoveredToken: recoveredToken,
                                         at: SystemMonotonicClock.now)
+        claimTimer = ClaimTimer(eventLoop: eventLoop, publisher: publisher, logger: logger)
         path = configuration.election.zooKeeperPath
         value = Array("\(node)".utf8)
         negotiatedTimeout = configuration.sessionTimeout
@@ -113,8 +114,7 @@ public actor ZooKeeperBackend: ElectionBackend {
     public func shutDown() async {
         guard !stopping else { return }
         stopping = true
-        claimTimer?.cancel()
-        claimTimer = nil
+        claimTimer.cancel()
         publisher.shutDown(at: now)
         if let client {
             // Closing the session deletes the candidacy at once: the next in line leads without
@@ -381,25 +381,7 @@ public actor ZooKeeperBackend: ElectionBackend {
             observation.leader = leader
         }
         try publisher.publish(observation, at: now)
-        armClaimTimer()
-    }
-
-    private func armClaimTimer() {
-        claimTimer?.cancel()
-        claimTimer = nil
-        guard let deadline = publisher.claimDeadline else { return }
-        let delay = max(deadline - now, .zero)
-        claimTimer = eventLoop.scheduleTask(in: .nanoseconds(delay.nanosecondsForNIO)) {
-            self.assumeIsolated { backend in
-                backend.claimTimer = nil
-                do {
-                    try backend.publisher.republish(at: backend.now)
-                    backend.armClaimTimer()
-                } catch {
-                    backend.logger.critical("cannot persist the fencing token", metadata: ["error": "\(error)"])
-                }
-            }
-        }
+        claimTimer.rearm()
     }
 }
 
