@@ -10,25 +10,8 @@ import Testing
 
 /// The one encoder of `/events` and blocking queries: order, skipping what the state shows,
 /// thinned extensions, overflow, closing — written into real (embedded) channels.
-@Suite struct LeadershipEventHubTests {
+@Suite struct LeadershipEventHubTests: LeadershipScript {
     let start = MonotonicInstant(nanoseconds: 9_000_000_000)
-
-    func view() -> LeadershipView {
-        let view = LeadershipView(node: 1)
-        view.start(at: start, role: .follower, term: 0)
-        return view
-    }
-
-    func elect(_ view: LeadershipView, term: Term, at offset: Int) {
-        let at = start + .milliseconds(offset)
-        view.absorb([.roleChanged(.leader, term: term), .leaderChanged(LeaderInfo(id: 1, term: term))], role: .leader,
-                    term: term, lease: .until(at + .milliseconds(900)), lastContact: at, at: at)
-    }
-
-    func extend(_ view: LeadershipView, term: Term, at offset: Int) {
-        let at = start + .milliseconds(offset)
-        view.absorb([], role: .leader, term: term, lease: .until(at + .milliseconds(900)), lastContact: at, at: at)
-    }
 
     /// A subscriber on an embedded channel, adopted by `hub` as an HTTP/2 stream would be (the
     /// channel speaks in response parts); its `state` event is read off at once.

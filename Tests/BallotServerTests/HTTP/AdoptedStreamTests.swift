@@ -13,30 +13,8 @@ import Testing
 /// connection is handed to the hub after its head and framed by hand; a client that does not read
 /// gets every loss or is disconnected; a closed stream leaves the hub and the connection count;
 /// other requests are answered while hundreds of streams get lease events.
-@Suite struct AdoptedStreamTests {
+@Suite struct AdoptedStreamTests: LeadershipScript {
     let start = MonotonicInstant(nanoseconds: 9_000_000_000)
-
-    func view() -> LeadershipView {
-        let view = LeadershipView(node: 1)
-        view.start(at: start, role: .follower, term: 0)
-        return view
-    }
-
-    func elect(_ view: LeadershipView, term: Term, at offset: Int) {
-        let at = start + .milliseconds(offset)
-        view.absorb([.roleChanged(.leader, term: term), .leaderChanged(LeaderInfo(id: 1, term: term))], role: .leader,
-                    term: term, lease: .until(at + .milliseconds(900)), lastContact: at, at: at)
-    }
-
-    func extend(_ view: LeadershipView, term: Term, at offset: Int) {
-        let at = start + .milliseconds(offset)
-        view.absorb([], role: .leader, term: term, lease: .until(at + .milliseconds(900)), lastContact: at, at: at)
-    }
-
-    func stepDown(_ view: LeadershipView, term: Term, at offset: Int) {
-        view.absorb([.steppedDown(.lostQuorum), .roleChanged(.follower, term: term), .leaderChanged(nil)], role: .follower,
-                    term: term, lease: .none, lastContact: nil, at: start + .milliseconds(offset))
-    }
 
     /// A test endpoint that also serves the hub's stream at `/hub`.
     func withHub<T>(_ hub: LeadershipEventHub, _ body: (TestEndpoint) async throws -> T) async throws -> T {
