@@ -2,7 +2,7 @@ import BallotClient
 import BallotRuntime
 import Testing
 
-/// The `/events` data contract (SSE-CONTRACT.md): every key present, types exact, contradictions refused.
+/// The `/events` data contract (docs/applications.md): every key present, types exact, contradictions refused.
 struct LeadershipStreamEventTests {
     private func decode(_ type: String, _ data: String) throws(LeadershipStreamEvent.Problem) -> LeadershipStreamEvent {
         try LeadershipStreamEvent(ServerSentEvent(type: type, data: data, lastEventID: "1"))

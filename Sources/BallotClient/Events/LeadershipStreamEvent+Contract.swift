@@ -1,4 +1,4 @@
-/// The names the `/events` contract (SSE-CONTRACT.md) gives to event types and JSON keys, defined
+/// The names the `/events` contract (docs/applications.md) gives to event types and JSON keys, defined
 /// once: the node's encoder (BallotServer) writes them and ``LeadershipStreamEvent`` reads them, so
 /// the two sides cannot drift apart.
 extension LeadershipStreamEvent {

@@ -1,8 +1,8 @@
 import BallotRuntime
 import FoundationEssentials
 
-/// One event of a node's `GET /events` stream, typed as the watch contract (SSE-CONTRACT.md,
-/// docs/applications.md) defines it:
+/// One event of a node's `GET /events` stream, typed as the watch contract (docs/applications.md,
+/// "`GET /events`") defines it:
 ///
 ///     id: <index>
 ///     event: <state|elected|lost|lease>

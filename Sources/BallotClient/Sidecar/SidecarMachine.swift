@@ -14,7 +14,7 @@ import BallotRuntime
 /// its own, so it holds even when the sidecar itself is stopped. Under a lease of a few hundred
 /// milliseconds a `--grace` of seconds cannot fit: the child gets at most a quarter of what is left
 /// before `kill_at`, and the machine says so once. Not more: the node sends a lease extension only
-/// once the deadline moved a quarter of the lease (SSE-CONTRACT.md), a heartbeat round or two apart,
+/// once the deadline moved a quarter of the lease (docs/applications.md), a heartbeat round or two apart,
 /// so SIGTERM must come only after the stream has clearly missed an extension — at half of the
 /// budget a healthy leader's CMD got SIGTERM whenever one extension came a round late.
 ///

@@ -78,7 +78,7 @@ public struct ApplicationRoutes: Sendable {
 
     // MARK: GET /events
 
-    /// `GET /events`: Server-Sent Events per /work/SSE-CONTRACT.md — the state first, then every
+    /// `GET /events`: Server-Sent Events per docs/applications.md — the state first, then every
     /// `elected`, `lost` and `lease` change, a `: keep-alive` comment every 15 s. `Last-Event-ID` is
     /// accepted; the stream always begins with the state, whose index tells the client whether it
     /// missed changes. The stream is adopted by the hub: no task per subscriber, and over HTTP/1.1

@@ -26,7 +26,7 @@ import Synchronization
 public final class LeadershipEventHub: Sendable {
     /// Events kept for subscribers that lag.
     public static let capacity = 4096
-    /// How often an idle stream gets a comment line (/work/SSE-CONTRACT.md: every 15 s).
+    /// How often an idle stream gets a comment line (docs/applications.md: every 15 s).
     public static let keepAliveInterval = Duration.seconds(15)
     /// Streams one event loop writes before it gets back to its other connections.
     static let sliceSize = 256

@@ -3,7 +3,7 @@ import BallotCore
 import BallotRuntime
 import NIOCore
 
-/// The `GET /events` wire format (/work/SSE-CONTRACT.md): one Server-Sent Event per leadership
+/// The `GET /events` wire format (docs/applications.md): one Server-Sent Event per leadership
 /// change, `id` the view's change index after it, `data` one JSON object on one line with
 /// snake_case keys and every absent value written as `null`. Event types and keys are the
 /// contract's names in BallotClient (``LeadershipStreamEvent/Kind``, ``LeadershipStreamEvent/Key``),
