@@ -131,8 +131,27 @@ import Testing
         extend(view, term: 2, at: 1_700)  // Superseded by the next: skipped.
         extend(view, term: 2, at: 2_000)
         let after = ["lease@1200", "lost", "lease-end", "elected", "lease@1400", "lease@2000"]
-        #expect(await stalled.received(waitingFor: 7).map(label) == ["lease@900"] + after)
-        #expect(await watching.received(waitingFor: 6).map(label) == after)
+        let stalledGot = await received(stalled, through: "lease@2000")
+        let watchingGot = await received(watching, through: "lease@2000")
+        // The pump usually takes these events in one round, and then lease@1700 is superseded and
+        // skipped; if it wakes between the two extensions (a busy machine), lease@1700 is not yet
+        // superseded and is sent. Either way nothing else is skipped and the newest arrives.
+        #expect(Self.skipsOnlySuperseded(stalledGot, expected: ["lease@900"] + after, superseded: "lease@1700"), "\(stalledGot)")
+        #expect(Self.skipsOnlySuperseded(watchingGot, expected: after, superseded: "lease@1700"), "\(watchingGot)")
+    }
+
+    /// What `subscriber` is sent until its last event is `last` (bounded: five waits of up to 1 s).
+    func received(_ subscriber: Subscriber, through last: String) async -> [String] {
+        var got: [String] = []
+        for _ in 0..<5 where got.last != last { got += await subscriber.received(waitingFor: 1).map(label) }
+        return got
+    }
+
+    /// `got` is `expected`, or `expected` with `superseded` sent right before the extension that
+    /// supersedes it.
+    static func skipsOnlySuperseded(_ got: [String], expected: [String], superseded: String) -> Bool {
+        guard let at = got.firstIndex(of: superseded) else { return got == expected }
+        return got.filter { $0 != superseded } == expected && at + 1 < got.count && got[at + 1] == expected.last
     }
 
     @Test func anIdleStreamGetsAKeepAliveCommentEachInterval() async throws {
