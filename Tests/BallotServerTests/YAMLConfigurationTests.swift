@@ -132,6 +132,35 @@ private func peer(_ text: String) -> PeerAddress {
         }
     }
 
+    /// Keys are setting names: an explicit key, a collection or an alias as a key is refused before
+    /// Yams composes the document (its duplicate check on nested keys is exponential in depth).
+    @Test(arguments: ["? [a]\n: 1", "[a, b]: 1", "{a: b}: 1", "x: &a [1]\n*a : 2", "- ? a", "peers: {[2]: a}",
+                      "  ?\n  - x"])
+    func complexKeysAreRefused(yaml: String) {
+        let error = #expect(throws: ConfigurationError.self) { try NodeSettings(yaml: yaml, path: "bad.yaml") }
+        guard case .malformedYAML(path: "bad.yaml", let detail) = error, detail.contains("is not supported") else {
+            Issue.record("\(yaml.debugDescription): expected a refused key, got \(String(describing: error))")
+            return
+        }
+    }
+
+    /// What the guard must let through: the indicators inside quoted and block scalars, comments,
+    /// plain scalars, and IPv6 addresses in brackets.
+    @Test(arguments: ["cluster: \"a ? b\"", "cluster: 'x]: y'", "cluster: a ? b", "# ? not a key\nid: 1",
+                      "cluster: |\n  ? [a]: b\n  *c : d\nid: 1", "listen: \"[::1]:7001\"", "peers: {2: \"[::1]:7002\"}",
+                      "peers:\n  - 2=a:7002\n  - 3=b:7003", "cluster: it's", "cluster: a\"b", "cluster: a > b"])
+    func nameKeysPassTheGuard(yaml: String) {
+        #expect(YAMLKeyGuard.firstComplexKey(in: yaml) == nil, "\(yaml.debugDescription)")
+    }
+
+    /// The input `fuzz-configuration` found: duplicate explicit keys, each a sequence nested 40 deep
+    /// (Yams alone took minutes). Refused at once.
+    @Test func deeplyNestedDuplicateKeysAreRefusedAtOnce() {
+        let key = String(repeating: "- ", count: 40) + "x"
+        let yaml = "? " + key + "\n: 1\n? " + key + "\n: 2\n"
+        #expect(throws: ConfigurationError.self) { try NodeSettings(yaml: yaml) }
+    }
+
     @Test func theTopLevelMustBeAMapping() {
         #expect(throws: ConfigurationError.configurationNotAMapping(path: nil)) { try NodeSettings(yaml: "- id: 1") }
         #expect(throws: ConfigurationError.configurationNotAMapping(path: nil)) { try NodeSettings(yaml: "just text") }

@@ -51,6 +51,9 @@ extension NodeSettings {
 
     /// Parses YAML configuration text; `path` only names the source in error messages.
     public init(yaml: String, path: String? = nil) throws(ConfigurationError) {
+        if let complex = YAMLKeyGuard.firstComplexKey(in: yaml) {
+            throw .malformedYAML(path: path, detail: "line \(complex.line): \(complex.what) is not supported; every key is a setting name")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
