@@ -262,7 +262,12 @@ import Testing
                 connected = await PeerTrustProbe.metric(cluster, 3, "ballot_peer_connected{peer=\"1\"}") == 1
             }
             #expect(connected, "node 1 kept working with the material it had")
-            #expect(await PeerTrustProbe.refusals(cluster, 1) == 0, "\(cluster.node(1).log.split(separator: "\n").filter { $0.contains("refused") })")
+            // Nothing was refused for its credentials. A peer SIGKILLed in the middle of a handshake
+            // leaves one "EOF during handshake" refusal behind (seen in CI); a certificate the
+            // rotation broke would be refused on every retry.
+            let refused = cluster.node(1).log.split(separator: "\n").filter { $0.contains("refused") }
+            #expect(refused.allSatisfy { $0.contains("EOF during handshake") }, "\(refused)")
+            #expect(await PeerTrustProbe.refusals(cluster, 1) <= 2, "at most one per killed peer: \(refused)")
         }
     }
 
