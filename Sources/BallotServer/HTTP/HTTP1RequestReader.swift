@@ -31,7 +31,7 @@ final class HTTP1RequestReader: ChannelInboundHandler, RemovableChannelHandler {
         case .body(let buffer):
             guard var request = pending else { return }
             pending = nil  // Keeps the body uniquely referenced while it grows.
-            guard request.body.count + buffer.readableBytes <= endpoint.limits.maxBodySize else {
+            guard request.fits(more: buffer.readableBytes, limit: endpoint.limits.maxBodySize) else {
                 refused = true
                 endpoint.refuseLargeBody(request, on: context.channel)
                 return
@@ -122,7 +122,7 @@ extension HTTPEndpoint {
 
     /// A request body over the limit: 413, then the connection is closed.
     func refuseLargeBody(_ request: PendingRequest, on channel: any Channel) {
-        let answer = HTTPResponse.error(.payloadTooLarge, "the request body is larger than \(limits.maxBodySize) bytes")
+        let answer = bodyTooLarge
         var headers = answer.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(answer.bodyBytes.count))
         headers.replaceOrAdd(name: "Connection", value: "close")

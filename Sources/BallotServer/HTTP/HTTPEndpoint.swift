@@ -195,6 +195,14 @@ public final class HTTPEndpoint: Sendable {
         var head: HTTPRequestHead
         var body: [UInt8] = []
         let started = ContinuousClock.now
+
+        /// Whether `count` more body bytes keep the body within `limit` (else the answer is 413).
+        func fits(more count: Int, limit: Int) -> Bool { body.count + count <= limit }
+    }
+
+    /// The answer to a request whose body is over the limit, on HTTP/1.1 and HTTP/2 alike.
+    var bodyTooLarge: HTTPResponse {
+        HTTPResponse.error(.payloadTooLarge, "the request body is larger than \(limits.maxBodySize) bytes")
     }
 
     /// Answers the one request of an HTTP/2 stream.
@@ -209,9 +217,8 @@ public final class HTTPEndpoint: Sendable {
                     case .body(let buffer):
                         guard var request = pending else { continue }
                         pending = nil  // Keeps the body uniquely referenced while it grows.
-                        guard request.body.count + buffer.readableBytes <= limits.maxBodySize else {
-                            let answer = HTTPResponse.error(
-                                .payloadTooLarge, "the request body is larger than \(limits.maxBodySize) bytes")
+                        guard request.fits(more: buffer.readableBytes, limit: limits.maxBodySize) else {
+                            let answer = bodyTooLarge
                             try await write(answer, headOnly: false, outbound: outbound, channel: channel.channel)
                             metrics.answered(route: route(named: request.head), code: answer.status.code,
                                              after: ContinuousClock.now - request.started)
