@@ -103,6 +103,7 @@ if [ $# -gt 0 ]; then
 fi
 
 phases=()
+failures=()
 # Runs one phase and records its outcome and duration for the summary; the fault phase's output is
 # kept so that a skip banner printed by the tests shows up in the summary too.
 phase() {
@@ -124,6 +125,12 @@ phase_command() {
   if grep -q "NETWORK FAULTS SKIPPED" "$log" && [ -z "$reason" ]; then
     skipped+=("network faults: a test printed the skip banner (see the output above)")
   fi
+  # A failed phase's recorded issues (and their messages) are repeated in the summary, so that a
+  # log cut to its tail still says which expectation failed and why.
+  if [ "$status" -ne 0 ]; then
+    while IFS= read -r line; do failures+=("$line"); done < <(grep -A4 -E "recorded an issue|Fatal error" "$log" \
+      | grep -vE "^(--|.*(passed|started)( after [0-9.]+ seconds)?\.?)$" | head -40)
+  fi
   rm -f "$log"
   phases+=("$([ "$status" -eq 0 ] && echo passed || echo FAILED)  $((SECONDS - begin)) s  $name")
   return "$status"
@@ -135,6 +142,10 @@ summary() {
   echo "==> summary"
   local line
   for line in "${phases[@]}"; do echo "  $line"; done
+  if [ ${#failures[@]} -gt 0 ]; then
+    echo "  what failed (first 40 lines; the whole output is above):"
+    for line in "${failures[@]}"; do echo "    $line"; done
+  fi
   if [ ${#skipped[@]} -gt 0 ]; then
     for line in "${skipped[@]}"; do echo "  SKIPPED: $line"; done
   else
@@ -157,6 +168,9 @@ phase "server, end-to-end and ZooKeeper client tests (serial: real clusters with
   --no-parallel --filter 'BallotServerTests|BallotEndToEndTests|BallotZooKeeperTests'
 phase "fault-injection suite (BallotFaultTests)" --no-parallel --filter BallotFaultTests
 phase "election backends against real etcd and ZooKeeper (BallotBackendsTests, serial)" --no-parallel --filter BallotBackendsTests
-phase_command "fuzzing (scripts/fuzz.sh: every libFuzzer target for 10 s from its seed corpus)" scripts/fuzz.sh 10
+# A debug build of the targets (still with the address sanitizer): minutes faster to build, and
+# 10 s finds what it finds either way; the long runs (docs/reliability.md) use release builds.
+phase_command "fuzzing (scripts/fuzz.sh: every libFuzzer target for 10 s from its seed corpus)" \
+  env FUZZ_CONFIGURATION=debug scripts/fuzz.sh 10
 phase "packaging: Debian package, container image, Kubernetes manifests (BallotPackagingTests)" \
   --no-parallel --filter BallotPackagingTests
