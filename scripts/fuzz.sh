@@ -8,6 +8,7 @@
 #   scripts/fuzz.sh [SECONDS]
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh        # a number of executions per target instead of a time
 #   FUZZ_TARGETS="fuzz-peer-session" scripts/fuzz.sh 30
+#   FUZZ_CONFIGURATION=debug scripts/fuzz.sh 10   # the test suite's short run: builds in ~3 min, not ~5
 #
 # Work files go to .build/fuzz/<target>/: the corpus (grown by every run, and where the next run
 # starts), and runs/<time>/ with each run's log and crash files. The committed seeds are only read.
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-60}"
 read -r -a targets <<< "${FUZZ_TARGETS:-fuzz-frame-decoder fuzz-peer-session fuzz-cluster-secret fuzz-configuration}"
-flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcc -fsanitize=fuzzer-no-link,address)
+flags=(-c "${FUZZ_CONFIGURATION:-release}" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcc -fsanitize=fuzzer-no-link,address)
 work="$PWD/.build/fuzz"
 
 echo "==> building the fuzz targets (swift build --package-path Fuzz ${flags[*]})"
