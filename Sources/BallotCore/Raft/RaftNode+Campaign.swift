@@ -73,6 +73,20 @@ extension RaftNode {
         }
     }
 
+    /// A split vote after a crash: another survivor asked for our vote in the term we are
+    /// campaigning in, so neither of us can count on the other (and with the leader dead, often no
+    /// one can win this term). Both campaign again in their rank-ordered slots (see
+    /// ``slotDelay(after:)``, at least one tick away) instead of after a randomized timeout of T to
+    /// 2T; the first one's new term then reaches the other before its slot. Only the timer moves —
+    /// the campaign in progress may still win — and only once per evidence, so it cannot repeat.
+    mutating func noticeCompetingCandidate(in term: Term) {
+        guard term == hardState.term, let campaign, campaign.phase == .vote, !campaign.isTransfer,
+              let gone = goneLeader, !quickRetryUsed, mayLead
+        else { return }
+        quickRetryUsed = true
+        randomizedElectionTimeout = min(randomizedElectionTimeout, electionElapsed + max(1, slotDelay(after: gone)))
+    }
+
     /// Reports how the campaign ended and how long it took (for election metrics); the caller then
     /// leaves the campaigning role.
     mutating func finishCampaign(_ campaign: Campaign, _ outcome: CampaignOutcome) {

@@ -75,7 +75,7 @@ extension RaftNode {
         }
         electionElapsed = 0
         lastLeaderContact = now
-        leaderGoneEvidence = false
+        goneLeader = nil
         if configuration.leaderStickiness {
             stickyUntil = max(stickyUntil, now + configuration.electionTimeoutTicks)
         }

@@ -30,5 +30,6 @@ extension RaftNode {
             resetElectionTimer()
         }
         send(.voteResponse(VoteResponse(term: hardState.term, granted: grant)), to: candidate)
+        if !grant && role == .candidate { noticeCompetingCandidate(in: request.term) }
     }
 }

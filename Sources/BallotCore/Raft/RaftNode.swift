@@ -24,9 +24,13 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// restarting inside a leader's lease cannot break the promise it made before crashing.
     var stickyUntil: UInt64
     var lastLeaderContact: UInt64?
-    /// The shell reported our leader's process gone (see ``peerUnreachable(_:)``); cleared by any
-    /// sign of a live leader.
-    var leaderGoneEvidence = false
+    /// The leader whose process the shell reported gone (see ``peerUnreachable(_:)``); cleared by
+    /// any sign of a live leader.
+    var goneLeader: NodeID?
+    var leaderGoneEvidence: Bool { goneLeader != nil }
+    /// Whether this evidence's one quick retry after a split vote was used
+    /// (see ``noticeCompetingCandidate(in:)``).
+    var quickRetryUsed = false
 
     /// A follower's view of its leader's heartbeats: the newest sequence and the announced transfer.
     var followerView = FollowerView()
@@ -145,18 +149,23 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// single flapping connection cannot depose a healthy leader.
     public mutating func peerUnreachable(_ peer: NodeID) -> [Action] {
         guard configuration.fastFailover, role == .follower, leader == peer, !leaderGoneEvidence else { return [] }
-        leaderGoneEvidence = true
+        goneLeader = peer
+        quickRetryUsed = false
         // The evidence still lets this node waive stickiness for others; it only may not campaign.
         guard mayLead else { return [] }
-        // Rank-ordered slots with random jitter: the survivors (sorted by ID) campaign one slot
-        // apart, so the first one's vote requests usually arrive before the next one starts, and
-        // ties within a slot are broken by the jitter. Never later than a normal timeout would be.
-        let slot = configuration.fastFailoverStaggerTicks
-        let rank = UInt64(membership.peers(of: peer).firstIndex(of: id) ?? 0)
-        let stagger = rank * (slot + 1) + UInt64.random(in: 0...slot, using: &random)
-        randomizedElectionTimeout = min(randomizedElectionTimeout, electionElapsed + stagger)
+        randomizedElectionTimeout = min(randomizedElectionTimeout, electionElapsed + slotDelay(after: peer))
         if electionElapsed >= randomizedElectionTimeout { startCampaign(transfer: false) }
         return drainActions()
+    }
+
+    /// Ticks from now to this node's campaign slot after `gone` died: the survivors (sorted by ID)
+    /// campaign one slot apart, so the first one's vote requests usually arrive before the next one
+    /// starts, with random jitter inside the slot to break ties. Never later than a normal timeout
+    /// would be (callers take the minimum).
+    mutating func slotDelay(after gone: NodeID) -> UInt64 {
+        let slot = configuration.fastFailoverStaggerTicks
+        let rank = UInt64(membership.peers(of: gone).firstIndex(of: id) ?? 0)
+        return rank * (slot + 1) + UInt64.random(in: 0...slot, using: &random)
     }
 
     public mutating func transferLeadership(to target: NodeID) throws(TransferRefusal) -> [Action] {
@@ -194,7 +203,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// Announces that the known leader changed (the caller has already moved ``roleState``): a
     /// known leader clears the evidence of its death, and a running transfer ends with it.
     mutating func announceLeader(_ newLeader: NodeID?) {
-        if newLeader != nil { leaderGoneEvidence = false }
+        if newLeader != nil { goneLeader = nil }
         emit(.leaderChanged(newLeader.map { LeaderInfo(id: $0, term: hardState.term) }))
         if let transfer, let newLeader, newLeader != id {
             finishTransfer(transfer, newLeader == transfer.target ? .completed : .abandoned)
