@@ -11,8 +11,9 @@ import Synchronization
 /// pump, off the node's loop, owns the streams and delivers in rounds, **one round at a time**: it
 /// hands each HTTP event loop the events each of its subscribers has not been sent, in slices of
 /// ``sliceSize`` streams, each slice submitted once the loop has written the previous one — so a
-/// loop returns to its sockets (accepts, `/leader`, `/primary`) between slices — and computes the
-/// next round only when every loop has written this one. Events that arrive meanwhile wait in the
+/// loop returns to its sockets (accepts, `/leader`, `/primary`) between slices — one loop after the
+/// other, so that a fan-out keeps at most one core busy and the node's election loop finds another;
+/// and it computes the next round only when every loop has written this one. Events that arrive meanwhile wait in the
 /// log; a subscriber then gets them all, but of several lease extensions of the same term only the
 /// newest (it supersedes the others). So the work is bounded by what the loops can write, not by
 /// how often the lease moves. Every 15 s the pump also writes a keep-alive comment.
@@ -199,10 +200,10 @@ public final class LeadershipEventHub: Sendable {
                 if ready { continuation.resume() }
             }
             guard let batches = nextRound(&streams, delivered: &delivered) else { return }
-            // One round in flight: every loop writes its share, slice by slice, before the next.
-            await withTaskGroup(of: Void.self) { group in
-                for batch in batches { group.addTask { await batch.write(hub: self) } }
-            }
+            // One round in flight, one loop at a time: each loop writes its share, slice by slice,
+            // then the next loop — so the fan-out keeps at most one core busy and the node's
+            // election loop (and its peers' on the same machine) always finds another.
+            for batch in batches { await batch.write(hub: self) }
         }
     }
 
