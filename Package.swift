@@ -68,7 +68,8 @@ let package = Package(
             ]
         ),
         // The Linux process calls Swift's Glibc does not import (pipe2, ppoll, prctl, closefrom,
-        // real-time scheduling), for the sidecar's process-group keeper (`ballot run`).
+        // real-time and idle scheduling), for the sidecar's process-group keeper (`ballot run`) and the
+        // events benchmark's subscribers.
         .target(name: "CProcessSupport"),
         // The version and git revision of this build, generated during the build by RecordBuildInfo.
         .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
@@ -156,7 +157,7 @@ let package = Package(
             name: "ballot",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
-                "BallotCertificates", "BallotBuildInfo",
+                "BallotCertificates", "BallotBuildInfo", "CProcessSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

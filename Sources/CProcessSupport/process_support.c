@@ -21,3 +21,8 @@ int ballot_realtime_scheduling(int priority) {
     struct sched_param parameters = { .sched_priority = priority };
     return sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &parameters);
 }
+
+int ballot_idle_scheduling(void) {
+    struct sched_param parameters = { .sched_priority = 0 };
+    return sched_setscheduler(0, SCHED_IDLE, &parameters);
+}

@@ -4,9 +4,11 @@ import BallotCore
 import BallotHarness
 import BallotRuntime
 import BallotServer
+import CProcessSupport
 import Foundation
 import Glibc
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// `ballot bench events`: what `GET /events` costs and how fast it is (issue 15's targets): the
@@ -19,7 +21,9 @@ struct EventsBench: AsyncParsableCommand {
         discussion: """
             Every node prints its event lines (`--events`, stamped with CLOCK_MONOTONIC as the node writes them); \
             subscribers stamp each event with CLOCK_MONOTONIC as its bytes arrive, so the difference is the \
-            delay a subscriber sees. Lease events (one per acknowledged heartbeat round on the leader) give \
+            delay a subscriber sees. The many subscribers read on threads of their own, by default at SCHED_IDLE \
+            (--subscriber-scheduling idle): on a machine shared with the nodes they then take only CPU the nodes \
+            leave, as subscribers on other machines would; `normal` lets them compete with the nodes. Lease events (one per acknowledged heartbeat round on the leader) give \
             most samples; transfers add elected and lost events. Then --subscribers connect to one follower: \
             its memory is read from /proc before and after, every transfer's fan-out is timed to the last \
             subscriber, and crash failovers are timed without and with the subscribers (the subscribed node \
@@ -37,6 +41,17 @@ struct EventsBench: AsyncParsableCommand {
 
     @Option(help: "Crash failovers to time without, then with, the subscribers.")
     var trials: Int = 10
+
+    /// How the many subscribers' threads are scheduled against the nodes on this machine.
+    enum SubscriberScheduling: String, ExpressibleByArgument, CaseIterable {
+        /// SCHED_IDLE: only CPU the nodes leave (as if the subscribers ran elsewhere).
+        case idle
+        /// The default policy: the subscribers compete with the nodes for the cores.
+        case normal
+    }
+
+    @Option(help: "idle: the subscribers' threads run at SCHED_IDLE, on CPU the nodes leave; normal: they compete with the nodes.")
+    var subscriberScheduling: SubscriberScheduling = .idle
 
     func validate() throws {
         guard (1...100_000).contains(subscribers) else { throw ValidationError("--subscribers must be between 1 and 100000") }
@@ -118,6 +133,8 @@ struct EventsBench: AsyncParsableCommand {
         printLine("node \(host.id) leading, no subscribers:")
         try await measureLeading(local, host: host, bench: bench)
         try await moveLeadership(off: host.id, in: local, bench: bench)
+        let group = try await subscriberLoops()
+        defer { group.shutdownGracefully { _ in } }
         let before = memory(pid)
         let counts = SubscriberCounts()
         var channels: [any Channel] = []
@@ -126,7 +143,7 @@ struct EventsBench: AsyncParsableCommand {
         while connected < subscribers {
             let batch = min(200, subscribers - connected)
             for _ in 0..<batch {
-                channels.append(try await EventStreamProbe.subscribe(host: "127.0.0.1", port: host.httpPort) { event in
+                channels.append(try await EventStreamProbe.subscribe(host: "127.0.0.1", port: host.httpPort, group: group) { event in
                     counts.record(event)
                 })
             }
@@ -136,7 +153,7 @@ struct EventsBench: AsyncParsableCommand {
         }
         printLine("")
         let role = await local.leaderView(of: host.id)?.isLeader == true ? "leading" : "a follower"
-        printLine("\(subscribers) subscribers on node \(host.id) (\(role) now): connected in "
+        printLine("\(subscribers) subscribers (\(subscriberScheduling.rawValue) scheduling) on node \(host.id) (\(role) now): connected in "
             + String(format: "%.1f s, %d got their first (state) event", (ContinuousClock.now - connectStart).milliseconds / 1000, counts.states))
         try await Task.sleep(for: .seconds(3))
         let after = memory(pid)
@@ -242,8 +259,10 @@ struct EventsBench: AsyncParsableCommand {
             do {
                 let trial = try await bench.runTrial()
                 results.append(trial.firstLeaderMs)
+                // More than one term: the first campaign failed (a split vote, most often).
                 printLine(String(format: "  trial %2d: leader %d -> %d, survivor leads after %.1f ms", index,
-                                 Int(trial.oldLeader), Int(trial.newLeader), trial.firstLeaderMs))
+                                 Int(trial.oldLeader), Int(trial.newLeader), trial.firstLeaderMs)
+                    + " (\(trial.terms) term\(trial.terms == 1 ? "" : "s"))")
             } catch {
                 printLine("  trial \(index): \(error)")
             }
@@ -251,6 +270,20 @@ struct EventsBench: AsyncParsableCommand {
         let summary = Summary(results)
         printLine(row("survivor leads", summary))
         return summary
+    }
+
+    /// The subscribers' own event loops, as many as there are cores, scheduled by
+    /// `--subscriber-scheduling` (sched_setscheduler on a thread applies to that thread only).
+    func subscriberLoops() async throws -> MultiThreadedEventLoopGroup {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        guard subscriberScheduling == .idle else { return group }
+        for loop in group.makeIterator() {
+            let failed = try await loop.submit { ballot_idle_scheduling() == 0 ? nil : errno }.get()
+            if let failed {
+                printLine("warning: SCHED_IDLE refused for a subscriber thread (\(String(cString: strerror(failed)))); they compete with the nodes")
+            }
+        }
+        return group
     }
 
     func memory(_ pid: Int32) -> (rss: Double, pss: Double, anon: Double) {

@@ -1,7 +1,8 @@
 #ifndef BALLOT_PROCESS_SUPPORT_H
 #define BALLOT_PROCESS_SUPPORT_H
 // The few Linux/GNU process calls Swift's Glibc module does not import (they need _GNU_SOURCE, or are
-// variadic): the sidecar's keeper uses them to supervise a process group without races.
+// variadic): the sidecar's keeper uses them to supervise a process group without races, and the
+// events benchmark to schedule its subscribers.
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -27,5 +28,11 @@ int ballot_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 /// sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, priority). Returns 0, or -1 with errno
 /// (EPERM without CAP_SYS_NICE or an RLIMIT_RTPRIO that allows it).
 int ballot_realtime_scheduling(int priority);
+
+/// SCHED_IDLE for the calling thread: it runs only when no other thread wants the CPU. The events
+/// benchmark puts its thousands of subscribers there, so that on a shared machine they do not take
+/// the CPU from the nodes they measure, as subscribers on other machines would not. Returns 0, or -1
+/// with errno.
+int ballot_idle_scheduling(void);
 
 #endif
