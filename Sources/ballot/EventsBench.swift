@@ -21,13 +21,13 @@ struct EventsBench: AsyncParsableCommand {
         discussion: """
             Every node prints its event lines (`--events`, stamped with CLOCK_MONOTONIC as the node writes them); \
             subscribers stamp each event with CLOCK_MONOTONIC as its bytes arrive, so the difference is the \
-            delay a subscriber sees. The many subscribers read on threads of their own, by default at SCHED_IDLE \
-            (--subscriber-scheduling idle): on a machine shared with the nodes they then take only CPU the nodes \
-            leave, as subscribers on other machines would; `normal` lets them compete with the nodes. Lease events (one per acknowledged heartbeat round on the leader) give \
+            delay a subscriber sees. Lease events (one per acknowledged heartbeat round on the leader) give \
             most samples; transfers add elected and lost events. Then --subscribers connect to one follower: \
             its memory is read from /proc before and after, every transfer's fan-out is timed to the last \
             subscriber, and crash failovers are timed without and with the subscribers (the subscribed node \
-            is never the one killed).
+            is never the one killed). The many subscribers read on event loops of their own, by default at \
+            SCHED_IDLE (--subscriber-scheduling idle): on a machine shared with the nodes they then take only \
+            CPU the nodes leave, as subscribers on other machines would; `normal` lets them compete.
             """
     )
 

@@ -13,9 +13,9 @@ import Synchronization
 /// ``sliceSize`` streams, each slice submitted once the loop has written the previous one — so a
 /// loop returns to its sockets (accepts, `/leader`, `/primary`) between slices — one loop after the
 /// other, so that a fan-out keeps at most one core busy and the node's election loop finds another;
-/// and it computes the next round only when every loop has written this one. Events that arrive meanwhile wait in the
-/// log; a subscriber then gets them all, but of several lease extensions of the same term only the
-/// newest (it supersedes the others). So the work is bounded by what the loops can write, not by
+/// and it computes the next round only when every loop has written this one. Events that arrive
+/// meanwhile wait in the log; a subscriber then gets them all, but of several lease extensions of
+/// the same term only the newest (it supersedes the others). So the work is bounded by what the loops can write, not by
 /// how often the lease moves. Every 15 s the pump also writes a keep-alive comment.
 ///
 /// **Never merging a loss away**: a subscriber is sent every `elected`, `lost` and lease begin or
