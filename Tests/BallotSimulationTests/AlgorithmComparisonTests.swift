@@ -49,7 +49,7 @@ import Testing
         #expect(SimulationOptions(seed: 1, algorithm: .raft).measuredProperties.isEmpty)
         for algorithm in [ElectionAlgorithmKind.bully, .ring] {
             #expect(SimulationOptions(seed: 1, algorithm: algorithm).measuredProperties
-                == [.electionSafety, .leaseExclusivity])
+                == [.electionSafety, .leaseExclusivity, .leaseSuccession])
         }
     }
 

@@ -55,6 +55,18 @@ import Testing
         #expect(checker.violations.map(\.property) == [.leaseExclusivity])
     }
 
+    /// A lease that begins while a crashed or stepped-down holder's published deadline still runs
+    /// is caught; one that begins after it is not.
+    @Test func aLeaseBeginningInsideAPredecessorsPublishedLeaseIsCaught() {
+        var checker = InvariantChecker()
+        checker.recordLease(of: 1, term: 1, until: VirtualTime(microseconds: 500_000))
+        // Node 1 crashed (it holds nothing now); node 2 holds a lease of term 2.
+        checker.checkLeaseSuccession([status(2, .leader, term: 2)], at: VirtualTime(microseconds: 500_000))
+        #expect(checker.violations.isEmpty)
+        checker.checkLeaseSuccession([status(2, .leader, term: 2)], at: VirtualTime(microseconds: 499_999))
+        #expect(checker.violations.map(\.property) == [.leaseSuccession])
+    }
+
     /// Liveness on a whole simulated history: a network on which every message takes longer than the
     /// longest election timeout (2T) lets no campaign finish, so no leader can ever emerge; the
     /// simulator must report exactly that after the heal, and nothing else. The same cluster on the

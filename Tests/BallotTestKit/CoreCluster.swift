@@ -211,6 +211,13 @@ public struct CoreCluster<Node: ElectionAlgorithm> {
         record(actions, at: leader)
     }
 
+    /// The shell of `id` reports that `peer`'s process is gone (fast-failover evidence).
+    public mutating func reportUnreachable(_ peer: NodeID, at id: NodeID) {
+        guard !crashed.contains(id) else { return }
+        let actions = nodes[id]!.peerUnreachable(peer)
+        record(actions, at: id)
+    }
+
     public mutating func shutdown(_ id: NodeID) {
         let actions = nodes[id]!.shutdown()
         record(actions, at: id)

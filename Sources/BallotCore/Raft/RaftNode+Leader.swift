@@ -7,6 +7,9 @@ extension RaftNode {
         persist()
         var state = LeaderState()
         for peer in peers { state.lastHeard[peer] = now }
+        // A leader elected before its own promise to the previous leader ran out (a transfer, or
+        // fast failover after a crash) begins its lease only when that promise ends.
+        state.leaseNotBefore = max(successionClearAt, stickyUntil)
         transition(to: .leader(state))
         broadcastHeartbeat()
     }
@@ -77,6 +80,12 @@ extension RaftNode {
         lastLeaderContact = now
         goneLeader = nil
         if configuration.leaderStickiness {
+            let leadership = LeaderInfo(id: peer, term: hardState.term)
+            if promisedTo != leadership {
+                // The promise still running belongs to an earlier leadership.
+                successionClearAt = max(successionClearAt, stickyUntil)
+                promisedTo = leadership
+            }
             stickyUntil = max(stickyUntil, now + configuration.electionTimeoutTicks)
         }
         if heartbeat.sequence > followerView.newestSequence {
@@ -87,8 +96,11 @@ extension RaftNode {
             hardState.lastLog = heartbeat.leaderLog
             persist()
         }
+        // Sequence 0 acknowledges the contact (CheckQuorum) but credits no lease: an earlier
+        // leader's lease may still run on the strength of this node's promise.
+        let credited = now >= successionClearAt ? heartbeat.sequence : 0
         send(.heartbeatResponse(HeartbeatResponse(
-            term: hardState.term, sequence: heartbeat.sequence, lastLog: hardState.lastLog,
+            term: hardState.term, sequence: credited, lastLog: hardState.lastLog,
             candidacy: reportedCandidacy)), to: peer)
         if followerView.timeoutNowAwaitsAnnouncement, followerView.announcedTransferTarget == id, mayLead {
             followerView.timeoutNowAwaitsAnnouncement = false
@@ -121,10 +133,13 @@ extension RaftNode {
 
     /// The tick until which a quorum has promised, through leader stickiness, not to elect another
     /// leader: the send time of the heartbeat the quorum-th freshest peer acknowledged, plus the lease.
+    /// Only acknowledgements that credit the lease count (sequence 0 does not), and none before
+    /// this node's own earlier promises ran out: a lease begins after every earlier one ended.
     var leaseExpiry: UInt64? {
         guard transfer == nil, let state = leaderState else { return nil }
         let needed = membership.quorum - 1
         if needed == 0 { return UInt64.max }
+        guard now >= state.leaseNotBefore else { return nil }
         let lease = configuration.leaseTicks
         guard lease > 0 else { return nil }
         let acked = peers.compactMap { state.ackedSendTick[$0] }.sorted(by: >)

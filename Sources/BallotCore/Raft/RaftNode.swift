@@ -23,6 +23,15 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// Votes are refused (leader stickiness) while `now < stickyUntil`. Starts at T so that a node
     /// restarting inside a leader's lease cannot break the promise it made before crashing.
     var stickyUntil: UInt64
+    /// The leadership (leader and term) that `stickyUntil` was last extended for.
+    var promisedTo: LeaderInfo?
+    /// Lease succession: the end of the promises this node made to *earlier* leaderships (and of
+    /// the lease it published itself, if it led). Until this tick its acknowledgements give its
+    /// current leader no lease credit, and a lease of its own does not begin — so a new lease never
+    /// starts while a predecessor's published deadline, which its sidecar's keeper acts on, still
+    /// runs, even when stickiness was waived for a transfer or a crashed leader. Starts like
+    /// `stickyUntil`: a restarted node may have made promises it no longer knows.
+    var successionClearAt: UInt64
     var lastLeaderContact: UInt64?
     /// The leader whose process the shell reported gone (see ``peerUnreachable(_:)``); cleared by
     /// any sign of a live leader.
@@ -61,6 +70,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         self.candidacy = candidacy
         self.random = random
         self.stickyUntil = configuration.leaderStickiness ? configuration.electionTimeoutTicks : 0
+        self.successionClearAt = stickyUntil
         resetElectionTimer()
     }
 
@@ -126,6 +136,8 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
             let interval = configuration.heartbeatIntervalTicks
             due = now + (state.heartbeatElapsed < interval ? interval - state.heartbeatElapsed : 1)
             if configuration.checkQuorum, let lost = quorumLostAt(state) { due = min(due, lost) }
+            // The lease may begin at this tick without any message: wake for it.
+            if state.leaseNotBefore > now { due = min(due, state.leaseNotBefore) }
         } else {
             let timeout = randomizedElectionTimeout
             due = now + (electionElapsed < timeout ? timeout - electionElapsed : 1)
@@ -222,6 +234,11 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     mutating func becomeFollower(term: Term, leader newLeader: NodeID?) {
         if let campaign { finishCampaign(campaign, .lost) }
         let oldRole = role
+        if oldRole == .leader {
+            // Every deadline this node published was a heartbeat's send tick (≤ now) plus the lease.
+            successionClearAt = max(successionClearAt, now + configuration.leaseTicks)
+            promisedTo = LeaderInfo(id: id, term: hardState.term)
+        }
         if oldRole == .leader, let holdOff = pendingHoldOff {
             // A resignation's hold-off runs from the moment leadership ends.
             pendingHoldOff = nil
@@ -292,6 +309,9 @@ struct LeaderState: Equatable, Sendable {
     var nextSequence: UInt64 = 1
     /// Sequences below this do not count for the lease (acks from before a transfer was aborted).
     var leaseMinSequence: UInt64 = 1
+    /// No lease before this tick: the end of this node's own promises to earlier leaderships
+    /// (``RaftNode/successionClearAt`` when it won).
+    var leaseNotBefore: UInt64 = 0
     /// Recent heartbeat broadcasts, oldest first, so an acknowledgement maps back to its send tick.
     var sent: [SentHeartbeat] = []
     /// The send tick of the newest heartbeat each peer acknowledged (lease evidence).

@@ -12,11 +12,17 @@ extension ClusterSimulator {
     func checkLeases() {
         var holders: [NodeStatus] = []
         for index in nodes.indices where statuses[index].role == .leader && nodes[index].condition != .crashed {
+            let view = nodes[index].driver.view.current
+            if view.role == .leader, let deadline = view.lease.deadline {
+                checker.recordLease(of: nodes[index].id, term: view.term,
+                                    until: nodes[index].clock.virtualTime(reaching: deadline))
+            }
             if leaseIsValid(index) { holders.append(statuses[index]) }
         }
         if holders.count > 1 && leaseHolderCount <= 1 { result.splitBrainEpisodes += 1 }
         leaseHolderCount = holders.count
         checker.checkLeases(holders, at: now)
+        checker.checkLeaseSuccession(holders, at: now)
     }
 
     /// After healing: has every node come to know the same leader, which itself leads that term?

@@ -14,6 +14,14 @@ struct InvariantChecker {
     private var leadersOfTerm: [Term: [NodeID]] = [:]
     private var highestTerm: [NodeID: Term] = [:]
     private var voteInTerm: [NodeID: [Term: NodeID]] = [:]
+    /// The latest lease deadline each node published, on the virtual clock, and its term. Kept
+    /// across crashes and step-downs: a deadline once published is what the holder's keeper acts on.
+    private var publishedLeases: [NodeID: PublishedLease] = [:]
+
+    struct PublishedLease {
+        var term: Term
+        var until: VirtualTime
+    }
 
     init(measured: Set<Violation.Property> = []) {
         self.measured = measured
@@ -69,6 +77,28 @@ struct InvariantChecker {
         guard holders.count > 1, !measured.contains(.leaseExclusivity) else { return }
         let who = holders.map { "\($0.id)@term\($0.term)" }.joined(separator: ", ")
         fail(.leaseExclusivity, at: time, "several nodes hold a valid leader lease at once: \(who)")
+    }
+
+    /// Notes a lease deadline `node` publishes now (converted to virtual time by the caller).
+    mutating func recordLease(of node: NodeID, term: Term, until deadline: VirtualTime) {
+        let known = publishedLeases[node]
+        if known == nil || known!.term != term || known!.until < deadline {
+            publishedLeases[node] = PublishedLease(term: term, until: max(deadline, known?.until ?? .zero))
+        }
+    }
+
+    /// Checks that no holder's lease runs beside another node's published lease that has not run
+    /// out yet — also one whose holder has since crashed or stepped down.
+    mutating func checkLeaseSuccession(_ holders: [NodeStatus], at time: VirtualTime) {
+        guard !measured.contains(.leaseSuccession) else { return }
+        for holder in holders {
+            for (node, lease) in publishedLeases where node != holder.id && lease.until > time {
+                fail(.leaseSuccession, at: time,
+                     "node \(holder.id) holds a lease of term \(holder.term) while node \(node)'s lease of term "
+                     + "\(lease.term) runs until \(lease.until)")
+                return
+            }
+        }
     }
 
     var electedTerms: Int { leadersOfTerm.count }

@@ -11,6 +11,11 @@ public struct Violation: Hashable, Sendable, CustomStringConvertible {
         case persistBeforeSend = "persist-before-send"
         /// At most one node holds a valid leader lease at any instant.
         case leaseExclusivity = "lease-exclusivity"
+        /// A lease begins only after every other node's lease has run to the deadline it last
+        /// published, even if that holder crashed or stepped down first: what a process that
+        /// outlives its node's notice (the sidecar's CMD, killed by its keeper at that deadline)
+        /// relies on for "never two at once".
+        case leaseSuccession = "lease-succession"
         /// After faults heal, a leader known to every node emerges within the bound.
         case liveness
         /// The ticks a core called quiet (`ticksUntilTimer`) were quiet: a shell that sleeps

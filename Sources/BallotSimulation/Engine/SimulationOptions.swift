@@ -69,7 +69,7 @@ public struct SimulationOptions: Hashable, Sendable {
     public var measuredProperties: Set<Violation.Property> {
         switch algorithm {
         case .raft: []
-        case .bully, .ring: [.electionSafety, .leaseExclusivity]
+        case .bully, .ring: [.electionSafety, .leaseExclusivity, .leaseSuccession]
         }
     }
 
