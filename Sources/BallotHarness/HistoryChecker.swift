@@ -26,6 +26,7 @@ public struct HistoryChecker: Sendable {
     public enum Property: String, Sendable, CaseIterable {
         case electionSafety = "election-safety"
         case leaseOverlap = "lease-overlap"
+        case leaseSuccession = "lease-succession"
         case leaseReport = "lease-report"
         case staleLeader = "stale-leader-after-resume"
         case termMonotonicity = "term-monotonicity"
@@ -55,7 +56,8 @@ public struct HistoryChecker: Sendable {
     /// Every violation in `events`; `endedAt` closes leases still open when recording stopped.
     public func check(_ events: [TimelineEvent], endedAt: UInt64) -> [Violation] {
         let intervals = leaseIntervals(events, endedAt: endedAt)
-        return electionSafety(events) + leaseOverlaps(intervals) + probeClaims(events, intervals)
+        return electionSafety(events) + leaseOverlaps(intervals) + leaseSuccession(events, intervals)
+            + probeClaims(events, intervals)
             + staleLeaders(events, intervals) + termMonotonicity(events) + durableState(events)
             + recovery(events, intervals) + unauthenticatedDelivery(events)
     }
@@ -120,6 +122,44 @@ public struct HistoryChecker: Sendable {
                     violations.append(Violation(property: .leaseOverlap, at: b.start, detail:
                         "node \(a.node) (term \(a.term)) and node \(b.node) (term \(b.term)) both held a lease for "
                         + "\(Self.ms(overlap)) ms"))
+                }
+            }
+        }
+        return violations
+    }
+
+    /// No lease begins before another node's earlier lease has run to the last deadline it
+    /// published, even when that node was killed or stepped down first: a process that outlives
+    /// its node's notice (a sidecar's CMD) may run until that deadline. Pairs that already overlap
+    /// as held leases are ``leaseOverlaps(_:)``'s to report.
+    func leaseSuccession(_ events: [TimelineEvent], _ intervals: [LeaseInterval]) -> [Violation] {
+        struct Key: Hashable { var node: UInt64; var term: UInt64 }
+        var start: [Key: UInt64] = [:]
+        var published: [Key: UInt64] = [:]
+        for case .lease(let line) in events {
+            // A line that ends a lease says when it ended, not what was promised.
+            guard let until = line.until, !line.ends else { continue }
+            let key = Key(node: line.node, term: line.term)
+            start[key] = min(start[key] ?? line.from, line.from)
+            published[key] = max(published[key] ?? until, until)
+        }
+        var held: [Key: UInt64] = [:]
+        for interval in intervals {
+            let key = Key(node: interval.node, term: interval.term)
+            held[key] = max(held[key] ?? interval.end, interval.end)
+        }
+        var violations: [Violation] = []
+        let leases = start.sorted { ($0.value, $0.key.node) < ($1.value, $1.key.node) }
+        for (i, earlier) in leases.enumerated() {
+            guard let until = published[earlier.key] else { continue }
+            for later in leases[(i + 1)...] where later.key.node != earlier.key.node {
+                if later.value >= until { break }
+                let early = until - later.value
+                let alreadyOverlapping = (held[earlier.key] ?? 0) > later.value + bounds.clockError
+                if early > bounds.clockError && !alreadyOverlapping {
+                    violations.append(Violation(property: .leaseSuccession, at: later.value, detail:
+                        "node \(later.key.node)'s lease of term \(later.key.term) began \(Self.ms(early)) ms before "
+                        + "the deadline node \(earlier.key.node) had published for term \(earlier.key.term)"))
                 }
             }
         }

@@ -61,9 +61,10 @@ import Testing
             #expect(failedScrapes.isEmpty, "\(failedScrapes.count) failed scrapes of survivors: \(failedScrapes.prefix(5))")
             #expect(maxLeaders <= 1, "ballot_is_leader summed over the survivors reached \(maxLeaders)")
             try await Task.sleep(for: .milliseconds(200))
-            let sinceKill = (ContinuousClock.now - killedAt).milliseconds / 1000
             for node in survivors {
                 let after = try await Scrape.of(node)
+                // Read after the scrape, so the bound holds however long the scrape took.
+                let sinceKill = (ContinuousClock.now - killedAt).milliseconds / 1000
                 let earlier = try #require(before[node.id])
                 #expect(after.value("ballot_leader_changes_total")! > earlier.value("ballot_leader_changes_total")!,
                         "node \(node.id) counted the change")

@@ -74,17 +74,32 @@ import Testing
     }
 
     @Test func aLeaseEndsAtSIGKILLButNotAtSIGSTOP() {
-        // Node 1 killed at 200 ms: its lease (until 410) is void from then, so node 2's at 300 is fine.
+        // Node 1 killed at 200 ms: its lease (until 410) is no longer held from then, so node 2's at
+        // 300 is no overlap; but a sidecar's CMD may run to 410, so it breaks lease succession.
         let killed: [TimelineEvent] = [
             lease(1, term: 1, from: 150, until: 410), .killed(node: 1, at: ms(200)),
             lease(2, term: 2, from: 300, until: 560),
         ]
-        #expect(check(killed).isEmpty)
+        #expect(check(killed).map(\.property) == [.leaseSuccession])
+        let waited: [TimelineEvent] = [
+            lease(1, term: 1, from: 150, until: 410), .killed(node: 1, at: ms(200)),
+            lease(2, term: 2, from: 412, until: 670),
+        ]
+        #expect(check(waited).isEmpty)
         let paused: [TimelineEvent] = [
             lease(1, term: 1, from: 150, until: 410), .paused(node: 1, at: ms(200)),
             lease(2, term: 2, from: 300, until: 560),
         ]
         #expect(check(paused).map(\.property) == [.leaseOverlap])
+    }
+
+    @Test func aLeaseBeginningBeforeAHandedOverLeasesDeadlineIsCaught() {
+        // Node 1 ends its lease at 200 ms for a transfer; the deadline it had published was 410.
+        let early: [TimelineEvent] = [
+            lease(1, term: 1, from: 150, until: 410), lease(1, term: 1, from: 200, until: 200),
+            lease(2, term: 2, from: 230, until: 490),
+        ]
+        #expect(check(early).map(\.property) == [.leaseSuccession])
     }
 
     @Test func aLeaderClaimOutsideAnyAnnouncedLeaseIsCaught() {
