@@ -54,6 +54,9 @@ struct SidecarEndToEndTests {
         #expect(runs.count >= count, "writers: \(runs)")
         let violations = ChildHistoryChecker().check(runs, leases: leases(cluster))
         #expect(violations.isEmpty, "\(violations)")
+        // The nodes' own lease lines: no lease began before an earlier one's published deadline.
+        let nodes = HistoryChecker().check(cluster.timeline.events, endedAt: SystemMonotonicClock.now.nanoseconds)
+        #expect(nodes.isEmpty, "\(nodes)")
     }
 
     @Test func theWriterRunsOnlyOnTheLeaderAndMovesWithATransfer() async throws {
