@@ -80,10 +80,10 @@ struct InvariantChecker {
     }
 
     /// Notes a lease deadline `node` publishes now (converted to virtual time by the caller).
+    /// Only the latest deadline matters: every other one the node published ends before it.
     mutating func recordLease(of node: NodeID, term: Term, until deadline: VirtualTime) {
-        let known = publishedLeases[node]
-        if known == nil || known!.term != term || known!.until < deadline {
-            publishedLeases[node] = PublishedLease(term: term, until: max(deadline, known?.until ?? .zero))
+        if deadline > publishedLeases[node]?.until ?? .zero {
+            publishedLeases[node] = PublishedLease(term: term, until: deadline)
         }
     }
 
