@@ -1,4 +1,5 @@
 import BallotClient
+import Foundation
 import BallotCore
 import Testing
 @testable import BallotServer
@@ -135,7 +136,7 @@ private func peer(_ text: String) -> PeerAddress {
     /// Keys are setting names: an explicit key, a collection or an alias as a key is refused before
     /// Yams composes the document (its duplicate check on nested keys is exponential in depth).
     @Test(arguments: ["? [a]\n: 1", "[a, b]: 1", "{a: b}: 1", "x: &a [1]\n*a : 2", "- ? a", "peers: {[2]: a}",
-                      "  ?\n  - x"])
+                      "  ?\n  - x", "id: 1\r? [a]\r: 1", "id: 1\r\r?\r- x", "id: 1\r\n? [a]\r\n: 1"])
     func complexKeysAreRefused(yaml: String) {
         let error = #expect(throws: ConfigurationError.self) { try NodeSettings(yaml: yaml, path: "bad.yaml") }
         guard case .malformedYAML(path: "bad.yaml", let detail) = error, detail.contains("is not supported") else {
@@ -159,6 +160,28 @@ private func peer(_ text: String) -> PeerAddress {
         let key = String(repeating: "- ", count: 40) + "x"
         let yaml = "? " + key + "\n: 1\n? " + key + "\n: 2\n"
         #expect(throws: ConfigurationError.self) { try NodeSettings(yaml: yaml) }
+    }
+
+    /// YAML's three line breaks, as the guard splits them (a lone CR is one, as libyaml reads it).
+    @Test func linesEndAtCRLFAndLoneCR() {
+        let lines = YAMLKeyGuard.lines(of: "a\r\nb\rc\nd\r\re").map { String(decoding: $0, as: UTF8.self) }
+        #expect(lines == ["a", "b", "c", "d", "", "e"])
+    }
+
+    /// The second input `fuzz-configuration` found (CI, 10 s from the seeds): the same nested
+    /// duplicate keys, behind lines that end in a lone CR, which the guard did not count as line
+    /// breaks (Yams took 49 s in the fuzzing build). In the seed corpus as
+    /// `cr-line-breaks-nested-keys.yaml`; refused as a complex key.
+    @Test func complexKeysAfterLoneCRAreRefusedAtOnce() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Corpus/fuzz-configuration/cr-line-breaks-nested-keys.yaml")
+        let yaml = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        #expect(YAMLKeyGuard.firstComplexKey(in: yaml) != nil)
+        let error = #expect(throws: ConfigurationError.self) { try NodeSettings(yaml: yaml, path: "fuzzed.yaml") }
+        guard case .malformedYAML(path: "fuzzed.yaml", let detail) = error, detail.contains("is not supported") else {
+            Issue.record("expected a refused key, got \(String(describing: error))")
+            return
+        }
     }
 
     @Test func theTopLevelMustBeAMapping() {

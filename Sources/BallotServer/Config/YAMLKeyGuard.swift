@@ -8,16 +8,18 @@
 /// `fuzz-configuration`; docs/reliability.md). Scalar keys compare in linear time.
 ///
 /// A lexical scan, not a parser: it skips quoted scalars, comments and the lines of block scalars
-/// (`|`, `>`), and looks for those indicators where a key can begin.
+/// (`|`, `>`), and looks for those indicators where a key can begin. Lines end where YAML's do — at
+/// CR LF, LF or a lone CR, as libyaml under Yams reads them; a guard that only split at LF missed a
+/// `?` after a lone CR, and the same nested duplicate keys took seconds again (found by
+/// `fuzz-configuration` in CI).
 enum YAMLKeyGuard {
     /// The 1-based line of the first non-name key, and what it is; nil when every key is a name.
     static func firstComplexKey(in text: String) -> (line: Int, what: String)? {
         var quote: UInt8? = nil  // Inside a quoted scalar (which may span lines).
         var blockScalarIndent: Int? = nil  // Lines more indented than this belong to a block scalar.
         var lineNumber = 0
-        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for bytes in lines(of: text) {
             lineNumber += 1
-            let bytes = Array(line.filter { $0 != UInt8(ascii: "\r") })
             let indent = bytes.prefix { $0 == UInt8(ascii: " ") }.count
             if let parent = blockScalarIndent {
                 if indent == bytes.count || indent > parent { continue }
@@ -89,6 +91,25 @@ enum YAMLKeyGuard {
             }
         }
         return nil
+    }
+
+    /// The lines of `text`, split at CR LF, LF and lone CR (YAML 1.2 §5.4), without their breaks.
+    static func lines(of text: String) -> [[UInt8]] {
+        var lines: [[UInt8]] = [[]]
+        var afterCR = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\n") where afterCR:
+                afterCR = false  // The LF of a CR LF: the CR already ended the line.
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                lines.append([])
+                afterCR = byte == UInt8(ascii: "\r")
+            default:
+                lines[lines.count - 1].append(byte)
+                afterCR = false
+            }
+        }
+        return lines
     }
 
     /// Whether `bytes[position]` is followed, after blanks, by a `:` that makes it a key.
