@@ -1,6 +1,6 @@
 import BallotClient
-import Foundation
 import BallotCore
+import Foundation
 import Testing
 @testable import BallotServer
 
