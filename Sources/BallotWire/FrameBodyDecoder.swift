@@ -26,6 +26,7 @@ enum FrameBodyDecoder {
         case .heartbeatResponse:
             decoded = .message(.heartbeatResponse(try heartbeatResponse(&reader, version: version)))
         case .timeoutNow: decoded = .message(.timeoutNow(TimeoutNow(term: try reader.readTerm(.term))))
+        case .leaseReleased: decoded = .message(.leaseReleased(LeaseReleased(term: try reader.readTerm(.term))))
         case .bullyElection: decoded = .message(.bullyElection(BullyElection(epoch: try reader.readTerm(.epoch))))
         case .bullyAnswer: decoded = .message(.bullyAnswer(BullyAnswer(epoch: try reader.readTerm(.epoch))))
         case .bullyCoordinator:

@@ -88,7 +88,7 @@ public enum FrameEncoder {
             case .preVoteResponse, .voteResponse: voteResponseBodyLength
             case .heartbeat: heartbeatBodyLength
             case .heartbeatResponse: heartbeatResponseBodyLength + (version >= 2 ? candidacyLength : 0)
-            case .timeoutNow: timeoutNowBodyLength
+            case .timeoutNow, .leaseReleased: timeoutNowBodyLength
             case .bullyElection, .bullyAnswer, .bullyCoordinator, .bullyHeartbeat, .ringHeartbeat:
                 epochOnlyBodyLength
             case .ringElection, .ringElected: ringTokenBodyLength
@@ -152,6 +152,8 @@ public enum FrameEncoder {
             }
         case .timeoutNow(let timeoutNow):
             writer.write(timeoutNow.term)
+        case .leaseReleased(let released):
+            writer.write(released.term)
         case .bullyElection(let election):
             writer.write(election.epoch)
         case .bullyAnswer(let answer):

@@ -26,7 +26,7 @@ public enum FrameLayout {
 ///
 /// Within connection control, 0x03 is kept for an auth method whose challenge cannot ride in the
 /// handshake (method 1's nonce does), so the proof of method 1 is 0x04.
-/// | 0x10–0x1F   | Raft messages (0x17–0x1F reserved)                           |
+/// | 0x10–0x1F   | Raft messages (0x18–0x1F reserved)                           |
 /// | 0x20–0x2F   | Bully messages (0x24–0x2F reserved)                          |
 /// | 0x30–0x3F   | Ring messages (0x34–0x3F reserved)                           |
 /// | 0x40–0x4F   | member information, any algorithm, version 2 (0x41–0x4F reserved) |
@@ -43,6 +43,8 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     case heartbeat = 0x14
     case heartbeatResponse = 0x15
     case timeoutNow = 0x16
+    /// Version 3: a leader's release of its lease (issue 15, released hand-overs).
+    case leaseReleased = 0x17
 
     case bullyElection = 0x20
     case bullyAnswer = 0x21
@@ -62,7 +64,7 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     /// Codes kept for connection control frames added later.
     public static let reservedControl: ClosedRange<UInt8> = 0x05...0x0F
     /// Codes kept for Raft messages added later.
-    public static let reservedRaft: ClosedRange<UInt8> = 0x17...0x1F
+    public static let reservedRaft: ClosedRange<UInt8> = 0x18...0x1F
     /// The Bully algorithm's range: its messages, and codes kept for more of them.
     public static let reservedBully: ClosedRange<UInt8> = 0x20...0x2F
     /// The Ring algorithm's range: its messages, and codes kept for more of them.
@@ -74,6 +76,7 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     public var introducedIn: UInt8 {
         switch self {
         case .memberInfo: 2
+        case .leaseReleased: 3
         default: 1
         }
     }
@@ -92,6 +95,7 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         case .heartbeat: self = .heartbeat
         case .heartbeatResponse: self = .heartbeatResponse
         case .timeoutNow: self = .timeoutNow
+        case .leaseReleased: self = .leaseReleased
         case .bullyElection: self = .bullyElection
         case .bullyAnswer: self = .bullyAnswer
         case .bullyCoordinator: self = .bullyCoordinator
@@ -116,6 +120,7 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         case .heartbeat: "heartbeat"
         case .heartbeatResponse: "heartbeat_response"
         case .timeoutNow: "timeout_now"
+        case .leaseReleased: "lease_released"
         case .bullyElection: "bully_election"
         case .bullyAnswer: "bully_answer"
         case .bullyCoordinator: "bully_coordinator"

@@ -77,6 +77,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Turn fast failover off (campaign on a dead leader's closed connections).")
     var noFastFailover = false
 
+    @Option(help: "Lease holders per node (whileLeader bodies, sidecars), which stop after a lease ends and confirm; default 0 to 2 per node, drawn from the seed.")
+    var leaseHolders: Int?
+
+    @Flag(help: "Never release a lease early when its holders stopped: successors wait for the published deadline.")
+    var noLeaseRelease = false
+
     @Flag(help: "Give every node a leadership priority from 0 to 3, drawn from the seed (issue 15's preferred leaders).")
     var priorities = false
 
@@ -190,6 +196,13 @@ struct SimulateCommand: AsyncParsableCommand {
         options.leaderStickiness = !noStickiness
         options.fastFailover = !noFastFailover
         options.priorities = priorities
+        if let leaseHolders {
+            guard (0...8).contains(leaseHolders) else {
+                throw ValidationError("--lease-holders must be from 0 to 8, not \(leaseHolders)")
+            }
+            options.leaseHolders = leaseHolders
+        }
+        options.releasesLeases = !noLeaseRelease
         options.preemptAfterTicks = preemptAfterTicks
         return options
     }

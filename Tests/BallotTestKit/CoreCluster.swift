@@ -305,7 +305,7 @@ public struct CoreCluster<Node: ElectionAlgorithm> {
             if state.term != heartbeat.term || state.lastLog != heartbeat.leaderLog {
                 violate("\(id) sent a heartbeat \(heartbeat) with only \(state) durable")
             }
-        case .heartbeatResponse, .timeoutNow:
+        case .heartbeatResponse, .timeoutNow, .leaseReleased:
             if message.term > state.term { violate("\(id) sent \(message.kind) in term \(message.term) with only \(state) durable") }
         case .preVoteRequest, .preVoteResponse, .voteResponse:
             // Pre-votes carry a proposed term, and a vote refused for stickiness answers in the

@@ -47,6 +47,7 @@ enum Fixtures {
                 messages += [.preVoteResponse(response), .voteResponse(response)]
             }
             messages.append(.timeoutNow(TimeoutNow(term: term)))
+            messages.append(.leaseReleased(LeaseReleased(term: term)))
             messages += [
                 .bullyElection(BullyElection(epoch: term)), .bullyAnswer(BullyAnswer(epoch: term)),
                 .bullyCoordinator(BullyCoordinator(epoch: term)), .bullyHeartbeat(BullyHeartbeat(epoch: term)),

@@ -111,7 +111,7 @@ struct FramingTests {
         #expect(throws: WireError.frameTooShort(declaredLength: UInt32(length))) { try decoder.nextFrame() }
     }
 
-    @Test("an unsupported version is refused before the body arrives", arguments: [0, 3, 0xFF] as [UInt8])
+    @Test("an unsupported version is refused before the body arrives", arguments: [0, 4, 0xFF] as [UInt8])
     func unsupportedVersion(version: UInt8) {
         var decoder = FrameDecoder()
         decoder.append([0x00, 0x00, 0x00, 0x0A, version])

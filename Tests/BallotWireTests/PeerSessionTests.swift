@@ -31,7 +31,7 @@ struct PeerSessionTests {
 
         let acceptorStep = try acceptor.receive(dialerHello)
         #expect(acceptorStep == .send(.handshakeReply(.accepted)))
-        #expect(acceptor.state == .awaitingReply(peer: 1, version: 2))
+        #expect(acceptor.state == .awaitingReply(peer: 1, version: WireVersion.current))
         #expect(acceptor.peer == 1)
         let dialerStep = try dialer.receive(acceptorHello)
         #expect(dialerStep == .send(.handshakeReply(.accepted)))
@@ -39,7 +39,7 @@ struct PeerSessionTests {
         guard case .send(let acceptorReply) = acceptorStep, case .send(let dialerReply) = dialerStep else { return }
         #expect(try dialer.receive(Self.transmit(acceptorReply, to: &toDialer)) == .established(peer: 2))
         #expect(try acceptor.receive(Self.transmit(dialerReply, to: &toAcceptor)) == .established(peer: 1))
-        #expect(dialer.state == .established(peer: 2, version: 2))
+        #expect(dialer.state == .established(peer: 2, version: WireVersion.current))
 
         let vote = Message.voteRequest(VoteRequest(term: 4, lastLog: LogPosition(index: 2, term: 3)))
         #expect(try acceptor.receive(Self.transmit(.message(vote), to: &toAcceptor)) == .deliver(vote, from: 1))

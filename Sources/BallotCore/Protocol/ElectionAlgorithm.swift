@@ -36,6 +36,12 @@ public protocol ElectionAlgorithm: Sendable {
     /// Issue 15: an ineligible node never campaigns nor accepts a transfer; a leader made
     /// ineligible hands over first. The shell keeps the setting across restarts.
     mutating func setEligible(_ eligible: Bool) throws(CandidacyRefusal) -> [Action]
+    /// Issue 15, released hand-overs: every holder of this node's lease in `term` (its
+    /// `whileLeader` bodies, its registered sidecars) has stopped and will not act under it again.
+    /// A node that no longer leads `term`, or leads it while handing over, may then let its
+    /// successor's lease begin before the deadline it published. The shell calls it only after the
+    /// lease ended and every holder confirmed; a leader that may still renew the lease ignores it.
+    mutating func leaseReleased(term: Term) -> [Action]
 }
 
 extension ElectionAlgorithm {
@@ -49,6 +55,9 @@ extension ElectionAlgorithm {
     public mutating func resign(holdOffTicks: UInt64) throws(TransferRefusal) -> [Action] {
         throw .unsupported(algorithm: Self.algorithmName)
     }
+
+    /// Algorithms without a lease succession have nothing to release.
+    public mutating func leaseReleased(term: Term) -> [Action] { [] }
 
     /// Algorithms without candidacy let every member lead.
     public mutating func setEligible(_ eligible: Bool) throws(CandidacyRefusal) -> [Action] {

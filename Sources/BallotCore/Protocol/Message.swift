@@ -10,6 +10,8 @@ public enum Message: Hashable, Sendable {
     case heartbeat(Heartbeat)
     case heartbeatResponse(HeartbeatResponse)
     case timeoutNow(TimeoutNow)
+    /// The leader of a term released its lease early: its holders stopped (version 3).
+    case leaseReleased(LeaseReleased)
 
     /// Bully (Garcia-Molina 1982): "I am holding an election", sent to every higher ID.
     case bullyElection(BullyElection)
@@ -38,6 +40,7 @@ public enum Message: Hashable, Sendable {
         case .heartbeat(let m): m.term
         case .heartbeatResponse(let m): m.term
         case .timeoutNow(let m): m.term
+        case .leaseReleased(let m): m.term
         case .bullyElection(let m): m.epoch
         case .bullyAnswer(let m): m.epoch
         case .bullyCoordinator(let m): m.epoch
@@ -59,6 +62,7 @@ public enum Message: Hashable, Sendable {
         case .heartbeat: .heartbeat
         case .heartbeatResponse: .heartbeatResponse
         case .timeoutNow: .timeoutNow
+        case .leaseReleased: .leaseReleased
         case .bullyElection: .bullyElection
         case .bullyAnswer: .bullyAnswer
         case .bullyCoordinator: .bullyCoordinator
@@ -83,6 +87,7 @@ public enum MessageKind: String, Hashable, Sendable, CaseIterable {
     case heartbeat
     case heartbeatResponse = "heartbeat_response"
     case timeoutNow = "timeout_now"
+    case leaseReleased = "lease_released"
     case bullyElection = "bully_election"
     case bullyAnswer = "bully_answer"
     case bullyCoordinator = "bully_coordinator"
@@ -96,7 +101,7 @@ public enum MessageKind: String, Hashable, Sendable, CaseIterable {
     public var algorithm: ElectionAlgorithmKind {
         switch self {
         case .preVoteRequest, .preVoteResponse, .voteRequest, .voteResponse, .heartbeat, .heartbeatResponse,
-            .timeoutNow:
+            .timeoutNow, .leaseReleased:
             .raft
         case .bullyElection, .bullyAnswer, .bullyCoordinator, .bullyHeartbeat: .bully
         case .ringElection, .ringElected, .ringAck, .ringHeartbeat: .ring

@@ -75,3 +75,12 @@ public struct TimeoutNow: Hashable, Sendable {
 
     public init(term: Term) { self.term = term }
 }
+
+/// Issue 15, released hand-overs: the leader of `term` says every holder of its lease in that term
+/// has stopped, so the promises its lease rested on need not be waited out. Sent once the shell
+/// confirmed it (``RaftNode/leaseReleased(term:)``); never moves anyone's term.
+public struct LeaseReleased: Hashable, Sendable {
+    public var term: Term
+
+    public init(term: Term) { self.term = term }
+}

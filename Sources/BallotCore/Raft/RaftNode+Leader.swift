@@ -8,8 +8,11 @@ extension RaftNode {
         var state = LeaderState()
         for peer in peers { state.lastHeard[peer] = now }
         // A leader elected before its own promise to the previous leader ran out (a transfer, or
-        // fast failover after a crash) begins its lease only when that promise ends.
-        state.leaseNotBefore = max(successionClearAt, stickyUntil)
+        // fast failover after a crash) begins its lease only when that promise ends — or when
+        // that leader releases it.
+        if let promised = promisedTo, releasedLeadership != promised { fold(promised, until: stickyUntil) }
+        state.leaseNotBefore = successionClearAt
+        ledTerm = hardState.term
         transition(to: .leader(state))
         broadcastHeartbeat()
     }
@@ -82,8 +85,8 @@ extension RaftNode {
         if configuration.leaderStickiness {
             let leadership = LeaderInfo(id: peer, term: hardState.term)
             if promisedTo != leadership {
-                // The promise still running belongs to an earlier leadership.
-                successionClearAt = max(successionClearAt, stickyUntil)
+                // The promise still running belongs to an earlier leadership (unless released).
+                if let promised = promisedTo, releasedLeadership != promised { fold(promised, until: stickyUntil) }
                 promisedTo = leadership
             }
             stickyUntil = max(stickyUntil, now + configuration.electionTimeoutTicks)
@@ -136,7 +139,7 @@ extension RaftNode {
     /// Only acknowledgements that credit the lease count (sequence 0 does not), and none before
     /// this node's own earlier promises ran out: a lease begins after every earlier one ended.
     var leaseExpiry: UInt64? {
-        guard transfer == nil, let state = leaderState else { return nil }
+        guard transfer == nil, let state = leaderState, !state.leaseReleased else { return nil }
         let needed = membership.quorum - 1
         if needed == 0 { return UInt64.max }
         guard now >= state.leaseNotBefore else { return nil }
@@ -168,6 +171,11 @@ extension RaftNode {
         if role == .leader && transfer.reason == .resignation {
             // A resigning leader goes even without a successor; its hold-off starts now.
             stepDown(.resigned)
+            becomeFollower(term: hardState.term, leader: nil)
+        } else if role == .leader, leaderState?.leaseReleased == true {
+            // Its holders released the lease, so it cannot lead usefully in this term: let a new
+            // term's leader (maybe itself again) begin a lease.
+            stepDown(.transfer)
             becomeFollower(term: hardState.term, leader: nil)
         } else if role == .leader {
             // Acks of heartbeats that announced the transfer promised nothing: only newer ones count,

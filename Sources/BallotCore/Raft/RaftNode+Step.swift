@@ -37,6 +37,7 @@ extension RaftNode {
         case .heartbeat(let heartbeat): handleHeartbeat(heartbeat, from: peer)
         case .heartbeatResponse(let response): handleHeartbeatResponse(response, from: peer)
         case .timeoutNow: handleTimeoutNow(from: peer)
+        case .leaseReleased: break  // `receive` hands it over before the prelude.
         case .bullyElection, .bullyAnswer, .bullyCoordinator, .bullyHeartbeat,
             .ringElection, .ringElected, .ringAck, .ringHeartbeat:
             break  // `receive` drops other algorithms' messages before the prelude.
@@ -55,7 +56,7 @@ extension RaftNode {
             send(.preVoteResponse(VoteResponse(term: current, granted: false)), to: peer)
         case .voteRequest:
             send(.voteResponse(VoteResponse(term: current, granted: false)), to: peer)
-        case .preVoteResponse, .voteResponse, .heartbeatResponse, .timeoutNow,
+        case .preVoteResponse, .voteResponse, .heartbeatResponse, .timeoutNow, .leaseReleased,
             .bullyElection, .bullyAnswer, .bullyCoordinator, .bullyHeartbeat,
             .ringElection, .ringElected, .ringAck, .ringHeartbeat:
             break

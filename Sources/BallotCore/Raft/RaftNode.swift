@@ -32,6 +32,13 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// runs, even when stickiness was waived for a transfer or a crashed leader. Starts like
     /// `stickyUntil`: a restarted node may have made promises it no longer knows.
     var successionClearAt: UInt64
+    /// The promise last folded into `successionClearAt`, with the value before, so that its
+    /// leader's release (see ``leaseReleased(term:)``) can take it out again.
+    var releasableFold: ReleasableFold?
+    /// A leadership whose lease was released before its promise was folded: the fold skips it.
+    var releasedLeadership: LeaderInfo?
+    /// The last term this node led, and whether it released that term's lease.
+    var ledTerm: Term?
     var lastLeaderContact: UInt64?
     /// The leader whose process the shell reported gone (see ``peerUnreachable(_:)``); cleared by
     /// any sign of a live leader.
@@ -152,7 +159,12 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         guard message.algorithm == .raft else { return [] }
         // A node at the largest term could never campaign again, so no peer may push it there.
         guard message.term < Term.maximum else { return [] }
-        step(message, from: peer)
+        if case .leaseReleased(let released) = message {
+            // About a past leadership, whatever term the sender or we are in now: no term prelude.
+            handleLeaseReleased(released, from: peer)
+        } else {
+            step(message, from: peer)
+        }
         return drainActions()
     }
 
@@ -235,9 +247,13 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         if let campaign { finishCampaign(campaign, .lost) }
         let oldRole = role
         if oldRole == .leader {
-            // Every deadline this node published was a heartbeat's send tick (≤ now) plus the lease.
-            successionClearAt = max(successionClearAt, now + configuration.leaseTicks)
-            promisedTo = LeaderInfo(id: id, term: hardState.term)
+            // Every deadline this node published was a heartbeat's send tick (≤ now) plus the lease
+            // — owed unless its holders already released it.
+            let own = LeaderInfo(id: id, term: hardState.term)
+            if releasedLeadership != own {
+                fold(own, until: now + configuration.leaseTicks)
+            }
+            promisedTo = own
         }
         if oldRole == .leader, let holdOff = pendingHoldOff {
             // A resignation's hold-off runs from the moment leadership ends.
@@ -309,6 +325,8 @@ struct LeaderState: Equatable, Sendable {
     var nextSequence: UInt64 = 1
     /// Sequences below this do not count for the lease (acks from before a transfer was aborted).
     var leaseMinSequence: UInt64 = 1
+    /// The holders released this term's lease: it never begins again in this term.
+    var leaseReleased = false
     /// No lease before this tick: the end of this node's own promises to earlier leaderships
     /// (``RaftNode/successionClearAt`` when it won).
     var leaseNotBefore: UInt64 = 0
@@ -320,6 +338,12 @@ struct LeaderState: Equatable, Sendable {
     var lastHeard: [NodeID: UInt64] = [:]
     /// Each peer's last known log position (who is up to date, for a transfer).
     var match: [NodeID: LogPosition] = [:]
+}
+
+/// A promise folded into ``RaftNode/successionClearAt``: whose it was and the value before it.
+struct ReleasableFold: Equatable, Sendable {
+    let leadership: LeaderInfo
+    let clearAtBefore: UInt64
 }
 
 struct SentHeartbeat: Equatable, Sendable {

@@ -39,6 +39,9 @@ public protocol NodeDriverObserver: AnyObject {
     func timerPromiseBroken(_ detail: String, at instant: MonotonicInstant)
     /// The node stopped taking part in elections.
     func halted(_ halt: Halt)
+    /// Every holder of the lease of `term` stopped, and the core released it (issue 15): its
+    /// successor's lease need not wait for the published deadline.
+    func leaseReleased(term: Term, at instant: MonotonicInstant)
 }
 
 extension NodeDriverObserver {
@@ -46,4 +49,5 @@ extension NodeDriverObserver {
     public func heartbeatFailed(to peer: NodeID) {}
     public func timerPromiseBroken(_ detail: String, at instant: MonotonicInstant) {}
     public func halted(_ halt: Halt) {}
+    public func leaseReleased(term: Term, at instant: MonotonicInstant) {}
 }

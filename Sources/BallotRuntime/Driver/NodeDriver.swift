@@ -41,6 +41,11 @@ public final class NodeDriver {
     /// `GET /status` show per peer (on a leader, every follower's heartbeat acknowledgements).
     private var lastHeard: [NodeID: MonotonicInstant] = [:]
 
+    /// Issue 15, released hand-overs: whether an ended lease is released as soon as every holder
+    /// registered with the view confirmed it stopped (see ``LeaseHolders``). Off, a successor's
+    /// lease always waits for the published deadline (`--lease-release deadline`).
+    public var releasesLeases = true
+
     /// Whether inputs first deliver the ticks due by now. Always true in a real node; the simulator
     /// turns it off only to show that the lease check catches the order this rule prevents.
     package var deliversDueTicksBeforeInputs = true
@@ -93,6 +98,7 @@ public final class NodeDriver {
         copy.roundTrips = roundTrips
         copy.lastHeard = lastHeard
         copy.deliversDueTicksBeforeInputs = deliversDueTicksBeforeInputs
+        copy.releasesLeases = releasesLeases
         return copy
     }
 
@@ -197,6 +203,14 @@ public final class NodeDriver {
         execute(actions, at: time.now)
     }
 
+    /// Issue 15: releases the lease that ended last if every holder has confirmed it stopped (the
+    /// view calls its ``LeadershipView/onHolderChange(_:)`` handler when one did). Also done after
+    /// every batch, so a lease with no holders is released as soon as it ends.
+    public func releaseLeaseIfHoldersStopped() {
+        deliverDueTicks()
+        offerRelease(at: time.now)
+    }
+
     /// Gives up whatever leadership is left, before the process exits.
     public func shutdown() {
         deliverDueTicks()
@@ -255,6 +269,19 @@ public final class NodeDriver {
             return
         }
         absorb(actions, at: now)
+        offerRelease(at: now)
+    }
+
+    /// Tells the core its ended lease may be released, when the view says every holder stopped.
+    /// The core declines while it may still renew the lease (a leader not handing over); the offer
+    /// is then made again after later batches.
+    private func offerRelease(at now: MonotonicInstant) {
+        guard releasesLeases, halt == nil, let term = view.releasableLease(at: now) else { return }
+        let actions = core.leaseReleased(term: term)
+        guard !actions.isEmpty else { return }
+        view.noteLeaseReleased()
+        observer?.leaseReleased(term: term, at: now)
+        execute(actions, at: now)
     }
 
     /// Hands the batch and the core's beliefs after it to the view.

@@ -209,7 +209,20 @@ extension LeadershipView {
         margin: Duration, clock: any MonotonicClock & Sendable, resign: @escaping @Sendable () async -> Void,
         _ body: @escaping @Sendable (LeadershipGrant) async throws -> T
     ) async throws -> T {
-        guard let grant = await awaitLeadership(timeout: nil, clock: clock) else { throw CancellationError() }
+        // The body acts under the lease, so it is a holder: the node releases an ended lease only
+        // once the body stopped. Registered before the body starts, and only kept if the lease
+        // still held after registering (so its end is one the holder must confirm).
+        var granted: (LeadershipGrant, HolderToken)?
+        while granted == nil {
+            guard let grant = await awaitLeadership(timeout: nil, clock: clock) else { throw CancellationError() }
+            let holder = registerHolder()
+            if grant.isValid {
+                granted = (grant, holder)
+            } else {
+                unregisterHolder(holder, stopped: true)
+            }
+        }
+        guard let (grant, holder) = granted else { throw CancellationError() }
         let lost = Mutex<LeadershipLost?>(nil)
         let work = Task { try await body(grant) }
         let watch = LeaseWatch(view: self, term: grant.term, margin: margin, clock: clock) { reason in
@@ -218,6 +231,7 @@ extension LeadershipView {
         }
         watch.start()
         let result = await withTaskCancellationHandler { await work.result } onCancel: { work.cancel() }
+        unregisterHolder(holder, stopped: true)
         watch.stop()
         if let reason = lost.withLock({ $0 }) { throw reason }
         await resign()

@@ -24,6 +24,8 @@ public final class LeadershipView: Sendable {
         var announcedLease: LeaseChange?
         var listeners: [Int: Listener] = [:]
         var nextListener = 0
+        var holders = LeaseHolders()
+        var holderChange: (@Sendable () -> Void)?
     }
 
     public let node: NodeID
@@ -44,6 +46,7 @@ public final class LeadershipView: Sendable {
         let copy = storage.withLock { storage in
             var copy = storage
             copy.listeners = [:]
+            copy.holderChange = nil
             return copy
         }
         return LeadershipView(node: node, storage: copy)
@@ -135,6 +138,64 @@ public final class LeadershipView: Sendable {
         }
     }
 
+    // MARK: Lease holders (released hand-overs)
+
+    /// A registration of something that acts under this node's lease (see ``registerHolder()``).
+    public struct HolderToken: Hashable, Sendable {
+        let key: Int
+    }
+
+    /// Registers a holder: something that does leader-only work under this node's lease and
+    /// confirms (``holderStopped(_:through:)``) when it stopped after the lease ended. While any
+    /// holder has not confirmed, the node does not release an ended lease early, so its successor
+    /// waits out the published deadline.
+    public func registerHolder() -> HolderToken {
+        storage.withLock { HolderToken(key: $0.holders.register(at: $0.state.index)) }
+    }
+
+    /// The holder stopped acting under every lease announced up to view index `index` (the index of
+    /// the lease's end event it saw). Returns false for an unknown token.
+    @discardableResult
+    public func holderStopped(_ token: HolderToken, through index: UInt64) -> Bool {
+        let (known, handler) = storage.withLock { storage in
+            (storage.holders.stopped(token.key, through: min(index, storage.state.index)), storage.holderChange)
+        }
+        if known { handler?() }
+        return known
+    }
+
+    /// Forgets a holder. `stopped`: it acts no more (a finished `whileLeader` body); otherwise it
+    /// went away unconfirmed (a sidecar's connection dropped) and may act until its last deadline.
+    public func unregisterHolder(_ token: HolderToken, stopped: Bool) {
+        let handler = storage.withLock { storage in
+            storage.holders.unregister(token.key, stopped: stopped, leaseHeld: storage.announcedLease != nil)
+            return storage.holderChange
+        }
+        handler?()
+    }
+
+    /// How many holders are registered.
+    public var holderCount: Int { storage.withLock { $0.holders.count } }
+
+    /// Sets what to call when a holder confirmed or left: the producer then checks, on its own
+    /// executor, whether the ended lease can be released (``NodeDriver/releaseLeaseIfHoldersStopped()``).
+    public func onHolderChange(_ handler: @escaping @Sendable () -> Void) {
+        storage.withLock { $0.holderChange = handler }
+    }
+
+    /// The term of the lease that ended last, when no lease is held now and every holder stopped
+    /// under it; `nil` otherwise or once released.
+    package func releasableLease(at now: MonotonicInstant) -> Term? {
+        storage.withLock { storage in
+            storage.announcedLease == nil ? storage.holders.releasable(at: now) : nil
+        }
+    }
+
+    /// The producer released the lease that ended last.
+    package func noteLeaseReleased() {
+        storage.withLock { $0.holders.released() }
+    }
+
     /// Applies `change` under the lock, then tells every listener, outside it, in order.
     private func publish(_ change: (inout Storage, inout [LeadershipEvent]) -> Void) {
         let (events, listeners) = storage.withLock { storage -> ([LeadershipEvent], [Listener]) in
@@ -200,11 +261,13 @@ public final class LeadershipView: Sendable {
         case (let announced?, nil):
             storage.announcedLease = nil
             storage.state.index += 1
+            storage.holders.leaseEnded(term: announced.term, index: storage.state.index)
             events.append(.lease(LeaseChange(term: announced.term, at: now, until: now), index: storage.state.index))
         case (let announced, let current?):
             if let announced, announced.term == current.term, announced.until == current.until { return }
             if announced == nil { storage.state.index += 1 }
             storage.announcedLease = current
+            storage.holders.leaseAnnounced(until: current.until)
             events.append(.lease(current, index: storage.state.index))
         }
     }

@@ -42,6 +42,8 @@ public final class PeerOutbox: MessageOutbox, Sendable {
         case .droppedNotConnected, .droppedQueueFull:
             recorder?.peerQueueDropped(peer)
             return .dropped
+        case .notInPeerVersion:
+            return .dropped  // A peer of an older release: it would not understand, and needs not.
         }
     }
 
@@ -51,11 +53,15 @@ public final class PeerOutbox: MessageOutbox, Sendable {
         case queued(bytes: Int)
         case droppedNotConnected
         case droppedQueueFull
+        /// The frame type is newer than the connection's protocol version (see
+        /// ``FrameType/introducedIn``); not sent, not counted as a drop.
+        case notInPeerVersion
     }
 
     /// Writes `frame` on the connection to `peer`, in the version that connection negotiated.
     public func send(_ frame: PeerFrame, to peer: NodeID) -> FrameOutcome {
         guard let lane = lanes.withLock({ $0[peer] }), let channel = lane.channel else { return .droppedNotConnected }
+        guard frame.frameType.introducedIn <= lane.version else { return .notInPeerVersion }
         guard channel.isWritable else { return .droppedQueueFull }
         channel.writeAndFlush(OutboundFrame(frame, version: lane.version), promise: nil)
         return .queued(bytes: FrameEncoder.encodedByteCount(of: frame, version: lane.version))

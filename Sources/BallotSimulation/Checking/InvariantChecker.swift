@@ -87,6 +87,13 @@ struct InvariantChecker {
         }
     }
 
+    /// Issue 15: `node` released its lease of `term` now — every holder of it stopped — so the
+    /// deadline it published no longer binds its successors.
+    mutating func recordRelease(of node: NodeID, term: Term, at time: VirtualTime) {
+        guard let lease = publishedLeases[node], lease.term == term, lease.until > time else { return }
+        publishedLeases[node] = PublishedLease(term: term, until: time)
+    }
+
     /// Checks that no holder's lease runs beside another node's published lease that has not run
     /// out yet — also one whose holder has since crashed or stepped down.
     mutating func checkLeaseSuccession(_ holders: [NodeStatus], at time: VirtualTime) {

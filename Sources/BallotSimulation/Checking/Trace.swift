@@ -11,6 +11,7 @@ func describe(_ message: Message) -> String {
         "Heartbeat term=\(m.term) seq=\(m.sequence)\(m.transferTarget.map { " transfer-to=\($0)" } ?? "")"
     case .heartbeatResponse(let m): "HeartbeatResponse term=\(m.term) seq=\(m.sequence)"
     case .timeoutNow(let m): "TimeoutNow term=\(m.term)"
+    case .leaseReleased(let m): "LeaseReleased term=\(m.term)"
     case .bullyElection(let m): "BullyElection epoch=\(m.epoch)"
     case .bullyAnswer(let m): "BullyAnswer epoch=\(m.epoch)"
     case .bullyCoordinator(let m): "BullyCoordinator epoch=\(m.epoch)"

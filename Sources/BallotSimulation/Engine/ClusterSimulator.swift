@@ -20,6 +20,8 @@ public final class ClusterSimulator {
         /// The shell of `to` reports that `lost`'s process is gone (its connection dropped and
         /// reconnecting was refused): the fast-failover evidence of issue 7.
         case peerUnreachable(NodeID, to: NodeID, incarnation: Int)
+        /// Issue 15: a holder of the node's lease stopped after the lease end at view index `through`.
+        case holderStops(NodeID, incarnation: Int, holder: Int, through: UInt64)
         case injectFault
         case undo(Undo)
         case healAll
@@ -42,6 +44,8 @@ public final class ClusterSimulator {
     var queue = EventQueue<Event>()
     var network: NetworkModel
     var random: SplitMix64
+    /// Draws for lease holders, apart from `random` so that holders do not reshuffle the rest.
+    var holderRandom: SplitMix64
     var checker: InvariantChecker
     var result: SimulationResult
     /// Each node's status after the last event it handled: statuses change only when a driver
@@ -70,6 +74,7 @@ public final class ClusterSimulator {
         membership = Membership((1...UInt64(count)).map { NodeID($0)! })
         network = NetworkModel(profile: options.network, random: master.split())
         random = master.split()
+        holderRandom = SplitMix64(seed: options.seed ^ 0x484F_4C44_4552_5321)
         result = SimulationResult(options: options, nodeCount: count)
         checker = InvariantChecker(measured: options.measuredProperties)
         traceLog = options.trace ? TraceLog() : nil
@@ -82,7 +87,9 @@ public final class ClusterSimulator {
             let observer = SimulatedObserver()
             let driver = Self.makeDriver(id, options: options, membership: membership, disk: disk, outbox: outbox,
                                          clock: clock, observer: observer, eligible: true, random: master.split())
-            nodes.append(SimulatedNode(id: id, driver: driver, clock: clock, disk: disk, outbox: outbox, observer: observer))
+            let holders = SimulatedHolders(count: options.algorithm == .raft ? holderCount() : 0, view: driver.view)
+            nodes.append(SimulatedNode(id: id, driver: driver, clock: clock, disk: disk, outbox: outbox, observer: observer,
+                                       holders: holders))
             statuses.append(driver.status)
             leadingTerm.append(nil)
         }
@@ -98,9 +105,11 @@ public final class ClusterSimulator {
             id: id, membership: membership, raft: options.raftConfiguration, hardState: disk.state,
             candidacy: candidacy, random: random)
         let tick = Duration.microseconds(Int64(options.tickMicroseconds))
-        return NodeDriver(
+        let driver = NodeDriver(
             core: core, tick: tick, electionTimeout: tick * Int(options.electionTimeoutTicks), store: disk,
             outbox: outbox, clock: clock, observer: observer)
+        driver.releasesLeases = options.releasesLeases
+        return driver
     }
 
     /// Runs the fault phase, heals everything, runs the liveness phase, and reports.
@@ -120,6 +129,7 @@ public final class ClusterSimulator {
         queue = other.queue
         network = other.network
         random = other.random
+        holderRandom = other.holderRandom
         checker = other.checker
         result = other.result
         statuses = other.statuses
@@ -142,6 +152,7 @@ public final class ClusterSimulator {
             copy.disk = disk
             copy.outbox = outbox
             copy.observer = observer
+            copy.holders = node.holders.fork(onto: copy.driver.view)
             return copy
         }
     }
@@ -234,6 +245,15 @@ public final class ClusterSimulator {
             trace("node \(to) sees node \(lost)'s connection drop and reconnecting refused")
             nodes[index].driver.peerUnreachable(lost)
             settle(index)
+        case .holderStops(let id, let incarnation, let holder, let through):
+            let index = Self.index(of: id)
+            guard nodes[index].incarnation == incarnation, nodes[index].condition != .crashed else { return }
+            if nodes[index].condition == .paused {
+                // Its confirmation waits in the paused node's socket; try again a tick later.
+                queue.schedule(event, at: now + options.tickMicroseconds)
+                return
+            }
+            holderStops(id, holder: holder, through: through)
         case .injectFault:
             guard healedAt == nil else { return }
             injectFault()
@@ -261,6 +281,16 @@ public final class ClusterSimulator {
             trace("node \(id) halted: \(halt)")
         }
         observer.halts.removeAll()
+        for term in observer.releases {
+            trace("node \(id) released its lease of term \(term): every holder stopped")
+            if nodes[index].holders.anyActing {
+                checker.fail(.leaseSuccession, at: now, "node \(id) released its lease of term \(term) while a holder still acts")
+            }
+            checker.recordRelease(of: id, term: term, at: now)
+            result.leaseReleases += 1
+        }
+        observer.releases.removeAll()
+        noteHolderEvents(of: index)
         for (message, peer, durable) in nodes[index].outbox.sent {
             checker.checkSend(message, from: id, to: peer, durable: durable, at: now)
             transmit(message, from: id, to: peer)

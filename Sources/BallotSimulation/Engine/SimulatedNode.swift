@@ -16,6 +16,8 @@ struct SimulatedNode {
     var disk: SimulatedDisk
     var outbox: SimulatedOutbox
     var observer: SimulatedObserver
+    /// What acts under this node's lease (issue 15); re-registered with every new incarnation.
+    var holders: SimulatedHolders
     var condition: Condition = .up
     /// Bumped on every restart, so messages addressed to a dead incarnation are dropped (its TCP
     /// connections died with it) and its wake-ups are ignored.
@@ -113,8 +115,10 @@ final class SimulatedObserver: NodeDriverObserver {
     var batches: [[Action]] = []
     var brokenPromises: [String] = []
     var halts: [Halt] = []
+    var releases: [Term] = []
 
     func executed(_ actions: [Action], at instant: MonotonicInstant) { batches.append(actions) }
     func timerPromiseBroken(_ detail: String, at instant: MonotonicInstant) { brokenPromises.append(detail) }
     func halted(_ halt: Halt) { halts.append(halt) }
+    func leaseReleased(term: Term, at instant: MonotonicInstant) { releases.append(term) }
 }

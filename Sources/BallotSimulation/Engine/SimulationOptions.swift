@@ -20,6 +20,13 @@ public struct SimulationOptions: Hashable, Sendable {
     /// preemption fits in a schedule.
     public var preemptAfterTicks: UInt64 = 60
 
+    /// Issue 15: how many lease holders each node has (see `SimulatedHolders`); `nil` draws 0 to 2
+    /// per node from the seed, by a generator of its own.
+    public var leaseHolders: Int?
+    /// Issue 15: whether nodes release an ended lease once its holders stopped (released
+    /// hand-overs); off, successors always wait for the published deadline.
+    public var releasesLeases = true
+
     /// Virtual length of one logical tick.
     public var tickMicroseconds: UInt64 = 10_000
     /// T, in ticks: timeouts are drawn from [T, 2T).
@@ -93,6 +100,8 @@ public struct SimulationOptions: Hashable, Sendable {
         if !checkQuorum { parts.append("--no-check-quorum") }
         if !leaderStickiness { parts.append("--no-stickiness") }
         if !fastFailover { parts.append("--no-fast-failover") }
+        if let leaseHolders { parts.append("--lease-holders \(leaseHolders)") }
+        if !releasesLeases { parts.append("--no-lease-release") }
         return parts.joined(separator: " ")
     }
 }

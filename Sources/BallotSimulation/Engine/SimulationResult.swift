@@ -9,6 +9,8 @@ public struct SimulationResult: Sendable {
     public var faultsInjected: [FaultKind: Int] = [:]
     /// Nodes that stopped taking part because their disk failed a write (a `disk` fault).
     public var halts = 0
+    /// Issue 15: leases released before their deadline because every holder stopped.
+    public var leaseReleases = 0
     public var campaignsStarted = 0
     /// Campaigns won, i.e. elections that produced a leader.
     public var elections = 0

@@ -161,6 +161,8 @@ extension ClusterSimulator {
     /// partition stands between them, in which case nothing arrives (issue 7's evidence model).
     func crash(_ index: Int) {
         nodes[index].condition = .crashed
+        // Its holders stop by the deadline they saw at the latest, which the lease checks keep.
+        for holder in nodes[index].holders.holders.indices { nodes[index].holders.holders[holder].acting = false }
         nodes[index].inbox.removeAll()
         nodes[index].wakeAt = nil
         trace("node \(nodes[index].id) crashed (durable: \(nodes[index].disk.state))")
@@ -187,6 +189,7 @@ extension ClusterSimulator {
             node.id, options: options, membership: membership, disk: node.disk, outbox: node.outbox, clock: node.clock,
             observer: node.observer, eligible: node.eligible, random: random.split())
         nodes[index].driverEligible = node.eligible
+        nodes[index].holders = SimulatedHolders(count: node.holders.holders.count, view: nodes[index].driver.view)
         trace("node \(node.id) restarted (durable: \(node.disk.state))")
         nodes[index].driver.startClock()
         settle(index)

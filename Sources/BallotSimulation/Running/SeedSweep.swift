@@ -25,6 +25,8 @@ public enum SeedSweep {
         public var faults: [FaultKind: Int] = [:]
         /// Nodes halted by disk failures (each restarted when its fault healed).
         public var halts = 0
+        /// Leases released early, every holder having stopped (issue 15).
+        public var leaseReleases = 0
         public var failures: [Failure] = []
         /// Time from healing to a leader known to all, per passing schedule, in microseconds.
         public var stabilisationMicroseconds: [UInt64] = []
@@ -64,6 +66,7 @@ public enum SeedSweep {
             for (property, count) in result.measuredBreaches { measuredBreaches[property, default: 0] += count }
             for (kind, count) in result.faultsInjected { faults[kind, default: 0] += count }
             halts += result.halts
+            leaseReleases += result.leaseReleases
             if let t = result.timeToStableLeaderMicroseconds { stabilisationMicroseconds.append(t) }
             let window = result.options.preemptAfterTicks * result.options.tickMicroseconds
             preemptions += result.preemptions.count

@@ -31,6 +31,9 @@ public enum SimulationReport {
             "faults:      \(summary.totalFaults) (\(faults)); nodes halted by disk failures: \(summary.halts)",
             "events:      \(summary.events), messages \(summary.messages) (\(summary.bytes) bytes)",
         ]
+        if summary.leaseReleases > 0 {
+            lines.append("releases:    \(summary.leaseReleases) leases released early, every holder having stopped")
+        }
         if summary.schedulesWithSplitBrain > 0 || !summary.measuredBreaches.isEmpty {
             lines.append(
                 "split brain: \(Double(summary.splitBrainMicroseconds) / 1000) ms in \(summary.splitBrainEpisodes) episodes, "
