@@ -130,8 +130,9 @@ public struct HistoryChecker: Sendable {
 
     /// No lease begins before another node's earlier lease has run to the last deadline it
     /// published, even when that node was killed or stepped down first: a process that outlives
-    /// its node's notice (a sidecar's CMD) may run until that deadline. Pairs that already overlap
-    /// as held leases are ``leaseOverlaps(_:)``'s to report.
+    /// its node's notice (a sidecar's CMD) may run until that deadline — unless the node released
+    /// the lease (`event=lease_released`: every holder had stopped), which ends it there. Pairs that
+    /// already overlap as held leases are ``leaseOverlaps(_:)``'s to report.
     func leaseSuccession(_ events: [TimelineEvent], _ intervals: [LeaseInterval]) -> [Violation] {
         struct Key: Hashable { var node: UInt64; var term: UInt64 }
         var start: [Key: UInt64] = [:]
@@ -142,6 +143,10 @@ public struct HistoryChecker: Sendable {
             let key = Key(node: line.node, term: line.term)
             start[key] = min(start[key] ?? line.from, line.from)
             published[key] = max(published[key] ?? until, until)
+        }
+        for case .released(let line) in events {
+            let key = Key(node: line.node, term: line.term)
+            if let until = published[key] { published[key] = min(until, line.monotonicNanoseconds) }
         }
         var held: [Key: UInt64] = [:]
         for interval in intervals {

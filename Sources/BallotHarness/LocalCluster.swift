@@ -53,6 +53,7 @@ public final class LocalCluster: @unchecked Sendable {
     private let eventLock = NSLock()
     private var recorded: [LeadershipEventLine] = []
     private var others: [(node: NodeID, line: String)] = []
+    private var otherEvents: [(node: NodeID, line: String)] = []
     private let onEvent: @Sendable (LeadershipEventLine) -> Void
     private let onLine: @Sendable (NodeID, String) -> Void
 
@@ -143,10 +144,15 @@ public final class LocalCluster: @unchecked Sendable {
     /// program's own lines).
     public var otherLines: [(node: NodeID, line: String)] { eventLock.withLock { others } }
 
+    /// The `event=` lines that are not about leadership: lease moves, releases, peer connections.
+    public var otherEventLines: [(node: NodeID, line: String)] { eventLock.withLock { otherEvents } }
+
     private func received(_ line: String, from node: NodeID) {
         onLine(node, line)
         guard let event = LeadershipEventLine(parsing: line) else {
-            if !line.hasPrefix("event=") { eventLock.withLock { others.append((node, line)) } }
+            eventLock.withLock {
+                if line.hasPrefix("event=") { otherEvents.append((node, line)) } else { others.append((node, line)) }
+            }
             return
         }
         eventLock.withLock { recorded.append(event) }

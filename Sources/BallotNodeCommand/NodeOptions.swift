@@ -46,6 +46,7 @@ public struct NodeOptions: ParsableArguments {
     @Option(help: .setting(.preemptAfter)) public var preemptAfter: String?
     @Option(help: .setting(.advertiseHTTP)) public var advertiseHttp: String?
     @Option(help: .setting(.resignHoldOff)) public var resignHoldOff: String?
+    @Option(help: .setting(.leaseRelease)) public var leaseRelease: String?
     @Option(help: .setting(.dataDirectory)) public var dataDir: String?
     @Option(help: .setting(.cluster)) public var cluster: String?
     @Option(help: .setting(.electionTimeout)) public var electionTimeout: String?
@@ -112,6 +113,7 @@ public struct NodeOptions: ParsableArguments {
             (.httpTLSClientCA, httpTlsClientCa.list), (.httpTokenFile, httpTokenFile.list),
             (.httpAuthReads, httpAuthReads.list), (.priority, priority.list), (.preemptAfter, preemptAfter.list),
             (.advertiseHTTP, advertiseHttp.list), (.resignHoldOff, resignHoldOff.list),
+            (.leaseRelease, leaseRelease.list),
         ]
         for (key, values) in given {
             for value in values { try settings.apply(flag: key, value: value) }

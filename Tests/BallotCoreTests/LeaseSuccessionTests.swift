@@ -116,3 +116,83 @@ import Testing
         #expect(late.sends.map(\.message) == [.heartbeatResponse(HeartbeatResponse(term: 2, sequence: 3, lastLog: log))])
     }
 }
+
+/// Released hand-overs: when the old leader's shell says every holder of its lease stopped, the
+/// successor's lease need not wait for the old deadline — but only that leadership's promise goes.
+@Suite struct ReleasedHandOverTests {
+    func ledCluster() throws -> (RaftCluster, oldDeadline: UInt64) {
+        var network = try RaftCluster.elected(size: 3)
+        network.run(ticks: 2)
+        let deadline = try #require(network.status(1).leaseExpiry)
+        return (network, deadline)
+    }
+
+    @Test("A transfer whose old leader released its lease: the target's lease begins within a heartbeat round, long before the old deadline")
+    func aReleasedTransferBeginsTheLeaseAtOnce() throws {
+        var (network, oldDeadline) = try ledCluster()
+        let transferredAt = network.status(1).now
+        try network.transfer(from: 1, to: 2)
+        let mark = network.mark
+        network.releaseLease(1, term: 1)
+        #expect(network.sent(.leaseReleased, since: mark).count == 2, "to every peer")
+        network.deliverAll()
+        #expect(network.leaders == [2])
+        let steps = network.runUntil(maxTicks: 3) { $0.status(2).holdsLease }
+        #expect(steps != nil, "lease of term 2 not begun within 3 ticks of the transfer")
+        #expect(network.status(2).now < oldDeadline, "began at \(network.status(2).now); old deadline \(oldDeadline)")
+        #expect(network.status(2).now <= transferredAt + 3)
+        #expect(network.violations == [])
+    }
+
+    @Test("A leader not handing over keeps its right to renew: its shell's release is ignored and nothing is sent")
+    func aLeaderThatMayRenewIgnoresTheRelease() throws {
+        var (network, _) = try ledCluster()
+        let mark = network.mark
+        network.releaseLease(1, term: 1)
+        #expect(network.sent(.leaseReleased, since: mark).isEmpty)
+        network.run(ticks: 2)
+        #expect(network.status(1).holdsLease)
+    }
+
+    @Test("A release only takes out its own leadership's promise: a promise to an earlier leader still holds the lease back")
+    func aReleaseKeepsPromisesToEarlierLeaders() throws {
+        var follower = awakeFollower(3, of: 3)
+        let log = LogPosition(index: 1, term: 1)
+        _ = follower.receive(.heartbeat(Heartbeat(term: 1, sequence: 7, leaderLog: log)), from: 1)
+        // Leader 2 of term 2 (stickiness waived), then leader 2 releases term 2 — it never had a
+        // lease: node 1's promise from term 1 still runs.
+        _ = follower.receive(.heartbeat(Heartbeat(term: 2, sequence: 1, leaderLog: log)), from: 2)
+        _ = follower.receive(.leaseReleased(LeaseReleased(term: 2)), from: 2)
+        let stillOwed = follower.receive(.heartbeat(Heartbeat(term: 2, sequence: 2, leaderLog: log)), from: 2)
+        #expect(stillOwed.sends.map(\.message) == [.heartbeatResponse(HeartbeatResponse(term: 2, sequence: 0, lastLog: log))])
+        // Node 1's own release of term 1 frees it: the newest heartbeat of node 2 is credited at once.
+        let released = follower.receive(.leaseReleased(LeaseReleased(term: 1)), from: 1)
+        #expect(released.sends.map(\.message) == [.heartbeatResponse(HeartbeatResponse(term: 2, sequence: 2, lastLog: log))])
+    }
+
+    @Test("A release of a term its sender never led here, or from another node, changes nothing")
+    func aReleaseFromTheWrongLeadershipIsIgnored() throws {
+        var follower = awakeFollower(3, of: 3)
+        let log = LogPosition(index: 1, term: 1)
+        _ = follower.receive(.heartbeat(Heartbeat(term: 1, sequence: 7, leaderLog: log)), from: 1)
+        _ = follower.receive(.heartbeat(Heartbeat(term: 2, sequence: 1, leaderLog: log)), from: 2)
+        // Node 2 cannot release node 1's leadership of term 1; nor can node 1 release term 3.
+        #expect(follower.receive(.leaseReleased(LeaseReleased(term: 1)), from: 2).sends.isEmpty)
+        #expect(follower.receive(.leaseReleased(LeaseReleased(term: 3)), from: 1).sends.isEmpty)
+        let owed = follower.receive(.heartbeat(Heartbeat(term: 2, sequence: 2, leaderLog: log)), from: 2)
+        #expect(owed.sends.map(\.message) == [.heartbeatResponse(HeartbeatResponse(term: 2, sequence: 0, lastLog: log))])
+        #expect(follower.status.term == 2, "a release never moves the term")
+    }
+
+    @Test("A leader that released its lease and whose transfer timed out steps down instead of leading without a lease")
+    func aReleasedLeaderWhoseTransferFailsStepsDown() throws {
+        var (network, _) = try ledCluster()
+        network.cutOneWay(from: 1, to: 2)  // TimeoutNow never arrives.
+        try network.transfer(from: 1, to: 2)
+        network.releaseLease(1, term: 1)
+        _ = network.runUntil(maxTicks: Int(T) + 1) { $0.status(1).role != .leader }
+        #expect(network.status(1).role != .leader)
+        #expect(network.status(1).leaseExpiry == nil)
+        #expect(network.violations == [])
+    }
+}

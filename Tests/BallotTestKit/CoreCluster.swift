@@ -229,6 +229,13 @@ public struct CoreCluster<Node: ElectionAlgorithm> {
         record(actions, at: id)
     }
 
+    /// Issue 15: the shell of `id` says every holder of its lease in `term` stopped.
+    public mutating func releaseLease(_ id: NodeID, term: Term) {
+        guard !crashed.contains(id) else { return }
+        let actions = nodes[id]!.leaseReleased(term: term)
+        record(actions, at: id)
+    }
+
     /// Issue 15: the node is made eligible or not.
     public mutating func setEligible(_ id: NodeID, _ eligible: Bool) throws(CandidacyRefusal) {
         let actions = try nodes[id]!.setEligible(eligible)

@@ -9,6 +9,7 @@ import BallotRuntime
 //   event=elected node=1 leader=2 term=5 self=false leaderless_ms=312.4 mono_ns=…
 //   event=lost node=1 previous=2 term=5 mono_ns=…
 //   event=lease node=2 term=5 from_ns=… until_ns=… mono_ns=…
+//   event=lease_released node=2 term=5 mono_ns=…
 //
 // From `from_ns` on, the node reports itself leader exactly while CLOCK_MONOTONIC is before
 // `until_ns`, until its next lease line; `until_ns == from_ns` says the lease ended early and
@@ -37,6 +38,33 @@ public func eventLine(for event: LeadershipEvent, node: NodeID, printedAt: Monot
         let until = change.until.map { "\($0.nanoseconds)" } ?? "inf"
         return "event=lease node=\(node) term=\(change.term) from_ns=\(change.at.nanoseconds) until_ns=\(until) "
             + "mono_ns=\(printedAt.nanoseconds)"
+    }
+}
+
+/// The line saying node `node` released its ended lease of `term` at `printedAt`: every holder had
+/// stopped, so the deadline it published no longer binds its successors (issue 15).
+public func leaseReleasedLine(node: NodeID, term: Term, printedAt: MonotonicInstant) -> String {
+    "event=lease_released node=\(node) term=\(term) mono_ns=\(printedAt.nanoseconds)"
+}
+
+/// One `event=lease_released …` line.
+public struct LeaseReleasedLine: Sendable, Equatable {
+    public var node: UInt64
+    public var term: UInt64
+    public var monotonicNanoseconds: UInt64
+
+    public init(node: UInt64, term: UInt64, monotonicNanoseconds: UInt64) {
+        self.node = node
+        self.term = term
+        self.monotonicNanoseconds = monotonicNanoseconds
+    }
+
+    public init?(parsing line: String) {
+        let fields = eventFields(line)
+        guard fields["event"] == "lease_released", let node = fields["node"].flatMap({ UInt64($0) }),
+              let term = fields["term"].flatMap({ UInt64($0) }), let mono = fields["mono_ns"].flatMap({ UInt64($0) })
+        else { return nil }
+        self.init(node: node, term: term, monotonicNanoseconds: mono)
     }
 }
 

@@ -44,8 +44,9 @@ public enum LeadershipSubscription {
     }
 
     public enum Update: Sendable, Equatable {
-        /// A stream is open (its `state` event follows).
-        case connected
+        /// A stream is open (its `state` event follows); on `GET /holder`, with the holder name the
+        /// node gave this connection (its `Ballot-Holder` header).
+        case connected(holder: String?)
         case event(LeadershipStreamEvent)
         /// An event this client does not understand was skipped (a newer server); counted, not fatal.
         case skipped(String)
@@ -163,7 +164,7 @@ public enum LeadershipSubscription {
                 guard type.lowercased().hasPrefix("text/event-stream") else {
                     return .badStream("Content-Type is \"\(type)\", not text/event-stream")
                 }
-                await onUpdate(.connected)
+                await onUpdate(.connected(holder: head.header("Ballot-Holder")))
                 while let chunk = try await body.next() {
                     activity.touch()
                     let events: [ServerSentEvent]

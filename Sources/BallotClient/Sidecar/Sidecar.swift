@@ -27,6 +27,9 @@ public enum Sidecar {
             self.command = command
             self.keeperCommand = keeperCommand
             subscription = LeadershipSubscription.Options(target: target)
+            // The events of GET /events, as a lease holder: the node then releases an ended lease as
+            // soon as this sidecar says CMD's group is gone (released hand-overs).
+            subscription.path = "/holder"
         }
     }
 
@@ -76,9 +79,10 @@ public enum Sidecar {
             let lastProblem = LastLine()
             await LeadershipSubscription.run(subscriptionOptions) { update in
                 switch update {
-                case .connected:
+                case .connected(let holder):
                     metrics.streamConnected.set(to: 1)
                     lastProblem.clear()
+                    continuation.yield(.connected(holder: holder))
                 case .event(let event):
                     continuation.yield(.event(event))
                 case .skipped(let detail):
@@ -100,6 +104,7 @@ public enum Sidecar {
         var group: pid_t?
         var status = SidecarMachine.ExitStatus.supervisionLost
         var keeperLost = false
+        var pendingConfirmations: [Task<Void, Never>] = []
         run: for await input in inputs {
             let now = SystemMonotonicClock.now
             switch input {
@@ -119,6 +124,14 @@ public enum Sidecar {
                     send(.stop(term: term, announce: announce, killAt: killAt), to: orders)
                 case .kill:
                     send(.kill, to: orders)
+                case .confirmStopped(let holder, let index, let leaving):
+                    let target = options.target
+                    let confirmation = Task {
+                        if let problem = await confirmStopped(target, holder: holder, index: index, leaving: leaving) {
+                            log("could not tell the node CMD stopped (it waits for the lease deadline instead): \(problem)")
+                        }
+                    }
+                    if leaving { pendingConfirmations.append(confirmation) }
                 case .resign:
                     let target = options.target
                     Task {
@@ -155,6 +168,9 @@ public enum Sidecar {
         }
 
         timer?.cancel()
+        // The last confirmation goes out before the stream closes, or the node would take the
+        // closed stream for a holder that may still act.
+        for confirmation in pendingConfirmations { await confirmation.value }
         subscription.cancel()
         for source in sources { source.cancel() }
         // Closing the control pipe tells the keeper to kill whatever is left and exit.
@@ -169,6 +185,18 @@ public enum Sidecar {
         _ = await subscription.result
         continuation.finish()
         return status
+    }
+
+    /// `POST /holder/stopped` on the node; the problem, if it did not take.
+    static func confirmStopped(_ target: HTTPTarget, holder: String, index: UInt64, leaving: Bool) async -> String? {
+        do {
+            let response = try await HTTPClient.request(
+                .POST, target, path: "/holder/stopped?id=\(holder)&index=\(index)\(leaving ? "&leaving=true" : "")",
+                timeout: .seconds(2))
+            return response.status == 200 ? nil : "HTTP \(response.status): \(response.text.trimmingSpaces)"
+        } catch {
+            return "\(error)"
+        }
     }
 
     /// `POST /resign` on the node.

@@ -72,6 +72,8 @@ public struct SidecarMachine: Sendable {
     }
 
     public enum Input: Sendable, Equatable {
+        /// A stream to the node opened; on `GET /holder`, this sidecar holds the lease as `holder`.
+        case connected(holder: String?)
         /// An event of the node's stream.
         case event(LeadershipStreamEvent)
         /// The node's process is gone: its stream closed and a reconnect was refused.
@@ -96,6 +98,10 @@ public struct SidecarMachine: Sendable {
         case kill
         /// `POST /resign` on the node.
         case resign
+        /// `POST /holder/stopped`: as `holder`, no CMD runs under any lease the stream showed up to
+        /// `index`, so the node may release an ended lease early (docs/applications.md). With
+        /// `leaving`, the sidecar is exiting and holds nothing any more.
+        case confirmStopped(holder: String, index: UInt64, leaving: Bool)
         /// CMD runs (for metrics).
         case childStarted(term: UInt64)
         /// CMD's whole group is gone; `margin` is the lease deadline minus that instant (negative
@@ -148,6 +154,11 @@ public struct SidecarMachine: Sendable {
     public let configuration: Configuration
     public private(set) var lease: Lease?
     public private(set) var node: UInt64?
+    /// This sidecar's name as a lease holder on the current stream, the newest event index read on
+    /// it, and the index up to which it last told the node it stopped.
+    var holder: String?
+    var lastIndex: UInt64 = 0
+    var confirmedThrough: UInt64?
     var child: Child?
     var hold = Hold.none
     var exitStatus: Int32?
@@ -203,12 +214,19 @@ public struct SidecarMachine: Sendable {
     public mutating func handle(_ input: Input, at now: MonotonicInstant) -> [Action] {
         var actions: [Action] = []
         switch input {
+        case .connected(let holder):
+            // A new registration: it must confirm, even an index an older one confirmed.
+            self.holder = holder
+            confirmedThrough = nil
+            lastIndex = 0  // Indices are the node's; a restarted node counts afresh.
         case .event(let event):
             node = event.node
+            lastIndex = max(lastIndex, event.index)
             absorb(event, at: now, into: &actions)
         case .nodeGone:
             if lease != nil { actions.append(.log("the node's process is gone (stream closed, reconnect refused): lease void")) }
             lease = nil
+            holder = nil  // Its registration died with the node.
         case .keeper(let report):
             handleKeeper(report, at: now, into: &actions)
         case .keeperLost:
@@ -358,6 +376,7 @@ public struct SidecarMachine: Sendable {
     // MARK: - What to do now
 
     private mutating func reconcile(at now: MonotonicInstant, into actions: inout [Action]) {
+        confirmIfStopped(into: &actions)
         if var child {
             guard !child.signalledKill, child.exit == nil else { return }
             if leaseAllows(term: child.term, at: now) {
@@ -385,6 +404,8 @@ public struct SidecarMachine: Sendable {
             return
         }
         if let exitStatus {
+            // No CMD, and none will run again: the node need not wait for this sidecar.
+            if let holder { actions.append(.confirmStopped(holder: holder, index: lastIndex, leaving: true)) }
             actions.append(.exit(exitStatus))
             return
         }
@@ -411,6 +432,16 @@ public struct SidecarMachine: Sendable {
         noteGraceCut(schedule, into: &actions)
         child = Child(term: lease.term, deadline: lease.deadline)
         actions.append(.spawn(Grant(node: node, term: lease.term, deadline: lease.deadline, schedule: schedule)))
+    }
+
+    /// Tells the node, as a lease holder, that no CMD runs — once the group is gone and the stream
+    /// shows no lease, so no CMD can start again before a lease begins at a later index.
+    private mutating func confirmIfStopped(into actions: inout [Action]) {
+        guard let holder, child == nil, lease == nil, exitStatus == nil, lastIndex > 0,
+              confirmedThrough.map({ lastIndex > $0 }) ?? true
+        else { return }
+        confirmedThrough = lastIndex
+        actions.append(.confirmStopped(holder: holder, index: lastIndex, leaving: false))
     }
 
     private mutating func noteGraceCut(_ schedule: KillSchedule, into actions: inout [Action]) {

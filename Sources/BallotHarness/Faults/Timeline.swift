@@ -9,6 +9,8 @@ public enum TimelineEvent: Sendable, Equatable {
     case leadership(LeadershipEventLine)
     /// A lease line a node printed.
     case lease(LeaseEventLine)
+    /// A node released an ended lease early, every holder having stopped (issue 15).
+    case released(LeaseReleasedLine)
     /// A node's process was started (first start or restart) at `at`.
     case started(node: UInt64, at: UInt64)
     /// A node's process was killed with SIGKILL at `at`: whatever lease it held is void from then.
@@ -38,6 +40,7 @@ public enum TimelineEvent: Sendable, Equatable {
         switch self {
         case .leadership(let line): line.monotonicNanoseconds
         case .lease(let line): line.monotonicNanoseconds
+        case .released(let line): line.monotonicNanoseconds
         case .started(_, let at), .killed(_, let at), .paused(_, let at), .resumed(_, let at): at
         case .faultBegan(_, _, _, let at), .faultHealed(_, let at): at
         case .status(_, _, _, _, let received), .probe(_, _, _, _, _, let received): received
@@ -62,6 +65,8 @@ public final class ClusterTimeline: @unchecked Sendable {
     public func ingest(line: String) {
         if let lease = LeaseEventLine(parsing: line) {
             append(.lease(lease))
+        } else if let released = LeaseReleasedLine(parsing: line) {
+            append(.released(released))
         } else if let leadership = LeadershipEventLine(parsing: line) {
             append(.leadership(leadership))
         } else if let peer = PeerEventLine(parsing: line) {

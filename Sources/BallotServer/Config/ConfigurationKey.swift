@@ -30,6 +30,7 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case preemptAfter = "preempt_after"
     case advertiseHTTP = "advertise_http"
     case resignHoldOff = "resign_hold_off"
+    case leaseRelease = "lease_release"
     // Election backends (docs/configuration.md, "Backends").
     case backend
     case election

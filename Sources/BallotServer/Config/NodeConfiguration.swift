@@ -45,6 +45,8 @@ public struct NodeConfiguration: Hashable, Sendable {
     /// Issue 15: how long a resigning leader refrains from campaigning when the resignation names
     /// no hold-off of its own. Default: the election timeout.
     public let resignHoldOff: Duration
+    /// When an ended lease stops binding successors (issue 15, released hand-overs).
+    public let leaseRelease: LeaseRelease
     /// Limits, TLS, authorization and the admin listener of the HTTP surface.
     public let http: HTTPConfiguration
     public let logLevel: Logger.Level
@@ -90,6 +92,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         preemptAfter: Duration? = nil,
         advertisedHTTP: String? = nil,
         resignHoldOff: Duration? = nil,
+        leaseRelease: LeaseRelease = .holders,
         http: HTTPConfiguration = HTTPConfiguration(),
         logLevel: Logger.Level = Self.defaultLogLevel,
         logFormat: LogFormat = Self.defaultLogFormat,
@@ -138,6 +141,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.preemptAfter = preemptAfter
         self.advertisedHTTP = advertisedHTTP
         self.resignHoldOff = resignHoldOff
+        self.leaseRelease = leaseRelease
         self.http = http
         self.logLevel = logLevel
         self.logFormat = logFormat
@@ -173,6 +177,7 @@ public struct NodeConfiguration: Hashable, Sendable {
             preemptAfter: settings.preemptAfter,
             advertisedHTTP: settings.advertiseHTTP,
             resignHoldOff: settings.resignHoldOff,
+            leaseRelease: settings.leaseRelease ?? .holders,
             http: try HTTPConfiguration(settings),
             logLevel: settings.logLevel ?? Self.defaultLogLevel,
             logFormat: settings.logFormat ?? Self.defaultLogFormat,

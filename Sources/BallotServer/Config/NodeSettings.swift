@@ -38,6 +38,7 @@ public struct NodeSettings: Hashable, Sendable {
     public var preemptAfter: Duration?
     public var advertiseHTTP: String?
     public var resignHoldOff: Duration?
+    public var leaseRelease: LeaseRelease?
     public var backend: BackendKind?
     public var election: ElectionName?
     public var etcdEndpoints: [EtcdEndpoint]?

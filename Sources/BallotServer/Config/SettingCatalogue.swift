@@ -131,6 +131,11 @@ extension ConfigurationKey {
                 self, \.resignHoldOff, .duration, "resign hold-off",
                 help: "How long a leader that resigned (POST /resign without hold_off=, or an embedded whileLeader body that returned) refrains from campaigning; at most 5m.",
                 default: "the election timeout", example: "2s", backends: [.raft])
+        case .leaseRelease:
+            SettingDescriptor(
+                self, \.leaseRelease, .choice(valueName: "WHEN"), "lease release",
+                help: "When an ended lease stops binding the successor: holders (once every registered holder - whileLeader bodies, ballot run sidecars - confirmed it stopped, so hand-overs take milliseconds) or deadline (at the published deadline, for applications that act on /events or /primary without registering).",
+                default: LeaseRelease.holders.rawValue, example: "deadline", backends: [.raft])
         case .backend:
             SettingDescriptor(
                 self, \.backend, .choice(valueName: "NAME"), "election backend",

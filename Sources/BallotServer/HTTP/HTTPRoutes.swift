@@ -14,11 +14,14 @@ public struct HTTPRoutes: Sendable {
     /// Issue 15's routes (ApplicationRoutes.swift): leader with blocking query, events, primary,
     /// resign, candidacy.
     let applications: ApplicationRoutes
+    /// Lease holders out of process (HolderRoutes.swift): `GET /holder`, `POST /holder/stopped`.
+    let holders: HolderRoutes
 
     public init(node: any ServedNode, electionTimeout: Duration, hub: LeadershipEventHub) {
         self.node = node
         self.electionTimeout = electionTimeout
         self.applications = ApplicationRoutes(node: node, hub: hub)
+        self.holders = HolderRoutes(view: node.view, hub: hub)
     }
 
     /// The route table. Route names are the `route` label of the request metrics.
@@ -35,6 +38,8 @@ public struct HTTPRoutes: Sendable {
         router.add("primary", .GET, path: "/primary") { applications.primary($0) }
         router.add("resign", .POST, path: "/resign", access: .change) { await applications.resign($0) }
         router.add("candidacy", .PUT, path: "/candidacy", access: .change) { await applications.candidacy($0) }
+        router.add("holder", .GET, path: "/holder") { holders.stream($0) }
+        router.add("holder_stopped", .POST, path: "/holder/stopped") { holders.stopped($0) }
         return router
     }
 

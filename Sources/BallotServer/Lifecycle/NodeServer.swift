@@ -77,6 +77,7 @@ public final class NodeServer: Service, Sendable {
             let node = BallotNode(core: core, tick: configuration.tickInterval, electionTimeout: configuration.electionTimeout,
                                   store: store, outbox: outbox, recorder: recorder, logger: logger, members: members,
                                   candidacyStore: candidacyStore, resignHoldOff: configuration.resignHoldOff,
+                                  leaseRelease: configuration.leaseRelease, printEvents: configuration.printEvents,
                                   eventLoop: loop.next())
             let policy = HandshakePolicy(localNode: id, clusterName: configuration.cluster,
                                          membership: configuration.membership, algorithm: configuration.algorithm)

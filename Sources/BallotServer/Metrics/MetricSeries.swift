@@ -27,6 +27,7 @@ struct MetricSeries: Sendable {
     let stepDowns: LabeledSeries<StepDownReason, Counter>
     let transfers: LabeledSeries<TransferOutcome, Counter>
     let transfersStarted: LabeledSeries<TransferReason, Counter>
+    let leaseReleases: Counter
 
     // Peers and the peer protocol.
     let heartbeatsSent: Counter
@@ -128,6 +129,9 @@ struct MetricSeries: Sendable {
                 "Leadership transfers this node started as leader, by why: asked for, resignation, made ineligible, preemption by a higher priority.",
                 [("reason", reason.rawValue)])
         }
+        leaseReleases = counter(
+            "ballot_lease_releases_total",
+            "Leases this node released before their deadline because every registered holder (whileLeader bodies, ballot run sidecars) confirmed it stopped; the successor's lease then began without waiting.")
 
         heartbeatsSent = counter(
             "ballot_heartbeats_sent_total", "Heartbeat messages this node sent as leader, one per peer per broadcast.")

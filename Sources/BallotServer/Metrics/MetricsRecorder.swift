@@ -143,6 +143,11 @@ public final class MetricsRecorder: Sendable, NodeDriverObserver, HardStateStore
         series.peerConnected.ifPresent(peer)?.set(to: connected ? 1 : 0)
     }
 
+    /// Every holder of an ended lease stopped and the node released it (issue 15).
+    public func leaseReleased() {
+        series.leaseReleases.increment()
+    }
+
     /// An outbound message to `peer` was dropped: no connection, or its send buffer was full.
     public func peerQueueDropped(_ peer: NodeID) {
         series.queueDropped.ifPresent(peer)?.increment()

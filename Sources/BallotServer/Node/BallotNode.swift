@@ -42,6 +42,7 @@ public actor BallotNode {
         core: any ElectionAlgorithm, tick: Duration, electionTimeout: Duration, store: HardStateStore,
         outbox: PeerOutbox, recorder: MetricsRecorder, logger: Logger, members: MemberDirectory? = nil,
         candidacyStore: CandidacyStore? = nil, resignHoldOff: Duration? = nil,
+        leaseRelease: LeaseRelease = .holders, printEvents: Bool = false,
         eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
     ) {
         precondition(recorder.view.node == core.id, "the recorder must follow this node's view")
@@ -57,11 +58,18 @@ public actor BallotNode {
         self.members = members ?? MemberDirectory(local: core.id, localInfo: .none)
         self.candidacyStore = candidacyStore
         self.logger = logger
-        let effects = NodeEffects(recorder: recorder, logger: logger)
+        let effects = NodeEffects(recorder: recorder, logger: logger, printEvents: printEvents)
         self.effects = effects
         driver = NodeDriver(
             core: core, tick: tick, electionTimeout: electionTimeout, store: store, outbox: outbox,
             clock: SystemMonotonicClock(), view: recorder.view, observer: effects)
+        driver.releasesLeases = leaseRelease == .holders
+        // A holder confirmed or left (from an HTTP handler or a whileLeader body): the driver checks,
+        // on this actor, whether the ended lease can be released.
+        recorder.view.onHolderChange { [weak self] in
+            guard let self else { return }
+            Task { await self.releaseLeaseIfHoldersStopped() }
+        }
     }
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -89,6 +97,12 @@ public actor BallotNode {
         armWakeTimer()
         // The outcome comes as a later action; nothing runs on this actor before the wait is set.
         return await withCheckedContinuation { effects.awaitTransfer(to: target, $0) }
+    }
+
+    /// Issue 15: releases the ended lease if every holder stopped (see ``LeaseHolders``).
+    public func releaseLeaseIfHoldersStopped() {
+        driver.releaseLeaseIfHoldersStopped()
+        armWakeTimer()
     }
 
     /// Graceful exit (thesis §3.10): a leader first hands over to the most up-to-date follower and

@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 import BallotRuntime
 import Logging
@@ -9,9 +10,13 @@ final class NodeEffects: NodeDriverObserver {
     let logger: Logger
     private var transferWaiters: [NodeID: [CheckedContinuation<TransferOutcome, Never>]] = [:]
 
-    init(recorder: MetricsRecorder, logger: Logger) {
+    /// Whether to print `event=lease_released` lines (`ballot serve --events`).
+    let printEvents: Bool
+
+    init(recorder: MetricsRecorder, logger: Logger, printEvents: Bool = false) {
         self.recorder = recorder
         self.logger = logger
+        self.printEvents = printEvents
     }
 
     /// Resumes `continuation` when the transfer to `target` ends.
@@ -37,6 +42,12 @@ final class NodeEffects: NodeDriverObserver {
                 break
             }
         }
+    }
+
+    func leaseReleased(term: Term, at instant: MonotonicInstant) {
+        recorder.leaseReleased()
+        logger.info("lease released: every holder stopped", metadata: ["event": "lease_released", "term": "\(term)"])
+        if printEvents { EventLine.write(leaseReleasedLine(node: recorder.view.node, term: term, printedAt: instant)) }
     }
 
     func heartbeatAcknowledged(by peer: NodeID, after roundTrip: Duration) {

@@ -55,6 +55,7 @@ extension MetricsRecorderTests {
         ("ballot_leader_id", "gauge"),
         ("ballot_leadership_transfers_total", "counter"),
         ("ballot_leadership_transfers_started_total", "counter"),
+        ("ballot_lease_releases_total", "counter"),
         ("ballot_peer_queue_dropped_total", "counter"),
         ("process_virtual_memory_bytes", "gauge"),
         ("process_max_fds", "gauge"),
