@@ -289,4 +289,45 @@ struct SidecarMachineTests {
                 == KillSchedule(stopAt: Self.at(95), killAt: Self.at(95)))
         #expect(machine.schedule(deadline: nil, readAt: Self.at(95)) == .never)
     }
+
+    // MARK: As a lease holder (released hand-overs)
+
+    static func confirmations(_ actions: [SidecarMachine.Action]) -> [SidecarMachine.Action] {
+        actions.filter { if case .confirmStopped = $0 { true } else { false } }
+    }
+
+    @Test func asAHolderItSaysCMDStoppedOnlyOnceTheGroupIsGoneAndNoLeaseShows() {
+        var machine = Self.machine()
+        _ = machine.handle(.connected(holder: "h1"), at: Self.at(0))
+        _ = machine.handle(Self.event(.lease(from: Self.at(0), until: Self.at(260), ends: false), index: 2), at: Self.at(0))
+        _ = machine.handle(.keeper(.started(pid: 100, at: Self.at(2))), at: Self.at(2))
+        #expect(Self.confirmations(machine.handle(.tick, at: Self.at(10))).isEmpty, "CMD runs")
+        let ended = machine.handle(Self.event(.lease(from: Self.at(50), until: Self.at(50), ends: true), index: 3,
+                                              isLeader: false), at: Self.at(50))
+        #expect(ended.contains(.kill))
+        #expect(Self.confirmations(ended).isEmpty, "the group may still live")
+        let gone = machine.handle(.keeper(.gone(at: Self.at(53))), at: Self.at(53))
+        #expect(Self.confirmations(gone) == [.confirmStopped(holder: "h1", index: 3, leaving: false)])
+        #expect(Self.confirmations(machine.handle(.tick, at: Self.at(60))).isEmpty, "said once")
+        // A reconnect is a new registration: it says so again, for what the new stream shows.
+        _ = machine.handle(.connected(holder: "h2"), at: Self.at(70))
+        let state = machine.handle(Self.notLeading(), at: Self.at(71))
+        #expect(Self.confirmations(state) == [.confirmStopped(holder: "h2", index: 1, leaving: false)])
+    }
+
+    @Test func withoutAHolderNameItNeverConfirmsAndOnExitItLeaves() {
+        var plain = Self.running()
+        _ = plain.handle(Self.leaseEnds(at: 50), at: Self.at(50))
+        #expect(Self.confirmations(plain.handle(.keeper(.gone(at: Self.at(52))), at: Self.at(52))).isEmpty)
+
+        var holder = Self.machine()
+        _ = holder.handle(.connected(holder: "h1"), at: Self.at(0))
+        _ = holder.handle(Self.event(.lease(from: Self.at(0), until: Self.at(260), ends: false), index: 4), at: Self.at(0))
+        _ = holder.handle(.keeper(.started(pid: 100, at: Self.at(2))), at: Self.at(2))
+        _ = holder.handle(.signal(15), at: Self.at(10))
+        let exit = holder.handle(.keeper(.gone(at: Self.at(12))), at: Self.at(12))
+        // Still leading, but CMD is gone for good: it leaves, so the node need not wait for it.
+        #expect(Self.confirmations(exit) == [.confirmStopped(holder: "h1", index: 4, leaving: true)])
+        #expect(exit.contains(.exit(SidecarMachine.ExitStatus.stopped)))
+    }
 }
