@@ -10,7 +10,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a command only while the node holds the leader lease, and stop it before the lease ends.",
         discussion: """
-            Follows GET /events of the node at --http (on this machine: lease deadlines are its CLOCK_MONOTONIC). \
+            Follows the node at --http as a lease holder (GET /holder, the /events stream; on this machine: lease \
+            deadlines are its CLOCK_MONOTONIC), and tells it (POST /holder/stopped) once CMD's group is gone after \
+            a lease ended, so a hand-over's successor starts its CMD within milliseconds. \
             While the node holds the lease, CMD runs in a process group of its own with BALLOT_NODE_ID, BALLOT_TERM, \
             BALLOT_FENCING_TOKEN (the term: fence every write with it) and BALLOT_LEASE_FD, a pipe carrying one line \
             "<term> <deadline>" per lease move (deadline in CLOCK_MONOTONIC nanoseconds, or "inf"), so CMD can stop \

@@ -1,6 +1,6 @@
 import BallotRuntime
 
-// `ballot run` is two processes: the sidecar (watches the node's /events, decides) and its keeper
+// `ballot run` is two processes: the sidecar (watches the node's /holder stream, decides) and its keeper
 // (parent of CMD's process group, carries the decisions out). They talk over two pipes, one line
 // per message, instants as CLOCK_MONOTONIC nanoseconds and `-` for "never":
 //

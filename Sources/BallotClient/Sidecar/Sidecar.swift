@@ -4,8 +4,9 @@ import Dispatch
 import Glibc
 import Synchronization
 
-/// The shell of `ballot run`: follows the node's `/events`, feeds ``SidecarMachine`` and carries its
-/// actions out through the keeper process (``GroupKeeper``), which is the parent of CMD's group.
+/// The shell of `ballot run`: follows the node's `/holder` (its `/events`, as a lease holder), feeds
+/// ``SidecarMachine`` and carries its actions out through the keeper process (``GroupKeeper``),
+/// which is the parent of CMD's group.
 ///
 /// It makes no timing decision of its own: the machine decides, the keeper executes.
 public enum Sidecar {

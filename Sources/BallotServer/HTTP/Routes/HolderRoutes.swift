@@ -18,15 +18,17 @@ import Synchronization
 public final class HolderRoutes: Sendable {
     /// More holders than this are refused (503): a hostile client cannot make the registry grow
     /// without bound (each also holds a connection, which the HTTP limits bound too).
-    public static let maximumHolders = 1024
+    public static let defaultMaximumHolders = 1024
 
     private let view: LeadershipView
     private let hub: LeadershipEventHub
+    private let maximumHolders: Int
     private let tokens = Mutex<[String: LeadershipView.HolderToken]>([:])
 
-    public init(view: LeadershipView, hub: LeadershipEventHub) {
+    public init(view: LeadershipView, hub: LeadershipEventHub, maximumHolders: Int = HolderRoutes.defaultMaximumHolders) {
         self.view = view
         self.hub = hub
+        self.maximumHolders = maximumHolders
     }
 
     /// How many holders are connected.
@@ -34,8 +36,8 @@ public final class HolderRoutes: Sendable {
 
     /// `GET /holder`: the `/events` stream, registering a holder for its lifetime.
     public func stream(_ request: HTTPRequest) -> HTTPResponse {
-        guard count < Self.maximumHolders else {
-            return .error(.serviceUnavailable, "\(Self.maximumHolders) lease holders are connected already; "
+        guard count < maximumHolders else {
+            return .error(.serviceUnavailable, "\(maximumHolders) lease holders are connected already; "
                           + "close some, or follow GET /events without holding the lease")
         }
         var generator = SystemRandomNumberGenerator()
