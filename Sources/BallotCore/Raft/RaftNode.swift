@@ -37,7 +37,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     var releasableFold: ReleasableFold?
     /// A leadership whose lease was released before its promise was folded: the fold skips it.
     var releasedLeadership: LeaderInfo?
-    /// The last term this node led, and whether it released that term's lease.
+    /// The last term this node led: the only one whose lease it can release.
     var ledTerm: Term?
     var lastLeaderContact: UInt64?
     /// The leader whose process the shell reported gone (see ``peerUnreachable(_:)``); cleared by

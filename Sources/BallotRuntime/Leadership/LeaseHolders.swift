@@ -20,13 +20,14 @@ struct LeaseHolders: Sendable {
 
     private var holders: [Int: Holder] = [:]
     private var nextKey = 0
-    /// Holders that left without confirming, and the deadline each may act until (`nil`: no end).
-    private var vanished: [MonotonicInstant?] = []
+    /// The deadlines until which holders that left without confirming may act.
+    private var vanished: [MonotonicInstant] = []
     /// The last lease that ended: its term and the view index of its end.
     private var lastEnd: (term: Term, index: UInt64)?
     /// The end index whose release the producer has carried out.
     private var releasedEnd: UInt64?
-    /// The latest deadline announced, for a holder that vanishes after the lease ended.
+    /// The latest deadline announced, for a holder that vanishes after the lease ended; `nil` for a
+    /// lease without end (a cluster of one, Bully, Ring), which has no successor to release to.
     private var lastDeadline: MonotonicInstant?
 
     var count: Int { holders.count }
@@ -50,7 +51,7 @@ struct LeaseHolders: Sendable {
     /// Forgets holder `key`: one that `stopped` acts no more; one that did not may act until the
     /// deadline it last saw, if a lease is held now or ended after it last confirmed.
     mutating func unregister(_ key: Int, stopped: Bool, leaseHeld: Bool) {
-        guard let holder = holders.removeValue(forKey: key), !stopped else { return }
+        guard let holder = holders.removeValue(forKey: key), !stopped, let lastDeadline else { return }
         if leaseHeld || holder.stoppedThrough < lastEnd?.index ?? 0 { vanished.append(lastDeadline) }
     }
 
@@ -67,7 +68,7 @@ struct LeaseHolders: Sendable {
     /// The term of the lease that ended last, if every holder has stopped under it, every vanished
     /// holder's deadline passed, and it was not released yet; the caller checks no lease is held.
     mutating func releasable(at now: MonotonicInstant) -> Term? {
-        vanished.removeAll { deadline in deadline.map { $0 <= now } ?? false }
+        vanished.removeAll { $0 <= now }
         guard let lastEnd, releasedEnd != lastEnd.index, vanished.isEmpty,
               holders.values.allSatisfy({ $0.stoppedThrough >= lastEnd.index })
         else { return nil }
