@@ -52,6 +52,8 @@ import Testing
             defer { silent.stop() }
             #expect(await silent.wait(timeout: .seconds(5)) { $0.first?.event == "state" })
             #expect(silent.headers.contains("ballot-holder: "), "\(silent.headers)")
+            let status = try await curl([url(cluster, first, "/status")])
+            #expect(jsonObject(status.body)?["lease_holders"] as? Int == 1, "\(status.body)")
             let oldTerm = UInt64(view.term)
             let moved = try await curl(["-X", "POST", url(cluster, first, "/transfer?to=\(second)")])
             #expect(moved.status == 200, "\(moved.body)")

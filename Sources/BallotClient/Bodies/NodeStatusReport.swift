@@ -59,6 +59,9 @@ public struct NodeStatusReport: Codable, Sendable {
     public var http: String?
     public var version: String?
     public var leaseRemainingMs: Double?
+    /// Issue 15: lease holders registered now (`whileLeader` bodies, `GET /holder` streams): a
+    /// hand-over's successor waits for the deadline unless each of them confirms it stopped.
+    public var leaseHolders: Int?
 
     public init(
         id: UInt64, role: String, term: UInt64, leader: UInt64?, isLeader: Bool, votedFor: UInt64?, lastLog: String,

@@ -30,6 +30,7 @@ extension BallotNode {
         report.http = members.advertisedHTTP(of: id)
         report.version = BuildInfo.version
         report.leaseRemainingMs = state.lease == .unbounded ? nil : state.leaseRemaining(at: now)?.milliseconds
+        report.leaseHolders = view.holderCount
         return report
     }
 }
