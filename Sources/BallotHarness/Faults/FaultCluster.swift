@@ -216,12 +216,24 @@ public final class FaultCluster: @unchecked Sendable {
     /// Polls until every running node answers and all name the same leader, which itself reports a
     /// valid lease; returns it, or nil after `timeout`.
     public func waitForStableLeader(timeout: Duration, poll: Duration = .milliseconds(30)) async -> LeaderView? {
+        var unsettled: String?
+        return await waitForStableLeader(timeout: timeout, poll: poll, lastUnsettled: &unsettled)
+    }
+
+    /// The same, saying in `lastUnsettled` what the last poll that found no stable leader saw
+    /// (each node's answer, or which did not answer), for a slow recovery's report.
+    public func waitForStableLeader(timeout: Duration, poll: Duration = .milliseconds(30),
+                                    lastUnsettled: inout String?) async -> LeaderView? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let running = nodes.filter(\.isRunning).map(\.id.rawValue)
             var views: [LeaderView] = []
+            var silent: UInt64?
             for id in running {
-                guard let view = await probeLeader(id) else { break }
+                guard let view = await probeLeader(id) else {
+                    silent = id
+                    break
+                }
                 views.append(view)
             }
             if views.count == running.count, let leader = views.first(where: \.isLeader),
@@ -229,6 +241,9 @@ public final class FaultCluster: @unchecked Sendable {
             {
                 return leader
             }
+            lastUnsettled = views.map { view in
+                "node \(view.self_): leader \(view.leader.map(String.init) ?? "-") term \(view.term)\(view.isLeader ? " (leads)" : "")"
+            }.joined(separator: "; ") + (silent.map { "; node \($0): no answer" } ?? "")
             try? await Task.sleep(for: poll)
         }
         return nil

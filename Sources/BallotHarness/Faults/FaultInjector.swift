@@ -137,10 +137,14 @@ struct FaultInjector {
     /// Waits for a stable leader after a heal and logs the fault's line.
     func recover(_ number: Int, _ kind: FaultKind, _ detail: String) async -> Double? {
         let healed = ContinuousClock.now
-        let leader = await cluster.waitForStableLeader(timeout: .nanoseconds(Int64(options.bounds.recovery)))
+        var unsettled: String?
+        let leader = await cluster.waitForStableLeader(timeout: .nanoseconds(Int64(options.bounds.recovery)),
+                                                       lastUnsettled: &unsettled)
         let took = (ContinuousClock.now - healed).milliseconds
         let outcome = leader.map { "leader \($0.self_) term \($0.term) after \(Int(took)) ms" } ?? "NO LEADER within bound"
         log(String(format: "#%-4d %-10@ %@ -> %@", number, kind.rawValue as NSString, detail as NSString, outcome as NSString))
+        // A slow recovery says what held it up: who did not answer, or who saw no leader with a lease.
+        if took > 1000 || leader == nil, let unsettled { log("      last poll without a stable leader: \(unsettled)") }
         return leader == nil ? nil : took
     }
 
