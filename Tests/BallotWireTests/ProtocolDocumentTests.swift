@@ -17,6 +17,7 @@ struct ProtocolDocumentTests {
         ("heartbeat_response_v2", .message(.heartbeatResponse(acknowledgement)), 2),
         ("heartbeat_response_v1", .message(.heartbeatResponse(acknowledgement)), 1),
         ("member_info", .memberInfo(try! MemberInfo(advertisedHTTP: "http://10.0.0.1:9101")), 2),
+        ("lease_released", .message(.leaseReleased(LeaseReleased(term: 5))), 3),
         ("ring_election", .message(.ringElection(RingElection(epoch: 3, candidate: 5, sequence: 12))), 2),
         ("reject", .handshakeReply(.rejected(HandshakeRejection(
             reason: .wrongCluster, message: WireError.wrongCluster(expected: "prod", received: "test").description))), 2),
