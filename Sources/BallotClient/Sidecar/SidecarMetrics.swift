@@ -36,7 +36,7 @@ public final class SidecarMetrics: Sendable {
         leaseHeld = registry.makeGauge(descriptor: descriptor(
             "ballot_sidecar_lease_held", "1 while the node's stream last said it holds a lease that has not run out, else 0."))
         streamConnected = registry.makeGauge(descriptor: descriptor(
-            "ballot_sidecar_stream_connected", "1 while the node's /events stream is open, else 0."))
+            "ballot_sidecar_stream_connected", "1 while the node's event stream (GET /holder) is open, else 0."))
         var disconnects: [String: Counter] = [:]
         for reason in Self.disconnectReasons {
             disconnects[reason] = registry.makeCounter(
