@@ -6,6 +6,8 @@ import PackageDescription
 ///   → BallotRuntime (the node driver and the leadership view; no NIO, no Foundation)
 ///   → BallotSimulation (virtual clock, network and disk) and BallotServer (NIO and file adapters)
 ///   → `ballotd` (the node alone) and `ballot` (the CLI).
+/// BallotChildRun and `ballot-writer` (the sidecar fault suite's leader-only writer, started fast)
+/// stand on BallotRuntime alone.
 /// BallotClient (HTTP client, `/leader` and `/status` types, event lines, the `/events` reader, the
 /// `ballot run` sidecar and `ballot watch`) stands apart from the
 /// server: the client commands and the harness use it without linking a node. BallotZooKeeper (a
@@ -24,6 +26,7 @@ let package = Package(
         .executable(name: "ballot", targets: ["ballot"]),
         .executable(name: "ballotd", targets: ["ballotd"]),
         .executable(name: "ballot-embedded-example", targets: ["ballot-embedded-example"]),
+        .executable(name: "ballot-writer", targets: ["ballot-writer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -141,12 +144,28 @@ let package = Package(
         ),
         // The node alone, for deployment: `ballot serve` without the rest of the CLI in its memory.
         .executableTarget(name: "ballotd", dependencies: ["BallotNodeCommand", "BallotServer", "BallotBuildInfo"]),
+        // The leader-only writer of the sidecar fault suite and `ballot bench lock`: its record line
+        // (`ChildRun`), the loop that stamps it, its flags. BallotRuntime (the monotonic clock) and
+        // Glibc only: no Foundation, no NIO, no argument parser.
+        .target(name: "BallotChildRun", dependencies: ["BallotRuntime"]),
+        // That writer as a program of its own, next to `ballot`: every hand-over gap the suite and the
+        // lock benchmark measure includes its start-up, exec to first record. As `ballot sidecar-writer`
+        // (the whole CLI, 120 MB in debug) it took about 14 ms; alone but dynamically linked, about 4 ms
+        // (loading the Swift runtime's shared libraries); linked statically on Linux, about 2 ms, where a
+        // C program takes 1.3 ms. lld, because it does not repeat glibc's link-time warning about the
+        // runtime's dlopen in a static executable. A test tool: not packaged.
+        .executableTarget(
+            name: "ballot-writer",
+            dependencies: ["BallotChildRun"],
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"], .when(platforms: [.linux]))]
+        ),
         // Runs clusters of real `ballot serve` processes: `ballot local`, benchmarks, end-to-end tests;
         // and real coordination servers (ZooKeeper) for the backends' tests.
         .target(
             name: "BallotHarness",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation", "BallotWire", "BallotCertificates",
+                "BallotChildRun",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -157,7 +176,7 @@ let package = Package(
             name: "ballot",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotServer", "BallotSimulation", "BallotHarness", "BallotNodeCommand",
-                "BallotCertificates", "BallotBuildInfo", "CProcessSupport",
+                "BallotCertificates", "BallotBuildInfo", "CProcessSupport", "BallotChildRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -213,6 +232,9 @@ let package = Package(
         // The client's pure parts: the event-stream parser, the /events contract, the sidecar's timing
         // machine and keeper protocol, the watch lines.
         .testTarget(name: "BallotClientTests", dependencies: ["BallotClient", "BallotRuntime"]),
+        // The sidecar writer's record line, recording loop and hand-parsed flags (its durations checked
+        // against the node's DurationParser, hence BallotServer).
+        .testTarget(name: "BallotChildRunTests", dependencies: ["BallotChildRun", "BallotServer"]),
         // The election backends against real etcd and ZooKeeper servers (single and three-server).
         .testTarget(
             name: "BallotBackendsTests",
@@ -228,7 +250,7 @@ let package = Package(
             name: "BallotEndToEndTests",
             dependencies: [
                 "BallotHarness", "BallotClient", "BallotRuntime", "BallotServer", "BallotCertificates", "BallotWire",
-                "BallotCore", "BallotTestKit", "BallotBuildInfo",
+                "BallotCore", "BallotTestKit", "BallotBuildInfo", "BallotChildRun",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -239,7 +261,9 @@ let package = Package(
         // phase of scripts/test.sh.
         .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
-        .testTarget(name: "BallotFaultTests", dependencies: ["BallotHarness", "BallotClient", "BallotRuntime", "BallotCore", "BallotSimulation"]),
+        .testTarget(
+            name: "BallotFaultTests",
+            dependencies: ["BallotHarness", "BallotChildRun", "BallotClient", "BallotRuntime", "BallotCore", "BallotSimulation"]),
         .testTarget(
             name: "BallotServerTests",
             dependencies: [

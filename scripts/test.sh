@@ -162,8 +162,8 @@ trap summary EXIT
 # backends against real servers and as real processes; then fuzzing, and last, slow (two release
 # builds), the Debian package, the container image and a cluster of containers, and the Kubernetes
 # manifests (artefacts and lintian's report stay in .build/packages/).
-phase "core, runtime, wire, simulator, command-line and client tests" \
-  --filter 'BallotCoreTests|BallotRuntimeTests|BallotWireTests|BallotSimulationTests|BallotNodeCommandTests|BallotClientTests'
+phase "core, runtime, wire, simulator, command-line, client and ballot-writer tests" \
+  --filter 'BallotCoreTests|BallotRuntimeTests|BallotWireTests|BallotSimulationTests|BallotNodeCommandTests|BallotClientTests|BallotChildRunTests'
 phase "server, end-to-end and ZooKeeper client tests (serial: real clusters with short timeouts)" \
   --no-parallel --filter 'BallotServerTests|BallotEndToEndTests|BallotZooKeeperTests'
 phase "fault-injection suite (BallotFaultTests)" --no-parallel --filter BallotFaultTests

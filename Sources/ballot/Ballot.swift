@@ -12,7 +12,7 @@ struct Ballot: AsyncParsableCommand {
         version: BuildInfo.description,
         subcommands: [
             LocalCommand.self, ServeCommand.self, StatusCommand.self, TransferCommand.self, SimulateCommand.self,
-            BenchCommand.self, FaultsCommand.self, RunCommand.self, WatchCommand.self, SidecarKeeperCommand.self, SidecarWriterCommand.self,
+            BenchCommand.self, FaultsCommand.self, RunCommand.self, WatchCommand.self, SidecarKeeperCommand.self,
             CertsCommand.self, RecoverStateCommand.self,
         ]
     )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BallotChildRun
 import BallotHarness
 import Foundation
 
@@ -21,8 +22,10 @@ extension FaultsCommand {
                 return fault
             }
         }
+        // The writer is the `ballot-writer` next to the nodes' binary; missing, nothing is started.
+        let writer = try ChildRun.writer(nextTo: options.binary)
         Self.say("ballot faults --sidecar: seed \(seed), \(faults) faults on \(nodes) nodes, T=\(electionTimeout), "
-                 + "heartbeat \(heartbeatInterval)")
+                 + "heartbeat \(heartbeatInterval), writer \(writer)")
         let report = try await SidecarFaultSuite.run(options) { Self.say($0) }
         Self.say("\n" + report.summary)
         if report.failures.isEmpty {

@@ -56,7 +56,8 @@ struct FaultsCommand: AsyncParsableCommand {
     var peerSecurity: String = "tls+secret"
 
     @Flag(help: """
-        Sidecar mode: every node runs `ballot run -- <writer>`; faults hit the leading node, its sidecar or the \
+        Sidecar mode: every node runs `ballot run -- ballot-writer` (the writer in the directory of --binary, built \
+        by `swift build --product ballot-writer`); faults hit the leading node, its sidecar or the \
         writer (--kinds crash-node,pause-node,crash-sidecar,pause-sidecar,crash-child,pause-child,partition,transfer,\
         resign); checks that no two writers ever run at once and each ran under a lease of its term.
         """)

@@ -11,7 +11,8 @@ struct LockBench: AsyncParsableCommand {
         abstract: "Run the leader-only writer under `etcdctl lock` and SIGKILL or SIGSTOP the lock holder: overlap and gap.",
         discussion: """
             Starts a real etcd server on loopback (its own data directory, heartbeat 50 ms, election timeout 300 ms) \
-            and --contenders `etcdctl lock --ttl TTL ballot-bench -- ballot sidecar-writer` processes, then per trial \
+            and --contenders `etcdctl lock --ttl TTL ballot-bench -- ballot-writer` processes (the writer built next \
+            to this ballot, `swift build --product ballot-writer`), then per trial \
             kills (crash) or stops (pause) the etcdctl whose writer runs. Reports, from the writers' own \
             CLOCK_MONOTONIC records, the time two writers ran at once and the time none ran. Ballot's side: \
             ballot faults --sidecar --kinds crash-node,pause-node,crash-sidecar,pause-sidecar. Needs etcd-server \

@@ -1,3 +1,4 @@
+import BallotChildRun
 import BallotClient
 import BallotHarness
 import BallotRuntime
@@ -23,7 +24,7 @@ struct SidecarEndToEndTests {
             settings: settings,
             placement: .loopback(peerBasePort: peerBase, httpBasePort: LoopbackPorts.consecutiveFree(nodes, from: peerBase + nodes)),
             binary: binary, dataDirectory: directory)
-        let sidecars = SidecarSet(cluster: cluster, binary: binary, directory: directory, runArguments: runArguments,
+        let sidecars = try SidecarSet(cluster: cluster, binary: binary, directory: directory, runArguments: runArguments,
                                   command: command)
         try cluster.startAll()
         do {

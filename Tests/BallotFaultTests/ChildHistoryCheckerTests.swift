@@ -1,3 +1,4 @@
+import BallotChildRun
 import BallotClient
 import BallotHarness
 import Testing
@@ -66,13 +67,5 @@ import Testing
         #expect(margins == [30_000_000])
         #expect(ChildHistoryChecker().margins([run(1, term: 9, pid: 10, from: 5, to: 570)],
                                               leases: [lease(1, term: 9, from: 0, until: nil)]).isEmpty)
-    }
-
-    @Test func recordsRoundTripAndGarbageIsRefused() {
-        let record = run(3, term: 12, pid: 4242, from: 1, to: 2)
-        #expect(ChildRun(line: record.line) == record)
-        #expect(record.line.utf8.count == ChildRun(node: 1, term: 1, pid: 1, parent: 1, first: 1, last: 1).line.utf8.count)
-        #expect(ChildRun(line: "child node=1 term=2") == nil)
-        #expect(ChildRun(line: "child node=1 term=2 pid=3 ppid=4 first_ns=9 last_ns=8") == nil)
     }
 }

@@ -1,3 +1,4 @@
+import BallotChildRun
 import BallotClient
 import Foundation
 

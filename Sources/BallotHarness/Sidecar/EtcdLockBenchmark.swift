@@ -1,3 +1,4 @@
+import BallotChildRun
 import BallotCore
 import BallotRuntime
 import BallotSimulation
@@ -29,7 +30,7 @@ public enum EtcdLockBenchmark {
         /// How long both writers are watched after the new one started.
         public var observe: Duration = .seconds(2)
         public var seed: UInt64 = 1
-        /// The `ballot` executable (for `sidecar-writer`).
+        /// The `ballot` executable; the writer, `ballot-writer`, is the one in its directory.
         public var binary: String
         public var workDirectory: String
 
@@ -53,6 +54,7 @@ public enum EtcdLockBenchmark {
         guard let etcd = Subprocess.locate("etcd"), let etcdctl = Subprocess.locate("etcdctl") else {
             throw Subprocess.Failure(description: "etcd and etcdctl are needed: apt-get install etcd-server etcd-client")
         }
+        let writer = try ChildRun.writer(nextTo: options.binary)
         try? FileManager.default.removeItem(atPath: options.workDirectory)
         let records = "\(options.workDirectory)/records"
         try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
@@ -75,7 +77,7 @@ public enum EtcdLockBenchmark {
             let process = NodeProcess(
                 id: NodeID(UInt64(next))!, binary: etcdctl,
                 arguments: ["--endpoints", client, "lock", "--ttl", "\(options.ttlSeconds)", "ballot-bench", "--",
-                            options.binary, "sidecar-writer", "--record", records, "--node", "\(next)",
+                            writer, "--record", records, "--node", "\(next)",
                             "--term-variable", "ETCD_LOCK_REV", "--ignore-sigterm"],
                 peerPort: 0, httpPort: 0, dataDirectory: "\(options.workDirectory)/etcdctl\(next)") { _, _ in }
             try process.start()
@@ -166,7 +168,7 @@ public enum EtcdLockBenchmark {
     /// SIGKILL to a writer the harness started, after checking the PID still is one.
     static func killWriter(_ run: ChildRun) {
         let command = (try? String(contentsOfFile: "/proc/\(run.pid)/cmdline", encoding: .utf8)) ?? ""
-        if command.contains("sidecar-writer") { kill(run.pid, SIGKILL) }
+        if command.contains(ChildRun.writerName) { kill(run.pid, SIGKILL) }
     }
 
     static func shutDown(_ contenders: [NodeProcess], server: NodeProcess, records: String) async {

@@ -1,3 +1,4 @@
+import BallotChildRun
 import BallotClient
 import BallotCore
 import BallotRuntime
@@ -6,7 +7,7 @@ import Foundation
 import Glibc
 
 /// The sidecar mode of the fault suite (`ballot faults --sidecar`): every node of a real cluster
-/// runs `ballot run -- ballot sidecar-writer`, a writer that records when it runs and under which
+/// runs `ballot run -- ballot-writer`, a writer that records when it runs and under which
 /// term and ignores both its lease pipe and SIGTERM (the worst case). One fault at a time hits the
 /// leading node, its sidecar, or the writer (``SidecarFault``); afterwards the writers' records and
 /// the nodes' lease lines are checked (``ChildHistoryChecker``, and ``HistoryChecker`` on the
@@ -20,7 +21,8 @@ public enum SidecarFaultSuite {
         public var namespaces = true
         public var electionTimeout: Duration = .milliseconds(300)
         public var heartbeatInterval: Duration = .milliseconds(50)
-        /// The `ballot` executable: nodes (`ballot serve`), sidecars (`ballot run`) and writers.
+        /// The `ballot` executable: nodes (`ballot serve`) and sidecars (`ballot run`); the writers are
+        /// the `ballot-writer` in its directory.
         public var binary: String
         public var workDirectory: String
         public var bounds = HistoryChecker.Bounds()
@@ -141,6 +143,7 @@ public enum SidecarFaultSuite {
             }
         }
         guard !kinds.isEmpty else { return report }
+        _ = try ChildRun.writer(nextTo: options.binary)  // Before any cluster starts: missing, it fails at once.
         let namespaces = report.namespaceSkipReason == nil && kinds.contains(where: \.needsNetwork)
         if namespaces { await NetworkLab.removeStale() }
         report.usedNamespaces = namespaces
@@ -193,7 +196,7 @@ public enum SidecarFaultSuite {
             placement = .loopback(peerBasePort: peerBase, httpBasePort: LoopbackPorts.consecutiveFree(size, from: peerBase + size))
         }
         let cluster = FaultCluster(settings: settings, placement: placement, binary: options.binary, dataDirectory: directory)
-        let sidecars = SidecarSet(cluster: cluster, binary: options.binary, directory: directory)
+        let sidecars = try SidecarSet(cluster: cluster, binary: options.binary, directory: directory)
         let records = sidecars.records
         log("==> sidecar suite: \(size) nodes, \(faults) faults, \(lab.map { "namespaces \($0.runID)" } ?? "loopback")")
         var injected: [Injected] = []
@@ -285,13 +288,14 @@ public final class SidecarSet: @unchecked Sendable {
 
     /// - Parameters:
     ///   - runArguments: extra `ballot run` flags (`--on-exit`, `--grace`…), placed before `--`.
-    ///   - command: what each sidecar runs; by default the writer, recording in `records`, ignoring SIGTERM.
+    ///   - command: what each sidecar runs; by default the writer (`ballot-writer` next to `binary`),
+    ///     recording in `records`, ignoring SIGTERM.
     public init(cluster: FaultCluster, binary: String, directory: String, runArguments: [String] = [],
-                command: [String]? = nil) {
+                command: [String]? = nil) throws {
         self.cluster = cluster
         records = "\(directory)/records"
         try? FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
-        let command = command ?? [binary, "sidecar-writer", "--record", records, "--ignore-sigterm"]
+        let command = try command ?? [ChildRun.writer(nextTo: binary), "--record", records, "--ignore-sigterm"]
         for node in cluster.nodes {
             let id = node.id.rawValue
             let scheme = cluster.settings.httpTLS == nil ? "http" : "https"
