@@ -83,6 +83,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Never release a lease early when its holders stopped: successors wait for the published deadline.")
     var noLeaseRelease = false
 
+    @Option(help: "Cap the lease at this many ticks (at least two heartbeats), or 'none' for the longest lease T allows; default: one schedule in three draws a cap from the seed.")
+    var leaseLimitTicks: String?
+
     @Flag(help: "Give every node a leadership priority from 0 to 3, drawn from the seed (issue 15's preferred leaders).")
     var priorities = false
 
@@ -203,6 +206,18 @@ struct SimulateCommand: AsyncParsableCommand {
             options.leaseHolders = leaseHolders
         }
         options.releasesLeases = !noLeaseRelease
+        if let leaseLimitTicks {
+            if leaseLimitTicks == "none" {
+                options.leaseLimit = .none
+            } else if let ticks = UInt64(leaseLimitTicks) {
+                options.leaseLimit = .ticks(ticks)
+                do { try options.validate() } catch {
+                    throw ValidationError("--lease-limit-ticks \(ticks): \(error)")
+                }
+            } else {
+                throw ValidationError("--lease-limit-ticks takes a number of ticks or 'none', not '\(leaseLimitTicks)'")
+            }
+        }
         options.preemptAfterTicks = preemptAfterTicks
         return options
     }

@@ -28,6 +28,11 @@ public struct RaftConfiguration: Hashable, Sendable {
     /// caught up and answering — with every member answering — before the leader hands over to it.
     /// Also the least time between two such hand-overs, so priorities cannot make leadership flap.
     public var preemptAfterTicks: UInt64
+    /// Issue 15: a cap on the lease, for a lease shorter than T allows (`nil`: the longest safe
+    /// lease). The successor of a crashed leader waits out the voters' promise, which follows the
+    /// lease (``leasePromiseTicks``), so a shorter lease hands over sooner after a crash — at the
+    /// price that a holder must stop whenever renewals are late by more than what is left of it.
+    public var leaseLimitTicks: UInt64?
 
     public init(
         electionTimeoutTicks: UInt64 = 10,
@@ -38,7 +43,8 @@ public struct RaftConfiguration: Hashable, Sendable {
         clockDriftBound: Double = 0.05,
         fastFailover: Bool = true,
         fastFailoverStaggerTicks: UInt64 = 1,
-        preemptAfterTicks: UInt64? = nil
+        preemptAfterTicks: UInt64? = nil,
+        leaseLimitTicks: UInt64? = nil
     ) {
         self.electionTimeoutTicks = electionTimeoutTicks
         self.heartbeatIntervalTicks = heartbeatIntervalTicks
@@ -49,6 +55,7 @@ public struct RaftConfiguration: Hashable, Sendable {
         self.fastFailover = fastFailover
         self.fastFailoverStaggerTicks = fastFailoverStaggerTicks
         self.preemptAfterTicks = preemptAfterTicks ?? Self.defaultPreemptionTimeouts * electionTimeoutTicks
+        self.leaseLimitTicks = leaseLimitTicks
     }
 
     /// The default preemption window in election timeouts: 30 s with the default T of 1 s.
@@ -65,12 +72,24 @@ public struct RaftConfiguration: Hashable, Sendable {
     ///
     /// A voter refuses votes for T−1 of its own ticks after a heartbeat arrived (one tick is lost to
     /// tick granularity). With clock rates within 1±ρ, the lease L is safe when
-    /// L/(1−ρ) ≤ (T−1)/(1+ρ), so L = ⌊(T−1)(1−ρ)/(1+ρ)⌋. The lease relies on leader stickiness;
-    /// without it there is no lease.
+    /// L/(1−ρ) ≤ (T−1)/(1+ρ), so L = ⌊(T−1)(1−ρ)/(1+ρ)⌋, or ``leaseLimitTicks`` if that is shorter.
+    /// The lease relies on leader stickiness; without it there is no lease.
     public var leaseTicks: UInt64 {
         guard leaderStickiness, checkQuorum, electionTimeoutTicks > 1 else { return 0 }
         let factor = (1 - clockDriftBound) / (1 + clockDriftBound)
-        return UInt64((Double(electionTimeoutTicks - 1) * factor).rounded(.down))
+        let longest = UInt64((Double(electionTimeoutTicks - 1) * factor).rounded(.down))
+        return min(longest, leaseLimitTicks ?? longest)
+    }
+
+    /// Lease succession: how long a voter, after acknowledging a heartbeat, gives no other leader
+    /// lease credit, in its own ticks. The same inequality read the other way:
+    /// P = ⌈L(1+ρ)/(1−ρ)⌉ + 1, so that the promise outlives the lease it backs; never above T
+    /// (with the longest lease it is T). After a crash the successor's lease waits exactly this.
+    public var leasePromiseTicks: UInt64 {
+        let lease = leaseTicks
+        guard lease > 0 else { return 0 }
+        let stretch = (1 + clockDriftBound) / (1 - clockDriftBound)
+        return min(electionTimeoutTicks, UInt64((Double(lease) * stretch).rounded(.up)) + 1)
     }
 
     /// Checks the values make a working configuration.
@@ -84,6 +103,9 @@ public struct RaftConfiguration: Hashable, Sendable {
         guard preemptAfterTicks >= electionTimeoutTicks else {
             throw .preemptionWindowBelowElectionTimeout(window: preemptAfterTicks, electionTimeout: electionTimeoutTicks)
         }
+        if let limit = leaseLimitTicks, limit < 2 * heartbeatIntervalTicks {
+            throw .leaseNotTwoHeartbeats(lease: limit, heartbeat: heartbeatIntervalTicks)
+        }
     }
 }
 
@@ -92,6 +114,7 @@ public enum RaftConfigurationError: Error, Hashable, Sendable, CustomStringConve
     case heartbeatNotBelowElectionTimeout(heartbeat: UInt64, electionTimeout: UInt64)
     case driftBoundOutOfRange(Double)
     case preemptionWindowBelowElectionTimeout(window: UInt64, electionTimeout: UInt64)
+    case leaseNotTwoHeartbeats(lease: UInt64, heartbeat: UInt64)
 
     public var description: String {
         switch self {
@@ -103,6 +126,9 @@ public enum RaftConfigurationError: Error, Hashable, Sendable, CustomStringConve
             "clock drift bound \(rho) must be in [0, 0.5)"
         case .preemptionWindowBelowElectionTimeout(let window, let t):
             "preemption window (\(window) ticks) must be at least the election timeout (\(t) ticks)"
+        case .leaseNotTwoHeartbeats(let lease, let h):
+            "lease limit (\(lease) ticks) must be at least two heartbeat intervals (\(2 * h) ticks), "
+                + "or every late heartbeat ends the lease; raise it or send heartbeats more often"
         }
     }
 }

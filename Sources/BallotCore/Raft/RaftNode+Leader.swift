@@ -10,7 +10,7 @@ extension RaftNode {
         // A leader elected before its own promise to the previous leader ran out (a transfer, or
         // fast failover after a crash) begins its lease only when that promise ends — or when
         // that leader releases it.
-        if let promised = promisedTo, releasedLeadership != promised { fold(promised, until: stickyUntil) }
+        if let promised = promisedTo, releasedLeadership != promised { fold(promised, until: promiseUntil) }
         state.leaseNotBefore = successionClearAt
         ledTerm = hardState.term
         transition(to: .leader(state))
@@ -86,10 +86,11 @@ extension RaftNode {
             let leadership = LeaderInfo(id: peer, term: hardState.term)
             if promisedTo != leadership {
                 // The promise still running belongs to an earlier leadership (unless released).
-                if let promised = promisedTo, releasedLeadership != promised { fold(promised, until: stickyUntil) }
+                if let promised = promisedTo, releasedLeadership != promised { fold(promised, until: promiseUntil) }
                 promisedTo = leadership
             }
             stickyUntil = max(stickyUntil, now + configuration.electionTimeoutTicks)
+            promiseUntil = max(promiseUntil, now + configuration.leasePromiseTicks)
         }
         if heartbeat.sequence > followerView.newestSequence {
             followerView.newestSequence = heartbeat.sequence
@@ -102,6 +103,7 @@ extension RaftNode {
         // Sequence 0 acknowledges the contact (CheckQuorum) but credits no lease: an earlier
         // leader's lease may still run on the strength of this node's promise.
         let credited = now >= successionClearAt ? heartbeat.sequence : 0
+        if heartbeat.sequence == followerView.newestSequence { followerView.creditWithheld = credited == 0 }
         send(.heartbeatResponse(HeartbeatResponse(
             term: hardState.term, sequence: credited, lastLog: hardState.lastLog,
             candidacy: reportedCandidacy)), to: peer)

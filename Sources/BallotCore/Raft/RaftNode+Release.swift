@@ -45,15 +45,24 @@ extension RaftNode {
             // A leader's lease waits exactly for its succession bound (see `becomeLeader`).
             state.leaseNotBefore = successionClearAt
             roleState = .leader(state)
-        case .follower(let current?) where current != leadership.id && now >= successionClearAt
-            && promisedTo == LeaderInfo(id: current, term: hardState.term) && followerView.newestSequence > 0:
-            // The newest heartbeat of the current leader was acknowledged without credit; credit it now.
-            send(.heartbeatResponse(HeartbeatResponse(
-                term: hardState.term, sequence: followerView.newestSequence, lastLog: hardState.lastLog,
-                candidacy: reportedCandidacy)), to: current)
+        case .follower:
+            creditNewestHeartbeatIfClear()
         default:
             break
         }
+    }
+
+    /// A follower whose newest acknowledgement withheld lease credit gives it once its succession
+    /// bound has passed (or was released), so the new leader's lease begins then rather than a
+    /// heartbeat later: after a crash, the successor's lease waits the promise and not a round more.
+    mutating func creditNewestHeartbeatIfClear() {
+        guard followerView.creditWithheld, now >= successionClearAt, case .follower(let current?) = roleState,
+              promisedTo == LeaderInfo(id: current, term: hardState.term), followerView.newestSequence > 0
+        else { return }
+        followerView.creditWithheld = false
+        send(.heartbeatResponse(HeartbeatResponse(
+            term: hardState.term, sequence: followerView.newestSequence, lastLog: hardState.lastLog,
+            candidacy: reportedCandidacy)), to: current)
     }
 
     /// Records that the promise to `leadership`, running until `until`, now binds succession.

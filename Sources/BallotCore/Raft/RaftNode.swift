@@ -23,8 +23,13 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     /// Votes are refused (leader stickiness) while `now < stickyUntil`. Starts at T so that a node
     /// restarting inside a leader's lease cannot break the promise it made before crashing.
     var stickyUntil: UInt64
-    /// The leadership (leader and term) that `stickyUntil` was last extended for.
+    /// The leadership (leader and term) that `stickyUntil` and `promiseUntil` were last extended for.
     var promisedTo: LeaderInfo?
+    /// Until this tick no other leader gets lease credit from this node on the strength of its
+    /// acknowledgements to `promisedTo` (``RaftConfiguration/leasePromiseTicks`` after each
+    /// heartbeat: T with the longest lease, less with a shorter one). Folded into
+    /// `successionClearAt` when the leadership changes.
+    var promiseUntil: UInt64
     /// Lease succession: the end of the promises this node made to *earlier* leaderships (and of
     /// the lease it published itself, if it led). Until this tick its acknowledgements give its
     /// current leader no lease credit, and a lease of its own does not begin — so a new lease never
@@ -78,6 +83,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         self.random = random
         self.stickyUntil = configuration.leaderStickiness ? configuration.electionTimeoutTicks : 0
         self.successionClearAt = stickyUntil
+        self.promiseUntil = stickyUntil
         resetElectionTimer()
     }
 
@@ -116,6 +122,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     public mutating func tick() -> [Action] {
         now += 1
         electionElapsed += 1
+        creditNewestHeartbeatIfClear()
         switch roleState {
         case .leader(let state):
             tickLeader(state)
@@ -148,6 +155,8 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         } else {
             let timeout = randomizedElectionTimeout
             due = now + (electionElapsed < timeout ? timeout - electionElapsed : 1)
+            // A withheld credit is given when the succession bound passes: wake for it.
+            if followerView.creditWithheld, successionClearAt > now { due = min(due, successionClearAt) }
         }
         if let transfer { due = min(due, transfer.startedAt + configuration.electionTimeoutTicks) }
         return due > now ? due - now : 1
@@ -356,6 +365,9 @@ struct FollowerView: Equatable, Sendable {
     var newestSequence: UInt64 = 0
     /// The transfer target the newest heartbeat announced, if any.
     var announcedTransferTarget: NodeID?
+    /// The newest heartbeat was acknowledged without lease credit (an earlier promise still ran):
+    /// it is credited the moment that promise ends or is released.
+    var creditWithheld = false
     /// A TimeoutNow arrived before the heartbeat announcing this node as the target.
     var timeoutNowAwaitsAnnouncement = false
 }

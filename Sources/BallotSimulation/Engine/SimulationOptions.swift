@@ -26,6 +26,18 @@ public struct SimulationOptions: Hashable, Sendable {
     /// Issue 15: whether nodes release an ended lease once its holders stopped (released
     /// hand-overs); off, successors always wait for the published deadline.
     public var releasesLeases = true
+    /// Issue 15: a lease shorter than T allows (``RaftConfiguration/leaseLimitTicks``).
+    public var leaseLimit: LeaseLimit = .drawn
+
+    /// How a schedule's lease is capped.
+    public enum LeaseLimit: Hashable, Sendable {
+        /// One schedule in three, chosen by the seed (with a generator of its own), caps the lease
+        /// at two heartbeats up to just under the longest; the rest use the longest.
+        case drawn
+        /// The longest lease T allows.
+        case none
+        case ticks(UInt64)
+    }
 
     /// Virtual length of one logical tick.
     public var tickMicroseconds: UInt64 = 10_000
@@ -60,7 +72,27 @@ public struct SimulationOptions: Hashable, Sendable {
         RaftConfiguration(
             electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
             preVote: preVote, checkQuorum: checkQuorum, leaderStickiness: leaderStickiness,
-            clockDriftBound: 0.05, fastFailover: fastFailover, preemptAfterTicks: preemptAfterTicks)
+            clockDriftBound: 0.05, fastFailover: fastFailover, preemptAfterTicks: preemptAfterTicks,
+            leaseLimitTicks: leaseLimitTicks)
+    }
+
+    /// Refuses settings the core would refuse (a lease cap under two heartbeats, …).
+    public func validate() throws(RaftConfigurationError) { try raftConfiguration.validate() }
+
+    /// This schedule's lease cap in ticks, `nil` for the longest lease.
+    var leaseLimitTicks: UInt64? {
+        switch leaseLimit {
+        case .none: return nil
+        case .ticks(let ticks): return ticks
+        case .drawn:
+            var random = SplitMix64(seed: seed ^ 0x4C45_4153_454C_494D)
+            guard random.next() % 3 == 0 else { return nil }
+            var longest = RaftConfiguration(
+                electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
+                clockDriftBound: 0.05).leaseTicks
+            longest = max(longest, 2 * heartbeatIntervalTicks + 1)
+            return UInt64.random(in: (2 * heartbeatIntervalTicks)...(longest - 1), using: &random)
+        }
     }
 
     /// Each node's priority: 0 for all, or with ``priorities`` one drawn per node from the seed.
@@ -102,6 +134,11 @@ public struct SimulationOptions: Hashable, Sendable {
         if !fastFailover { parts.append("--no-fast-failover") }
         if let leaseHolders { parts.append("--lease-holders \(leaseHolders)") }
         if !releasesLeases { parts.append("--no-lease-release") }
+        switch leaseLimit {
+        case .drawn: break
+        case .none: parts.append("--lease-limit-ticks none")
+        case .ticks(let ticks): parts.append("--lease-limit-ticks \(ticks)")
+        }
         return parts.joined(separator: " ")
     }
 }
