@@ -47,6 +47,7 @@ public struct NodeOptions: ParsableArguments {
     @Option(help: .setting(.advertiseHTTP)) public var advertiseHttp: String?
     @Option(help: .setting(.resignHoldOff)) public var resignHoldOff: String?
     @Option(help: .setting(.leaseRelease)) public var leaseRelease: String?
+    @Option(help: .setting(.leaseDuration)) public var leaseDuration: String?
     @Option(help: .setting(.dataDirectory)) public var dataDir: String?
     @Option(help: .setting(.cluster)) public var cluster: String?
     @Option(help: .setting(.electionTimeout)) public var electionTimeout: String?
@@ -113,7 +114,7 @@ public struct NodeOptions: ParsableArguments {
             (.httpTLSClientCA, httpTlsClientCa.list), (.httpTokenFile, httpTokenFile.list),
             (.httpAuthReads, httpAuthReads.list), (.priority, priority.list), (.preemptAfter, preemptAfter.list),
             (.advertiseHTTP, advertiseHttp.list), (.resignHoldOff, resignHoldOff.list),
-            (.leaseRelease, leaseRelease.list),
+            (.leaseRelease, leaseRelease.list), (.leaseDuration, leaseDuration.list),
         ]
         for (key, values) in given {
             for value in values { try settings.apply(flag: key, value: value) }

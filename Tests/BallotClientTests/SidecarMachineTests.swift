@@ -100,6 +100,17 @@ struct SidecarMachineTests {
         #expect({ if case .spawn = actions.first { true } else { false } }())
     }
 
+    @Test func underAShortLeaseAFreshLineStartsCMDAndALateOneDoesNot() {
+        // A 70 ms lease (--lease-duration): kill_at is 40 ms after the line was written, never 50.
+        var machine = Self.machine()
+        // Read 25 ms late: 15 ms left, under half of the 40 — a stale line.
+        #expect(Self.without(logs: machine.handle(Self.lease(from: 0, until: 70), at: Self.at(25))).isEmpty)
+        #expect(!machine.hasChild)
+        // Read 2 ms after it was written: 38 ms left, more than half of 40.
+        let actions = Self.without(logs: machine.handle(Self.lease(from: 20, until: 90), at: Self.at(22)))
+        #expect({ if case .spawn = actions.first { true } else { false } }())
+    }
+
     @Test func anUnboundedLeaseArmsNothing() {
         var machine = Self.machine()
         let actions = Self.without(logs: machine.handle(

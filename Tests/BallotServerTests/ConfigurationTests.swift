@@ -411,4 +411,23 @@ private func settings(_ change: (inout NodeSettings) -> Void = { _ in }) -> Node
             try NodeConfiguration(settings { $0.priority = 2; $0.algorithm = .bully })
         }
     }
+
+    @Test func aLeaseDurationIsCappedToTicksAndRefusedOutsideTwoHeartbeatsToTheLongest() throws {
+        // Defaults: heartbeat 100 ms, T 1 s, tick 10 ms; the longest lease is ⌊99 · 0.95/1.05⌋ = 89 ticks.
+        let capped = try NodeConfiguration(settings { $0.leaseDuration = .milliseconds(250) })
+        #expect(capped.raftConfiguration.leaseLimitTicks == 25)
+        #expect(capped.raftConfiguration.leaseTicks == 25)
+        #expect(capped.raftConfiguration.leasePromiseTicks == 29, "⌈25 · 1.05/0.95⌉ + 1")
+        #expect(try NodeConfiguration(settings { _ in }).raftConfiguration.leaseLimitTicks == nil)
+        let tooShort = ConfigurationError.leaseDurationOutOfRange(
+            .milliseconds(190), shortest: .milliseconds(200), longest: .milliseconds(890))
+        #expect(throws: tooShort) { try NodeConfiguration(settings { $0.leaseDuration = .milliseconds(190) }) }
+        #expect(tooShort.description.contains("--lease-duration"))
+        #expect(throws: ConfigurationError.leaseDurationOutOfRange(.milliseconds(900), shortest: .milliseconds(200), longest: .milliseconds(890))) {
+            try NodeConfiguration(settings { $0.leaseDuration = .milliseconds(900) })
+        }
+        #expect(throws: ConfigurationError.leaseDurationNeedsRaft(.ring)) {
+            try NodeConfiguration(settings { $0.leaseDuration = .milliseconds(250); $0.algorithm = .ring })
+        }
+    }
 }

@@ -40,6 +40,8 @@ public struct SidecarMachine: Sendable {
         public var resignTimeout: Duration = .seconds(5)
         /// CMD is started only if at least this long is left before `kill_at`: a lease line read late
         /// (a backlog after a stall) would only start a child to stop it at once; a fresher line follows.
+        /// Under a short lease (`--lease-duration`) no line leaves that much, so the runway asked is
+        /// at most half of what the line left when the node wrote it (``SidecarMachine/runway(for:)``).
         public var minimumRunway: Duration = .milliseconds(50)
 
         public init() {}
@@ -128,6 +130,8 @@ public struct SidecarMachine: Sendable {
         public var term: UInt64
         /// `nil`: unbounded.
         public var deadline: MonotonicInstant?
+        /// When the node wrote the line (its clock, like `deadline`).
+        public var published: MonotonicInstant
     }
 
     /// The current child, from the spawn order until its group is gone.
@@ -274,12 +278,12 @@ public struct SidecarMachine: Sendable {
         switch event.detail {
         case .state(let until, let unbounded):
             if event.isLeader && (until != nil || unbounded) {
-                lease = Lease(term: event.term, deadline: unbounded ? nil : until)
+                lease = Lease(term: event.term, deadline: unbounded ? nil : until, published: event.at)
             } else {
                 lease = nil
             }
-        case .lease(_, let until, let ends):
-            lease = ends ? nil : Lease(term: event.term, deadline: until)
+        case .lease(let from, let until, let ends):
+            lease = ends ? nil : Lease(term: event.term, deadline: until, published: from)
         case .lost:
             lease = nil
         case .elected(let isSelf, _):
@@ -288,6 +292,14 @@ public struct SidecarMachine: Sendable {
         if before != nil, lease == nil, child != nil {
             actions.append(.log("lease of term \(before!.term) ended (\(event.kind.rawValue) event, index \(event.index))"))
         }
+    }
+
+    /// How long before `kill_at` a lease line must still leave for CMD to start:
+    /// ``Configuration/minimumRunway``, or half of what it left when the node wrote it if that is
+    /// less (a short lease), so that only a line read late is passed over.
+    func runway(for lease: Lease) -> Duration {
+        guard let deadline = lease.deadline else { return .zero }
+        return min(configuration.minimumRunway, (killAt(deadline) - lease.published) / 2)
     }
 
     /// Whether `lease` still allows a child of `term` at `now`.
@@ -427,7 +439,7 @@ public struct SidecarMachine: Sendable {
             hold = .none
         }
         guard keeperReady, let lease, let node, leaseAllows(term: lease.term, at: now) else { return }
-        if let deadline = lease.deadline, killAt(deadline) - now < configuration.minimumRunway { return }
+        if let deadline = lease.deadline, killAt(deadline) - now < runway(for: lease) { return }
         let schedule = schedule(deadline: lease.deadline, readAt: now)
         noteGraceCut(schedule, into: &actions)
         child = Child(term: lease.term, deadline: lease.deadline)

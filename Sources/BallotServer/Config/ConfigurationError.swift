@@ -73,6 +73,9 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
     /// Priorities and eligibility (issue 15) belong to Raft's election only.
     case candidacyNeedsRaft(ElectionAlgorithmKind)
     case resignHoldOffTooLong(Duration)
+    /// A lease cap under two heartbeats or above what the election timeout allows.
+    case leaseDurationOutOfRange(Duration, shortest: Duration, longest: Duration)
+    case leaseDurationNeedsRaft(ElectionAlgorithmKind)
 
     // Election backends.
     case invalidElectionName(String, ElectionNameProblem)
@@ -220,6 +223,12 @@ public enum ConfigurationError: Error, Hashable, Sendable, CustomStringConvertib
         case .candidacyNeedsRaft(let algorithm):
             "\(algorithm.rawValue) has no leadership priorities or eligibility; drop \(ConfigurationKey.priority.flag) "
                 + "or run --algorithm raft"
+        case .leaseDurationOutOfRange(let lease, let shortest, let longest):
+            "lease duration \(DurationParser.format(lease)) is out of range: use from \(DurationParser.format(shortest)) "
+                + "(two heartbeat intervals, so one late heartbeat does not end the lease) to \(DurationParser.format(longest)) "
+                + "(the longest the election timeout allows), or drop \(ConfigurationKey.leaseDuration.flag) for the longest"
+        case .leaseDurationNeedsRaft(let algorithm):
+            "\(algorithm.rawValue) has no lease to cap; drop \(ConfigurationKey.leaseDuration.flag) or run --algorithm raft"
         case .resignHoldOffTooLong(let holdOff):
             "resign hold-off \(DurationParser.format(holdOff)) is longer than 5m; a node that should not lead for longer "
                 + "is made ineligible instead (PUT /candidacy) (\(ConfigurationKey.resignHoldOff.flag))"

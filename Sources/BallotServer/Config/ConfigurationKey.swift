@@ -31,6 +31,7 @@ public enum ConfigurationKey: String, CaseIterable, Hashable, Sendable, CustomSt
     case advertiseHTTP = "advertise_http"
     case resignHoldOff = "resign_hold_off"
     case leaseRelease = "lease_release"
+    case leaseDuration = "lease_duration"
     // Election backends (docs/configuration.md, "Backends").
     case backend
     case election

@@ -24,11 +24,12 @@ extension NodeConfiguration {
     /// The heartbeat interval in ticks; at least 1.
     public var heartbeatIntervalTicks: UInt64 { Self.ticks(heartbeatInterval, per: tickInterval) }
 
-    /// The core's configuration: these timings and the preemption window, and the core's defaults
-    /// for PreVote, CheckQuorum, leader stickiness and the clock-drift bound.
+    /// The core's configuration: these timings, the preemption window and the lease cap, and the
+    /// core's defaults for PreVote, CheckQuorum, leader stickiness and the clock-drift bound.
     public var raftConfiguration: RaftConfiguration {
         RaftConfiguration(electionTimeoutTicks: electionTimeoutTicks, heartbeatIntervalTicks: heartbeatIntervalTicks,
-                          preemptAfterTicks: max(Self.ticks(preemptAfter, per: tickInterval), electionTimeoutTicks))
+                          preemptAfterTicks: max(Self.ticks(preemptAfter, per: tickInterval), electionTimeoutTicks),
+                          leaseLimitTicks: leaseDuration.map { Self.ticks($0, per: tickInterval) })
     }
 
     /// `clamp(⌊heartbeat / 5⌋ₘₛ, 1ms, 10ms)`.

@@ -47,6 +47,9 @@ public struct NodeConfiguration: Hashable, Sendable {
     public let resignHoldOff: Duration
     /// When an ended lease stops binding successors (issue 15, released hand-overs).
     public let leaseRelease: LeaseRelease
+    /// A cap on the leader's lease (`nil`: the longest the election timeout allows); see
+    /// ``RaftConfiguration/leaseLimitTicks``.
+    public let leaseDuration: Duration?
     /// Limits, TLS, authorization and the admin listener of the HTTP surface.
     public let http: HTTPConfiguration
     public let logLevel: Logger.Level
@@ -93,6 +96,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         advertisedHTTP: String? = nil,
         resignHoldOff: Duration? = nil,
         leaseRelease: LeaseRelease = .holders,
+        leaseDuration: Duration? = nil,
         http: HTTPConfiguration = HTTPConfiguration(),
         logLevel: Logger.Level = Self.defaultLogLevel,
         logFormat: LogFormat = Self.defaultLogFormat,
@@ -124,6 +128,10 @@ public struct NodeConfiguration: Hashable, Sendable {
         if let advertisedHTTP, !Self.isValidAdvertisedURL(advertisedHTTP) { throw .invalidAdvertisedURL(advertisedHTTP) }
         if let resignHoldOff, resignHoldOff > Self.maximumResignHoldOff { throw .resignHoldOffTooLong(resignHoldOff) }
         let resignHoldOff = resignHoldOff ?? min(electionTimeout, Self.maximumResignHoldOff)
+        if let leaseDuration {
+            try Self.validateLeaseDuration(leaseDuration, algorithm: algorithm, electionTimeout: electionTimeout,
+                                           heartbeatInterval: heartbeatInterval)
+        }
 
         self.id = id
         self.backend = backend
@@ -142,6 +150,7 @@ public struct NodeConfiguration: Hashable, Sendable {
         self.advertisedHTTP = advertisedHTTP
         self.resignHoldOff = resignHoldOff
         self.leaseRelease = leaseRelease
+        self.leaseDuration = leaseDuration
         self.http = http
         self.logLevel = logLevel
         self.logFormat = logFormat
@@ -178,6 +187,7 @@ public struct NodeConfiguration: Hashable, Sendable {
             advertisedHTTP: settings.advertiseHTTP,
             resignHoldOff: settings.resignHoldOff,
             leaseRelease: settings.leaseRelease ?? .holders,
+            leaseDuration: settings.leaseDuration,
             http: try HTTPConfiguration(settings),
             logLevel: settings.logLevel ?? Self.defaultLogLevel,
             logFormat: settings.logFormat ?? Self.defaultLogFormat,
@@ -265,6 +275,22 @@ public struct NodeConfiguration: Hashable, Sendable {
             for second in owners[(i + 1)...] where first.1.overlaps(second.1) {
                 throw .sharedAddress(second.1, first.0, second.0)
             }
+        }
+    }
+
+    /// A lease cap must leave room for two heartbeats (one late heartbeat must not end it) and be
+    /// no longer than the election timeout allows; Bully and Ring have no lease to cap.
+    private static func validateLeaseDuration(
+        _ lease: Duration, algorithm: ElectionAlgorithmKind, electionTimeout: Duration, heartbeatInterval: Duration
+    ) throws(ConfigurationError) {
+        guard algorithm == .raft else { throw .leaseDurationNeedsRaft(algorithm) }
+        let tick = tickInterval(heartbeatInterval: heartbeatInterval)
+        let longest = RaftConfiguration(electionTimeoutTicks: ticks(electionTimeout, per: tick),
+                                        heartbeatIntervalTicks: ticks(heartbeatInterval, per: tick)).leaseTicks
+        let shortest = 2 * ticks(heartbeatInterval, per: tick)
+        let asked = ticks(lease, per: tick)
+        guard asked >= shortest, asked <= longest else {
+            throw .leaseDurationOutOfRange(lease, shortest: tick * Int(shortest), longest: tick * Int(longest))
         }
     }
 

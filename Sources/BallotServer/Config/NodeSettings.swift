@@ -39,6 +39,7 @@ public struct NodeSettings: Hashable, Sendable {
     public var advertiseHTTP: String?
     public var resignHoldOff: Duration?
     public var leaseRelease: LeaseRelease?
+    public var leaseDuration: Duration?
     public var backend: BackendKind?
     public var election: ElectionName?
     public var etcdEndpoints: [EtcdEndpoint]?

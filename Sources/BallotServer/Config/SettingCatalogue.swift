@@ -136,6 +136,11 @@ extension ConfigurationKey {
                 self, \.leaseRelease, .choice(valueName: "WHEN"), "lease release",
                 help: "When an ended lease stops binding the successor: holders (once every registered holder - whileLeader bodies, ballot run sidecars - confirmed it stopped, so hand-overs take milliseconds) or deadline (at the published deadline, for applications that act on /events or /primary without registering).",
                 default: LeaseRelease.holders.rawValue, example: "deadline", backends: [.raft])
+        case .leaseDuration:
+            SettingDescriptor(
+                self, \.leaseDuration, .duration, "lease duration",
+                help: "Cap the leader's lease below the longest the election timeout allows (about 0.86 of it), so that after a leader crashes its successor's lease - and a ballot run child - starts sooner: it waits about 1.1 times the lease instead of the election timeout. Holders must then stop whenever renewals are late by more than what is left of it. At least two heartbeat intervals; the same on every member.",
+                default: "the longest the election timeout allows", example: "100ms", backends: [.raft])
         case .backend:
             SettingDescriptor(
                 self, \.backend, .choice(valueName: "NAME"), "election backend",
