@@ -13,6 +13,7 @@ extension FaultsCommand {
         options.namespaces = nodeOptions.namespaces
         options.electionTimeout = nodeOptions.electionTimeout
         options.heartbeatInterval = nodeOptions.heartbeatInterval
+        options.leaseDuration = nodeOptions.leaseDuration
         if let kinds {
             options.kinds = try kinds.split(separator: ",").map { name in
                 guard let fault = SidecarFault(named: String(name)) else {
@@ -25,7 +26,7 @@ extension FaultsCommand {
         // The writer is the `ballot-writer` next to the nodes' binary; missing, nothing is started.
         let writer = try ChildRun.writer(nextTo: options.binary)
         Self.say("ballot faults --sidecar: seed \(seed), \(faults) faults on \(nodes) nodes, T=\(electionTimeout), "
-                 + "heartbeat \(heartbeatInterval), writer \(writer)")
+                 + "heartbeat \(heartbeatInterval)" + (leaseDuration.map { ", lease \($0)" } ?? "") + ", writer \(writer)")
         let report = try await SidecarFaultSuite.run(options) { Self.say($0) }
         Self.say("\n" + report.summary)
         if report.failures.isEmpty {

@@ -46,6 +46,9 @@ struct FaultsCommand: AsyncParsableCommand {
     @Option(help: "Heartbeat interval of every node.")
     var heartbeatInterval: String = "50ms"
 
+    @Option(help: "Lease cap of every Raft node (ballot serve --lease-duration); default: the longest the election timeout allows.")
+    var leaseDuration: String?
+
     @Option(help: "The ballot binary to run as nodes (default: this executable).")
     var binary: String?
 
@@ -98,6 +101,7 @@ struct FaultsCommand: AsyncParsableCommand {
         do {
             options.electionTimeout = try DurationParser.parse(electionTimeout)
             options.heartbeatInterval = try DurationParser.parse(heartbeatInterval)
+            options.leaseDuration = try leaseDuration.map(DurationParser.parse)
         } catch {
             throw ValidationError("\(error)")
         }
@@ -129,7 +133,8 @@ struct FaultsCommand: AsyncParsableCommand {
         let timing = switch backend {
         case "etcd": "backend etcd (\(servers) members), lease TTL \(leaseTtl)"
         case "zookeeper": "backend zookeeper (\(servers) servers), session timeout \(sessionTimeout)"
-        default: "T=\(electionTimeout), heartbeat \(heartbeatInterval), peers \(peerSecurity)"
+        default: "T=\(electionTimeout), heartbeat \(heartbeatInterval)"
+            + (leaseDuration.map { ", lease \($0)" } ?? "") + ", peers \(peerSecurity)"
         }
         Self.say("ballot faults: seed \(seed), \(faults) faults on \(sizes.map(String.init).joined(separator: ",")) nodes, \(timing)")
         let report = try await FaultSuite.run(options) { Self.say($0) }

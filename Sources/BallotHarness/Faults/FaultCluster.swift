@@ -14,6 +14,8 @@ public final class FaultCluster: @unchecked Sendable {
         public var nodes = 3
         public var electionTimeout: Duration = .milliseconds(300)
         public var heartbeatInterval: Duration = .milliseconds(50)
+        /// `--lease-duration` of every node (`nil`: the longest the election timeout allows).
+        public var leaseDuration: Duration?
         public var cluster = "faults"
         public var logLevel = "notice"
         /// How the nodes authenticate each other; credentials are made in `<data-dir>/credentials`.
@@ -95,6 +97,7 @@ public final class FaultCluster: @unchecked Sendable {
                     "--heartbeat-interval", "\(Int(settings.heartbeatInterval.milliseconds))ms",
                 ] + peers + (credentials?.nodeArguments(
                     for: id, tls: settings.peerSecurity.usesTLS, secret: settings.peerSecurity.usesSecret) ?? [])
+                if let lease = settings.leaseDuration { arguments += ["--lease-duration", "\(Int(lease.milliseconds))ms"] }
                 // Off loopback a node refuses to start unauthenticated unless told the network is
                 // trusted — here it is: namespaces this process created.
                 if settings.peerSecurity == .insecure, case .namespaces = placement {

@@ -20,6 +20,8 @@ public enum FaultSuite {
         public var namespaces = true
         public var electionTimeout: Duration = .milliseconds(300)
         public var heartbeatInterval: Duration = .milliseconds(50)
+        /// `--lease-duration` of every Raft node (`nil`: the longest the election timeout allows).
+        public var leaseDuration: Duration?
         /// The `ballot` executable run as `ballot serve`.
         public var binary: String
         /// Where node data and logs go (a fresh subdirectory per cluster).
@@ -216,6 +218,7 @@ public enum FaultSuite {
         settings.nodes = size
         settings.electionTimeout = options.electionTimeout
         settings.heartbeatInterval = options.heartbeatInterval
+        settings.leaseDuration = usesService ? nil : options.leaseDuration
         // Backend nodes have no peer port: nothing for peer credentials to protect.
         settings.peerSecurity = usesService ? .insecure : options.peerSecurity
         let placement: FaultCluster.Placement

@@ -21,6 +21,8 @@ public enum SidecarFaultSuite {
         public var namespaces = true
         public var electionTimeout: Duration = .milliseconds(300)
         public var heartbeatInterval: Duration = .milliseconds(50)
+        /// `--lease-duration` of every node (`nil`: the longest the election timeout allows).
+        public var leaseDuration: Duration?
         /// The `ballot` executable: nodes (`ballot serve`) and sidecars (`ballot run`); the writers are
         /// the `ballot-writer` in its directory.
         public var binary: String
@@ -187,6 +189,7 @@ public enum SidecarFaultSuite {
         settings.nodes = size
         settings.electionTimeout = options.electionTimeout
         settings.heartbeatInterval = options.heartbeatInterval
+        settings.leaseDuration = options.leaseDuration
         let placement: FaultCluster.Placement
         if let lab {
             try await lab.setUp()
