@@ -43,9 +43,11 @@ import Testing
     }
 
     /// Histories that once broke an invariant, kept so the fix stays fixed: 748 (pre-vote refusals
-    /// raised the candidate's term, then no leader after healing) and 2003794 (a node reached a new
-    /// term through a refusal and voted inside the old leader's lease).
-    @Test(arguments: [(UInt64(748), Int?.none), (2_003_794, 3)])
+    /// raised the candidate's term, then no leader after healing), 2003794 (a node reached a new
+    /// term through a refusal and voted inside the old leader's lease) and 1009243 (a follower's
+    /// withheld credit came due while it was a pre-candidate; following again, it credited on a
+    /// tick its timer promise had called quiet).
+    @Test(arguments: [(UInt64(748), Int?.none), (2_003_794, Int?(3)), (1_009_243, Int?.none)] as [(UInt64, Int?)])
     func regressionSeedsStayFixed(seed: UInt64, nodes: Int?) {
         let result = ClusterSimulator.run(SimulationOptions(seed: seed, nodes: nodes))
         #expect(result.violations.isEmpty, "\(result.violations) — \(result.options.replayCommand)")

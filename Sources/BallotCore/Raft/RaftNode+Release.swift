@@ -56,13 +56,20 @@ extension RaftNode {
     /// bound has passed (or was released), so the new leader's lease begins then rather than a
     /// heartbeat later: after a crash, the successor's lease waits the promise and not a round more.
     mutating func creditNewestHeartbeatIfClear() {
-        guard followerView.creditWithheld, now >= successionClearAt, case .follower(let current?) = roleState,
-              promisedTo == LeaderInfo(id: current, term: hardState.term), followerView.newestSequence > 0
-        else { return }
+        guard now >= successionClearAt, let leader = withheldCreditLeader else { return }
         followerView.creditWithheld = false
         send(.heartbeatResponse(HeartbeatResponse(
             term: hardState.term, sequence: followerView.newestSequence, lastLog: hardState.lastLog,
-            candidacy: reportedCandidacy)), to: current)
+            candidacy: reportedCandidacy)), to: leader)
+    }
+
+    /// The leader owed a withheld credit, while this node still follows it in that leadership:
+    /// only the succession bound stands between them (``ticksUntilTimer`` wakes for it).
+    var withheldCreditLeader: NodeID? {
+        guard followerView.creditWithheld, case .follower(let current?) = roleState,
+              promisedTo == LeaderInfo(id: current, term: hardState.term), followerView.newestSequence > 0
+        else { return nil }
+        return current
     }
 
     /// Records that the promise to `leadership`, running until `until`, now binds succession.

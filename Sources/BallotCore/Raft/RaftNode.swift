@@ -155,8 +155,9 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
         } else {
             let timeout = randomizedElectionTimeout
             due = now + (electionElapsed < timeout ? timeout - electionElapsed : 1)
-            // A withheld credit is given when the succession bound passes: wake for it.
-            if followerView.creditWithheld, successionClearAt > now { due = min(due, successionClearAt) }
+            // A withheld credit is given when the succession bound passes (at the next tick if it
+            // passed while this node could not give it, say as a pre-candidate): wake for it.
+            if withheldCreditLeader != nil { due = min(due, max(successionClearAt, now + 1)) }
         }
         if let transfer { due = min(due, transfer.startedAt + configuration.electionTimeoutTicks) }
         return due > now ? due - now : 1
