@@ -84,7 +84,8 @@ public struct RaftConfiguration: Hashable, Sendable {
     /// Lease succession: how long a voter, after acknowledging a heartbeat, gives no other leader
     /// lease credit, in its own ticks. The same inequality read the other way:
     /// P = ⌈L(1+ρ)/(1−ρ)⌉ + 1, so that the promise outlives the lease it backs; never above T
-    /// (with the longest lease it is T). After a crash the successor's lease waits exactly this.
+    /// (with the longest lease and ρ = 0.05 it is T or a tick less). After a crash the successor's
+    /// lease waits exactly this.
     public var leasePromiseTicks: UInt64 {
         let lease = leaseTicks
         guard lease > 0 else { return 0 }

@@ -27,7 +27,7 @@ public struct RaftNode: ElectionAlgorithm, ActionBuffering {
     var promisedTo: LeaderInfo?
     /// Until this tick no other leader gets lease credit from this node on the strength of its
     /// acknowledgements to `promisedTo` (``RaftConfiguration/leasePromiseTicks`` after each
-    /// heartbeat: T with the longest lease, less with a shorter one). Folded into
+    /// heartbeat: about T with the longest lease, less with a shorter one). Folded into
     /// `successionClearAt` when the leadership changes.
     var promiseUntil: UInt64
     /// Lease succession: the end of the promises this node made to *earlier* leaderships (and of
