@@ -60,12 +60,7 @@ import Testing
 
     @Test("A follower owing an earlier leader its promise acknowledges the new one with sequence 0, which credits no lease")
     func anAcknowledgementInsideAnEarlierPromiseCreditsNothing() throws {
-        var follower = awakeFollower(3, of: 3)
-        let log = LogPosition(index: 1, term: 1)
-        _ = follower.receive(.heartbeat(Heartbeat(term: 1, sequence: 7, leaderLog: log)), from: 1)
-        let promisedAt = follower.status.now
-        // Leader 2 of term 2, elected with stickiness waived (say, a transfer).
-        let early = follower.receive(.heartbeat(Heartbeat(term: 2, sequence: 1, leaderLog: log)), from: 2)
+        var (follower, log, promisedAt, early) = followerOwingAnEarlierPromise()
         #expect(early.sends.map(\.message) == [.heartbeatResponse(HeartbeatResponse(term: 2, sequence: 0, lastLog: log))])
         _ = follower.tick(times: T - 1)
         let stillEarly = follower.receive(.heartbeat(Heartbeat(term: 2, sequence: 2, leaderLog: log)), from: 2)

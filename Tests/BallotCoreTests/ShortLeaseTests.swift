@@ -75,11 +75,7 @@ import Testing
 
     @Test("A follower that withheld credit gives it on the tick its promise ends, without waiting for a heartbeat")
     func withheldCreditIsGivenWhenThePromiseEnds() {
-        var follower = awakeFollower(3, of: 3)
-        let log = LogPosition(index: 1, term: 1)
-        _ = follower.receive(.heartbeat(Heartbeat(term: 1, sequence: 7, leaderLog: log)), from: 1)
-        let promisedAt = follower.status.now
-        let early = follower.receive(.heartbeat(Heartbeat(term: 2, sequence: 1, leaderLog: log)), from: 2)
+        var (follower, log, promisedAt, early) = followerOwingAnEarlierPromise()
         #expect(early.sends.map(\.message) == [.heartbeatResponse(HeartbeatResponse(term: 2, sequence: 0, lastLog: log))])
         #expect(follower.ticksUntilTimer == T, "wakes when the promise ends")
         let before = follower.tick(times: T - 1)

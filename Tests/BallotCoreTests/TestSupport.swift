@@ -65,6 +65,19 @@ func awakeFollower(
 
 /// Elects `id` by hand: ticks it until it campaigns, then feeds it the fewest (pre-)vote grants that
 /// make a quorum, from its lowest-numbered peers.
+/// Lease succession's basic case: follower 3 of 3 acknowledged leader 1 of term 1 (sequence 7), then
+/// leader 2 of term 2 (elected with stickiness waived, say by a transfer) sent its first heartbeat.
+/// Returns the follower, the log position used, the tick of the promise to leader 1, and what the
+/// follower did with leader 2's heartbeat.
+func followerOwingAnEarlierPromise() -> (RaftNode, log: LogPosition, promisedAt: UInt64, early: [Action]) {
+    var follower = awakeFollower(3, of: 3)
+    let log = LogPosition(index: 1, term: 1)
+    _ = follower.receive(.heartbeat(Heartbeat(term: 1, sequence: 7, leaderLog: log)), from: 1)
+    let promisedAt = follower.status.now
+    let early = follower.receive(.heartbeat(Heartbeat(term: 2, sequence: 1, leaderLog: log)), from: 2)
+    return (follower, log, promisedAt, early)
+}
+
 func handElectedLeader(
     _ id: NodeID = 1, of size: Int, config: RaftConfiguration = raftConfig(), seed: UInt64 = 1,
     hardState: HardState = .initial
