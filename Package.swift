@@ -259,7 +259,7 @@ let package = Package(
         // The deployable artefacts: the Debian package (dpkg, lintian, systemd-analyze), the
         // container image (podman), the Kubernetes manifests (kubernetes-validate). Slow; the last
         // phase of scripts/test.sh.
-        .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient"]),
+        .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient", "BallotHarness"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(
             name: "BallotFaultTests",
