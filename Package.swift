@@ -71,8 +71,8 @@ let package = Package(
             ]
         ),
         // The Linux process calls Swift's Glibc does not import (pipe2, ppoll, prctl, closefrom,
-        // real-time and idle scheduling), for the sidecar's process-group keeper (`ballot run`) and the
-        // events benchmark's subscribers.
+        // real-time and idle scheduling), for the sidecar's process-group keeper (`ballot run`), the
+        // events benchmark's subscribers and the harness's child processes.
         .target(name: "CProcessSupport"),
         // The version and git revision of this build, generated during the build by RecordBuildInfo.
         .target(name: "BallotBuildInfo", plugins: [.plugin(name: "RecordBuildInfo")]),
@@ -165,7 +165,7 @@ let package = Package(
             name: "BallotHarness",
             dependencies: [
                 "BallotCore", "BallotRuntime", "BallotClient", "BallotSimulation", "BallotWire", "BallotCertificates",
-                "BallotChildRun",
+                "BallotChildRun", "CProcessSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -259,7 +259,7 @@ let package = Package(
         // The deployable artefacts: the Debian package (dpkg, lintian, systemd-analyze), the
         // container image (podman), the Kubernetes manifests (kubernetes-validate). Slow; the last
         // phase of scripts/test.sh.
-        .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient"]),
+        .testTarget(name: "BallotPackagingTests", dependencies: ["BallotClient", "BallotHarness"]),
         // Fault injection on real processes (signals, network namespaces) and the history checker.
         .testTarget(
             name: "BallotFaultTests",

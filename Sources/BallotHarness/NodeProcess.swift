@@ -1,3 +1,4 @@
+import BallotClient
 import BallotCore
 import Foundation
 import Glibc
@@ -11,8 +12,7 @@ public final class NodeProcess: @unchecked Sendable {
     public let dataDirectory: String
     private let binary: String
     private let lock = NSLock()
-    private var process: Process?
-    private var stderrLog: FileHandle?
+    private var process: ChildProcess?
     /// Called with every `event=…` line the node prints, from a background thread.
     let onLine: @Sendable (NodeID, String) -> Void
 
@@ -28,63 +28,32 @@ public final class NodeProcess: @unchecked Sendable {
         self.onLine = onLine
     }
 
-    public var pid: Int32? { lock.withLock { process?.isRunning == true ? process?.processIdentifier : nil } }
+    public var pid: Int32? { lock.withLock { process?.isRunning == true ? process?.pid : nil } }
     public var isRunning: Bool { pid != nil }
 
     /// Starts the process; its standard output is read line by line, its standard error goes to
     /// `<data-dir>.log` so that a failing test can show what the node said.
     public func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        let logPath = dataDirectory + ".log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardError = log
-        try ProcessLaunch.run(process)
-        lock.withLock {
-            self.process = process
-            self.stderrLog = log
-        }
-        let reader = stdout.fileHandleForReading
+        let process = try ChildProcess(binary, arguments: arguments, output: .pipe, error: .file(dataDirectory + ".log"))
+        lock.withLock { self.process = process }
+        guard let stdout = process.standardOutput else { return }
         let id = self.id
         let onLine = self.onLine
         Thread.detachNewThread {
-            var buffer = Data()
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    onLine(id, line)
-                }
-            }
+            stdout.forEachLine { onLine(id, $0) }
         }
     }
 
     /// Sends a signal to the running process (SIGKILL, SIGSTOP, SIGCONT, SIGTERM…).
     public func signal(_ signal: Int32) {
-        if let pid { kill(pid, signal) }
+        lock.withLock { process }?.signal(signal)
     }
 
-    /// Waits (bounded) for the process to exit; returns its status, or nil if it is still running.
+    /// Waits (bounded) for the process to exit; returns how it ended, or nil if it is still running.
     @discardableResult
-    public func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let finished = lock.withLock { () -> Int32? in
-                guard let process, !process.isRunning else { return nil }
-                return process.terminationStatus
-            }
-            if let finished { return finished }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return nil
+    public func waitForExit(timeout: Duration) async -> ChildExit? {
+        guard let process = lock.withLock({ process }) else { return nil }
+        return await process.waitForExit(timeout: timeout)
     }
 
     /// Stops the process: SIGTERM, then SIGKILL if it has not exited within `grace`.

@@ -17,6 +17,10 @@ int ballot_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
 
+int ballot_spawn_chdir(posix_spawn_file_actions_t *actions, const char *directory) {
+    return posix_spawn_file_actions_addchdir_np(actions, directory);
+}
+
 int ballot_realtime_scheduling(int priority) {
     struct sched_param parameters = { .sched_priority = priority };
     return sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &parameters);

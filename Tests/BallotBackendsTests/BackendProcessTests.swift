@@ -157,13 +157,8 @@ struct BackendProcessTests {
 
             // A follower's event stream and blocking query both see the leader's loss and the next leader.
             let index = try #require(await local.leaderView(of: follower.id)).index
-            let curl = Process()
-            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            curl.arguments = ["-sN", "--max-time", "12", "http://127.0.0.1:\(follower.httpPort)/events"]
-            let output = Pipe()
-            curl.standardOutput = output
-            curl.standardError = FileHandle.nullDevice
-            try curl.run()
+            let curl = try ChildProcess("/usr/bin/curl", arguments: ["-sN", "--max-time", "12", "http://127.0.0.1:\(follower.httpPort)/events"],
+                                        output: .pipe, error: .null)
             let waiting = Task { try await get(follower, "/leader?index=\(index)&wait=20s", timeout: .seconds(25)) }
             try await Task.sleep(for: .milliseconds(500))
             local.node(leader).signal(SIGKILL)
@@ -171,8 +166,8 @@ struct BackendProcessTests {
             let body = try #require(try JSONSerialization.jsonObject(with: Data(woken.text.utf8)) as? [String: Any])
             #expect(((body["index"] as? NSNumber)?.uint64Value ?? 0) > index, "\(woken.text)")
             _ = try #require(await local.waitForLeader(excluding: leader, newerThan: first.term, timeout: .seconds(30)))
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            curl.waitUntilExit()
+            let text = await curl.standardOutput?.readTextInBackground() ?? ""
+            await curl.waitForExit(timeout: .seconds(30))
             let names = text.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map { $0.dropFirst(7) }
             #expect(names.first == "state", "\(text)")
             #expect(names.contains("lost") && names.contains("elected"), "\(text)")
@@ -223,19 +218,12 @@ func value(_ text: String, _ name: String) -> Double? {
 }
 
 func promtool(_ text: String) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Subprocess.locate("promtool") ?? "/usr/bin/promtool")
-    process.arguments = ["check", "metrics"]
-    let input = Pipe()
-    let output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    input.fileHandleForWriting.write(Data(text.dropFirst().utf8))
-    try input.fileHandleForWriting.close()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    let process = try ChildProcess(Subprocess.locate("promtool") ?? "/usr/bin/promtool", arguments: ["check", "metrics"],
+                                   input: .pipe, output: .pipe, error: .standardOutput)
+    try process.standardInput?.write(text.dropFirst().utf8)
+    process.standardInput?.close()
+    let exit = process.waitForExitBlocking(timeout: .seconds(60))
+    return (exit?.shellStatus ?? -1, process.standardOutput?.readText() ?? "")
 }
 
 func ballotBinary() throws -> String {

@@ -16,17 +16,13 @@ func curl(_ arguments: [String], timeout: Duration = .seconds(20)) async throws 
 
 /// Runs `curl -s -o -` with `arguments` and returns what it printed (the body, then any `-w` text).
 func curlOutput(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s", "-o", "-", "--max-time", "\(Int(timeout.components.seconds))"] + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let process = try ChildProcess(
+        "/usr/bin/curl", arguments: ["-s", "-o", "-", "--max-time", "\(Int(timeout.components.seconds))"] + arguments,
+        output: .pipe, error: .null)
     // Reading to the end returns once curl exits (it closes its output); curl's own --max-time bounds it.
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    await reap(process)
-    return String(decoding: data, as: UTF8.self)
+    let text = process.standardOutput?.readText() ?? ""
+    if await process.waitForExit(timeout: .seconds(30)) == nil { process.signal(SIGKILL) }
+    return text
 }
 
 /// The JSON object of a body, or nil.
@@ -48,7 +44,7 @@ struct ReceivedEvent: @unchecked Sendable {
 
 /// `curl -N` following a node's `GET /events`, its events parsed as they arrive.
 final class SSEStream: @unchecked Sendable {
-    private let process = Process()
+    private let process: ChildProcess
     private let lock = NSLock()
     private var received: [ReceivedEvent] = []
     private var comments = 0
@@ -62,39 +58,26 @@ final class SSEStream: @unchecked Sendable {
     /// or `--http2 --cacert ca.pem` (h2 over TLS).
     init(url: String, lastEventID: String? = nil, curlArguments: [String] = []) throws {
         headerFile = NSTemporaryDirectory() + "ballot-sse-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).headers"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         var arguments = ["-sN", "-D", headerFile] + curlArguments
         if let lastEventID { arguments += ["-H", "Last-Event-ID: \(lastEventID)"] }
-        process.arguments = arguments + [url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let reader = output.fileHandleForReading
+        process = try ChildProcess("/usr/bin/curl", arguments: arguments + [url], output: .pipe, error: .null)
+        guard let reader = process.standardOutput else { return }
         Thread.detachNewThread { [weak self] in
-            var buffer = Data()
             var fields: [String: String] = [:]
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { return }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    guard let self else { return }
-                    if line.isEmpty {
-                        if let name = fields["event"], let data = fields["data"], let object = jsonObject(data) {
-                            let event = ReceivedEvent(id: fields["id"], event: name, data: object,
-                                                      receivedAt: SystemMonotonicClock.now.nanoseconds)
-                            self.lock.withLock { self.received.append(event) }
-                        }
-                        fields = [:]
-                    } else if line.hasPrefix(":") {
-                        self.lock.withLock { self.comments += 1 }
-                    } else if let colon = line.firstIndex(of: ":") {
-                        let value = line[line.index(after: colon)...].drop { $0 == " " }
-                        fields[String(line[..<colon])] = String(value)
+            reader.forEachLine { line in
+                guard let self else { return }
+                if line.isEmpty {
+                    if let name = fields["event"], let data = fields["data"], let object = jsonObject(data) {
+                        let event = ReceivedEvent(id: fields["id"], event: name, data: object,
+                                                  receivedAt: SystemMonotonicClock.now.nanoseconds)
+                        self.lock.withLock { self.received.append(event) }
                     }
+                    fields = [:]
+                } else if line.hasPrefix(":") {
+                    self.lock.withLock { self.comments += 1 }
+                } else if let colon = line.firstIndex(of: ":") {
+                    let value = line[line.index(after: colon)...].drop { $0 == " " }
+                    fields[String(line[..<colon])] = String(value)
                 }
             }
         }
@@ -119,18 +102,11 @@ final class SSEStream: @unchecked Sendable {
 
     /// Ends curl (SIGKILL: it has nothing to flush) and removes its header file.
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         try? FileManager.default.removeItem(atPath: headerFile)
     }
 
     deinit { stop() }
-}
-
-/// Waits (bounded, without blocking a thread of the cooperative pool) for `process` to exit.
-func reap(_ process: Process, timeout: Duration = .seconds(30)) async {
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
 }
 
 /// A local cluster with per-node flags, advertised URLs and short timeouts; stopped afterwards.

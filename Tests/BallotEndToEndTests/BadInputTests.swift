@@ -112,19 +112,14 @@ import Testing
 
 /// Runs ballot for a while and stops it; returns its exit status if it exited by itself.
 func runBallotBriefly(_ arguments: [String], for duration: Duration) async throws -> (status: Int32?, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try ballotBinary())
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let process = try ChildProcess(try ballotBinary(), arguments: arguments, output: .null, error: .null)
     try await Task.sleep(for: duration)
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    guard let exit = process.exit else {
+        process.signal(SIGKILL)
+        await process.waitForExit(timeout: .seconds(10))
         return (nil, "")
     }
-    return (process.terminationStatus, "")
+    return (exit.shellStatus, "")
 }
 
 /// A plain TCP client for sending hand-made bytes to a peer port.

@@ -22,18 +22,14 @@ import Testing
     }
 
     @Test func aBadFlagIsRefusedWithAMessageNamingBallotd() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ballotdBinary())
-        process.arguments = ["--id", "1", "--listen", "127.0.0.1", "--data-dir", temporaryDirectory("ballotd-flag")]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(20)
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { process.terminate() }
-        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 78, "a configuration error exits with EX_CONFIG")
+        let process = try ChildProcess(
+            try ballotdBinary(), arguments: ["--id", "1", "--listen", "127.0.0.1", "--data-dir", temporaryDirectory("ballotd-flag")],
+            output: .null, error: .pipe)
+        var exit = await process.waitForExit(timeout: .seconds(20))
+        if exit == nil { process.signal(SIGTERM) }
+        let text = process.standardError?.readText() ?? ""
+        if exit == nil { exit = await process.waitForExit(timeout: .seconds(10)) }
+        #expect(exit == .exited(78), "a configuration error exits with EX_CONFIG")
         #expect(text.contains("ballotd:") && text.contains("missing port"), "\(text)")
     }
 }

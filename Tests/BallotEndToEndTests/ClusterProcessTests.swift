@@ -93,7 +93,7 @@ import Testing
             for follower in cluster.nodes where follower.id != node.id { before[follower.id] = try await Scrape.of(follower) }
             node.signal(SIGTERM)
             let status = await node.waitForExit(timeout: .seconds(10))
-            #expect(status == 0)
+            #expect(status == .exited(0))
             let next = try #require(await cluster.waitForLeader(excluding: node.id, newerThan: leader.term,
                                                                 timeout: .seconds(5)))
             let successor = cluster.node(try #require(NodeID(next.self_)))

@@ -66,15 +66,10 @@ import Testing
 
     /// `ballot status --http 127.0.0.1:PORT`'s standard output.
     static func runStatus(port: Int) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ballotBinary())
-        process.arguments = ["status", "--http", "127.0.0.1:\(port)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let process = try ChildProcess(try ballotBinary(), arguments: ["status", "--http", "127.0.0.1:\(port)"],
+                                       output: .pipe, error: .null)
+        let text = process.standardOutput?.readText() ?? ""
+        process.waitForExitBlocking(timeout: .seconds(60))
         return text
     }
 }

@@ -39,19 +39,14 @@ import Testing
                     static_configs: [{targets: ['127.0.0.1:\(node.httpPort)'], labels: {cluster: tls}}]
                 """
             try config.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
-            let prometheus = Process()
-            prometheus.executableURL = URL(fileURLWithPath: prometheusBinary)
-            prometheus.arguments = [
-                "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
-                "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-            ]
-            prometheus.standardOutput = FileHandle.nullDevice
-            prometheus.standardError = FileHandle.nullDevice
-            try prometheus.run()
-            defer {
-                prometheus.terminate()
-                prometheus.waitUntilExit()
-            }
+            let prometheus = try ChildProcess(
+                prometheusBinary,
+                arguments: [
+                    "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
+                    "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+                ],
+                output: .null, error: .null)
+            defer { prometheus.terminate() }
             let api = PrometheusAPI(port: port)
             let deadline = ContinuousClock.now + .seconds(30)
             var scraped = 0.0

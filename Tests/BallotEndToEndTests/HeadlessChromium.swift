@@ -1,4 +1,5 @@
 import BallotClient
+import BallotHarness
 import Foundation
 import Glibc
 
@@ -8,7 +9,7 @@ import Glibc
 /// One page target, one WebSocket to it (a minimal RFC 6455 client on a blocking socket with a
 /// receive timeout, so every read is bounded). Not thread-safe: one test drives it.
 final class HeadlessChromium {
-    let process: Process
+    let process: ChildProcess
     let profile: String
     private let socket: WebSocket
     private var nextID = 0
@@ -30,15 +31,13 @@ final class HeadlessChromium {
     /// Starts the browser on a free DevTools port and connects to its first page.
     init(startTimeout: Duration = .seconds(30)) async throws {
         profile = temporaryDirectory("chromium")
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binary())
-        process.arguments = Self.commonArguments + [
-            "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "--user-data-dir=\(profile)",
-            "about:blank",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(
+            try Self.binary(),
+            arguments: Self.commonArguments + [
+                "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "--user-data-dir=\(profile)",
+                "about:blank",
+            ],
+            output: .null, error: .null)
         // Chromium writes the port it bound to into the profile (port 0 = any free port).
         let deadline = ContinuousClock.now + startTimeout
         var port: Int?
@@ -51,7 +50,7 @@ final class HeadlessChromium {
             try await Task.sleep(for: .milliseconds(100))
         }
         guard let port else {
-            process.terminate()
+            process.signal(SIGTERM)
             throw HarnessError("chromium did not open its DevTools port within \(startTimeout)")
         }
         var pagePath: String?
@@ -66,7 +65,7 @@ final class HeadlessChromium {
             }
         }
         guard let pagePath else {
-            process.terminate()
+            process.signal(SIGTERM)
             throw HarnessError("chromium offered no page target on port \(port)")
         }
         socket = try WebSocket(port: port, path: pagePath)
@@ -74,10 +73,7 @@ final class HeadlessChromium {
 
     deinit {
         socket.close()
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        if process.signal(SIGKILL) { process.waitForExitBlocking(timeout: .seconds(30)) }
         try? FileManager.default.removeItem(atPath: profile)
     }
 

@@ -8,22 +8,19 @@ import Testing
     @Test func ballotLocalElectsShowsAFailoverAndStopsItsChildren() async throws {
         let peerBase = LoopbackPorts.consecutiveFree(3, from: Int.random(in: 20_000...50_000))
         let httpBase = LoopbackPorts.consecutiveFree(3, from: peerBase + 3)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ballotBinary())
-        process.arguments = [
-            "local", "--duration", "5s", "--kill-leader-every", "2s", "--election-timeout", "300ms",
-            "--heartbeat-interval", "50ms", "--peer-base-port", "\(peerBase)", "--http-base-port", "\(httpBase)",
-            "--data-dir", temporaryDirectory("local"),
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(40)
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { process.terminate() }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(text)")
+        let process = try ChildProcess(
+            try ballotBinary(),
+            arguments: [
+                "local", "--duration", "5s", "--kill-leader-every", "2s", "--election-timeout", "300ms",
+                "--heartbeat-interval", "50ms", "--peer-base-port", "\(peerBase)", "--http-base-port", "\(httpBase)",
+                "--data-dir", temporaryDirectory("local"),
+            ],
+            output: .pipe, error: .standardOutput)
+        var exit = await process.waitForExit(timeout: .seconds(40))
+        if exit == nil { process.signal(SIGTERM) }
+        let text = process.standardOutput?.readText() ?? ""
+        if exit == nil { exit = await process.waitForExit(timeout: .seconds(10)) }
+        #expect(exit == .exited(0), "\(text)")
         #expect(text.contains("leader is node"), "\(text)")
         #expect(text.contains("killing leader node"), "\(text)")
         #expect(text.contains("all nodes stopped"), "\(text)")

@@ -153,19 +153,12 @@ enum Promtool {
     }
 
     static func checkMetrics(_ exposition: [UInt8]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try path())
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(exposition))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+        let process = try ChildProcess(try path(), arguments: ["check", "metrics"], input: .pipe, output: .pipe,
+                                       error: .standardOutput)
+        try process.standardInput?.write(exposition)
+        process.standardInput?.close()
+        let text = process.standardOutput?.readText() ?? ""
+        let exit = process.waitForExitBlocking(timeout: .seconds(60))
+        return (exit?.shellStatus ?? -1, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -158,7 +158,7 @@ import Testing
         let http = LoopbackPorts.consecutiveFree(3, from: peer + 3)
         let data = temporaryDirectory("unprivileged")
         chmod(data, 0o777)
-        var processes: [Process] = []
+        var processes: [ChildProcess] = []
         defer { processes.forEach(stop) }
         for index in 0..<3 {
             var arguments = [
@@ -190,7 +190,7 @@ import Testing
         try #require(base > 0, "no free peer ports")
         let http = LoopbackPorts.consecutiveFree(3, from: base + 100)
         let data = temporaryDirectory("pods")
-        var processes: [Process] = []
+        var processes: [ChildProcess] = []
         defer { processes.forEach(stop) }
         for ordinal in 0..<3 {
             let arguments = [
@@ -273,46 +273,25 @@ import Testing
 
     // MARK: Processes
 
-    func start(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    func start(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess(binary, arguments: arguments, environment: environment, output: .null, error: .null)
     }
 
-    func stop(_ process: Process) {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    func stop(_ process: ChildProcess) {
+        if process.signal(SIGKILL) { process.waitForExitBlocking(timeout: .seconds(30)) }
     }
 
     /// Runs a command to completion (bounded) and returns its status, standard output and error.
     func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:],
              timeout: Duration = .seconds(20)) async throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        async let out = output.fileHandleForReading.readToEnd()
-        async let err = error.fileHandleForReading.readToEnd()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning {
+        let process = try ChildProcess(binary, arguments: arguments, environment: environment, output: .pipe, error: .pipe)
+        async let out = process.standardOutput?.readTextInBackground()
+        async let err = process.standardError?.readTextInBackground()
+        guard let exit = await process.waitForExit(timeout: timeout) else {
             stop(process)
             throw HarnessError("\(binary) \(arguments.joined(separator: " ")) did not exit within \(timeout)")
         }
-        let text = String(decoding: (try await out) ?? Data(), as: UTF8.self)
-        let errorText = String(decoding: (try await err) ?? Data(), as: UTF8.self)
-        return (process.terminationStatus, text, errorText)
+        return (exit.shellStatus, await out ?? "", await err ?? "")
     }
 
     /// Polls `/leader` of every port until exactly one node reports itself leader.

@@ -28,18 +28,12 @@ import Testing
         let directory = temporaryDirectory("insecure")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let httpPort = LoopbackPorts.consecutiveFree(1, from: Int.random(in: 20_000...50_000))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ballotBinary())
-        process.arguments = try Self.serve(directory, listen: "0.0.0.0", ["--insecure-peers", "--http", "127.0.0.1:\(httpPort)"])
         let log = "\(directory)/err.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        let process = try ChildProcess(
+            try ballotBinary(),
+            arguments: try Self.serve(directory, listen: "0.0.0.0", ["--insecure-peers", "--http", "127.0.0.1:\(httpPort)"]),
+            output: .null, error: .file(log))
+        defer { process.terminate() }
         var value: String?
         for _ in 0..<200 where value == nil {
             try await Task.sleep(for: .milliseconds(50))

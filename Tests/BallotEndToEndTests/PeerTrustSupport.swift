@@ -77,17 +77,10 @@ enum PeerTrustProbe {
 
     /// Runs `openssl s_client` against a node's peer port with `arguments` (bounded); returns its output.
     static func openSSLClient(port: Int, _ arguments: [String]) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-quiet"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = Pipe()
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { process.terminate() }
-        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let process = try ChildProcess(
+            "/usr/bin/openssl", arguments: ["s_client", "-connect", "127.0.0.1:\(port)", "-quiet"] + arguments,
+            input: .pipe, output: .pipe, error: .standardOutput)
+        if await process.waitForExit(timeout: .seconds(10)) == nil { process.signal(SIGTERM) }
+        return process.standardOutput?.readText() ?? ""
     }
 }

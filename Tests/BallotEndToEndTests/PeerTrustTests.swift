@@ -290,14 +290,8 @@ import Testing
             done
             chmod 600 *-key.pem
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "the documented openssl commands ran")
+        let process = try ChildProcess("/bin/bash", arguments: ["-c", script], output: .null, error: .null)
+        try #require(await process.waitForExit(timeout: .seconds(120)) == .exited(0), "the documented openssl commands ran")
         // The same layout as `ballot certs` makes, so the cluster takes the directory as it is.
         try await withCluster(security: .tls, credentials: directory) { cluster in
             let leader = await cluster.waitForLeader(timeout: .seconds(15))

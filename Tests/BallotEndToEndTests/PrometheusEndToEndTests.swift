@@ -33,18 +33,15 @@ import Testing
                     static_configs: [{targets: [\(targets)], labels: {cluster: e2e}}]
                 """
             try config.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
-            let prometheus = Process()
-            prometheus.executableURL = URL(fileURLWithPath: prometheusBinary)
-            prometheus.arguments = [
-                "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
-                "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-            ]
-            prometheus.standardOutput = FileHandle.nullDevice
-            prometheus.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try prometheus.run()
+            let prometheus = try ChildProcess(
+                prometheusBinary,
+                arguments: [
+                    "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
+                    "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+                ],
+                output: .null, error: .null)
             defer {
                 prometheus.terminate()
-                prometheus.waitUntilExit()
                 try? FileManager.default.removeItem(atPath: directory)
             }
             let api = PrometheusAPI(port: port)
@@ -116,18 +113,17 @@ import Testing
 
     /// `title<TAB>expression` lines from the project's own dashboard script.
     static func dashboardQueries() throws -> [(String, String)] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // A per-step panel compares each step with the sample before it, so the step (--interval)
         // must be shorter than the few seconds Prometheus has been scraping.
-        process.arguments = ["python3", root.appendingPathComponent("scripts/dashboard-queries.py").path,
-                             "--rate-interval", "30s", "--interval", "5s", "--range", "5m"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw HarnessError("dashboard-queries.py failed") }
+        let process = try ChildProcess(
+            "/usr/bin/env",
+            arguments: ["python3", root.appendingPathComponent("scripts/dashboard-queries.py").path,
+                        "--rate-interval", "30s", "--interval", "5s", "--range", "5m"],
+            output: .pipe)
+        let text = process.standardOutput?.readText() ?? ""
+        guard process.waitForExitBlocking(timeout: .seconds(60)) == .exited(0) else {
+            throw HarnessError("dashboard-queries.py failed")
+        }
         return try text.split(separator: "\n").map { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
             guard parts.count == 2, !parts[1].trimmingCharacters(in: .whitespaces).isEmpty else {

@@ -171,7 +171,7 @@ struct SidecarEndToEndTests {
             guard let leader = await cluster.waitForStableLeader(timeout: .seconds(10)) else { throw HarnessError("no leader") }
             let pid = try waitForLines("\(directory)/pid", count: 1)[0]
             sidecars.process(leader.self_).signal(SIGTERM)
-            #expect(await sidecars.process(leader.self_).waitForExit(timeout: .seconds(5)) == 0)
+            #expect(await sidecars.process(leader.self_).waitForExit(timeout: .seconds(5)) == .exited(0))
             #expect(try waitForLines("\(directory)/term", count: 1, raw: true) == ["\(leader.term)"])
             #expect(kill(pid, 0) == -1 && errno == ESRCH)
         }
@@ -181,11 +181,11 @@ struct SidecarEndToEndTests {
         try await withSidecars(nodes: 3, runArguments: ["--on-exit", "exit"], command: ["/bin/sh", "-c", "sleep 0.2; exit 7"]) {
             cluster, sidecars in
             guard let leader = await cluster.waitForStableLeader(timeout: .seconds(10)) else { throw HarnessError("no leader") }
-            #expect(await sidecars.process(leader.self_).waitForExit(timeout: .seconds(10)) == 7)
+            #expect(await sidecars.process(leader.self_).waitForExit(timeout: .seconds(10)) == .exited(7))
         }
         try await withSidecars(nodes: 3, command: ["/nonexistent/worker"]) { cluster, sidecars in
             guard let leader = await cluster.waitForStableLeader(timeout: .seconds(10)) else { throw HarnessError("no leader") }
-            #expect(await sidecars.process(leader.self_).waitForExit(timeout: .seconds(10)) == 127)
+            #expect(await sidecars.process(leader.self_).waitForExit(timeout: .seconds(10)) == .exited(127))
         }
     }
 
@@ -202,18 +202,10 @@ struct SidecarEndToEndTests {
             #expect(text.contains("ballot_sidecar_child_starts_total 1"))
             #expect(text.contains("ballot_sidecar_stream_connected 1"))
             if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: FileManager.default.isExecutableFile) {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: promtool)
-                process.arguments = ["check", "metrics"]
-                let input = Pipe()
-                process.standardInput = input
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                input.fileHandleForWriting.write(Data(text.utf8))
-                try input.fileHandleForWriting.close()
-                process.waitUntilExit()
-                #expect(process.terminationStatus == 0, "promtool check metrics refused the exposition")
+                let process = try ChildProcess(promtool, arguments: ["check", "metrics"], input: .pipe, output: .null, error: .null)
+                try process.standardInput?.write(text.utf8)
+                process.standardInput?.close()
+                #expect(await process.waitForExit(timeout: .seconds(60)) == .exited(0), "promtool check metrics refused the exposition")
             }
         }
     }
@@ -230,13 +222,11 @@ struct SidecarEndToEndTests {
             #expect(once.status == 0)
             #expect(once.output.split(separator: "\n").count == 1)
 
-            let watch = Process()
-            watch.executableURL = URL(fileURLWithPath: try ballotBinary())
-            watch.arguments = ["watch", "--http", "127.0.0.1:\(port)",
-                               "--exec", "echo \"$BALLOT_ROLE $BALLOT_TERM $BALLOT_LEADER\" >> \(directory)/exec"]
-            let output = Pipe()
-            watch.standardOutput = output
-            try watch.run()
+            let watch = try ChildProcess(
+                try ballotBinary(),
+                arguments: ["watch", "--http", "127.0.0.1:\(port)",
+                            "--exec", "echo \"$BALLOT_ROLE $BALLOT_TERM $BALLOT_LEADER\" >> \(directory)/exec"],
+                output: .pipe)
             _ = try waitForLines("\(directory)/exec", count: 1, raw: true)
             let answer = try await HTTPClient.request(.POST, host: "127.0.0.1", port: cluster.node(leader.self_).httpPort,
                                                       path: "/transfer?to=\(follower)", timeout: .seconds(10))
@@ -248,9 +238,7 @@ struct SidecarEndToEndTests {
                     .split(separator: "\n").map(String.init)
             }
             watch.terminate()
-            watch.waitUntilExit()
-            let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                .split(separator: "\n").map(String.init)
+            let lines = (watch.standardOutput?.readText() ?? "").split(separator: "\n").map(String.init)
             let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             #expect(objects.count == lines.count && lines.count >= 2, "\(lines)")
             #expect(objects.first?["role"] as? String == "follower")
@@ -266,16 +254,7 @@ struct SidecarEndToEndTests {
 
 /// Runs `ballot` and returns its exit status and standard output (bounded in time).
 func runBallotCapturing(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try ballotBinary())
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    let process = try ChildProcess(try ballotBinary(), arguments: arguments, output: .pipe, error: .null)
+    let exit = await process.waitForExit(timeout: timeout) ?? process.terminate()
+    return (exit?.shellStatus ?? -1, process.standardOutput?.readText() ?? "")
 }

@@ -90,19 +90,15 @@ import Testing
             let leader = try #require(await cluster.waitForLeader(timeout: .seconds(15)))
             let profile = temporaryDirectory("chromium-dump")
             defer { try? FileManager.default.removeItem(atPath: profile) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try HeadlessChromium.binary())
-            process.arguments = HeadlessChromium.commonArguments + [
-                "--user-data-dir=\(profile)", "--virtual-time-budget=3000", "--dump-dom",
-                "http://127.0.0.1:\(cluster.nodes[0].httpPort)/",
-            ]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let process = try ChildProcess(
+                try HeadlessChromium.binary(),
+                arguments: HeadlessChromium.commonArguments + [
+                    "--user-data-dir=\(profile)", "--virtual-time-budget=3000", "--dump-dom",
+                    "http://127.0.0.1:\(cluster.nodes[0].httpPort)/",
+                ],
+                output: .pipe, error: .null)
+            let dom = process.standardOutput?.readText() ?? ""
+            #expect(await process.waitForExit(timeout: .seconds(60)) == .exited(0))
             #expect(dom.contains(#"id="leader" data-leader="\#(leader.self_)""#), "the rendered page: \(dom.prefix(2000))")
         }
     }

@@ -76,21 +76,10 @@ func withCluster<T>(
 
 /// Runs `ballot` with arguments and returns its exit status and standard error (bounded in time).
 func runBallot(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> (status: Int32, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try ballotBinary())
-    process.arguments = arguments
-    let stderr = Pipe()
-    process.standardError = stderr
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning && ContinuousClock.now < deadline {
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    if process.isRunning {
-        process.terminate()
+    let process = try ChildProcess(try ballotBinary(), arguments: arguments, output: .null, error: .pipe)
+    guard let exit = await process.waitForExit(timeout: timeout) else {
+        process.signal(SIGTERM)
         throw HarnessError("ballot \(arguments.joined(separator: " ")) did not exit within \(timeout)")
     }
-    let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return (process.terminationStatus, text)
+    return (exit.shellStatus, process.standardError?.readText() ?? "")
 }

@@ -51,20 +51,14 @@ enum Namespaces {
     }
 
     private static func run(_ arguments: [String]) -> Bool {
-        guard let executable = Subprocess.locate(arguments[0]) else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(arguments.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        guard let executable = Subprocess.locate(arguments[0]),
+              let process = try? ChildProcess(executable, arguments: Array(arguments.dropFirst()), output: .null, error: .null)
+        else { return false }
+        guard let exit = process.waitForExitBlocking(timeout: .seconds(10)) else {
+            process.signal(SIGKILL)
+            process.waitForExitBlocking(timeout: .seconds(10))
             return false
         }
-        return process.terminationStatus == 0
+        return exit == .exited(0)
     }
 }

@@ -1,4 +1,5 @@
 import BallotClient
+import BallotHarness
 import Foundation
 import Testing
 
@@ -86,16 +87,13 @@ import Testing
         let data = NSTemporaryDirectory() + "ballot-deb-\(getpid())"
         let peer = freeLoopbackPort()
         let http = freeLoopbackPort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ballotd")
-        process.arguments = ["--config", "/etc/ballot/ballotd.yaml", "--data-dir", data, "--listen", "127.0.0.1:\(peer)",
-                             "--http", "127.0.0.1:\(http)", "--election-timeout", "300ms", "--heartbeat-interval", "50ms"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(
+            "/usr/bin/ballotd",
+            arguments: ["--config", "/etc/ballot/ballotd.yaml", "--data-dir", data, "--listen", "127.0.0.1:\(peer)",
+                        "--http", "127.0.0.1:\(http)", "--election-timeout", "300ms", "--heartbeat-interval", "50ms"],
+            output: .null, error: .null)
         defer {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+            process.terminate()
             try? FileManager.default.removeItem(atPath: data)
         }
         var leader = false
@@ -109,8 +107,6 @@ import Testing
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(leader, "the installed ballotd should elect itself")
-        process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "SIGTERM ends the node cleanly")
+        #expect(process.terminate() == .exited(0), "SIGTERM ends the node cleanly")
     }
 }

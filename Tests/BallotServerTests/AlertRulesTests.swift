@@ -1,4 +1,6 @@
+import BallotHarness
 import Foundation
+import Glibc
 import Testing
 
 @testable import BallotServer
@@ -486,46 +488,19 @@ private enum Tool {
         let outURL = directory.appendingPathComponent("ballot-tool-\(UUID().uuidString).out")
         let errURL = directory.appendingPathComponent("ballot-tool-\(UUID().uuidString).err")
         // Files rather than pipes: a chatty tool can never block on a full pipe.
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)
         }
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = Repo.root
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-
-        let pollsPerSecond = 50
-        var finished = false
-        for _ in 0..<(timeoutSeconds * pollsPerSecond) {
-            if !process.isRunning {
-                finished = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(1000 / pollsPerSecond))
-        }
-        if !finished {
-            process.terminate()
-            for _ in 0..<(5 * pollsPerSecond) where process.isRunning {
-                try await Task.sleep(for: .milliseconds(1000 / pollsPerSecond))
-            }
+        let process = try ChildProcess(executable, arguments: arguments, directory: Repo.root.path,
+                                       output: .file(outURL.path), error: .file(errURL.path))
+        guard let exit = await process.waitForExit(timeout: .seconds(timeoutSeconds)) else {
+            process.signal(SIGTERM)
+            await process.waitForExit(timeout: .seconds(5))
             throw TimedOut(command: ([executable] + arguments).joined(separator: " "))
         }
         return Result(
-            status: process.terminationStatus,
+            status: exit.shellStatus,
             stdout: try String(contentsOf: outURL, encoding: .utf8),
             stderr: try String(contentsOf: errURL, encoding: .utf8))
     }

@@ -18,6 +18,8 @@ public enum ProcessSpawn {
         /// Descriptors to place in the child: `source` becomes `target`. Every other descriptor from 3
         /// up is closed in the child.
         public var descriptors: [(source: Int32, target: Int32)] = []
+        /// The directory the child starts in (nil: this process's).
+        public var directory: String?
 
         public init(executable: String, arguments: [String], environment: [String]) {
             self.executable = executable
@@ -67,6 +69,7 @@ public enum ProcessSpawn {
         }
         let lowestClosed = (request.descriptors.map(\.target).max() ?? 2) + 1
         ballot_spawn_close_from(&actions, max(3, lowestClosed))
+        if let directory = request.directory { ballot_spawn_chdir(&actions, directory) }
 
         var pid = pid_t()
         let status = withCStrings(request.arguments) { argv in

@@ -19,9 +19,8 @@ public final class EtcdMember: @unchecked Sendable {
     let arguments: [String]
     let namespace: String?
     private let lock = NSLock()
-    private var process: Process?
-    private var watchdog: Process?
-    private var watchdogInput: Pipe?
+    private var process: ChildProcess?
+    private var watchdog: ChildProcess?
 
     init(name: String, host: String, clientPort: Int, peerPort: Int, directory: String, arguments: [String], namespace: String?) {
         self.name = name
@@ -37,7 +36,7 @@ public final class EtcdMember: @unchecked Sendable {
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// The etcd process ID while it runs (for SIGSTOP/SIGCONT faults; ``stop()`` kills).
-    public var pid: pid_t? { lock.withLock { process?.isRunning == true ? process?.processIdentifier : nil } }
+    public var pid: pid_t? { lock.withLock { process?.isRunning == true ? process?.pid : nil } }
     public var isRunning: Bool { pid != nil }
 
     /// Starts the member (again after ``stop()``: its data directory is kept, so it rejoins).
@@ -47,38 +46,23 @@ public final class EtcdMember: @unchecked Sendable {
             guard let etcd = Subprocess.locate("etcd") else {
                 throw EtcdHarnessError("`etcd` not found: install it with `apt-get install -y etcd-server etcd-client` (scripts/test.sh does)")
             }
-            let process = Process()
-            if let namespace {
-                process.executableURL = URL(fileURLWithPath: Subprocess.locate("ip") ?? "/usr/sbin/ip")
-                process.arguments = ["netns", "exec", namespace, etcd] + arguments
+            let process = if let namespace {
+                try ChildProcess(Subprocess.locate("ip") ?? "/usr/sbin/ip", arguments: ["netns", "exec", namespace, etcd] + arguments,
+                                 output: .file(logPath), error: .standardOutput)
             } else {
-                process.executableURL = URL(fileURLWithPath: etcd)
-                process.arguments = arguments
+                try ChildProcess(etcd, arguments: arguments, output: .file(logPath), error: .standardOutput)
             }
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            log.seekToEndOfFile()
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
-            try ProcessLaunch.run(process)
-            try? log.close()
-            let watchdog = Process()
-            watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-            watchdog.arguments = ["-c", "read -r _; kill -9 \"$1\" 2>/dev/null", "etcd-watchdog", "\(process.processIdentifier)"]
-            let input = Pipe()
-            watchdog.standardInput = input
-            watchdog.standardOutput = FileHandle.nullDevice
-            watchdog.standardError = FileHandle.nullDevice
+            let watchdog: ChildProcess
             do {
-                try ProcessLaunch.run(watchdog)
+                watchdog = try ChildProcess(
+                    "/bin/sh", arguments: ["-c", "read -r _; kill -9 \"$1\" 2>/dev/null", "etcd-watchdog", "\(process.pid)"],
+                    input: .pipe, output: .null, error: .null)
             } catch {
-                Glibc.kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
                 throw error
             }
             self.process = process
             self.watchdog = watchdog
-            watchdogInput = input
         }
     }
 
@@ -88,24 +72,22 @@ public final class EtcdMember: @unchecked Sendable {
 
     /// SIGKILL — a crash as a fault, and how tests end it — then waits (at most 10 s) until it is gone.
     public func stop() async {
-        let (process, watchdog, input) = lock.withLock { () -> (Process?, Process?, Pipe?) in
+        let (process, watchdog) = lock.withLock { () -> (ChildProcess?, ChildProcess?) in
             defer {
                 self.process = nil
                 self.watchdog = nil
-                watchdogInput = nil
             }
-            return (self.process, self.watchdog, watchdogInput)
+            return (self.process, self.watchdog)
         }
-        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGCONT) }
-        try? input?.fileHandleForWriting.close()
+        process?.signal(SIGCONT)
+        watchdog?.standardInput?.close()
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, watchdog?.isRunning == true || process?.isRunning == true {
-            if watchdog?.isRunning != true, let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+            if watchdog?.isRunning != true { process?.signal(SIGKILL) }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        for process in [watchdog, process] {
-            if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        }
+        watchdog?.signal(SIGKILL)
+        process?.signal(SIGKILL)
     }
 }
 

@@ -22,9 +22,8 @@ public final class ZooKeeperServer: @unchecked Sendable {
     public let host: String
     let namespace: String?
     private let lock = NSLock()
-    private var java: Process?
-    private var watchdog: Process?
-    private var watchdogInput: Pipe?
+    private var java: ChildProcess?
+    private var watchdog: ChildProcess?
 
     init(id: Int, clientPort: Int, quorumPort: Int, electionPort: Int, directory: String, host: String = "127.0.0.1",
          namespace: String? = nil) {
@@ -43,7 +42,7 @@ public final class ZooKeeperServer: @unchecked Sendable {
 
     /// The JVM's process ID while it runs (for SIGSTOP and SIGCONT faults; ``stop()`` kills).
     public var pid: pid_t? {
-        lock.withLock { java?.isRunning == true ? java?.processIdentifier : nil }
+        lock.withLock { java?.isRunning == true ? java?.pid : nil }
     }
 
     public var isRunning: Bool { pid != nil }
@@ -58,10 +57,9 @@ public final class ZooKeeperServer: @unchecked Sendable {
             if FileManager.default.fileExists(atPath: ZooKeeperInstallation.simpleLoggerJar) {
                 classPath.append(ZooKeeperInstallation.simpleLoggerJar)
             }
-            let process = Process()
             let javaPath = try ZooKeeperInstallation.java()
-            process.executableURL = URL(fileURLWithPath: javaPath)
-            process.arguments = [
+            var executable = javaPath
+            var arguments = [
                 "-Xms16m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
                 "-Djava.net.preferIPv4Stack=true", "-Dzookeeper.admin.enableServer=false",
                 "-Dzookeeper.jmx.log4j.disable=true", "-Dorg.slf4j.simpleLogger.showDateTime=true",
@@ -70,36 +68,23 @@ public final class ZooKeeperServer: @unchecked Sendable {
             ]
             if let namespace {
                 // `ip netns exec` enters the namespace and execs java: the same process ID.
-                process.arguments = ["netns", "exec", namespace, javaPath] + (process.arguments ?? [])
-                process.executableURL = URL(fileURLWithPath: Subprocess.locate("ip") ?? "/usr/sbin/ip")
+                arguments = ["netns", "exec", namespace, javaPath] + arguments
+                executable = Subprocess.locate("ip") ?? "/usr/sbin/ip"
             }
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            log.seekToEndOfFile()
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
-            try ProcessLaunch.run(process)
-            try? log.close()
+            let process = try ChildProcess(executable, arguments: arguments, output: .file(logPath), error: .standardOutput)
             // The watchdog only reads: at end of file it kills the JVM, which is still this
             // process's unreaped child then, so its PID cannot have been reused.
-            let watchdog = Process()
-            watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-            watchdog.arguments = ["-c", "read -r _; kill -9 \"$1\" 2>/dev/null", "zookeeper-watchdog",
-                                  "\(process.processIdentifier)"]
-            let input = Pipe()
-            watchdog.standardInput = input
-            watchdog.standardOutput = FileHandle.nullDevice
-            watchdog.standardError = FileHandle.nullDevice
+            let watchdog: ChildProcess
             do {
-                try ProcessLaunch.run(watchdog)
+                watchdog = try ChildProcess(
+                    "/bin/sh", arguments: ["-c", "read -r _; kill -9 \"$1\" 2>/dev/null", "zookeeper-watchdog", "\(process.pid)"],
+                    input: .pipe, output: .null, error: .null)
             } catch {
-                Glibc.kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
                 throw error
             }
             java = process
             self.watchdog = watchdog
-            watchdogInput = input
         }
     }
 
@@ -111,25 +96,23 @@ public final class ZooKeeperServer: @unchecked Sendable {
     /// Kills the JVM with SIGKILL — a crash, as a fault, and the way tests end it, since they need
     /// no graceful shutdown — and its watchdog, and waits (at most 10 s) until both are gone.
     public func stop() async {
-        let (java, watchdog, input) = lock.withLock { () -> (Process?, Process?, Pipe?) in
+        let (java, watchdog) = lock.withLock { () -> (ChildProcess?, ChildProcess?) in
             defer {
                 self.java = nil
                 self.watchdog = nil
-                watchdogInput = nil
             }
-            return (self.java, self.watchdog, watchdogInput)
+            return (self.java, self.watchdog)
         }
-        if let java, java.isRunning { Glibc.kill(java.processIdentifier, SIGCONT) }
+        java?.signal(SIGCONT)
         // Closing the pipe makes the watchdog kill the JVM and exit.
-        try? input?.fileHandleForWriting.close()
+        watchdog?.standardInput?.close()
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline, watchdog?.isRunning == true || java?.isRunning == true {
-            if watchdog?.isRunning != true, let java, java.isRunning { Glibc.kill(java.processIdentifier, SIGKILL) }
+            if watchdog?.isRunning != true { java?.signal(SIGKILL) }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        for process in [watchdog, java] {
-            if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        }
+        watchdog?.signal(SIGKILL)
+        java?.signal(SIGKILL)
     }
 
     /// Sends a four-letter command (`srvr`, `ruok`, `mntr`…) to the client port and returns the

@@ -4,6 +4,8 @@ import Glibc
 /// Runs short helper commands (`ip`, `nft`, `tc`) with a hard time limit.
 public enum Subprocess {
     public struct Result: Sendable {
+        /// The exit status; 128 + the signal for a command a signal ended (as a shell says); -1 when it
+        /// could not start or timed out.
         public var status: Int32
         public var output: String
         public var error: String
@@ -22,40 +24,32 @@ public enum Subprocess {
         guard let first = arguments.first, let executable = locate(first) else {
             return Result(status: -1, output: "", error: "\(arguments.first ?? "<nothing>"): command not found")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(arguments.dropFirst())
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        do { try ProcessLaunch.run(process) } catch {
+        let process: ChildProcess
+        do {
+            process = try ChildProcess(executable, arguments: Array(arguments.dropFirst()), output: .pipe, error: .pipe)
+        } catch {
             return Result(status: -1, output: "", error: "\(first): \(error)")
         }
         // Read both pipes on their own threads so a chatty command cannot block on a full pipe.
         let outBox = DataBox()
         let errBox = DataBox()
         let readers = DispatchGroup()
-        for (pipe, box) in [(output, outBox), (error, errBox)] {
+        for (pipe, box) in [(process.standardOutput, outBox), (process.standardError, errBox)] {
+            guard let pipe else { continue }
             readers.enter()
             Thread.detachNewThread {
-                box.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                box.set(pipe.readToEnd())
                 readers.leave()
             }
         }
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        guard let exit = await process.waitForExit(timeout: timeout) else {
+            process.signal(SIGKILL)
+            _ = await process.waitForExit(timeout: .seconds(10))
             _ = readers.wait(timeout: .now() + 2)
             return Result(status: -1, output: outBox.text, error: "timed out after \(timeout): \(arguments.joined(separator: " "))")
         }
         _ = readers.wait(timeout: .now() + 2)
-        return Result(status: process.terminationStatus, output: outBox.text, error: errBox.text)
+        return Result(status: exit.shellStatus, output: outBox.text, error: errBox.text)
     }
 
     /// Like ``run(_:timeout:)`` but throws with the command's standard error when it fails.
@@ -80,21 +74,10 @@ public enum Subprocess {
     }
 }
 
-/// Starts child processes one at a time. Foundation's `Process.run()` on Linux crashed here
-/// (a bad pointer in its launch path) when several threads launched processes at once, so every
-/// launch in the harness goes through this lock; only the launch is serialized, not the wait.
-enum ProcessLaunch {
-    private static let lock = NSLock()
-
-    static func run(_ process: Process) throws {
-        try lock.withLock { try process.run() }
-    }
-}
-
 /// A value written once by a reader thread and read after it finished.
 private final class DataBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var data = Data()
-    func set(_ value: Data) { lock.withLock { data = value } }
+    private var data: [UInt8] = []
+    func set(_ value: [UInt8]) { lock.withLock { data = value } }
     var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }

@@ -1,8 +1,8 @@
 #ifndef BALLOT_PROCESS_SUPPORT_H
 #define BALLOT_PROCESS_SUPPORT_H
 // The few Linux/GNU process calls Swift's Glibc module does not import (they need _GNU_SOURCE, or are
-// variadic): the sidecar's keeper uses them to supervise a process group without races, and the
-// events benchmark to schedule its subscribers.
+// variadic): the sidecar's keeper uses them to supervise a process group without races, the
+// events benchmark to schedule its subscribers, and the harness to start a child in a directory.
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -23,6 +23,10 @@ int ballot_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeou
 /// posix_spawn_file_actions_addclosefrom_np: the spawned process starts with no descriptor from
 /// `lowest` up. Returns 0 or an error number.
 int ballot_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
+
+/// posix_spawn_file_actions_addchdir_np: the spawned process starts in `directory` (the path is
+/// copied). Returns 0 or an error number.
+int ballot_spawn_chdir(posix_spawn_file_actions_t *actions, const char *directory);
 
 /// Real-time scheduling for the calling process, not inherited by its children:
 /// sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, priority). Returns 0, or -1 with errno

@@ -1,6 +1,7 @@
 import BallotRuntime
 import BallotCore
 import BallotClient
+import BallotHarness
 import BallotServer
 import Foundation
 import Testing
@@ -344,19 +345,12 @@ enum Promtool {
                 """)
             return nil
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        try input.fileHandleForWriting.write(contentsOf: exposition)
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: text)
+        let process = try ChildProcess(executable, arguments: ["check", "metrics"], input: .pipe, output: .pipe,
+                                       error: .standardOutput)
+        try process.standardInput?.write(exposition)
+        process.standardInput?.close()
+        let text = process.standardOutput?.readText() ?? ""
+        let exit = process.waitForExitBlocking(timeout: .seconds(60))
+        return Result(status: exit?.shellStatus ?? -1, output: text)
     }
 }
