@@ -46,7 +46,7 @@ public final class LeadershipEventHub: Sendable {
     }
 
     private struct State {
-        var log: [ServerSentEvent] = []
+        var log: [EncodedLeadershipEvent] = []
         /// The sequence number of `log[0]`; `next` is one past the newest event.
         var first: UInt64 = 0
         var next: UInt64 = 0
@@ -146,7 +146,7 @@ public final class LeadershipEventHub: Sendable {
                 }
                 state.publishedUntil = change.ends ? nil : change.until?.nanoseconds
             }
-            let encoded = ServerSentEvent(event: event, node: view.node, changesIndex: event.index != state.index,
+            let encoded = EncodedLeadershipEvent(event: event, node: view.node, changesIndex: event.index != state.index,
                                           leader: current.leader?.id)
             state.log.append(encoded)
             state.next += 1
@@ -244,14 +244,14 @@ public final class LeadershipEventHub: Sendable {
         let keys = everyone ? Array(streams.keys) : round.joined.map(\.key).filter { streams[$0] != nil }
         var batches: [ObjectIdentifier: LoopBatch] = [:]
         // Most subscribers are at the same place in the log: their events are computed once.
-        var shared: [Cursor: [ServerSentEvent]] = [:]
+        var shared: [Cursor: [EncodedLeadershipEvent]] = [:]
         for key in keys {
             guard let stream = streams[key] else { continue }
             let delivery: LoopBatch.Delivery
             if stream.cursor.next < round.first {
                 delivery = .overflowed
             } else {
-                let events: [ServerSentEvent]
+                let events: [EncodedLeadershipEvent]
                 if let known = shared[stream.cursor] {
                     events = known
                 } else {
@@ -278,7 +278,7 @@ public final class LeadershipEventHub: Sendable {
 
     /// What a round works from: the log's tail from the oldest cursor, and what came in.
     private struct Round {
-        var log: [ServerSentEvent]
+        var log: [EncodedLeadershipEvent]
         /// The sequence number of `log[0]`; `next` is one past the newest event.
         var first: UInt64
         var next: UInt64
@@ -292,10 +292,10 @@ public final class LeadershipEventHub: Sendable {
     /// The events after `cursor` a stream has not been sent: none that its state already showed,
     /// and no lease extension that a later one of the same term supersedes (there is such a later
     /// one only for a stream that is behind: an up-to-date one gets each extension as it comes).
-    private static func unsent(after cursor: Cursor, in round: Round) -> [ServerSentEvent] {
+    private static func unsent(after cursor: Cursor, in round: Round) -> [EncodedLeadershipEvent] {
         guard cursor.next < round.next else { return [] }
         let pending = round.log[Int(cursor.next - round.first)...]
-        var events: [ServerSentEvent] = []
+        var events: [EncodedLeadershipEvent] = []
         events.reserveCapacity(pending.count)
         for (offset, event) in zip(pending.indices, pending) {
             if event.changesIndex && event.index <= cursor.stateIndex { continue }
@@ -312,7 +312,7 @@ public final class LeadershipEventHub: Sendable {
     /// What one event loop writes in one round.
     private struct LoopBatch: Sendable {
         enum Delivery: Sendable {
-            case events([ServerSentEvent])
+            case events([EncodedLeadershipEvent])
             case keepAlive
             case overflowed
         }
@@ -346,7 +346,7 @@ public final class LeadershipEventHub: Sendable {
                     }
                     sink.writeOnLoop(events.map { $0.chunk(isLeader: isLeader) })
                 case .keepAlive:
-                    if sink.isWritable { sink.writeOnLoop([ServerSentEvent.keepAlive]) }
+                    if sink.isWritable { sink.writeOnLoop([EncodedLeadershipEvent.keepAlive]) }
                 case .overflowed:
                     sink.close()
                 }
@@ -363,7 +363,7 @@ public final class LeadershipEventHub: Sendable {
     func adopt(_ sink: HTTPStreamSink) {
         let (current, cursor) = subscribe()
         let now = SystemMonotonicClock.now
-        sink.writeOnLoop([ServerSentEvent(state: current, node: view.node, at: now).chunk(isLeader: current.isLeader(at: now))])
+        sink.writeOnLoop([EncodedLeadershipEvent(state: current, node: view.node, at: now).chunk(isLeader: current.isLeader(at: now))])
         let key = state.withLock { state -> Int? in
             guard !state.closed else { return nil }
             defer { state.nextKey += 1 }

@@ -12,7 +12,7 @@ import NIOCore
 /// `is_leader` must be judged at the instant the event is written, so an event is encoded once
 /// with each value, into chunks every subscriber shares (framed for HTTP/1.1 too);
 /// ``chunk(isLeader:)`` picks one.
-struct ServerSentEvent: Sendable {
+struct EncodedLeadershipEvent: Sendable {
     private let leading: StreamChunk
     private let following: StreamChunk
     /// The view's index after the event, and whether the event changed it (lease extensions do not).
@@ -99,7 +99,7 @@ struct JSONFields {
 
     mutating func add(_ key: LeadershipStreamEvent.Key, _ value: Bool) { append(key, value ? "true" : "false") }
 
-    /// The members every event has, but `is_leader` (judged when written, see ``ServerSentEvent``).
+    /// The members every event has, but `is_leader` (judged when written, see ``EncodedLeadershipEvent``).
     mutating func common(node: NodeID, term: Term, index: UInt64, leader: NodeID?, monoNs: MonotonicInstant) {
         add(.node, node.rawValue)
         add(.term, term.rawValue)
