@@ -24,9 +24,9 @@ struct EventsBench: AsyncParsableCommand {
             delay a subscriber sees. Lease events (one per acknowledged heartbeat round on the leader) give \
             most samples; transfers add elected and lost events. Then --subscribers connect to one follower: \
             its memory is read from /proc before and after, every transfer's fan-out is timed to the last \
-            subscriber, and crash failovers are timed without and with the subscribers (the subscribed node \
-            is never the one killed). The many subscribers read on event loops of their own, by default at \
-            SCHED_IDLE (--subscriber-scheduling idle): on a machine shared with the nodes they then take only \
+            subscriber, and crash failovers are timed before, with and after the subscribers (the subscribed \
+            node is never the one killed), with a bootstrap interval for the median shift. The many \
+            subscribers read on event loops of their own, by default at SCHED_IDLE (--subscriber-scheduling idle): on a machine shared with the nodes they then take only \
             CPU the nodes leave, as subscribers on other machines would; `normal` lets them compete.
             """
     )
@@ -39,7 +39,7 @@ struct EventsBench: AsyncParsableCommand {
     @Option(help: "Transfers during the latency phase (each one an elected and a lost event on every node).")
     var transfers: Int = 20
 
-    @Option(help: "Crash failovers to time without, then with, the subscribers.")
+    @Option(help: "Crash failovers to time in each of three phases: before, with and after the subscribers.")
     var trials: Int = 10
 
     /// How the many subscribers' threads are scheduled against the nodes on this machine.
@@ -122,20 +122,21 @@ struct EventsBench: AsyncParsableCommand {
     // MARK: Many subscribers on one node
 
     func measureLoad(_ local: LocalCluster, lines: EventLineLog, bench: FailoverBenchmark) async throws {
-        printLine("")
-        printLine("crash failovers without subscribers:")
-        let baseline = try await failovers(local, bench: bench, avoiding: nil)
-
+        // The subscribed node is chosen first and is never killed in any phase, so the three failover
+        // phases differ only in the subscribers.
         let stable = try await bench.waitForStableLeader(timeout: cluster.timeout * 30)
         let host = local.nodes.first { $0.id.rawValue != stable.self_ }!
         let pid = try requireValue(host.pid, "node \(host.id) is not running")
+        printLine("")
+        printLine("crash failovers before node \(host.id) has subscribers (never the node killed):")
+        let before = try await failovers(local, bench: bench, avoiding: host.id)
         printLine("")
         printLine("node \(host.id) leading, no subscribers:")
         try await measureLeading(local, host: host, bench: bench)
         try await moveLeadership(off: host.id, in: local, bench: bench)
         let group = try await subscriberLoops()
         defer { group.shutdownGracefully { _ in } }
-        let before = memory(pid)
+        let memoryBefore = memory(pid)
         let counts = SubscriberCounts()
         var channels: [any Channel] = []
         let connectStart = ContinuousClock.now
@@ -156,11 +157,11 @@ struct EventsBench: AsyncParsableCommand {
         printLine("\(subscribers) subscribers (\(subscriberScheduling.rawValue) scheduling) on node \(host.id) (\(role) now): connected in "
             + String(format: "%.1f s, %d got their first (state) event", (ContinuousClock.now - connectStart).milliseconds / 1000, counts.states))
         try await Task.sleep(for: .seconds(3))
-        let after = memory(pid)
+        let memoryAfter = memory(pid)
         printLine(String(format: "node %d memory: RSS %.1f → %.1f MiB (+%.1f), PSS %.1f → %.1f MiB (+%.1f), anonymous %.1f → %.1f MiB (+%.1f); %.2f KiB per subscriber (anonymous)",
-                         Int(host.id.rawValue), before.rss, after.rss, after.rss - before.rss, before.pss, after.pss,
-                         after.pss - before.pss, before.anon, after.anon, after.anon - before.anon,
-                         (after.anon - before.anon) * 1024 / Double(subscribers)))
+                         Int(host.id.rawValue), memoryBefore.rss, memoryAfter.rss, memoryAfter.rss - memoryBefore.rss, memoryBefore.pss, memoryAfter.pss,
+                         memoryAfter.pss - memoryBefore.pss, memoryBefore.anon, memoryAfter.anon, memoryAfter.anon - memoryBefore.anon,
+                         (memoryAfter.anon - memoryBefore.anon) * 1024 / Double(subscribers)))
 
         // Fan-out: each transfer's elected event, from the node's line to the last subscriber.
         var last: [Double] = []
@@ -195,12 +196,34 @@ struct EventsBench: AsyncParsableCommand {
         printLine("")
         printLine("crash failovers with \(subscribers) subscribers on node \(host.id) (never the node killed):")
         let loaded = try await failovers(local, bench: bench, avoiding: host.id)
-        printLine(String(format: "survivor leads, median: %.1f ms without subscribers, %.1f ms with them (%.2f×); p90 %.1f vs %.1f ms",
-                         baseline.median, loaded.median, loaded.median / baseline.median, baseline.quantile(0.9),
-                         loaded.quantile(0.9)))
         let stillOpen = channels.filter(\.isActive).count
         printLine("subscribers still connected at the end: \(stillOpen) of \(subscribers)")
         for channel in channels { channel.close(promise: nil) }
+        let drained = ContinuousClock.now + .seconds(30)
+        while channels.contains(where: \.isActive) && ContinuousClock.now < drained { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: cluster.timeout)
+
+        printLine("")
+        printLine("crash failovers after the subscribers left node \(host.id) (never the node killed):")
+        let after = try await failovers(local, bench: bench, avoiding: host.id)
+        reportSlowdown(before: before, loaded: loaded, after: after)
+    }
+
+    /// The subscribers' effect on failover against the two phases without them around it: the
+    /// before/after shift is what the machine alone moves, the loaded shift (against both pooled)
+    /// is what the subscribers add, each with its bootstrap interval.
+    func reportSlowdown(before: Summary, loaded: Summary, after: Summary) {
+        let baseline = before.sorted + after.sorted
+        printLine("")
+        printLine(String(format: "survivor leads, median / p90: %.1f / %.1f ms before, %.1f / %.1f ms with the subscribers, %.1f / %.1f ms after",
+                         before.median, before.quantile(0.9), loaded.median, loaded.quantile(0.9), after.median, after.quantile(0.9)))
+        let describe = { (label: String, shift: MedianShift?) in
+            guard let shift else { return printLine("\(label): no trials") }
+            printLine("\(label): " + String(format: "%+.1f ms (95%% bootstrap interval %+.1f … %+.1f ms", shift.shift, shift.low,
+                                                shift.high) + (shift.includesZero ? ", holds zero)" : ")"))
+        }
+        describe("median shift, after − before (the machine alone)", MedianShift(baseline: before.sorted, treated: after.sorted))
+        describe("median shift, with subscribers − without (before and after pooled)", MedianShift(baseline: baseline, treated: loaded.sorted))
     }
 
     /// Moves leadership to `host`, then for 10 s reads its CPU time and times `GET /leader` on it
