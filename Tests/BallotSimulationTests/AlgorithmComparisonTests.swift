@@ -80,6 +80,20 @@ import Testing
         #expect(counters.electionBytes == 14 * counters.electionMessages)
     }
 
+    /// The comparison's T is the user's (`--election-timeout-ticks`): one above the simulator's
+    /// preemption window (60 ticks) used to stop the run in the core's configuration check.
+    @Test func theComparisonRunsWithAnElectionTimeoutAboveThePreemptionWindow() async throws {
+        var settings = ComparisonSettings()
+        settings.template.electionTimeoutTicks = 150
+        settings.sizes = [3]
+        settings.scenarios = [.leaderCrash]
+        settings.algorithms = [.raft]
+        settings.seedsPerCell = 2
+        let matrix = await ComparisonMatrix.run(settings)
+        #expect(matrix.failures.isEmpty, "\(matrix.failures)")
+        #expect(!matrix.cells.isEmpty)
+    }
+
     @Test func aSmallComparisonMatrixMeasuresTheTextbookShape() async throws {
         var settings = ComparisonSettings()
         settings.sizes = [3, 9]

@@ -49,6 +49,11 @@ struct ScriptRunner {
             options.preVote = template.preVote
             options.checkQuorum = template.checkQuorum
             options.leaderStickiness = template.leaderStickiness
+            options.fastFailover = template.fastFailover
+            options.leaseLimit = template.leaseLimit
+            // No priorities here, so the preemption window never opens; it must only be valid
+            // (at least T) for whatever T the comparison runs with.
+            options.preemptAfterTicks = max(template.preemptAfterTicks, template.electionTimeoutTicks)
         }
     }
 
