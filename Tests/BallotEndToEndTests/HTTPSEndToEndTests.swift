@@ -38,14 +38,7 @@ import Testing
                     tls_config: {ca_file: \(certificates.ca)}
                     static_configs: [{targets: ['127.0.0.1:\(node.httpPort)'], labels: {cluster: tls}}]
                 """
-            try config.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
-            let prometheus = try ChildProcess(
-                prometheusBinary,
-                arguments: [
-                    "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
-                    "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-                ],
-                output: .null, error: .null)
+            let prometheus = try PrometheusAPI.start(prometheusBinary, config: config, in: directory, port: port)
             defer { prometheus.terminate() }
             let api = PrometheusAPI(port: port)
             let deadline = ContinuousClock.now + .seconds(30)

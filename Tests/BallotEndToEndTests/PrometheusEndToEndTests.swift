@@ -32,14 +32,7 @@ import Testing
                   - job_name: ballot
                     static_configs: [{targets: [\(targets)], labels: {cluster: e2e}}]
                 """
-            try config.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
-            let prometheus = try ChildProcess(
-                prometheusBinary,
-                arguments: [
-                    "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
-                    "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-                ],
-                output: .null, error: .null)
+            let prometheus = try PrometheusAPI.start(prometheusBinary, config: config, in: directory, port: port)
             defer {
                 prometheus.terminate()
                 try? FileManager.default.removeItem(atPath: directory)
@@ -155,6 +148,19 @@ import Testing
 /// The two Prometheus HTTP API calls the test needs.
 struct PrometheusAPI {
     let port: Int
+
+    /// Starts Debian's Prometheus on 127.0.0.1:`port` with `config` as its configuration and its
+    /// data in `directory`, quiet; the caller terminates it.
+    static func start(_ binary: String, config: String, in directory: String, port: Int) throws -> ChildProcess {
+        try config.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
+        return try ChildProcess(
+            binary,
+            arguments: [
+                "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
+                "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+            ],
+            output: .null, error: .null)
+    }
 
     struct Sample { var labels: [String: String]; var value: Double }
     struct Alert: CustomStringConvertible {
