@@ -25,10 +25,7 @@ import Testing
         let process = try ChildProcess(
             try ballotdBinary(), arguments: ["--id", "1", "--listen", "127.0.0.1", "--data-dir", temporaryDirectory("ballotd-flag")],
             output: .null, error: .pipe)
-        var exit = await process.waitForExit(timeout: .seconds(20))
-        if exit == nil { process.signal(SIGTERM) }
-        let text = process.standardError?.readText() ?? ""
-        if exit == nil { exit = await process.waitForExit(timeout: .seconds(10)) }
+        let (exit, text) = await process.finish(within: .seconds(20), reading: process.standardError)
         #expect(exit == .exited(78), "a configuration error exits with EX_CONFIG")
         #expect(text.contains("ballotd:") && text.contains("missing port"), "\(text)")
     }

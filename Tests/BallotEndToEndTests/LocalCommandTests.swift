@@ -16,10 +16,7 @@ import Testing
                 "--data-dir", temporaryDirectory("local"),
             ],
             output: .pipe, error: .standardOutput)
-        var exit = await process.waitForExit(timeout: .seconds(40))
-        if exit == nil { process.signal(SIGTERM) }
-        let text = process.standardOutput?.readText() ?? ""
-        if exit == nil { exit = await process.waitForExit(timeout: .seconds(10)) }
+        let (exit, text) = await process.finish(within: .seconds(40), reading: process.standardOutput)
         #expect(exit == .exited(0), "\(text)")
         #expect(text.contains("leader is node"), "\(text)")
         #expect(text.contains("killing leader node"), "\(text)")

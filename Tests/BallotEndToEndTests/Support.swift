@@ -83,3 +83,15 @@ func runBallot(_ arguments: [String], timeout: Duration = .seconds(20)) async th
     }
     return (exit.shellStatus, process.standardError?.readText() ?? "")
 }
+
+extension ChildProcess {
+    /// Waits up to `timeout` for the process to end, stops it with SIGTERM if it still runs, and
+    /// returns how it ended (nil if not even then) with everything it wrote to `pipe`.
+    func finish(within timeout: Duration, reading pipe: ChildPipe?) async -> (exit: ChildExit?, text: String) {
+        var exit = await waitForExit(timeout: timeout)
+        if exit == nil { signal(SIGTERM) }
+        let text = pipe?.readText() ?? ""
+        if exit == nil { exit = await waitForExit(timeout: .seconds(10)) }
+        return (exit, text)
+    }
+}
